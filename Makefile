@@ -1,0 +1,98 @@
+# sluice: a user-space WireGuard-protocol VPN.
+# `make` builds build/sluice; `sudo make check` runs every test; `sudo make demo`.
+
+CC      ?= cc
+CLANG   ?= clang
+PREFIX  ?= /usr/local
+B       := build
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing -MMD -MP
+LDLIBS  := -lcrypto -lmnl
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+CFLAGS  += -DSLUICE_VERSION='"$(VERSION)"'
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+ASAN_OBJ := $(LIB_SRC:src/%.c=$(B)/asan/obj/%.o)
+ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_OBJ := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DFUZZING
+
+.PHONY: all deps check unit asan fuzz fuzz-short netns clang-check demo bench clean install
+all: $(B)/sluice
+
+$(B)/sluice: $(B)/obj/main.o $(B)/libsluice.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+$(B)/libsluice.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/obj/%.o: src/%.c | $(B)/obj
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libsluice.a | $(B)/tests
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(B)/libsluice.a -lcmocka $(LDLIBS)
+
+$(B)/asan/obj/%.o: src/%.c | $(B)/asan/obj
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(B)/asan/libsluice.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/asan/%: tests/unit/%.c tests/unit/unit.h $(B)/asan/libsluice.a | $(B)/asan
+	$(CC) $(CFLAGS) $(SAN) -Isrc -o $@ $< $(B)/asan/libsluice.a -lcmocka $(LDLIBS)
+
+$(B)/fuzz/obj/%.o: src/%.c | $(B)/fuzz/obj
+	$(CLANG) $(CFLAGS) $(FUZZFLAGS) -c -o $@ $<
+
+$(B)/fuzz/libsluice.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libsluice.a
+	$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -DFUZZING -Isrc \
+		-o $@ $< $(B)/fuzz/libsluice.a $(LDLIBS)
+
+$(B)/obj $(B)/tests $(B)/asan/obj $(B)/asan $(B)/fuzz/obj:
+	mkdir -p $@
+
+deps:
+	@scripts/deps.sh
+
+unit: $(UNIT_BIN)
+asan: $(ASAN_BIN)
+fuzz-bins: $(FUZZ_BIN)
+
+# Every source compiles warning-free with clang as well as gcc.
+clang-check:
+	@for f in src/*.c tests/unit/*.c tests/fuzz/*.c; do \
+		$(CLANG) -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -fsyntax-only $$f || exit 1; done
+	@echo "clang: no warnings"
+
+# The whole suite: build with both compilers, unit tests (plain and
+# ASan+UBSan), each fuzz harness for a short while, then the network
+# namespace tests. Prints "N passed, N failed" last.
+check: deps all clang-check $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN)
+	@tests/run.sh
+
+fuzz: deps $(FUZZ_BIN)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh $(FUZZ_BIN)
+
+demo: deps all
+	@scripts/demo.sh
+
+clean:
+	rm -rf $(B)
+
+-include $(wildcard $(B)/obj/*.d $(B)/asan/obj/*.d $(B)/fuzz/obj/*.d $(B)/tests/*.d)

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wg-quick style configuration file, parsed into a plain description of
+ * an interface and its peers. The same structures carry a UAPI `set=1`
+ * request (uapi.c), so the daemon has a single way to apply a change.
+ */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netaddr.h"
+
+enum table_mode {
+	TABLE_AUTO = 0, /* routes for AllowedIPs in the main table */
+	TABLE_OFF,      /* no routes */
+	TABLE_ID,       /* routes in table `table_id` */
+};
+
+struct peer_config {
+	uint8_t public_key[32];
+	uint8_t preshared_key[32];
+	bool has_preshared_key;
+	char *endpoint_str;        /* as written, NULL when absent; resolved by config_resolve */
+	struct endpoint endpoint;  /* AF_UNSPEC until resolved */
+	bool has_persistent_keepalive;
+	uint16_t persistent_keepalive; /* seconds, 0 = off */
+	struct cidr *allowed_ips;
+	size_t n_allowed_ips;
+	/* UAPI only */
+	bool remove;
+	bool update_only;
+	bool replace_allowed_ips;
+	unsigned line; /* line of the [Peer] header, for messages */
+};
+
+struct interface_config {
+	bool has_private_key;
+	uint8_t private_key[32];
+	bool has_listen_port;
+	uint16_t listen_port;
+	bool has_fwmark;
+	uint32_t fwmark; /* 0 = off */
+	struct cidr *addresses;
+	size_t n_addresses;
+	uint32_t mtu; /* 0 = default */
+	enum table_mode table;
+	uint32_t table_id;
+	bool replace_peers; /* UAPI only */
+	struct peer_config *peers;
+	size_t n_peers;
+};
+
+/* Parses a configuration held in memory. `name` is used in messages only.
+ * On error returns false and writes "NAME:LINE: what is wrong: 'value'" to err. */
+bool config_parse(struct interface_config *cfg, const char *name, const char *text, size_t len,
+		  char *err, size_t errlen);
+/* Reads and parses a file. Refuses a file that holds a PrivateKey and is
+ * readable by group or others, saying how to fix the mode. */
+bool config_load(struct interface_config *cfg, const char *path, char *err, size_t errlen);
+/* Resolves every peer's endpoint_str into endpoint (names via getaddrinfo). */
+bool config_resolve(struct interface_config *cfg, const char *name, char *err, size_t errlen);
+/* Frees everything and wipes the keys. */
+void config_free(struct interface_config *cfg);
+
+#endif

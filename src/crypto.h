@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Thin wrappers over OpenSSL libcrypto 3: X25519, the two AEADs, BLAKE2s,
+ * keyed BLAKE2s, HMAC-BLAKE2s, WireGuard's KDF and XChaCha20-Poly1305.
+ * HChaCha20 is the one primitive written here, because libcrypto lacks it.
+ *
+ * Every function that can fail returns bool (true = success) and must be
+ * checked. Nothing here allocates per call once crypto_init() has run,
+ * except where a comment says otherwise.
+ */
+#ifndef SLUICE_CRYPTO_H
+#define SLUICE_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WUR __attribute__((warn_unused_result))
+
+enum {
+	CRYPTO_KEY_LEN = 32,
+	CRYPTO_HASH_LEN = 32,
+	CRYPTO_TAG_LEN = 16,
+	CRYPTO_XNONCE_LEN = 24,
+};
+
+/* The AEAD of a suite. CHACHAPOLY is WireGuard's; AESGCM is sluice's second suite.
+ * Nonces: ChaChaPoly is 32 zero bits then the counter little-endian;
+ * AESGCM is 32 zero bits then the counter big-endian (Noise's conventions). */
+enum cipher_suite {
+	SUITE_CHACHAPOLY = 0,
+	SUITE_AESGCM = 1,
+};
+
+/* Fetches the algorithms once. Returns false if libcrypto lacks one. */
+bool crypto_init(void) WUR;
+void crypto_cleanup(void);
+
+bool crypto_random(void *buf, size_t len) WUR;
+
+/* X25519. keygen writes a random clamped private key. crypto_x25519 fails
+ * when the shared secret is all zeros (a low-order public key). */
+bool crypto_x25519_keygen(uint8_t priv[CRYPTO_KEY_LEN]) WUR;
+bool crypto_x25519_public(uint8_t pub[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN]) WUR;
+bool crypto_x25519(uint8_t out[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN],
+		   const uint8_t pub[CRYPTO_KEY_LEN]) WUR;
+
+/* BLAKE2s-256 of a || b (b may be NULL with blen 0). */
+void crypto_hash(uint8_t out[CRYPTO_HASH_LEN], const void *a, size_t alen, const void *b, size_t blen);
+
+/* Keyed BLAKE2s with outlen bytes of output (16 for mac1/mac2/cookies). */
+void crypto_mac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, const void *in, size_t inlen);
+
+/* HMAC-BLAKE2s. */
+void crypto_hmac(uint8_t out[CRYPTO_HASH_LEN], const uint8_t *key, size_t keylen, const void *in, size_t inlen);
+
+/* WireGuard's KDF_n(key, input): t0 = HMAC(key, input); t1 = HMAC(t0, 0x1);
+ * t2 = HMAC(t0, t1 || 0x2); t3 = HMAC(t0, t2 || 0x3). Any of t2 and t3 may be
+ * NULL to stop early (KDF1 / KDF2). Intermediates are wiped. */
+void crypto_kdf(uint8_t t1[CRYPTO_KEY_LEN], uint8_t t2[CRYPTO_KEY_LEN], uint8_t t3[CRYPTO_KEY_LEN],
+		const uint8_t key[CRYPTO_KEY_LEN], const void *in, size_t inlen);
+
+/* One-shot AEAD of a suite with a 64-bit counter nonce. dst receives len + 16
+ * bytes (seal) or len - 16 bytes (open); dst may equal src. open returns false
+ * on a bad tag, in which case dst is undefined. */
+bool crypto_aead_seal(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
+		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+bool crypto_aead_open(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
+		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+
+/* HChaCha20 (draft-irtf-cfrg-xchacha section 2.2). */
+void crypto_hchacha20(uint8_t out[CRYPTO_KEY_LEN], const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[16]);
+
+/* XChaCha20-Poly1305 (cookie replies). Same length rules as above. */
+bool crypto_xaead_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t adlen,
+		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+bool crypto_xaead_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t adlen,
+		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+
+/* A keyed AEAD context for the data path: set the key once per keypair, then
+ * seal/open many packets with no allocation. crypto_aead_ctx_init allocates
+ * (call it at peer creation); the others do not. */
+struct crypto_aead_ctx {
+	void *evp; /* EVP_CIPHER_CTX * */
+	enum cipher_suite suite;
+	bool keyed;
+};
+bool crypto_aead_ctx_init(struct crypto_aead_ctx *c) WUR;
+bool crypto_aead_ctx_setkey(struct crypto_aead_ctx *c, enum cipher_suite suite, const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+void crypto_aead_ctx_clear(struct crypto_aead_ctx *c); /* forget the key */
+void crypto_aead_ctx_free(struct crypto_aead_ctx *c);
+bool crypto_aead_ctx_seal(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len, uint64_t counter) WUR;
+bool crypto_aead_ctx_open(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len, uint64_t counter) WUR;
+
+/* Constant-time equality (CRYPTO_memcmp) and wiping (OPENSSL_cleanse). */
+bool crypto_equal(const void *a, const void *b, size_t len);
+bool crypto_is_zero(const void *a, size_t len);
+void crypto_wipe(void *p, size_t len);
+
+#endif

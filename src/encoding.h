@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Key encodings: the base64 form `wg` prints (44 characters, one '=') and hex
+ * (the UAPI's form). Decoding runs without branches on the key's bytes and
+ * wipes the output when the input is not a valid key.
+ */
+#ifndef SLUICE_ENCODING_H
+#define SLUICE_ENCODING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KEY_LEN 32
+#define KEY_B64_LEN 44 /* without the terminating NUL */
+#define KEY_HEX_LEN 64
+
+void key_to_base64(char out[KEY_B64_LEN + 1], const uint8_t key[KEY_LEN]);
+/* Accepts exactly 44 characters ending in '=' (the terminating NUL follows). */
+bool key_from_base64(uint8_t key[KEY_LEN], const char *b64) __attribute__((warn_unused_result));
+void key_to_hex(char out[KEY_HEX_LEN + 1], const uint8_t key[KEY_LEN]);
+/* Accepts exactly 64 hex digits, either case. */
+bool key_from_hex(uint8_t key[KEY_LEN], const char *hex) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IP prefixes and UDP/TCP endpoints: parsing and printing, shared by the
+ * config file, the UAPI and the daemon. Parsing never resolves names.
+ */
+#ifndef SLUICE_NETADDR_H
+#define SLUICE_NETADDR_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct cidr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t prefix;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t bytes[16];
+	} addr;
+};
+
+struct endpoint {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} addr; /* sa.sa_family == AF_UNSPEC when unset */
+};
+
+#define CIDR_STR_MAX 64     /* "ffff:...:ffff/128" */
+#define ENDPOINT_STR_MAX 80 /* "[v6%scope]:65535" */
+
+/* "192.0.2.1/24", "2001:db8::1/64"; without "/N" the prefix is the full
+ * length when allow_no_prefix is true, else it is an error. */
+bool cidr_parse(struct cidr *out, const char *s, bool allow_no_prefix);
+void cidr_format(char out[CIDR_STR_MAX], const struct cidr *c);
+/* Zeroes the bits past the prefix. */
+void cidr_mask(struct cidr *c);
+
+/* Numeric endpoint "192.0.2.1:51820" or "[2001:db8::1]:51820". */
+bool endpoint_parse_numeric(struct endpoint *out, const char *s);
+/* Splits "host:port" / "[v6]:port" into host and port without resolving.
+ * host gets at most hostlen - 1 characters. */
+bool endpoint_split(const char *s, char *host, size_t hostlen, uint16_t *port);
+/* Resolves "name:port" with getaddrinfo (numeric forms too). Returns 0 or a
+ * getaddrinfo error code (EAI_*) suitable for gai_strerror. */
+int endpoint_resolve(struct endpoint *out, const char *s);
+void endpoint_format(char out[ENDPOINT_STR_MAX], const struct endpoint *e);
+bool endpoint_equal(const struct endpoint *a, const struct endpoint *b);
+socklen_t endpoint_len(const struct endpoint *e);
+
+#endif

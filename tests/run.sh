@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the whole suite and prints "N passed, N failed" last.
+# Unit tests (plain and ASan+UBSan), each fuzz harness for FUZZ_SECONDS
+# (default 10), then every network-namespace test in tests/netns/.
+# With CI=true a test that cannot run (no root, no /dev/net/tun) fails.
+set -u
+cd "$(dirname "$0")/.."
+B=build
+passed=0 failed=0 skipped=0
+failures=()
+
+run() { # name, command...
+	local name=$1; shift
+	local log; log=$(mktemp)
+	local t0=$SECONDS
+	if "$@" >"$log" 2>&1; then
+		passed=$((passed + 1)); printf 'PASS  %-40s %3ss\n' "$name" $((SECONDS - t0))
+	else
+		local rc=$?
+		if [ $rc -eq 77 ] && [ "${CI:-}" != true ]; then
+			skipped=$((skipped + 1)); printf 'SKIP  %-40s (%s)\n' "$name" "$(tail -n1 "$log")"
+		else
+			failed=$((failed + 1)); failures+=("$name")
+			printf 'FAIL  %-40s (exit %d)\n' "$name" $rc
+			sed 's/^/    | /' "$log" | tail -n 60
+		fi
+	fi
+	rm -f "$log"
+}
+
+for t in $B/tests/test_*; do run "unit/${t##*/}" "$t"; done
+for t in $B/asan/test_*; do run "asan/${t##*/}" "$t"; done
+for f in $B/fuzz/fuzz_*; do
+	run "fuzz/${f##*/}" tests/fuzz/run.sh "$f"
+done
+for s in tests/netns/*.sh; do
+	[ "${s##*/}" = lib.sh ] && continue
+	run "netns/${s##*/}" timeout -k 5 "${NETNS_TIMEOUT:-240}" "$s"
+done
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ $failed -eq 0 ]
