@@ -5,7 +5,7 @@ set -eu
 pkgs=(
 	build-essential clang libssl-dev libmnl-dev libcmocka-dev pkg-config
 	iproute2 iputils-ping procps coreutils kmod
-	wireguard-tools wireguard-go
+	wireguard-tools wireguard-go netcat-openbsd
 )
 missing=()
 for p in "${pkgs[@]}"; do

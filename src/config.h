@@ -25,6 +25,7 @@ struct peer_config {
 	bool has_preshared_key;
 	char *endpoint_str;        /* as written, NULL when absent; resolved by config_resolve */
 	struct endpoint endpoint;  /* AF_UNSPEC until resolved */
+	unsigned endpoint_line;    /* line of the Endpoint key, for config_resolve's messages */
 	bool has_persistent_keepalive;
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	struct cidr *allowed_ips;
@@ -34,6 +35,15 @@ struct peer_config {
 	bool update_only;
 	bool replace_allowed_ips;
 	unsigned line; /* line of the [Peer] header, for messages */
+};
+
+/* A wg-quick key that sluice reads and ignores: DNS, PreUp, PostUp,
+ * PreDown, PostDown, SaveConfig. Each is recorded once (first occurrence, in
+ * file order) so the caller can warn "wg0.conf:4: DNS is not supported". */
+#define CONFIG_UNSUPPORTED_MAX 6 /* one slot per such key: it cannot overflow */
+struct config_unsupported_key {
+	const char *name; /* canonical spelling, static storage */
+	unsigned line;
 };
 
 struct interface_config {
@@ -51,18 +61,29 @@ struct interface_config {
 	bool replace_peers; /* UAPI only */
 	struct peer_config *peers;
 	size_t n_peers;
+	struct config_unsupported_key unsupported_keys[CONFIG_UNSUPPORTED_MAX];
+	size_t n_unsupported_keys;
 };
 
 /* Parses a configuration held in memory. `name` is used in messages only.
- * On error returns false and writes "NAME:LINE: what is wrong: 'value'" to err. */
+ * On error returns false and writes "NAME:LINE: what is wrong: 'value'" to err.
+ * A PrivateKey is required: sluice has no other way to get one (wg-quick
+ * would let `wg set` add it later; sluice applies the file whole). Error
+ * messages never contain the text of a PrivateKey or PresharedKey, nor any
+ * value that looks like a key (a run of 40 or more base64 characters).
+ * cfg is overwritten; on failure it is left empty (config_free is a no-op). */
 bool config_parse(struct interface_config *cfg, const char *name, const char *text, size_t len,
 		  char *err, size_t errlen);
-/* Reads and parses a file. Refuses a file that holds a PrivateKey and is
- * readable by group or others, saying how to fix the mode. */
+/* Reads and parses a file (at most CONFIG_FILE_MAX bytes). Refuses a file
+ * that holds a PrivateKey and is accessible by group or others (mode & 077),
+ * saying how to fix the mode. */
+#define CONFIG_FILE_MAX (1024 * 1024)
 bool config_load(struct interface_config *cfg, const char *path, char *err, size_t errlen);
-/* Resolves every peer's endpoint_str into endpoint (names via getaddrinfo). */
+/* Resolves every peer's endpoint_str into endpoint (names via getaddrinfo).
+ * Error: "NAME:LINE: cannot resolve Endpoint 'host:port': <gai_strerror>". */
 bool config_resolve(struct interface_config *cfg, const char *name, char *err, size_t errlen);
-/* Frees everything and wipes the keys. */
+/* Frees everything and wipes the keys; leaves cfg zeroed, so calling it
+ * twice is harmless. */
 void config_free(struct interface_config *cfg);
 
 #endif

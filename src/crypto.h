@@ -5,8 +5,16 @@
  * HChaCha20 is the one primitive written here, because libcrypto lacks it.
  *
  * Every function that can fail returns bool (true = success) and must be
- * checked. Nothing here allocates per call once crypto_init() has run,
- * except where a comment says otherwise.
+ * checked. The functions returning void fail only if libcrypto runs out of
+ * memory or lacks BLAKE2s; they then abort the process rather than hand back
+ * a hash or MAC that is not one.
+ *
+ * The algorithms are fetched once, by crypto_init() or by the first call that
+ * needs them; nothing fetches per call after that. libcrypto 3 has no contexts
+ * that live on the stack, so the one-shot functions (hashes, MACs, X25519, the
+ * one-shot AEADs) create and free a libcrypto context per call; they belong on
+ * the handshake path. The data path uses struct crypto_aead_ctx, whose seal
+ * and open never allocate.
  */
 #ifndef SLUICE_CRYPTO_H
 #define SLUICE_CRYPTO_H
@@ -48,7 +56,8 @@ bool crypto_x25519(uint8_t out[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LE
 /* BLAKE2s-256 of a || b (b may be NULL with blen 0). */
 void crypto_hash(uint8_t out[CRYPTO_HASH_LEN], const void *a, size_t alen, const void *b, size_t blen);
 
-/* Keyed BLAKE2s with outlen bytes of output (16 for mac1/mac2/cookies). */
+/* Keyed BLAKE2s with outlen bytes of output (16 for mac1/mac2/cookies).
+ * keylen and outlen are each 1 to 32. */
 void crypto_mac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen, const void *in, size_t inlen);
 
 /* HMAC-BLAKE2s. */
@@ -56,7 +65,8 @@ void crypto_hmac(uint8_t out[CRYPTO_HASH_LEN], const uint8_t *key, size_t keylen
 
 /* WireGuard's KDF_n(key, input): t0 = HMAC(key, input); t1 = HMAC(t0, 0x1);
  * t2 = HMAC(t0, t1 || 0x2); t3 = HMAC(t0, t2 || 0x3). Any of t2 and t3 may be
- * NULL to stop early (KDF1 / KDF2). Intermediates are wiped. */
+ * NULL to stop early (KDF1 / KDF2). Intermediates are wiped. The outputs may
+ * alias key or in (MixKey writes the chaining key over itself). */
 void crypto_kdf(uint8_t t1[CRYPTO_KEY_LEN], uint8_t t2[CRYPTO_KEY_LEN], uint8_t t3[CRYPTO_KEY_LEN],
 		const uint8_t key[CRYPTO_KEY_LEN], const void *in, size_t inlen);
 
@@ -79,7 +89,11 @@ bool crypto_xaead_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8
 
 /* A keyed AEAD context for the data path: set the key once per keypair, then
  * seal/open many packets with no allocation. crypto_aead_ctx_init allocates
- * (call it at peer creation); the others do not. */
+ * (call it at peer creation). setkey re-keys in place without allocating,
+ * except the first time after init or clear, or when the suite changes, when
+ * libcrypto builds its cipher context. clear wipes (and frees) that context.
+ * seal and open never allocate; the tag follows the data and there is no
+ * associated data (WireGuard's transport messages). One thread at a time. */
 struct crypto_aead_ctx {
 	void *evp; /* EVP_CIPHER_CTX * */
 	enum cipher_suite suite;

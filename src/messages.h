@@ -22,6 +22,10 @@ enum {
 /* The construction and identifier strings of WireGuard's handshake. */
 #define WG_CONSTRUCTION "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"
 #define WG_IDENTIFIER "WireGuard v1 zx2c4 Jason@zx2c4.com"
+/* sluice's second suite (between sluice peers only): its own construction
+ * and identifier, so it can never be confused with WireGuard's. */
+#define SLUICE_AESGCM_CONSTRUCTION "Noise_IKpsk2_25519_AESGCM_BLAKE2s"
+#define SLUICE_AESGCM_IDENTIFIER "sluice v1 AES-256-GCM"
 #define WG_LABEL_MAC1 "mac1----"
 #define WG_LABEL_COOKIE "cookie--"
 

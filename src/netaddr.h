@@ -40,7 +40,14 @@ void cidr_format(char out[CIDR_STR_MAX], const struct cidr *c);
 /* Zeroes the bits past the prefix. */
 void cidr_mask(struct cidr *c);
 
-/* Numeric endpoint "192.0.2.1:51820" or "[2001:db8::1]:51820". */
+/* Endpoints are "host:port" or "[IPv6]:port". The port must be 1..65535:
+ * port 0 is refused because nothing can be sent to it (Linux fails a UDP
+ * sendto to port 0 with EINVAL). An IPv6 address without brackets is refused
+ * ("2001:db8::1:51820" has no unambiguous port). */
+
+/* Numeric endpoint "192.0.2.1:51820" or "[2001:db8::1]:51820"; an IPv6 link-
+ * local address may carry a scope, "[fe80::1%eth0]:51820" or "%2". Strict
+ * dotted quads only ("10.1" is refused, unlike inet_aton). */
 bool endpoint_parse_numeric(struct endpoint *out, const char *s);
 /* Splits "host:port" / "[v6]:port" into host and port without resolving.
  * host gets at most hostlen - 1 characters. */
@@ -48,6 +55,7 @@ bool endpoint_split(const char *s, char *host, size_t hostlen, uint16_t *port);
 /* Resolves "name:port" with getaddrinfo (numeric forms too). Returns 0 or a
  * getaddrinfo error code (EAI_*) suitable for gai_strerror. */
 int endpoint_resolve(struct endpoint *out, const char *s);
+/* "192.0.2.1:51820", "[2001:db8::1]:51820"; "(none)" when unset. */
 void endpoint_format(char out[ENDPOINT_STR_MAX], const struct endpoint *e);
 bool endpoint_equal(const struct endpoint *a, const struct endpoint *b);
 socklen_t endpoint_len(const struct endpoint *e);

@@ -15,6 +15,14 @@
 #include "config.h"
 
 #define UAPI_DIR "/var/run/wireguard"
+/* When set (and the process is not set-user-ID), the directory of the
+ * sockets instead of UAPI_DIR: lets tests and unprivileged experiments run a
+ * daemon and its client side by side without touching /var/run. */
+#define UAPI_DIR_ENV "SLUICE_UAPI_DIR"
+
+/* Replies end in "errno=N" where N is 0 or a NEGATIVE errno ("errno=-22"),
+ * the convention of wireguard-go, which wg(8) relies on: it reads a set's
+ * reply with fscanf("errno=%d") and reports errno = -N. */
 
 struct uapi_ops {
 	void *ctx;
@@ -24,26 +32,49 @@ struct uapi_ops {
 	int (*set)(void *ctx, const struct interface_config *cfg);
 };
 
+/* The directory in use: $SLUICE_UAPI_DIR or UAPI_DIR. */
+const char *uapi_dir(void);
+/* Writes "DIR/IFNAME.sock" to out. Returns 0, -EINVAL for a name Linux
+ * would not accept for an interface (empty, 16 bytes or more, '/', ':',
+ * whitespace, "." or ".."), or -ENAMETOOLONG when the path does not fit
+ * (a socket path must fit sun_path, 108 bytes with its NUL). */
+int uapi_socket_path(char *out, size_t outlen, const char *ifname);
+
 /* Creates UAPI_DIR (0755) and the socket IFACE.sock (0600), replacing a stale
  * socket left by a dead daemon; fails with -EADDRINUSE when a live daemon
  * answers on it. Returns the listening fd (non-blocking) or -errno. */
 int uapi_listen(const char *ifname);
 /* Accepts every pending connection and serves it (bounded in time, so a
- * slow client cannot stall the daemon for long). */
+ * slow client cannot stall the daemon for long): one call spends at most a
+ * second on all its clients together; connections still waiting then are
+ * served by the next call. Several requests may come on one connection. A
+ * set request is parsed whole before ops->set sees it; an unknown operation
+ * closes the connection without a reply. */
 void uapi_accept(int listen_fd, const struct uapi_ops *ops);
 /* Closes the socket and removes its file. */
 void uapi_close(int listen_fd, const char *ifname);
 
 /* Parses the lines of a set=1 request (after the "set=1" line, up to the
- * blank line) into cfg. Returns 0 or a positive errno (EINVAL, EPROTO). */
+ * blank line, which may be included) into cfg. Returns 0 or a positive
+ * errno: EPROTO for a line without '=' (or anything after the blank line),
+ * EINVAL for an unknown key, a peer's key before any public_key, or a bad
+ * value, ENOMEM. On error cfg is left empty. A private_key of all zeros
+ * (has_private_key with a zero key) means "remove the private key"; a
+ * preshared_key of all zeros means "no preshared key". endpoint is numeric
+ * only and lands in peer.endpoint (endpoint_str stays NULL); peer.line is
+ * the line number of the peer's public_key within the request. */
 int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len);
 
-/* Client: connects to IFACE's socket. Returns the fd or -errno. */
+/* Client: connects to IFACE's socket. Returns the fd or -errno: -ENOENT
+ * when there is no such socket (no such interface), -ECONNREFUSED when a
+ * dead daemon left its socket behind. Reads and writes time out after 10 s. */
 int uapi_connect(const char *ifname);
 /* Client: get=1; *out receives the malloc'd reply body (NUL-terminated,
- * without the errno line). Returns 0 or -errno (including the server's). */
+ * without the errno line). Returns 0 or -errno (including the server's).
+ * The body holds the private key in hex: wipe it before freeing. */
 int uapi_client_get(const char *ifname, char **out);
-/* Client: set=1 with body (lines, each ending in "\n"). Returns 0 or -errno. */
+/* Client: set=1 with body (lines, each ending in "\n"). Returns 0 or -errno
+ * (-EINVAL without sending when body holds an empty line). */
 int uapi_client_set(const char *ifname, const char *body);
 
 #endif

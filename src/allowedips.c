@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A path-compressed binary trie per address family.
+ *
+ * Every node holds a prefix (key, cidr). A node's children hold longer
+ * prefixes that extend it, child[b] being the one whose bit at position
+ * node->cidr is b. A node without a peer exists only to branch, so it always
+ * has two children; insert creates such nodes where two prefixes diverge and
+ * removal frees them as soon as they stop branching.
+ *
+ * Addresses are kept as two host-order 64-bit words, most significant bit
+ * first (IPv4 in the top half of the first word), with each node's netmask
+ * stored beside its key: testing a prefix on the packet path is then two
+ * XORs, two ANDs and no byte loop.
+ */
+#include "allowedips.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct allowedips_node {
+	/* Fields lookup reads come first, within one cache line. */
+	uint64_t key[2];    /* the prefix; bits past cidr are zero */
+	uint64_t mask[2];   /* cidr leading one bits */
+	struct allowedips_node *child[2];
+	void *peer;         /* NULL for a node that only branches */
+	uint8_t cidr;
+	struct allowedips_node *parent;
+};
+
+static unsigned int family_bits(int family)
+{
+	switch (family) {
+	case AF_INET:
+		return 32;
+	case AF_INET6:
+		return 128;
+	default:
+		return 0;
+	}
+}
+
+static struct allowedips_node **family_root(struct allowedips *t, int family)
+{
+	return family == AF_INET ? &t->root4 : &t->root6;
+}
+
+static void load_key(uint64_t key[2], int family, const void *addr)
+{
+	if (family == AF_INET) {
+		uint32_t v4;
+
+		memcpy(&v4, addr, sizeof(v4));
+		key[0] = (uint64_t)be32toh(v4) << 32;
+		key[1] = 0;
+	} else {
+		uint64_t v6[2];
+
+		memcpy(v6, addr, sizeof(v6));
+		key[0] = be64toh(v6[0]);
+		key[1] = be64toh(v6[1]);
+	}
+}
+
+static void store_key(uint8_t out[16], int family, const uint64_t key[2])
+{
+	if (family == AF_INET) {
+		uint32_t v4 = htobe32((uint32_t)(key[0] >> 32));
+
+		memcpy(out, &v4, sizeof(v4));
+	} else {
+		uint64_t v6[2] = { htobe64(key[0]), htobe64(key[1]) };
+
+		memcpy(out, v6, sizeof(v6));
+	}
+}
+
+static void prefix_mask(uint64_t mask[2], unsigned int cidr)
+{
+	/* Shifting a 64-bit value by 64 is undefined, hence the cases. */
+	mask[0] = cidr == 0 ? 0 : cidr >= 64 ? UINT64_MAX : UINT64_MAX << (64 - cidr);
+	mask[1] = cidr <= 64 ? 0 : UINT64_MAX << (128 - cidr);
+}
+
+/* Bit i of the address, counting from the most significant; i < 128. */
+static unsigned int bit_at(const uint64_t key[2], unsigned int i)
+{
+	return (unsigned int)(key[i >> 6] >> (63 - (i & 63))) & 1;
+}
+
+static bool node_covers(const struct allowedips_node *n, const uint64_t key[2])
+{
+	return !(((key[0] ^ n->key[0]) & n->mask[0]) |
+		 ((key[1] ^ n->key[1]) & n->mask[1]));
+}
+
+/* Number of leading bits a and b share. */
+static unsigned int common_bits(const uint64_t a[2], const uint64_t b[2])
+{
+	uint64_t x = a[0] ^ b[0];
+
+	if (x)
+		return (unsigned int)__builtin_clzll(x);
+	x = a[1] ^ b[1];
+	return x ? 64 + (unsigned int)__builtin_clzll(x) : 128;
+}
+
+static struct allowedips_node *node_new(const uint64_t key[2], unsigned int cidr, void *peer)
+{
+	struct allowedips_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	prefix_mask(n->mask, cidr);
+	n->key[0] = key[0] & n->mask[0];
+	n->key[1] = key[1] & n->mask[1];
+	n->cidr = (uint8_t)cidr;
+	n->peer = peer;
+	return n;
+}
+
+/* The pointer that points at n: its parent's child slot or the root. */
+static struct allowedips_node **link_of(struct allowedips_node **root, struct allowedips_node *n)
+{
+	if (!n->parent)
+		return root;
+	return &n->parent->child[n->parent->child[1] == n];
+}
+
+static void free_subtree(struct allowedips_node *n)
+{
+	/* Recursion depth is bounded: cidr grows by at least one per level. */
+	if (!n)
+		return;
+	free_subtree(n->child[0]);
+	free_subtree(n->child[1]);
+	free(n);
+}
+
+void allowedips_init(struct allowedips *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void allowedips_free(struct allowedips *t)
+{
+	free_subtree(t->root4);
+	free_subtree(t->root6);
+	memset(t, 0, sizeof(*t));
+}
+
+int allowedips_insert(struct allowedips *t, int family, const void *addr, uint8_t cidr, void *peer)
+{
+	unsigned int maxbits = family_bits(family), common = 0;
+	struct allowedips_node **link, *parent = NULL, *n, *fresh, *branch = NULL;
+	uint64_t key[2], mask[2];
+
+	if (!maxbits)
+		return -EAFNOSUPPORT;
+	/* A NULL peer would read as a branching node. */
+	if (cidr > maxbits || !peer)
+		return -EINVAL;
+	load_key(key, family, addr);
+	prefix_mask(mask, cidr);
+	key[0] &= mask[0];
+	key[1] &= mask[1];
+
+	/* Descend while the node's prefix covers the new one. */
+	link = family_root(t, family);
+	while ((n = *link)) {
+		common = common_bits(n->key, key);
+		if (common > cidr)
+			common = cidr;
+		if (common < n->cidr)
+			break;
+		if (n->cidr == cidr) {
+			if (!n->peer)
+				t->count++;
+			n->peer = peer;
+			return 0;
+		}
+		parent = n;
+		link = &n->child[bit_at(key, n->cidr)];
+	}
+
+	/* Allocate everything before touching the trie so -ENOMEM leaves it whole. */
+	fresh = node_new(key, cidr, peer);
+	if (!fresh)
+		return -ENOMEM;
+	if (n && common < cidr) {
+		branch = node_new(key, common, NULL);
+		if (!branch) {
+			free(fresh);
+			return -ENOMEM;
+		}
+	}
+
+	if (!n) {
+		/* An empty slot: the new prefix is a leaf. */
+		fresh->parent = parent;
+		*link = fresh;
+	} else if (!branch) {
+		/* The new prefix covers n: it goes between parent and n. */
+		fresh->child[bit_at(n->key, cidr)] = n;
+		fresh->parent = parent;
+		n->parent = fresh;
+		*link = fresh;
+	} else {
+		/* n and the new prefix part at bit `common`: join them under a branch. */
+		branch->child[bit_at(key, common)] = fresh;
+		branch->child[bit_at(n->key, common)] = n;
+		branch->parent = parent;
+		fresh->parent = branch;
+		n->parent = branch;
+		*link = branch;
+	}
+	t->count++;
+	return 0;
+}
+
+/* Frees n if it has no peer and no longer branches, then its parent if that
+ * in turn stops branching. */
+static void prune(struct allowedips_node **root, struct allowedips_node *n)
+{
+	while (n && !n->peer && !(n->child[0] && n->child[1])) {
+		struct allowedips_node *child = n->child[0] ? n->child[0] : n->child[1];
+		struct allowedips_node *parent = n->parent;
+
+		*link_of(root, n) = child;
+		if (child)
+			child->parent = parent;
+		free(n);
+		/* Splicing a child in keeps the parent's child count; dropping a
+		 * leaf lowers it, so only then can the parent become useless. */
+		n = child ? NULL : parent;
+	}
+}
+
+int allowedips_remove(struct allowedips *t, int family, const void *addr, uint8_t cidr, void *peer)
+{
+	unsigned int maxbits = family_bits(family);
+	struct allowedips_node **root, *n;
+	uint64_t key[2], mask[2];
+
+	if (!maxbits || cidr > maxbits || !peer)
+		return -ENOENT;
+	load_key(key, family, addr);
+	prefix_mask(mask, cidr);
+	key[0] &= mask[0];
+	key[1] &= mask[1];
+
+	root = family_root(t, family);
+	n = *root;
+	while (n && n->cidr < cidr && node_covers(n, key))
+		n = n->child[bit_at(key, n->cidr)];
+	/* key is masked, so covering at equal length means equal. */
+	if (!n || n->cidr != cidr || !node_covers(n, key) || n->peer != peer)
+		return -ENOENT;
+	n->peer = NULL;
+	t->count--;
+	prune(root, n);
+	return 0;
+}
+
+/* Post-order, so each node sees its children already compacted. */
+static void remove_peer_subtree(struct allowedips_node **link, const void *peer, size_t *count)
+{
+	struct allowedips_node *n = *link, *child;
+
+	if (!n)
+		return;
+	remove_peer_subtree(&n->child[0], peer, count);
+	remove_peer_subtree(&n->child[1], peer, count);
+	if (n->peer == peer) {
+		n->peer = NULL;
+		(*count)--;
+	}
+	if (n->peer || (n->child[0] && n->child[1]))
+		return;
+	child = n->child[0] ? n->child[0] : n->child[1];
+	if (child)
+		child->parent = n->parent;
+	*link = child;
+	free(n);
+}
+
+void allowedips_remove_by_peer(struct allowedips *t, void *peer)
+{
+	/* No per-peer list: this is configuration time, one pass over the trie. */
+	if (!peer)
+		return;
+	remove_peer_subtree(&t->root4, peer, &t->count);
+	remove_peer_subtree(&t->root6, peer, &t->count);
+}
+
+void *allowedips_lookup(const struct allowedips *t, int family, const void *addr)
+{
+	const struct allowedips_node *n;
+	unsigned int maxbits;
+	void *best = NULL;
+	uint64_t key[2];
+
+	if (family == AF_INET) {
+		n = t->root4;
+		maxbits = 32;
+	} else if (family == AF_INET6) {
+		n = t->root6;
+		maxbits = 128;
+	} else {
+		return NULL;
+	}
+	load_key(key, family, addr);
+
+	/* Deeper nodes are longer prefixes: the last covering one with a peer wins. */
+	while (n && node_covers(n, key)) {
+		if (n->peer)
+			best = n->peer;
+		if (n->cidr == maxbits)
+			break;
+		n = n->child[bit_at(key, n->cidr)];
+	}
+	return best;
+}
+
+/* Pre-order successor: a node's prefix starts at or before everything below
+ * it and child[0]'s addresses precede child[1]'s, so this order is ascending
+ * by address, then by prefix length. */
+static const struct allowedips_node *preorder_next(const struct allowedips_node *n)
+{
+	if (n->child[0])
+		return n->child[0];
+	if (n->child[1])
+		return n->child[1];
+	for (; n->parent; n = n->parent) {
+		if (n->parent->child[0] == n && n->parent->child[1])
+			return n->parent->child[1];
+	}
+	return NULL;
+}
+
+static void walk_family(const struct allowedips_node *n, int family, const void *peer,
+			allowedips_walk_fn fn, void *ctx)
+{
+	uint8_t addr[16];
+
+	/* fn must not change the trie: the walk holds a pointer into it. */
+	for (; n; n = preorder_next(n)) {
+		if (n->peer != peer)
+			continue;
+		store_key(addr, family, n->key);
+		fn(ctx, family, addr, n->cidr);
+	}
+}
+
+void allowedips_walk_by_peer(const struct allowedips *t, const void *peer, allowedips_walk_fn fn, void *ctx)
+{
+	if (!peer)
+		return;
+	walk_family(t->root4, AF_INET, peer, fn, ctx);
+	walk_family(t->root6, AF_INET6, peer, fn, ctx);
+}

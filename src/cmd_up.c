@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/* sluice up [-f] [-v] FILE: brings up the interface FILE describes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "device.h"
+#include "log.h"
+
+static const char usage[] =
+	"Usage: sluice up [-f] [-v] FILE\n"
+	"Brings up the interface described by FILE (wg-quick format); the interface\n"
+	"is named after FILE without .conf (wg0.conf -> wg0).\n"
+	"  -f, --foreground  stay in the foreground and log to stderr\n"
+	"  -v, --verbose     log debugging detail\n"
+	"Without -f, returns once the interface is up; the daemon logs to syslog.\n";
+
+static void warn_unsupported(const struct interface_config *cfg, const char *file)
+{
+	for (size_t i = 0; i < cfg->n_unsupported_keys; i++)
+		log_warn("%s:%u: %s is a wg-quick setting that sluice up ignores", file, cfg->unsupported_keys[i].line,
+			 cfg->unsupported_keys[i].name);
+}
+
+int cmd_up(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct interface_config cfg;
+	struct device dev;
+	char err[512], ifname[16];
+	bool foreground = false;
+	int ret = EXIT_RUNTIME, ready[2] = { -1, -1 }, opt;
+
+	memset(&cfg, 0, sizeof(cfg));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+fvh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			foreground = true;
+			break;
+		case 'v':
+			log_level = LOG_LVL_DEBUG;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	const char *file = argv[optind];
+	if (!cmd_ifname(ifname, file))
+		return EXIT_USAGE;
+	if (!config_load(&cfg, file, err, sizeof(err)) || !config_resolve(&cfg, file, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	warn_unsupported(&cfg, file);
+
+	if (!foreground) {
+		/* The child reports on this pipe once the interface is up, so we
+		 * return only then, with its verdict. */
+		if (pipe2(ready, O_CLOEXEC) < 0) {
+			fprintf(stderr, "pipe: %s\n", strerror(errno));
+			goto out;
+		}
+		pid_t pid = fork();
+		if (pid < 0) {
+			fprintf(stderr, "fork: %s\n", strerror(errno));
+			goto out;
+		}
+		if (pid > 0) {
+			char status = 1;
+			close(ready[1]);
+			ready[1] = -1;
+			if (read(ready[0], &status, 1) != 1)
+				status = 1;
+			ret = status == 0 ? EXIT_OK : EXIT_RUNTIME;
+			goto out;
+		}
+		close(ready[0]);
+		ready[0] = -1;
+		setsid();
+	}
+
+	if (device_up(&dev, ifname, &cfg) < 0)
+		goto out_child;
+	config_free(&cfg);
+	if (!foreground) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		log_to_syslog("sluice");
+		char ok = 0;
+		if (write(ready[1], &ok, 1) != 1) { /* the parent is gone: carry on */ }
+		close(ready[1]);
+		ready[1] = -1;
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+		}
+	}
+	ret = device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
+	device_down(&dev);
+	log_info("%s down", ifname);
+out_child:
+	if (!foreground) {
+		if (ready[1] >= 0) {
+			char fail = 1;
+			if (write(ready[1], &fail, 1) != 1) { /* nothing more to say */ }
+		}
+		config_free(&cfg);
+		_exit(ret);
+	}
+out:
+	if (ready[0] >= 0)
+		close(ready[0]);
+	if (ready[1] >= 0)
+		close(ready[1]);
+	config_free(&cfg);
+	return ret;
+}

@@ -1,0 +1,769 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The wg-quick file, read the way wg(8) and wg-quick(8) read it: '#' starts a
+ * comment anywhere, keys and section names are case-insensitive, and
+ * whitespace inside a value is dropped ("AllowedIPs = 10.0.0.0/8, fd00::/8").
+ * Unlike wg, a key given twice where only one makes sense is an error rather
+ * than "last one wins": two ListenPorts in one file are a mistake to report.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "encoding.h"
+
+/* IPv4 hosts must accept 576-byte datagrams (RFC 791), IPv6 links must
+ * carry 1280 (RFC 8200); below that a tunnel cannot carry its own traffic. */
+#define MTU_MIN 576
+#define MTU_MIN_IPV6 1280
+#define MTU_MAX 65535
+
+/* How much of an offending value an error message shows. */
+#define SHOWN_MAX 96
+
+/* OPENSSL_cleanse directly rather than crypto_wipe: the same call, without
+ * tying the config parser (and its fuzzer) to the crypto module. */
+static void wipe(void *p, size_t len)
+{
+	OPENSSL_cleanse(p, len);
+}
+
+enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
+
+enum key_id {
+	K_PRIVATE_KEY, K_LISTEN_PORT, K_ADDRESS, K_MTU, K_TABLE, K_FWMARK,
+	K_DNS, K_PRE_UP, K_POST_UP, K_PRE_DOWN, K_POST_DOWN, K_SAVE_CONFIG,
+	K_PUBLIC_KEY, K_PRESHARED_KEY, K_ALLOWED_IPS, K_ENDPOINT, K_PERSISTENT_KEEPALIVE,
+	K_COUNT,
+};
+
+static const struct {
+	const char *name;
+	enum section section;
+	bool ignored; /* wg-quick's: read, not acted on, reported */
+} keys[K_COUNT] = {
+	[K_PRIVATE_KEY] = { "PrivateKey", SECTION_INTERFACE, false },
+	[K_LISTEN_PORT] = { "ListenPort", SECTION_INTERFACE, false },
+	[K_ADDRESS] = { "Address", SECTION_INTERFACE, false },
+	[K_MTU] = { "MTU", SECTION_INTERFACE, false },
+	[K_TABLE] = { "Table", SECTION_INTERFACE, false },
+	[K_FWMARK] = { "FwMark", SECTION_INTERFACE, false },
+	[K_DNS] = { "DNS", SECTION_INTERFACE, true },
+	[K_PRE_UP] = { "PreUp", SECTION_INTERFACE, true },
+	[K_POST_UP] = { "PostUp", SECTION_INTERFACE, true },
+	[K_PRE_DOWN] = { "PreDown", SECTION_INTERFACE, true },
+	[K_POST_DOWN] = { "PostDown", SECTION_INTERFACE, true },
+	[K_SAVE_CONFIG] = { "SaveConfig", SECTION_INTERFACE, true },
+	[K_PUBLIC_KEY] = { "PublicKey", SECTION_PEER, false },
+	[K_PRESHARED_KEY] = { "PresharedKey", SECTION_PEER, false },
+	[K_ALLOWED_IPS] = { "AllowedIPs", SECTION_PEER, false },
+	[K_ENDPOINT] = { "Endpoint", SECTION_PEER, false },
+	[K_PERSISTENT_KEEPALIVE] = { "PersistentKeepalive", SECTION_PEER, false },
+};
+
+struct parser {
+	struct interface_config *cfg;
+	const char *name;
+	char *err;
+	size_t errlen;
+	unsigned line;
+	enum section section;
+	unsigned interface_line;
+	unsigned mtu_line;
+	unsigned seen[K_COUNT]; /* line of each single-valued key in the current section, 0 = not yet */
+	size_t cap_addresses;
+	size_t cap_peers;
+	size_t cap_allowed_ips; /* of the current peer */
+};
+
+static bool fail_at(struct parser *p, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fail_at(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!p->errlen)
+		return false;
+	n = snprintf(p->err, p->errlen, "%s:%u: ", p->name, line);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+#define fail(p, ...) fail_at((p), (p)->line, __VA_ARGS__)
+
+static bool is_b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=';
+}
+
+/* A 32-byte key is 43 base64 characters and a '='. A run of 40 of them is
+ * most likely a key (perhaps a private one under the wrong name, or pasted
+ * alone on a line), which an error message must not repeat. No address,
+ * port or host name has such a run: '.', ':' and '-' are not base64. */
+static bool looks_like_key(const char *s)
+{
+	size_t run = 0;
+
+	for (; *s; s++) {
+		run = is_b64_char(*s) ? run + 1 : 0;
+		if (run >= 40)
+			return true;
+	}
+	return false;
+}
+
+/* The value as an error message shows it: quoted, control characters made
+ * visible, long ones cut, keys withheld. */
+static const char *shown(char out[SHOWN_MAX], const char *value)
+{
+	size_t o = 0;
+
+	if (looks_like_key(value)) {
+		snprintf(out, SHOWN_MAX, "(not shown: it looks like a key)");
+		return out;
+	}
+	out[o++] = '\'';
+	for (; *value && o < SHOWN_MAX - 6; value++) {
+		unsigned char c = (unsigned char)*value;
+		out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	if (*value) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o++] = '\'';
+	out[o] = '\0';
+	return out;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static char *trim(char *s)
+{
+	size_t n;
+
+	while (is_space(*s))
+		s++;
+	n = strlen(s);
+	while (n && is_space(s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* wg(8) drops every whitespace character of a line before parsing. */
+static void remove_spaces(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++)
+		if (!is_space(*s))
+			*d++ = *s;
+	*d = '\0';
+}
+
+/* Decimal, or hexadecimal after "0x" when allow_hex. No sign, no spaces. */
+static bool parse_uint(const char *s, bool allow_hex, uint32_t max, uint32_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (allow_hex && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned d;
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			return false;
+		v = v * base + d;
+		if (v > max)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* Makes room for one more element. Parsing is not the packet path: arrays
+ * grow as needed and no count is capped. */
+static bool grow(void **array, size_t *cap, size_t n, size_t elem)
+{
+	size_t new_cap;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	new_cap = *cap ? *cap * 2 : 4;
+	if (new_cap > SIZE_MAX / elem)
+		return false;
+	p = realloc(*array, new_cap * elem);
+	if (!p)
+		return false;
+	*array = p;
+	*cap = new_cap;
+	return true;
+}
+
+static struct peer_config *current_peer(struct parser *p)
+{
+	return &p->cfg->peers[p->cfg->n_peers - 1];
+}
+
+/* Ends the current section; a [Peer] must have named its key. */
+static bool end_section(struct parser *p)
+{
+	if (p->section == SECTION_PEER && !p->seen[K_PUBLIC_KEY])
+		return fail_at(p, current_peer(p)->line, "[Peer] has no PublicKey");
+	return true;
+}
+
+static bool begin_section(struct parser *p, char *header)
+{
+	char buf[SHOWN_MAX];
+	size_t n = strlen(header);
+	char *inner;
+
+	if (header[n - 1] != ']')
+		return fail(p, "malformed section header (expected [Interface] or [Peer]): %s", shown(buf, header));
+	if (!end_section(p))
+		return false;
+	header[n - 1] = '\0';
+	inner = trim(header + 1);
+	memset(p->seen, 0, sizeof(p->seen));
+
+	if (!strcasecmp(inner, "Interface")) {
+		if (p->interface_line)
+			return fail(p, "second [Interface] section (the first is at line %u)", p->interface_line);
+		p->interface_line = p->line;
+		p->section = SECTION_INTERFACE;
+		return true;
+	}
+	if (!strcasecmp(inner, "Peer")) {
+		struct interface_config *cfg = p->cfg;
+		if (!grow((void **)&cfg->peers, &p->cap_peers, cfg->n_peers, sizeof(*cfg->peers)))
+			return fail(p, "out of memory");
+		memset(&cfg->peers[cfg->n_peers], 0, sizeof(*cfg->peers));
+		cfg->peers[cfg->n_peers].endpoint.addr.sa.sa_family = AF_UNSPEC;
+		cfg->peers[cfg->n_peers].line = p->line;
+		cfg->n_peers++;
+		p->cap_allowed_ips = 0;
+		p->section = SECTION_PEER;
+		return true;
+	}
+	return fail(p, "unknown section (expected [Interface] or [Peer]): %s", shown(buf, inner));
+}
+
+/* Single-valued keys may appear once per section. */
+static bool first_time(struct parser *p, enum key_id k)
+{
+	if (p->seen[k])
+		return fail(p, "duplicate %s (first set at line %u)", keys[k].name, p->seen[k]);
+	p->seen[k] = p->line;
+	return true;
+}
+
+/* Calls fn for each comma-separated item; empty items are skipped, as
+ * wg-quick's word splitting skips them. */
+static bool for_each_item(struct parser *p, char *list, bool (*fn)(struct parser *, char *))
+{
+	char *item = list;
+
+	for (;;) {
+		char *comma = strchr(item, ',');
+		if (comma)
+			*comma = '\0';
+		if (*item && !fn(p, item))
+			return false;
+		if (!comma)
+			return true;
+		item = comma + 1;
+	}
+}
+
+static bool add_address(struct parser *p, char *item)
+{
+	struct interface_config *cfg = p->cfg;
+	struct cidr c;
+	char buf[SHOWN_MAX];
+
+	if (!cidr_parse(&c, item, true))
+		return fail(p, "invalid Address: %s", shown(buf, item));
+	if (!grow((void **)&cfg->addresses, &p->cap_addresses, cfg->n_addresses, sizeof(c)))
+		return fail(p, "out of memory");
+	cfg->addresses[cfg->n_addresses++] = c;
+	return true;
+}
+
+static bool add_allowed_ip(struct parser *p, char *item)
+{
+	struct peer_config *peer = current_peer(p);
+	struct cidr c;
+	char buf[SHOWN_MAX];
+
+	if (!cidr_parse(&c, item, true))
+		return fail(p, "invalid AllowedIPs: %s", shown(buf, item));
+	cidr_mask(&c);
+	if (!grow((void **)&peer->allowed_ips, &p->cap_allowed_ips, peer->n_allowed_ips, sizeof(c)))
+		return fail(p, "out of memory");
+	peer->allowed_ips[peer->n_allowed_ips++] = c;
+	return true;
+}
+
+static void note_ignored(struct parser *p, enum key_id k)
+{
+	struct interface_config *cfg = p->cfg;
+
+	for (size_t i = 0; i < cfg->n_unsupported_keys; i++)
+		if (cfg->unsupported_keys[i].name == keys[k].name)
+			return;
+	if (cfg->n_unsupported_keys < CONFIG_UNSUPPORTED_MAX) {
+		cfg->unsupported_keys[cfg->n_unsupported_keys].name = keys[k].name;
+		cfg->unsupported_keys[cfg->n_unsupported_keys].line = p->line;
+		cfg->n_unsupported_keys++;
+	}
+}
+
+static bool interface_key(struct parser *p, enum key_id k, char *value)
+{
+	struct interface_config *cfg = p->cfg;
+	char buf[SHOWN_MAX];
+	uint32_t v;
+
+	if (keys[k].ignored) {
+		note_ignored(p, k);
+		return true;
+	}
+	remove_spaces(value);
+	if (k != K_ADDRESS && !first_time(p, k))
+		return false;
+
+	switch (k) {
+	case K_PRIVATE_KEY:
+		/* Never echo the value: it is, or is meant to be, a secret. */
+		if (!key_from_base64(cfg->private_key, value))
+			return fail(p, "invalid PrivateKey (not a 44-character base64 key)");
+		cfg->has_private_key = true;
+		return true;
+	case K_LISTEN_PORT:
+		if (!parse_uint(value, false, 65535, &v))
+			return fail(p, "invalid ListenPort (expected 0..65535, 0 = any): %s", shown(buf, value));
+		cfg->has_listen_port = true;
+		cfg->listen_port = (uint16_t)v;
+		return true;
+	case K_ADDRESS:
+		return for_each_item(p, value, add_address);
+	case K_MTU:
+		if (!parse_uint(value, false, MTU_MAX, &v) || v < MTU_MIN)
+			return fail(p, "invalid MTU (expected %u..%u; %u or more with an IPv6 Address): %s",
+				    MTU_MIN, MTU_MAX, MTU_MIN_IPV6, shown(buf, value));
+		cfg->mtu = v;
+		p->mtu_line = p->line;
+		return true;
+	case K_TABLE:
+		if (!strcasecmp(value, "off")) {
+			cfg->table = TABLE_OFF;
+		} else if (!strcasecmp(value, "auto")) {
+			cfg->table = TABLE_AUTO;
+		} else if (parse_uint(value, false, UINT32_MAX, &v) && v != 0) {
+			cfg->table = TABLE_ID;
+			cfg->table_id = v;
+		} else {
+			return fail(p, "invalid Table (expected off, auto or a table number 1..4294967295): %s",
+				    shown(buf, value));
+		}
+		return true;
+	case K_FWMARK:
+		if (!strcasecmp(value, "off"))
+			v = 0;
+		else if (!parse_uint(value, true, UINT32_MAX, &v))
+			return fail(p, "invalid FwMark (expected off, a number or 0x followed by hex digits): %s",
+				    shown(buf, value));
+		cfg->has_fwmark = true;
+		cfg->fwmark = v;
+		return true;
+	default:
+		return false; /* not an [Interface] key: the caller checked */
+	}
+}
+
+static bool peer_key(struct parser *p, enum key_id k, char *value)
+{
+	struct peer_config *peer = current_peer(p);
+	char buf[SHOWN_MAX];
+	uint32_t v;
+
+	remove_spaces(value);
+	if (k != K_ALLOWED_IPS && !first_time(p, k))
+		return false;
+
+	switch (k) {
+	case K_PUBLIC_KEY:
+		/* Not echoed either: a string that is not a public key may be
+		 * a private key put under the wrong name. */
+		if (!key_from_base64(peer->public_key, value))
+			return fail(p, "invalid PublicKey (not a 44-character base64 key)");
+		return true;
+	case K_PRESHARED_KEY:
+		if (!key_from_base64(peer->preshared_key, value))
+			return fail(p, "invalid PresharedKey (not a 44-character base64 key)");
+		peer->has_preshared_key = true;
+		return true;
+	case K_ALLOWED_IPS:
+		return for_each_item(p, value, add_allowed_ip);
+	case K_ENDPOINT: {
+		char host[1025];
+		uint16_t port;
+		if (!endpoint_split(value, host, sizeof(host), &port))
+			return fail(p, "invalid Endpoint (expected host:port or [IPv6]:port, port 1..65535): %s",
+				    shown(buf, value));
+		/* Numeric endpoints are known now; names wait for config_resolve. */
+		if (!endpoint_parse_numeric(&peer->endpoint, value) && value[0] == '[')
+			return fail(p, "invalid Endpoint (brackets must hold an IPv6 address): %s", shown(buf, value));
+		peer->endpoint_str = strdup(value);
+		if (!peer->endpoint_str)
+			return fail(p, "out of memory");
+		peer->endpoint_line = p->line;
+		return true;
+	}
+	case K_PERSISTENT_KEEPALIVE:
+		if (!strcasecmp(value, "off"))
+			v = 0;
+		else if (!parse_uint(value, false, 65535, &v))
+			return fail(p, "invalid PersistentKeepalive (expected off or 0..65535 seconds): %s",
+				    shown(buf, value));
+		peer->has_persistent_keepalive = true;
+		peer->persistent_keepalive = (uint16_t)v;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool key_line(struct parser *p, char *line)
+{
+	char buf[SHOWN_MAX];
+	char *eq = strchr(line, '=');
+	char *key, *value;
+	int k;
+
+	if (!eq)
+		return fail(p, "expected 'Key = Value' or a [Section]: %s", shown(buf, line));
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (!*key)
+		return fail(p, "missing key before '=': %s", shown(buf, value));
+	if (p->section == SECTION_NONE)
+		return fail(p, "key outside a section (put it under [Interface] or [Peer]): %s", shown(buf, key));
+
+	for (k = 0; k < K_COUNT; k++)
+		if (!strcasecmp(key, keys[k].name))
+			break;
+	const char *here = p->section == SECTION_INTERFACE ? "[Interface]" : "[Peer]";
+	if (k == K_COUNT)
+		return fail(p, "unknown key %s in %s", shown(buf, key), here);
+	if (keys[k].section != p->section)
+		return fail(p, "key '%s' belongs in %s, not in %s", keys[k].name,
+			    keys[k].section == SECTION_INTERFACE ? "[Interface]" : "[Peer]", here);
+	if (p->section == SECTION_INTERFACE)
+		return interface_key(p, (enum key_id)k, value);
+	return peer_key(p, (enum key_id)k, value);
+}
+
+static bool parse_line(struct parser *p, char *line)
+{
+	char *hash = strchr(line, '#');
+
+	if (hash)
+		*hash = '\0';
+	line = trim(line);
+	if (!*line)
+		return true;
+	if (line[0] == '[')
+		return begin_section(p, line);
+	return key_line(p, line);
+}
+
+static int compare_peer_keys(const void *a, const void *b)
+{
+	const struct peer_config *pa = *(const struct peer_config *const *)a;
+	const struct peer_config *pb = *(const struct peer_config *const *)b;
+	/* Public keys are not secret: plain memcmp is fine. */
+	int c = memcmp(pa->public_key, pb->public_key, sizeof(pa->public_key));
+
+	if (c)
+		return c;
+	return pa->line < pb->line ? -1 : pa->line > pb->line;
+}
+
+/* Sorting finds duplicates in O(n log n); a file may hold many peers. */
+static bool check_duplicate_peers(struct parser *p)
+{
+	struct interface_config *cfg = p->cfg;
+	const struct peer_config **sorted;
+	const struct peer_config *dup = NULL, *first = NULL;
+
+	if (cfg->n_peers < 2)
+		return true;
+	sorted = malloc(cfg->n_peers * sizeof(*sorted));
+	if (!sorted)
+		return fail_at(p, 0, "out of memory");
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		sorted[i] = &cfg->peers[i];
+	qsort(sorted, cfg->n_peers, sizeof(*sorted), compare_peer_keys);
+	for (size_t i = 1; i < cfg->n_peers; i++) {
+		if (memcmp(sorted[i - 1]->public_key, sorted[i]->public_key, 32))
+			continue;
+		/* Report the earliest repetition in the file, naming the first
+		 * [Peer] that used the key. */
+		size_t j = i;
+		while (j > 0 && !memcmp(sorted[j - 1]->public_key, sorted[i]->public_key, 32))
+			j--;
+		if (!dup || sorted[i]->line < dup->line) {
+			dup = sorted[i];
+			first = sorted[j];
+		}
+	}
+	free(sorted);
+	if (dup) {
+		char b64[KEY_B64_LEN + 1];
+		key_to_base64(b64, dup->public_key);
+		return fail_at(p, dup->line, "duplicate [Peer]: PublicKey already used by the [Peer] at line %u: '%s'",
+			       first->line, b64);
+	}
+	return true;
+}
+
+static bool check_interface(struct parser *p)
+{
+	struct interface_config *cfg = p->cfg;
+	char buf[CIDR_STR_MAX];
+
+	if (!p->interface_line) {
+		snprintf(p->err, p->errlen, "%s: no [Interface] section", p->name);
+		return false;
+	}
+	if (!cfg->has_private_key)
+		return fail_at(p, p->interface_line, "[Interface] has no PrivateKey");
+	if (cfg->mtu && cfg->mtu < MTU_MIN_IPV6) {
+		for (size_t i = 0; i < cfg->n_addresses; i++) {
+			if (cfg->addresses[i].family != AF_INET6)
+				continue;
+			cidr_format(buf, &cfg->addresses[i]);
+			return fail_at(p, p->mtu_line, "MTU %u is too small for IPv6 Address '%s' (IPv6 needs %u or more)",
+				       cfg->mtu, buf, MTU_MIN_IPV6);
+		}
+	}
+	return true;
+}
+
+bool config_parse(struct interface_config *cfg, const char *name, const char *text, size_t len,
+		  char *err, size_t errlen)
+{
+	struct parser p = { .cfg = cfg, .name = name, .err = err, .errlen = errlen };
+	char *line = NULL;
+	size_t line_cap = 0, pos = 0;
+	bool ok = false;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (errlen)
+		err[0] = '\0';
+	/* Editors on Windows start files with a UTF-8 byte order mark. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		pos = 3;
+
+	while (pos < len) {
+		const char *start = text + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - start) : len - pos;
+
+		pos += n + 1;
+		p.line++;
+		if (memchr(start, '\0', n)) {
+			fail(&p, "line contains a NUL byte (is this a text file?)");
+			goto out;
+		}
+		if (n + 1 > line_cap) {
+			char *bigger;
+			size_t cap = n + 1 > 2 * line_cap ? n + 1 : 2 * line_cap;
+			/* The old buffer may hold a key: wipe before letting go. */
+			bigger = malloc(cap);
+			if (!bigger) {
+				fail(&p, "out of memory");
+				goto out;
+			}
+			if (line) {
+				wipe(line, line_cap);
+				free(line);
+			}
+			line = bigger;
+			line_cap = cap;
+		}
+		memcpy(line, start, n);
+		line[n] = '\0';
+		if (!parse_line(&p, line))
+			goto out;
+	}
+	ok = end_section(&p) && check_interface(&p) && check_duplicate_peers(&p);
+out:
+	if (line) {
+		wipe(line, line_cap);
+		free(line);
+	}
+	if (!ok)
+		config_free(cfg);
+	return ok;
+}
+
+bool config_load(struct interface_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	bool ok = false;
+	int fd;
+
+	memset(cfg, 0, sizeof(*cfg));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: too large (%lld bytes; a configuration file is at most 1 MiB)", path,
+			 (long long)st.st_size);
+		goto out;
+	}
+	/* Read to end of file rather than st_size bytes: the file may be
+	 * changing under us. One byte past the limit proves it too large. */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+		if (len == cap) {
+			size_t bigger = cap * 2 > CONFIG_FILE_MAX + 1 ? CONFIG_FILE_MAX + 1 : cap * 2;
+			char *p;
+			if (bigger <= cap) {
+				snprintf(err, errlen, "%s: too large (a configuration file is at most 1 MiB)", path);
+				goto out;
+			}
+			p = malloc(bigger);
+			if (!p) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto out;
+			}
+			memcpy(p, buf, len);
+			wipe(buf, cap);
+			free(buf);
+			buf = p;
+			cap = bigger;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: too large (a configuration file is at most 1 MiB)", path);
+		goto out;
+	}
+	if (!config_parse(cfg, path, buf, len, err, errlen))
+		goto out;
+	/* Decided after parsing, from the mode of the file we read (fstat on
+	 * our descriptor, so nothing can swap the file in between). */
+	if (cfg->has_private_key && (st.st_mode & 077)) {
+		config_free(cfg);
+		snprintf(err, errlen,
+			 "%s: contains a private key but is readable by others (mode %04o); fix with: chmod 600 %s",
+			 path, (unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	ok = true;
+out:
+	if (buf) {
+		wipe(buf, cap);
+		free(buf);
+	}
+	close(fd);
+	return ok;
+}
+
+bool config_resolve(struct interface_config *cfg, const char *name, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct peer_config *peer = &cfg->peers[i];
+		int rc;
+
+		if (!peer->endpoint_str)
+			continue;
+		rc = endpoint_resolve(&peer->endpoint, peer->endpoint_str);
+		if (rc == EAI_SYSTEM) {
+			snprintf(err, errlen, "%s:%u: cannot resolve Endpoint '%s': %s", name, peer->endpoint_line,
+				 peer->endpoint_str, strerror(errno));
+			return false;
+		}
+		if (rc) {
+			snprintf(err, errlen, "%s:%u: cannot resolve Endpoint '%s': %s", name, peer->endpoint_line,
+				 peer->endpoint_str, gai_strerror(rc));
+			return false;
+		}
+	}
+	return true;
+}
+
+void config_free(struct interface_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct peer_config *peer = &cfg->peers[i];
+		free(peer->endpoint_str);
+		free(peer->allowed_ips);
+		wipe(peer, sizeof(*peer));
+	}
+	free(cfg->peers);
+	free(cfg->addresses);
+	wipe(cfg, sizeof(*cfg));
+}

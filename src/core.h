@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The protocol engine of one interface, without I/O: packets in, packets
+ * out, time as an argument. device.c feeds it from the tun and the sockets;
+ * the unit tests run two engines against each other in memory.
+ *
+ * Packets are vectors of pool buffers. The engine takes ownership of every
+ * packet handed to it, and hands packets out through two hooks that must
+ * return each buffer to core->pool once done with it.
+ *
+ * `now` is a monotonic time in ns and must be > 0.
+ */
+#ifndef SLUICE_CORE_H
+#define SLUICE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "allowedips.h"
+#include "config.h"
+#include "cookie.h"
+#include "handshake.h"
+#include "peer.h"
+#include "pool.h"
+#include "timerq.h"
+
+#define CORE_BATCH 64
+#define CORE_MAX_STAGED 128
+
+struct core_hooks {
+	void *ctx;
+	/* Datagrams for the network, each with its destination in pkt->ep. */
+	void (*send_net)(void *ctx, struct pkt **pkts, int n);
+	/* Decrypted IP packets for the tun. */
+	void (*send_tun)(void *ctx, struct pkt **pkts, int n);
+};
+
+struct core {
+	struct static_identity identity;
+	struct cookie_checker cookie_checker;
+	struct peer *peers;
+	size_t n_peers;
+	struct allowedips allowedips;
+	struct index_table index;
+	struct timerq timers;
+	struct pool pool;
+	struct core_hooks hooks;
+	uint32_t mtu;
+	int64_t wall_offset_ns;     /* unix time = now + wall_offset_ns */
+
+	/* Load: handshake messages seen in the current second. */
+	uint64_t load_window_start;
+	unsigned load_count;
+	uint64_t under_load_until;
+	bool force_under_load;      /* tests */
+
+	uint64_t drops[DROP_CAUSE_COUNT];
+
+	/* Output batches, flushed at the end of each call. */
+	struct pkt *out_net[CORE_BATCH];
+	int n_out_net;
+	struct pkt *out_tun[CORE_BATCH];
+	int n_out_tun;
+};
+
+/* pool_count buffers, each big enough for an MTU-sized packet once encrypted. */
+int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size_t pool_count);
+void core_destroy(struct core *c);
+
+/* NULL removes the key. Handshakes in flight are dropped; a peer whose key
+ * equals our own public key is removed. */
+void core_set_private_key(struct core *c, const uint8_t *private_key);
+
+struct peer *core_peer_find(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+void core_peer_remove(struct core *c, struct peer *p);
+void core_peer_set_psk(struct core *c, struct peer *p, const uint8_t *psk);
+void core_peer_set_endpoint(struct core *c, struct peer *p, const struct endpoint *ep);
+/* Sets the interval and, when it is on and the peer has an endpoint, sends a
+ * keepalive at once (as WireGuard does). */
+void core_peer_set_keepalive(struct core *c, struct peer *p, uint16_t seconds, uint64_t now);
+int core_peer_add_allowed_ip(struct core *c, struct peer *p, const struct cidr *ip);
+void core_peer_clear_allowed_ips(struct core *c, struct peer *p);
+
+/* Applies a parsed configuration or UAPI set request (everything but the
+ * interface-level things the device owns: port, fwmark, addresses, mtu).
+ * Returns 0 or a positive errno. */
+int core_apply(struct core *c, const struct interface_config *cfg, uint64_t now);
+
+/* Packets read from the tun. */
+void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
+/* Datagrams read from the network (pkt->ep = source). */
+void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
+/* Runs every timer that is due. */
+void core_tick(struct core *c, uint64_t now);
+/* When core_tick next has work, or UINT64_MAX. */
+uint64_t core_next_deadline(const struct core *c);
+
+/* Starts a handshake with the peer now (tests and `wg set` use it). */
+void core_peer_initiate(struct core *c, struct peer *p, uint64_t now);
+
+#endif

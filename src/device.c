@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+#include "device.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "encoding.h"
+#include "log.h"
+#include "netlink.h"
+#include "timers.h"
+#include "tun.h"
+#include "uapi.h"
+#include "udp.h"
+
+#define POOL_BUFFERS 4096
+#define LIVENESS_INTERVAL_NS NS_PER_SEC
+
+enum fd_tag { TAG_TUN = 1, TAG_UDP, TAG_UAPI, TAG_SIGNAL };
+
+uint64_t device_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t wall_offset(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)((uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec) - (int64_t)device_now();
+}
+
+/* ---- core hooks ---- */
+
+static void hook_send_net(void *ctx, struct pkt **pkts, int n)
+{
+	struct device *d = ctx;
+	int sent = 0;
+
+	while (sent < n) {
+		int r = udp_send_batch(d->udp_fd, pkts + sent, n - sent);
+		if (r <= 0)
+			break;
+		sent += r;
+	}
+	d->core.drops[DROP_SEND_FAILED] += (uint64_t)(n - sent);
+	for (int i = 0; i < n; i++)
+		pool_put(&d->core.pool, pkts[i]);
+}
+
+static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
+{
+	struct device *d = ctx;
+
+	for (int i = 0; i < n; i++) {
+		if (tun_write(d->tun_fd, pkts[i]) < 0)
+			d->tun_write_errors++;
+		pool_put(&d->core.pool, pkts[i]);
+	}
+}
+
+/* ---- control socket ---- */
+
+static void print_key(FILE *out, const char *name, const uint8_t key[32])
+{
+	char hex[KEY_HEX_LEN + 1];
+	key_to_hex(hex, key);
+	fprintf(out, "%s=%s\n", name, hex);
+	crypto_wipe(hex, sizeof(hex));
+}
+
+struct allowed_ip_printer {
+	FILE *out;
+};
+
+static void print_allowed_ip(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
+{
+	struct allowed_ip_printer *pr = ctx;
+	struct cidr c = { .family = family, .prefix = cidr };
+	char buf[CIDR_STR_MAX];
+
+	memcpy(c.addr.bytes, addr, family == AF_INET ? 4 : 16);
+	cidr_format(buf, &c);
+	fprintf(pr->out, "allowed_ip=%s\n", buf);
+}
+
+static void uapi_get(void *ctx, FILE *out)
+{
+	struct device *d = ctx;
+	struct core *c = &d->core;
+
+	if (c->identity.has_key)
+		print_key(out, "private_key", c->identity.private_key);
+	fprintf(out, "listen_port=%u\n", d->listen_port);
+	if (d->fwmark)
+		fprintf(out, "fwmark=%u\n", d->fwmark);
+	for (struct peer *p = c->peers; p; p = p->next) {
+		char ep[ENDPOINT_STR_MAX];
+		print_key(out, "public_key", p->public_key);
+		print_key(out, "preshared_key", p->preshared_key);
+		fprintf(out, "protocol_version=1\n");
+		if (p->endpoint.addr.sa.sa_family != AF_UNSPEC) {
+			endpoint_format(ep, &p->endpoint);
+			fprintf(out, "endpoint=%s\n", ep);
+		}
+		fprintf(out, "last_handshake_time_sec=%llu\n", (unsigned long long)(p->last_handshake_unix_ns / NS_PER_SEC));
+		fprintf(out, "last_handshake_time_nsec=%llu\n", (unsigned long long)(p->last_handshake_unix_ns % NS_PER_SEC));
+		fprintf(out, "tx_bytes=%llu\n", (unsigned long long)p->tx_bytes);
+		fprintf(out, "rx_bytes=%llu\n", (unsigned long long)p->rx_bytes);
+		fprintf(out, "persistent_keepalive_interval=%u\n", p->persistent_keepalive);
+		struct allowed_ip_printer pr = { out };
+		allowedips_walk_by_peer(&c->allowedips, p, print_allowed_ip, &pr);
+	}
+}
+
+static int rebind(struct device *d, uint16_t port)
+{
+	uint16_t p = port;
+	int fd = udp_open(&p, d->fwmark);
+	if (fd < 0)
+		return fd;
+	if (d->udp_fd >= 0) {
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, d->udp_fd, NULL);
+		close(d->udp_fd);
+	}
+	d->udp_fd = fd;
+	d->listen_port = p;
+	d->wanted_port = port;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_UDP };
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static int uapi_set(void *ctx, const struct interface_config *cfg)
+{
+	struct device *d = ctx;
+	int r;
+
+	if (cfg->has_fwmark && cfg->fwmark != d->fwmark) {
+		d->fwmark = cfg->fwmark;
+		if (udp_set_fwmark(d->udp_fd, d->fwmark) < 0)
+			log_warn("cannot set fwmark %u: %s", d->fwmark, strerror(errno));
+	}
+	if (cfg->has_listen_port && cfg->listen_port != d->listen_port) {
+		r = rebind(d, cfg->listen_port);
+		if (r < 0) {
+			log_err("cannot listen on UDP port %u: %s", cfg->listen_port, strerror(-r));
+			return -r;
+		}
+	}
+	return core_apply(&d->core, cfg, device_now());
+}
+
+/* ---- set-up ---- */
+
+static int add_routes(struct device *d, const struct interface_config *cfg)
+{
+	if (cfg->table == TABLE_OFF)
+		return 0;
+	uint32_t table = cfg->table == TABLE_ID ? cfg->table_id : 0;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		for (size_t j = 0; j < cfg->peers[i].n_allowed_ips; j++) {
+			struct cidr dst = cfg->peers[i].allowed_ips[j];
+			char buf[CIDR_STR_MAX];
+			cidr_mask(&dst);
+			int r = nl_route_add(d->ifindex, &dst, table);
+			if (r < 0) {
+				cidr_format(buf, &dst);
+				log_err("cannot add route to %s: %s", buf, strerror(-r));
+				return r;
+			}
+		}
+	}
+	return 0;
+}
+
+static int configure_link(struct device *d, const struct interface_config *cfg)
+{
+	char buf[CIDR_STR_MAX];
+	int r = nl_link_set_mtu(d->ifindex, d->mtu);
+	if (r < 0) {
+		log_err("cannot set MTU %u on %s: %s", d->mtu, d->ifname, strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < cfg->n_addresses; i++) {
+		r = nl_addr_add(d->ifindex, &cfg->addresses[i]);
+		if (r < 0) {
+			cidr_format(buf, &cfg->addresses[i]);
+			log_err("cannot add address %s to %s: %s", buf, d->ifname, strerror(-r));
+			return r;
+		}
+	}
+	r = nl_link_set_up(d->ifindex, 1);
+	if (r < 0) {
+		log_err("cannot bring %s up: %s", d->ifname, strerror(-r));
+		return r;
+	}
+	return add_routes(d, cfg);
+}
+
+static int watch(struct device *d, int fd, enum fd_tag tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int device_up(struct device *d, const char *ifname, const struct interface_config *cfg)
+{
+	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun };
+	sigset_t mask;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	d->tun_fd = d->udp_fd = d->uapi_fd = d->signal_fd = d->epoll_fd = -1;
+	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
+	d->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
+	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
+	log_set_prefix(d->ifname);
+
+	if (!crypto_init()) {
+		log_err("libcrypto lacks an algorithm sluice needs (BLAKE2s, ChaCha20-Poly1305, AES-256-GCM or X25519)");
+		return -ENOSYS;
+	}
+	r = core_init(&d->core, &hooks, d->mtu, POOL_BUFFERS);
+	if (r < 0) {
+		log_err("cannot allocate packet buffers: %s", strerror(-r));
+		return r;
+	}
+	d->core.wall_offset_ns = wall_offset();
+
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epoll_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->signal_fd < 0 || watch(d, d->signal_fd, TAG_SIGNAL) < 0) {
+		r = -errno;
+		goto fail;
+	}
+
+	d->uapi_fd = uapi_listen(d->ifname);
+	if (d->uapi_fd < 0) {
+		r = d->uapi_fd;
+		if (r == -EADDRINUSE)
+			log_err("interface %s is already run by another sluice or wireguard process (%s/%s.sock answers)",
+				d->ifname, UAPI_DIR, d->ifname);
+		else
+			log_err("cannot create the control socket %s/%s.sock: %s", UAPI_DIR, d->ifname, strerror(-r));
+		goto fail;
+	}
+	if ((r = watch(d, d->uapi_fd, TAG_UAPI)) < 0)
+		goto fail;
+
+	d->tun_fd = tun_open(d->ifname, &d->ifindex);
+	if (d->tun_fd < 0) {
+		r = d->tun_fd;
+		log_err("cannot create TUN device %s: %s%s", d->ifname, strerror(-r),
+			r == -EPERM || r == -EACCES ? " (sluice needs CAP_NET_ADMIN: run it as root)" : "");
+		goto fail;
+	}
+	if ((r = watch(d, d->tun_fd, TAG_TUN)) < 0)
+		goto fail;
+
+	r = rebind(d, cfg->has_listen_port ? cfg->listen_port : 0);
+	if (r < 0) {
+		log_err("cannot listen on UDP port %u: %s", cfg->has_listen_port ? cfg->listen_port : 0, strerror(-r));
+		goto fail;
+	}
+	r = core_apply(&d->core, cfg, device_now());
+	if (r) {
+		log_err("cannot apply the configuration: %s", strerror(r));
+		r = -r;
+		goto fail;
+	}
+	r = configure_link(d, cfg);
+	if (r < 0)
+		goto fail;
+	log_info("interface %s up, listening on UDP port %u, %zu peer%s", d->ifname, d->listen_port, d->core.n_peers,
+		 d->core.n_peers == 1 ? "" : "s");
+	return 0;
+fail:
+	device_down(d);
+	return r;
+}
+
+/* ---- the loop ---- */
+
+static void read_tun(struct device *d, uint64_t now)
+{
+	struct pkt *pkts[CORE_BATCH];
+	int n = 0, got;
+
+	while (n < CORE_BATCH && (pkts[n] = pool_get(&d->core.pool)))
+		n++;
+	if (!n) {
+		d->core.drops[DROP_NO_BUFFER]++;
+		return;
+	}
+	got = tun_read_batch(d->tun_fd, pkts, n);
+	for (int i = got < 0 ? 0 : got; i < n; i++)
+		pool_put(&d->core.pool, pkts[i]);
+	if (got == -EBADFD || got == -EIO || got == -ENXIO) {
+		log_info("%s was deleted; shutting down", d->ifname);
+		d->stop = true;
+		return;
+	}
+	if (got > 0)
+		core_tun_rx(&d->core, now, pkts, got);
+}
+
+static void read_udp(struct device *d, uint64_t now)
+{
+	struct pkt *pkts[CORE_BATCH];
+	int n = 0, got;
+
+	while (n < CORE_BATCH && (pkts[n] = pool_get(&d->core.pool)))
+		n++;
+	if (!n) {
+		d->core.drops[DROP_NO_BUFFER]++;
+		return;
+	}
+	got = udp_recv_batch(d->udp_fd, pkts, n);
+	for (int i = got < 0 ? 0 : got; i < n; i++)
+		pool_put(&d->core.pool, pkts[i]);
+	if (got > 0)
+		core_net_rx(&d->core, now, pkts, got);
+}
+
+static void read_signal(struct device *d)
+{
+	struct signalfd_siginfo si;
+	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			continue;
+		log_info("received %s; shutting down", strsignal((int)si.ssi_signo));
+		d->stop = true;
+	}
+}
+
+int device_run(struct device *d)
+{
+	struct uapi_ops ops = { .ctx = d, .get = uapi_get, .set = uapi_set };
+	struct epoll_event evs[8];
+
+	while (!d->stop) {
+		uint64_t now = device_now();
+		uint64_t deadline = core_next_deadline(&d->core);
+		uint64_t wait_ns = LIVENESS_INTERVAL_NS;
+		if (deadline <= now)
+			wait_ns = 0;
+		else if (deadline - now < wait_ns)
+			wait_ns = deadline - now;
+		int timeout = (int)((wait_ns + NS_PER_MS - 1) / NS_PER_MS);
+		int n = epoll_wait(d->epoll_fd, evs, 8, timeout);
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		now = device_now();
+		for (int i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case TAG_TUN:
+				if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
+					log_info("%s was deleted; shutting down", d->ifname);
+					d->stop = true;
+				} else {
+					read_tun(d, now);
+				}
+				break;
+			case TAG_UDP:
+				read_udp(d, now);
+				break;
+			case TAG_UAPI:
+				uapi_accept(d->uapi_fd, &ops);
+				break;
+			case TAG_SIGNAL:
+				read_signal(d);
+				break;
+			}
+		}
+		core_tick(&d->core, now);
+		if (now - d->last_liveness_check >= LIVENESS_INTERVAL_NS) {
+			d->last_liveness_check = now;
+			if (!tun_exists(d->ifindex)) {
+				log_info("%s was deleted; shutting down", d->ifname);
+				d->stop = true;
+			}
+		}
+	}
+	return 0;
+}
+
+void device_down(struct device *d)
+{
+	if (d->uapi_fd >= 0)
+		uapi_close(d->uapi_fd, d->ifname);
+	if (d->udp_fd >= 0)
+		close(d->udp_fd);
+	if (d->tun_fd >= 0) {
+		/* A non-persistent tun goes away with its last descriptor; make
+		 * sure of it in case someone else holds one. */
+		close(d->tun_fd);
+		nl_link_delete(d->ifname);
+	}
+	if (d->signal_fd >= 0)
+		close(d->signal_fd);
+	if (d->epoll_fd >= 0)
+		close(d->epoll_fd);
+	d->uapi_fd = d->udp_fd = d->tun_fd = d->signal_fd = d->epoll_fd = -1;
+	core_destroy(&d->core);
+}

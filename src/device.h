@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One interface: owns the tun, the UDP socket, the control socket and the
+ * protocol core, and runs the event loop (epoll over tagged descriptors,
+ * timeout from the core's timer queue).
+ */
+#ifndef SLUICE_DEVICE_H
+#define SLUICE_DEVICE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "core.h"
+
+struct device {
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	int tun_fd, udp_fd, uapi_fd, signal_fd, epoll_fd;
+	uint16_t listen_port;       /* bound port */
+	uint16_t wanted_port;       /* configured port, 0 = random */
+	uint32_t fwmark;
+	uint32_t mtu;
+	struct core core;
+	volatile bool stop;
+	uint64_t last_liveness_check;
+	uint64_t tun_write_errors;
+};
+
+/* Creates the interface named ifname from cfg: tun, addresses, MTU, link up,
+ * routes, socket, control socket. Returns 0, or -errno after logging why
+ * (everything made so far is undone). */
+int device_up(struct device *d, const char *ifname, const struct interface_config *cfg);
+/* Runs until SIGINT/SIGTERM, or until the tun disappears. */
+int device_run(struct device *d);
+/* Removes the interface and the control socket, wipes every secret. */
+void device_down(struct device *d);
+
+/* Monotonic ns (CLOCK_BOOTTIME, so timers count time asleep, as WireGuard's). */
+uint64_t device_now(void);
+
+#endif

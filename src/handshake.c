@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+#include "handshake.h"
+
+#include <string.h>
+
+/* The construction and identifier of each suite. The AES-GCM suite has its
+ * own of both, so that a handshake of one suite can never be taken for one
+ * of the other. */
+static void suite_names(enum cipher_suite suite, const char **construction, const char **identifier)
+{
+	if (suite == SUITE_AESGCM) {
+		*construction = SLUICE_AESGCM_CONSTRUCTION;
+		*identifier = SLUICE_AESGCM_IDENTIFIER;
+	} else {
+		*construction = WG_CONSTRUCTION;
+		*identifier = WG_IDENTIFIER;
+	}
+}
+
+/* WireGuard always runs the psk variant; "no psk" is the all-zero key. In
+ * message 1 only the pattern matters (the psk enters with message 2). */
+static const uint8_t zero_psk[NOISE_SYMMETRIC_KEY_LEN];
+
+/* h and ck before the first message: the protocol name, the identifier as
+ * prologue, and the responder's static key as IK's pre-message. */
+static void handshake_init(struct noise_symmetric *s, enum cipher_suite suite, const uint8_t responder_public[NOISE_PUBLIC_KEY_LEN])
+{
+	const char *construction, *identifier;
+
+	suite_names(suite, &construction, &identifier);
+	noise_symmetric_init(s, construction, suite);
+	noise_mix_hash(s, identifier, strlen(identifier));
+	noise_mix_hash(s, responder_public, NOISE_PUBLIC_KEY_LEN);
+}
+
+void handshake_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN], uint64_t unix_ns)
+{
+	uint64_t sec = 0x400000000000000aULL + unix_ns / 1000000000ULL;
+	uint32_t nsec = (uint32_t)(unix_ns % 1000000000ULL);
+
+	nsec &= ~((1U << 24) - 1);
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(sec >> (56 - 8 * i));
+	for (int i = 0; i < 4; i++)
+		out[8 + i] = (uint8_t)(nsec >> (24 - 8 * i));
+}
+
+void handshake_wipe(struct handshake *hs)
+{
+	crypto_wipe(hs, sizeof(*hs));
+}
+
+bool handshake_create_initiation(struct handshake *hs, struct message_handshake_initiation *msg,
+				 const struct static_identity *me, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
+				 const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN], enum cipher_suite suite,
+				 uint32_t local_index, const uint8_t timestamp[NOISE_TIMESTAMP_LEN])
+{
+	struct handshake st;
+	bool ok = false;
+
+	(void)psk; /* the psk enters with the response */
+	memset(&st, 0, sizeof(st));
+	if (!me->has_key)
+		goto out;
+	st.suite = suite;
+	handshake_init(&st.sym, suite, peer_public);
+	if (!crypto_x25519_keygen(st.ephemeral_private))
+		goto out;
+	memset(msg, 0, sizeof(*msg));
+	msg->header.type = MESSAGE_HANDSHAKE_INITIATION;
+	msg->sender_index = local_index;
+	/* e, es, s, ss, {timestamp} */
+	if (!noise_ik_write1(&st.sym, zero_psk, st.ephemeral_private, me->private_key,
+			     me->public_key, peer_public, timestamp, NOISE_TIMESTAMP_LEN,
+			     msg->unencrypted_ephemeral, msg->encrypted_static, msg->encrypted_timestamp))
+		goto out;
+	st.local_index = local_index;
+	st.state = HANDSHAKE_CREATED_INITIATION;
+	*hs = st;
+	ok = true;
+out:
+	handshake_wipe(&st);
+	return ok;
+}
+
+bool handshake_consume_initiation(struct handshake *out, struct handshake_initiation_info *info,
+				  const struct message_handshake_initiation *msg,
+				  const struct static_identity *me, enum cipher_suite suite)
+{
+	struct handshake st;
+	bool ok = false;
+
+	memset(&st, 0, sizeof(st));
+	if (!me->has_key)
+		goto out;
+	st.suite = suite;
+	handshake_init(&st.sym, suite, me->public_key);
+	if (!noise_ik_read1(&st.sym, zero_psk, me->private_key, msg->unencrypted_ephemeral,
+			    msg->encrypted_static, msg->encrypted_timestamp, NOISE_TIMESTAMP_LEN,
+			    info->initiator_public, info->timestamp))
+		goto out;
+	memcpy(st.remote_ephemeral, msg->unencrypted_ephemeral, NOISE_PUBLIC_KEY_LEN);
+	st.remote_index = msg->sender_index;
+	st.state = HANDSHAKE_CONSUMED_INITIATION;
+	*out = st;
+	ok = true;
+out:
+	handshake_wipe(&st);
+	return ok;
+}
+
+bool handshake_create_response(struct handshake *hs, struct message_handshake_response *msg,
+			       const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
+			       const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN], uint32_t local_index)
+{
+	struct handshake st = *hs;
+	bool ok = false;
+
+	if (st.state != HANDSHAKE_CONSUMED_INITIATION)
+		goto out;
+	if (!crypto_x25519_keygen(st.ephemeral_private))
+		goto out;
+	memset(msg, 0, sizeof(*msg));
+	msg->header.type = MESSAGE_HANDSHAKE_RESPONSE;
+	msg->sender_index = local_index;
+	msg->receiver_index = st.remote_index;
+	/* e, ee, se, psk, {} */
+	if (!noise_ik_write2(&st.sym, psk, st.ephemeral_private, st.remote_ephemeral, peer_public,
+			     NULL, 0, msg->unencrypted_ephemeral, msg->encrypted_nothing))
+		goto out;
+	st.local_index = local_index;
+	st.state = HANDSHAKE_CREATED_RESPONSE;
+	*hs = st;
+	ok = true;
+out:
+	handshake_wipe(&st);
+	return ok;
+}
+
+bool handshake_consume_response(struct handshake *out, const struct handshake *hs,
+				const struct message_handshake_response *msg, const struct static_identity *me,
+				const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN])
+{
+	struct handshake st = *hs;
+	bool ok = false;
+
+	if (st.state != HANDSHAKE_CREATED_INITIATION || !me->has_key)
+		goto out;
+	if (!noise_ik_read2(&st.sym, psk, st.ephemeral_private, me->private_key, msg->unencrypted_ephemeral,
+			    msg->encrypted_nothing, 0, NULL))
+		goto out;
+	memcpy(st.remote_ephemeral, msg->unencrypted_ephemeral, NOISE_PUBLIC_KEY_LEN);
+	st.remote_index = msg->sender_index;
+	st.state = HANDSHAKE_CONSUMED_RESPONSE;
+	*out = st;
+	ok = true;
+out:
+	handshake_wipe(&st);
+	return ok;
+}
+
+bool handshake_derive_keys(struct handshake *hs, uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN],
+			   uint8_t recv_key[NOISE_SYMMETRIC_KEY_LEN], bool *we_initiated)
+{
+	uint8_t k1[NOISE_SYMMETRIC_KEY_LEN], k2[NOISE_SYMMETRIC_KEY_LEN];
+	bool ok = true;
+
+	if (hs->state == HANDSHAKE_CONSUMED_RESPONSE) {
+		noise_split(&hs->sym, k1, k2);
+		memcpy(send_key, k1, sizeof(k1));
+		memcpy(recv_key, k2, sizeof(k2));
+		*we_initiated = true;
+	} else if (hs->state == HANDSHAKE_CREATED_RESPONSE) {
+		noise_split(&hs->sym, k1, k2);
+		memcpy(send_key, k2, sizeof(k2));
+		memcpy(recv_key, k1, sizeof(k1));
+		*we_initiated = false;
+	} else {
+		ok = false;
+	}
+	crypto_wipe(k1, sizeof(k1));
+	crypto_wipe(k2, sizeof(k2));
+	if (ok)
+		handshake_wipe(hs);
+	return ok;
+}

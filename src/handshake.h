@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * WireGuard's handshake messages over the Noise machinery of noise.c:
+ * initiation (type 1) and response (type 2), TAI64N timestamps, and the
+ * derivation of a session's keys. Pure functions over bytes: no I/O, no
+ * clock, no peer table. Consumers work on a copy of the state and the
+ * caller commits it only when every check passed.
+ */
+#ifndef SLUICE_HANDSHAKE_H
+#define SLUICE_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "messages.h"
+#include "noise.h"
+
+enum handshake_state {
+	HANDSHAKE_ZEROED = 0,
+	HANDSHAKE_CREATED_INITIATION,
+	HANDSHAKE_CONSUMED_INITIATION,
+	HANDSHAKE_CREATED_RESPONSE,
+	HANDSHAKE_CONSUMED_RESPONSE,
+};
+
+struct static_identity {
+	uint8_t private_key[NOISE_PUBLIC_KEY_LEN];
+	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
+	bool has_key;
+};
+
+struct handshake {
+	enum handshake_state state;
+	enum cipher_suite suite;
+	struct noise_symmetric sym;
+	uint8_t ephemeral_private[NOISE_PUBLIC_KEY_LEN];
+	uint8_t remote_ephemeral[NOISE_PUBLIC_KEY_LEN];
+	uint32_t local_index;
+	uint32_t remote_index;
+};
+
+/* What an initiation told us before we know which peer sent it. */
+struct handshake_initiation_info {
+	uint8_t initiator_public[NOISE_PUBLIC_KEY_LEN];
+	uint8_t timestamp[NOISE_TIMESTAMP_LEN];
+};
+
+/* TAI64N of a wall-clock time in ns since the Unix epoch, its nanoseconds
+ * rounded down to a multiple of 2^24 so that the value leaks little timing. */
+void handshake_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN], uint64_t unix_ns);
+
+/* Initiator: writes everything of msg but the macs. hs becomes
+ * CREATED_INITIATION with local_index. */
+bool handshake_create_initiation(struct handshake *hs, struct message_handshake_initiation *msg,
+				 const struct static_identity *me, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
+				 const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN], enum cipher_suite suite,
+				 uint32_t local_index, const uint8_t timestamp[NOISE_TIMESTAMP_LEN])
+	__attribute__((warn_unused_result));
+
+/* Responder: decrypts an initiation into a fresh state `out` (CONSUMED_INITIATION)
+ * and `info`. The caller finds the peer by info->initiator_public, checks the
+ * timestamp, then copies `out` into the peer. */
+bool handshake_consume_initiation(struct handshake *out, struct handshake_initiation_info *info,
+				  const struct message_handshake_initiation *msg,
+				  const struct static_identity *me, enum cipher_suite suite)
+	__attribute__((warn_unused_result));
+
+/* Responder: from CONSUMED_INITIATION, writes the response (no macs) and
+ * becomes CREATED_RESPONSE with local_index. */
+bool handshake_create_response(struct handshake *hs, struct message_handshake_response *msg,
+			       const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
+			       const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN], uint32_t local_index)
+	__attribute__((warn_unused_result));
+
+/* Initiator: consumes a response for hs (CREATED_INITIATION) into `out`
+ * (CONSUMED_RESPONSE); hs itself is not changed. */
+bool handshake_consume_response(struct handshake *out, const struct handshake *hs,
+				const struct message_handshake_response *msg, const struct static_identity *me,
+				const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN])
+	__attribute__((warn_unused_result));
+
+/* From CREATED_RESPONSE (responder) or CONSUMED_RESPONSE (initiator): the two
+ * transport keys as seen by this side. The handshake is wiped. */
+bool handshake_derive_keys(struct handshake *hs, uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN],
+			   uint8_t recv_key[NOISE_SYMMETRIC_KEY_LEN], bool *we_initiated)
+	__attribute__((warn_unused_result));
+
+void handshake_wipe(struct handshake *hs);
+
+#endif

@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Two protocol cores against each other in memory, with simulated time:
+ * a full handshake, data both ways, rekey after REKEY_AFTER_TIME, loss of the
+ * response (retry after REKEY_TIMEOUT), cookies under load, replay and
+ * AllowedIPs drops, and keys zeroed after 3 x REJECT_AFTER_TIME.
+ */
+#include "unit.h"
+
+#include <arpa/inet.h>
+
+#include "core.h"
+#include "crypto.h"
+#include "timers.h"
+
+#define WIRE_MAX 256
+
+struct wire_msg {
+	uint8_t data[2048];
+	uint32_t len;
+};
+
+struct side {
+	struct core core;
+	struct endpoint addr;            /* this side's underlay address */
+	struct wire_msg net[WIRE_MAX];   /* sent to the network */
+	int n_net;
+	struct wire_msg tun[WIRE_MAX];   /* delivered to the tun */
+	int n_tun;
+	uint8_t priv[32], pub[32];
+};
+
+static struct side A, B;
+static uint64_t now;
+
+static void hook_net(void *ctx, struct pkt **pkts, int n)
+{
+	struct side *s = ctx;
+	for (int i = 0; i < n; i++) {
+		assert_true(s->n_net < WIRE_MAX);
+		assert_true(pkts[i]->len <= sizeof(s->net[0].data));
+		memcpy(s->net[s->n_net].data, pkts[i]->data, pkts[i]->len);
+		s->net[s->n_net++].len = pkts[i]->len;
+		pool_put(&s->core.pool, pkts[i]);
+	}
+}
+
+static void hook_tun(void *ctx, struct pkt **pkts, int n)
+{
+	struct side *s = ctx;
+	for (int i = 0; i < n; i++) {
+		assert_true(s->n_tun < WIRE_MAX);
+		memcpy(s->tun[s->n_tun].data, pkts[i]->data, pkts[i]->len);
+		s->tun[s->n_tun++].len = pkts[i]->len;
+		pool_put(&s->core.pool, pkts[i]);
+	}
+}
+
+/* Moves everything `from` sent into `to`, returning how many messages. */
+static int deliver(struct side *from, struct side *to)
+{
+	int n = from->n_net;
+	struct pkt *pkts[WIRE_MAX];
+	for (int i = 0; i < n; i++) {
+		pkts[i] = pool_get(&to->core.pool);
+		assert_non_null(pkts[i]);
+		memcpy(pkts[i]->data, from->net[i].data, from->net[i].len);
+		pkts[i]->len = from->net[i].len;
+		pkts[i]->ep = from->addr;
+	}
+	from->n_net = 0;
+	if (n)
+		core_net_rx(&to->core, now, pkts, n);
+	return n;
+}
+
+static void drop_wire(struct side *s)
+{
+	s->n_net = 0;
+}
+
+static int count_type(const struct side *s, uint8_t type)
+{
+	int n = 0;
+	for (int i = 0; i < s->n_net; i++)
+		n += s->net[i].len && s->net[i].data[0] == type;
+	return n;
+}
+
+/* An IPv4/UDP packet from src to dst carrying `tag`. */
+static struct pkt *ip_packet(struct side *s, const char *src, const char *dst, uint32_t tag, uint32_t payload)
+{
+	struct pkt *k = pool_get(&s->core.pool);
+	assert_non_null(k);
+	uint32_t len = 20 + payload;
+	memset(k->data, 0, len);
+	k->data[0] = 0x45;
+	k->data[2] = (uint8_t)(len >> 8);
+	k->data[3] = (uint8_t)len;
+	k->data[8] = 64;
+	k->data[9] = 17;
+	inet_pton(AF_INET, src, k->data + 12);
+	inet_pton(AF_INET, dst, k->data + 16);
+	if (payload >= 4)
+		memcpy(k->data + 20, &tag, 4);
+	k->len = len;
+	return k;
+}
+
+static void send_ip(struct side *s, const char *src, const char *dst, uint32_t tag)
+{
+	struct pkt *k = ip_packet(s, src, dst, tag, 100);
+	core_tun_rx(&s->core, now, &k, 1);
+}
+
+static uint32_t tun_tag(const struct side *s, int i)
+{
+	uint32_t tag;
+	memcpy(&tag, s->tun[i].data + 20, 4);
+	return tag;
+}
+
+static void make_endpoint(struct endpoint *e, const char *ip, uint16_t port)
+{
+	memset(e, 0, sizeof(*e));
+	e->addr.in4.sin_family = AF_INET;
+	e->addr.in4.sin_port = htons(port);
+	inet_pton(AF_INET, ip, &e->addr.in4.sin_addr);
+}
+
+static void add_allowed(struct core *c, struct peer *p, const char *ip, uint8_t prefix)
+{
+	struct cidr cd = { .family = AF_INET, .prefix = prefix };
+	inet_pton(AF_INET, ip, &cd.addr.v4);
+	assert_int_equal(core_peer_add_allowed_ip(c, p, &cd), 0);
+}
+
+static struct peer *peer_ab, *peer_ba;
+
+static int setup(void **state)
+{
+	(void)state;
+	struct core_hooks ha = { .ctx = &A, .send_net = hook_net, .send_tun = hook_tun };
+	struct core_hooks hb = { .ctx = &B, .send_net = hook_net, .send_tun = hook_tun };
+
+	memset(&A, 0, sizeof(A));
+	memset(&B, 0, sizeof(B));
+	now = 1000 * NS_PER_SEC;
+	assert_true(crypto_init());
+	assert_int_equal(core_init(&A.core, &ha, 1420, 1024), 0);
+	assert_int_equal(core_init(&B.core, &hb, 1420, 1024), 0);
+	A.core.wall_offset_ns = 1700000000LL * (int64_t)NS_PER_SEC;
+	B.core.wall_offset_ns = 1700000000LL * (int64_t)NS_PER_SEC;
+	make_endpoint(&A.addr, "192.0.2.1", 51820);
+	make_endpoint(&B.addr, "192.0.2.2", 51821);
+	assert_true(crypto_x25519_keygen(A.priv));
+	assert_true(crypto_x25519_keygen(B.priv));
+	assert_true(crypto_x25519_public(A.pub, A.priv));
+	assert_true(crypto_x25519_public(B.pub, B.priv));
+	core_set_private_key(&A.core, A.priv);
+	core_set_private_key(&B.core, B.priv);
+
+	peer_ab = core_peer_add(&A.core, B.pub);
+	peer_ba = core_peer_add(&B.core, A.pub);
+	assert_non_null(peer_ab);
+	assert_non_null(peer_ba);
+	uint8_t psk[32];
+	assert_true(crypto_random(psk, sizeof(psk)));
+	core_peer_set_psk(&A.core, peer_ab, psk);
+	core_peer_set_psk(&B.core, peer_ba, psk);
+	core_peer_set_endpoint(&A.core, peer_ab, &B.addr); /* A knows where B is; B learns A */
+	add_allowed(&A.core, peer_ab, "198.18.0.2", 32);
+	add_allowed(&B.core, peer_ba, "198.18.0.1", 32);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	core_destroy(&A.core);
+	core_destroy(&B.core);
+	return 0;
+}
+
+/* A sends a packet: initiation, response, data. */
+static void handshake_and_first_packet(void)
+{
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	assert_int_equal(deliver(&A, &B), 1);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	assert_int_equal(deliver(&B, &A), 1);
+	/* A now sends the staged packet. */
+	assert_int_equal(count_type(&A, MESSAGE_DATA), 1);
+	assert_int_equal(deliver(&A, &B), 1);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(tun_tag(&B, 0), 1);
+	assert_int_equal(B.tun[0].len, 120);
+	B.n_tun = 0;
+}
+
+static void test_handshake_and_data(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	/* B learned A's endpoint from the handshake and answers. */
+	assert_true(endpoint_equal(&peer_ba->endpoint, &A.addr));
+	send_ip(&B, "198.18.0.2", "198.18.0.1", 2);
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 1);
+	/* Padded to 16: 16 header + 128 + 16 tag. */
+	assert_int_equal(B.net[0].len, 16 + 128 + 16);
+	deliver(&B, &A);
+	assert_int_equal(A.n_tun, 1);
+	assert_int_equal(tun_tag(&A, 0), 2);
+	assert_int_equal(A.tun[0].len, 120);
+	assert_true(peer_ab->last_handshake_unix_ns > 0);
+	assert_true(peer_ba->last_handshake_unix_ns > 0);
+	assert_true(peer_ab->tx_bytes > 0 && peer_ab->rx_bytes > 0);
+
+	/* Many packets both ways keep working. */
+	for (uint32_t i = 0; i < 200; i++) {
+		send_ip(&A, "198.18.0.1", "198.18.0.2", 1000 + i);
+		send_ip(&B, "198.18.0.2", "198.18.0.1", 5000 + i);
+		deliver(&A, &B);
+		deliver(&B, &A);
+	}
+	assert_int_equal(A.n_tun, 201);
+	assert_int_equal(B.n_tun, 200);
+	assert_int_equal(tun_tag(&B, 199), 1199);
+}
+
+static void test_replay_dropped(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 7);
+	assert_int_equal(A.n_net, 1);
+	struct wire_msg copy = A.net[0];
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	A.net[0] = copy;
+	A.n_net = 1;
+	uint64_t before = B.core.drops[DROP_REPLAY];
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(B.core.drops[DROP_REPLAY], before + 1);
+
+	/* A flipped bit fails authentication. */
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 8);
+	A.net[0].data[40] ^= 1;
+	before = B.core.drops[DROP_DECRYPT];
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(B.core.drops[DROP_DECRYPT], before + 1);
+}
+
+static void test_allowedips_source_check(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	/* A routes 198.18.0.2 to B but claims a source B does not allow. */
+	uint64_t before = B.core.drops[DROP_ALLOWEDIPS];
+	send_ip(&A, "198.18.9.9", "198.18.0.2", 9);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 0);
+	assert_int_equal(B.core.drops[DROP_ALLOWEDIPS], before + 1);
+	/* No peer for a destination: dropped and counted on the sender. */
+	before = A.core.drops[DROP_NO_PEER];
+	send_ip(&A, "198.18.0.1", "198.51.100.1", 10);
+	assert_int_equal(A.n_net, 0);
+	assert_int_equal(A.core.drops[DROP_NO_PEER], before + 1);
+}
+
+static void test_rekey_after_time(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	uint32_t first_index = peer_ab->current->local_index;
+
+	/* Keep the session alive with traffic until REKEY_AFTER_TIME passes. */
+	for (int t = 0; t <= REKEY_AFTER_TIME; t += 5) {
+		now += 5 * NS_PER_SEC;
+		core_tick(&A.core, now);
+		core_tick(&B.core, now);
+		send_ip(&A, "198.18.0.1", "198.18.0.2", 100 + t);
+		send_ip(&B, "198.18.0.2", "198.18.0.1", 200 + t);
+		deliver(&A, &B);
+		deliver(&B, &A);
+		deliver(&A, &B);
+		deliver(&B, &A);
+	}
+	/* A rekeyed: a new session with another index, and data still flows. */
+	assert_non_null(peer_ab->current);
+	assert_int_not_equal(peer_ab->current->local_index, first_index);
+	assert_true(now - peer_ab->current->birth < (uint64_t)REKEY_AFTER_TIME * NS_PER_SEC);
+	A.n_tun = B.n_tun = 0;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 77);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(tun_tag(&B, 0), 77);
+	/* B's session with the new keys is confirmed and in use. */
+	assert_non_null(peer_ba->current);
+	assert_null(peer_ba->next_keypair);
+}
+
+static void test_response_lost(void **state)
+{
+	(void)state;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	drop_wire(&B); /* the response is lost */
+
+	/* Nothing before REKEY_TIMEOUT... */
+	now += (REKEY_TIMEOUT - 1) * NS_PER_SEC;
+	core_tick(&A.core, now);
+	assert_int_equal(A.n_net, 0);
+	/* ...a retry after REKEY_TIMEOUT + jitter (at most 333 ms). */
+	now += 1 * NS_PER_SEC + REKEY_TIMEOUT_JITTER_MAX_MS * NS_PER_MS;
+	core_tick(&A.core, now);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	assert_int_equal(peer_ab->handshake_attempts, 1);
+	deliver(&A, &B);
+	deliver(&B, &A);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(tun_tag(&B, 0), 1);
+	assert_int_equal(peer_ab->handshake_attempts, 0);
+}
+
+static void test_give_up_after_rekey_attempt_time(void **state)
+{
+	(void)state;
+	core_peer_set_endpoint(&A.core, peer_ab, &B.addr);
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	int initiations = 0;
+	for (int s = 0; s < 200; s++) {
+		initiations += count_type(&A, MESSAGE_HANDSHAKE_INITIATION);
+		drop_wire(&A);
+		now += NS_PER_SEC;
+		core_tick(&A.core, now);
+	}
+	/* The first try, then retries while attempts <= MAX_TIMER_HANDSHAKES (as the Linux module counts), then silence. */
+	assert_int_equal(initiations, 1 + MAX_TIMER_HANDSHAKES + 1);
+	assert_int_equal(peer_ab->staged.len, 0);
+}
+
+static void test_cookie_under_load(void **state)
+{
+	(void)state;
+	B.core.force_under_load = true;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	deliver(&A, &B);
+	/* B answers with a cookie, not a response. */
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_COOKIE), 1);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 0);
+	deliver(&B, &A);
+	assert_true(peer_ab->cookie.cookie_birth != 0);
+	/* The retry carries mac2 and gets through. */
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
+	core_tick(&A.core, now);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	const uint8_t zero[16] = { 0 };
+	assert_memory_not_equal(A.net[0].data + 148 - 16, zero, 16);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	deliver(&B, &A);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+
+	/* A message with a bad mac1 is dropped silently, cookie or not. */
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 2);
+	drop_wire(&A);
+	core_peer_initiate(&A.core, peer_ab, now + 10 * NS_PER_SEC);
+	assert_int_equal(A.n_net, 1);
+	A.net[0].data[116] ^= 0xff;
+	deliver(&A, &B);
+	assert_int_equal(B.n_net, 0);
+	B.core.force_under_load = false;
+}
+
+static void test_replayed_initiation_rejected(void **state)
+{
+	(void)state;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	struct wire_msg init = A.net[0];
+	deliver(&A, &B);
+	deliver(&B, &A);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	/* The same initiation again (an attacker replaying it): no response. */
+	now += NS_PER_SEC;
+	A.net[0] = init;
+	A.n_net = 1;
+	uint64_t before = B.core.drops[DROP_HANDSHAKE];
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 0);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE], before + 1);
+}
+
+static void test_keys_zeroed(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	assert_non_null(peer_ab->current);
+	for (int s = 0; s < 3 * REJECT_AFTER_TIME + 30; s += 10) {
+		now += 10 * NS_PER_SEC;
+		core_tick(&A.core, now);
+		core_tick(&B.core, now);
+		drop_wire(&A);
+		drop_wire(&B);
+	}
+	assert_null(peer_ab->current);
+	assert_null(peer_ab->previous);
+	for (int i = 0; i < 3; i++)
+		assert_false(peer_ab->keypairs[i].valid);
+	/* Sending again makes a fresh session. */
+	A.n_tun = B.n_tun = 0;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 3);
+	deliver(&A, &B);
+	deliver(&B, &A);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+}
+
+static void test_passive_keepalive(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	/* B received data and has nothing to send: a keepalive within KEEPALIVE_TIMEOUT. */
+	now += (KEEPALIVE_TIMEOUT + 1) * NS_PER_SEC;
+	core_tick(&B.core, now);
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 1);
+	assert_int_equal(B.net[0].len, 32); /* empty payload */
+	deliver(&B, &A);
+	assert_int_equal(A.n_tun, 0);
+}
+
+static void test_malformed_dropped(void **state)
+{
+	(void)state;
+	static const uint32_t lens[] = { 0, 1, 4, 31, 147, 149, 91, 63, 65 };
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (uint8_t type = 0; type < 6; type++) {
+			struct pkt *k = pool_get(&B.core.pool);
+			memset(k->data, 0, 200);
+			k->data[0] = type;
+			k->len = lens[i];
+			k->ep = A.addr;
+			core_net_rx(&B.core, now, &k, 1);
+		}
+	}
+	assert_int_equal(B.n_net, 0);
+	assert_int_equal(B.n_tun, 0);
+	assert_int_equal(B.core.pool.available, B.core.pool.count);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_handshake_and_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allowedips_source_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_after_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_response_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_give_up_after_rekey_attempt_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cookie_under_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replayed_initiation_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_zeroed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_passive_keepalive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_dropped, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: MIT
+/*
+ * netlink.c and tun.c against the real kernel, inside a network namespace
+ * of a forked child so nothing touches the machine's own interfaces. Needs
+ * root and /dev/net/tun: without them it exits 77 (skipped), or fails when
+ * CI=true.
+ *
+ * Everything here is checked through a second path, not through the code
+ * under test: SIOCGIF* ioctls, getifaddrs, /proc/net/if_inet6, a route dump
+ * of our own, and packets through the tun.
+ */
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "netlink.h"
+#include "pool.h"
+#include "tun.h"
+#include "udp.h"
+
+#define IFNAME "slctest0"
+#define TABLE 1000 /* > 255: needs RTA_TABLE */
+
+static int ifindex, tunfd = -1;
+static struct pool pool;
+
+static struct cidr cidr(const char *s)
+{
+	struct cidr c;
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+
+	memset(&c, 0, sizeof(c));
+	assert_non_null(slash);
+	snprintf(ip, sizeof(ip), "%.*s", (int)(slash - s), s);
+	c.prefix = (uint8_t)atoi(slash + 1);
+	c.family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(c.family, ip, c.addr.bytes), 1);
+	return c;
+}
+
+static void endpoint_set(struct endpoint *ep, const char *ip, uint16_t port)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (inet_pton(AF_INET, ip, &ep->addr.in4.sin_addr) == 1) {
+		ep->addr.in4.sin_family = AF_INET;
+		ep->addr.in4.sin_port = htons(port);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, ip, &ep->addr.in6.sin6_addr), 1);
+		ep->addr.in6.sin6_family = AF_INET6;
+		ep->addr.in6.sin6_port = htons(port);
+	}
+}
+
+static struct ifreq ifreq_get(unsigned long req)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(s >= 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, IFNAME);
+	assert_int_equal(ioctl(s, req, &ifr), 0);
+	close(s);
+	return ifr;
+}
+
+/* --- our own route dump, independent of netlink.c ----------------------- */
+
+struct route_query {
+	struct cidr dst;
+	uint32_t table;
+	int found;
+};
+
+static int route_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (type <= RTA_MAX)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_query *q = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	size_t alen = q->dst.family == AF_INET ? 4 : 16;
+	uint32_t table;
+
+	mnl_attr_parse(nlh, sizeof(*rtm), route_attr, tb);
+	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (rtm->rtm_family != q->dst.family || rtm->rtm_dst_len != q->dst.prefix ||
+	    table != q->table || !tb[RTA_DST] || !tb[RTA_OIF] ||
+	    mnl_attr_get_u32(tb[RTA_OIF]) != (uint32_t)ifindex ||
+	    memcmp(mnl_attr_get_payload(tb[RTA_DST]), q->dst.addr.bytes, alen))
+		return MNL_CB_OK;
+	assert_int_equal(rtm->rtm_protocol, RTPROT_STATIC);
+	assert_int_equal(rtm->rtm_type, RTN_UNICAST);
+	if (rtm->rtm_family == AF_INET)
+		assert_int_equal(rtm->rtm_scope, RT_SCOPE_LINK);
+	q->found++;
+	return MNL_CB_OK;
+}
+
+/* How many routes to `dst` through our tun are in `table`. */
+static int route_count(const char *dst, uint32_t table)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct route_query q = { .dst = cidr(dst), .table = table };
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	ssize_t len;
+	int ret;
+
+	assert_non_null(nl);
+	assert_int_equal(mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID), 0);
+	portid = mnl_socket_get_portid(nl);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)q.dst.family;
+	assert_true(mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) > 0);
+	do {
+		len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		assert_true(len > 0);
+		ret = mnl_cb_run(buf, (size_t)len, seq, portid, route_cb, &q);
+		assert_true(ret >= 0);
+	} while (ret > 0);
+	mnl_socket_close(nl);
+	return q.found;
+}
+
+/* --- addresses ------------------------------------------------------------- */
+
+static int has_addr(const char *ip, int prefix)
+{
+	struct ifaddrs *ifas, *i;
+	uint8_t want[16], mask[16];
+	int family = strchr(ip, ':') ? AF_INET6 : AF_INET, found = 0;
+
+	assert_int_equal(inet_pton(family, ip, want), 1);
+	assert_int_equal(getifaddrs(&ifas), 0);
+	for (i = ifas; i; i = i->ifa_next) {
+		const void *a, *m;
+		size_t len = family == AF_INET ? 4 : 16;
+		int bits = 0;
+
+		if (!i->ifa_addr || i->ifa_addr->sa_family != family || strcmp(i->ifa_name, IFNAME))
+			continue;
+		a = family == AF_INET ? (const void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+				      : (const void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+		m = family == AF_INET ? (const void *)&((struct sockaddr_in *)i->ifa_netmask)->sin_addr
+				      : (const void *)&((struct sockaddr_in6 *)i->ifa_netmask)->sin6_addr;
+		if (memcmp(a, want, len))
+			continue;
+		memcpy(mask, m, len);
+		for (size_t b = 0; b < len; b++)
+			bits += __builtin_popcount(mask[b]);
+		assert_int_equal(bits, prefix);
+		found++;
+	}
+	freeifaddrs(ifas);
+	return found;
+}
+
+/* The flags the kernel keeps for an IPv6 address of ours, from
+ * /proc/net/if_inet6 ("addr ifindex prefix scope flags name"). */
+static unsigned inet6_flags(const char *hex)
+{
+	char line[256], addr[40], name[IFNAMSIZ];
+	unsigned idx, plen, scope, flags;
+	FILE *f = fopen("/proc/net/if_inet6", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%32s %x %x %x %x %15s", addr, &idx, &plen, &scope, &flags, name) == 6 &&
+		    !strcmp(addr, hex) && !strcmp(name, IFNAME)) {
+			fclose(f);
+			return flags;
+		}
+	}
+	fclose(f);
+	fail_msg("%s not in /proc/net/if_inet6", hex);
+	return 0;
+}
+
+/* --- packets through the tun ------------------------------------------- */
+
+static uint16_t ip_checksum(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads from the tun until a packet of that IP version to `dst` shows up
+ * (the kernel sends its own IPv6 chatter, MLD and RS, the same way). */
+static struct pkt *tun_wait_for(int version, const void *dst)
+{
+	long deadline = now_ms() + 3000;
+	struct pkt *k = pool_get(&pool);
+
+	assert_non_null(k);
+	while (now_ms() < deadline) {
+		struct pollfd pfd = { .fd = tunfd, .events = POLLIN };
+		int r;
+
+		poll(&pfd, 1, 100);
+		r = tun_read_batch(tunfd, &k, 1);
+		assert_true(r >= 0);
+		if (r == 0 || k->len < 20 || k->data[0] >> 4 != version)
+			continue;
+		if (version == 4 && !memcmp(k->data + 16, dst, 4))
+			return k;
+		if (version == 6 && k->len >= 40 && !memcmp(k->data + 24, dst, 16))
+			return k;
+	}
+	fail_msg("no IPv%d packet came out of the tun", version);
+	return NULL;
+}
+
+/* --- the tests, in order ----------------------------------------------- */
+
+/* In the fresh namespace nothing is routed (even lo is down): every
+ * datagram of a batch fails with ENETUNREACH, and the transport skips them
+ * instead of failing the batch. */
+static void test_udp_unreachable_is_skipped(void **state)
+{
+	(void)state;
+	struct pkt *k[3];
+	uint16_t port = 0;
+	int fd = udp_open(&port, 0);
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < 3; i++) {
+		k[i] = pool_get(&pool);
+		k[i]->len = 32;
+		memset(k[i]->data, i, 32);
+	}
+	endpoint_set(&k[0]->ep, "192.0.2.1", 9);
+	endpoint_set(&k[1]->ep, "2001:db8::9", 9);
+	endpoint_set(&k[2]->ep, "198.51.100.7", 9);
+	assert_int_equal(udp_send_batch(fd, k, 3), 3);
+	for (int i = 0; i < 3; i++)
+		pool_put(&pool, k[i]);
+	close(fd);
+}
+
+static void test_bad_arguments(void **state)
+{
+	(void)state;
+	struct cidr c = cidr("198.18.0.1/24");
+
+	assert_int_equal(nl_link_set_mtu(987654, 1380), -ENODEV);
+	assert_int_equal(nl_link_set_up(987654, 1), -ENODEV);
+	assert_int_equal(nl_link_set_mtu(0, 1380), -EINVAL);
+	assert_int_equal(nl_link_delete("no-such-link"), -ENODEV);
+	assert_int_equal(nl_link_delete("a-name-far-too-long-for-a-link"), -EINVAL);
+	assert_int_equal(nl_link_delete(""), -EINVAL);
+	c.prefix = 33;
+	assert_int_equal(nl_addr_add(1, &c), -EINVAL);
+	c.family = AF_UNSPEC;
+	assert_int_equal(nl_route_add(1, &c, 0), -EAFNOSUPPORT);
+	assert_int_equal(tun_open("a-name-far-too-long-for-a-link", &ifindex), -ENAMETOOLONG);
+}
+
+static void test_tun_open(void **state)
+{
+	(void)state;
+	tunfd = tun_open(IFNAME, &ifindex);
+	assert_true(tunfd >= 0);
+	assert_int_equal(ifindex, (int)if_nametoindex(IFNAME));
+	assert_true(tun_exists(ifindex));
+	assert_int_equal(fcntl(tunfd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+	assert_int_equal(fcntl(tunfd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_false(ifreq_get(SIOCGIFFLAGS).ifr_flags & IFF_UP);
+}
+
+static void test_mtu(void **state)
+{
+	(void)state;
+	assert_int_equal(nl_link_set_mtu(ifindex, 1380), 0);
+	assert_int_equal(ifreq_get(SIOCGIFMTU).ifr_mtu, 1380);
+}
+
+static void test_addresses(void **state)
+{
+	(void)state;
+	struct cidr v4 = cidr("198.18.0.1/24"), v6 = cidr("2001:db8:77::1/64");
+
+	assert_int_equal(nl_addr_add(ifindex, &v4), 0);
+	assert_int_equal(nl_addr_add(ifindex, &v4), 0); /* EEXIST is fine */
+	assert_int_equal(nl_addr_add(ifindex, &v6), 0);
+	assert_int_equal(nl_addr_add(ifindex, &v6), 0);
+	assert_int_equal(has_addr("198.18.0.1", 24), 1);
+	assert_true(inet6_flags("20010db8007700000000000000000001") & IFA_F_NODAD);
+}
+
+static void test_link_up(void **state)
+{
+	(void)state;
+	assert_int_equal(nl_link_set_up(ifindex, 1), 0);
+	assert_true(ifreq_get(SIOCGIFFLAGS).ifr_flags & IFF_UP);
+	assert_int_equal(has_addr("198.18.0.1", 24), 1);
+	assert_int_equal(has_addr("2001:db8:77::1", 64), 1);
+	/* Usable at once, not tentative: it can be bound right now. */
+	assert_false(inet6_flags("20010db8007700000000000000000001") & IFA_F_TENTATIVE);
+	{
+		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+		int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		inet_pton(AF_INET6, "2001:db8:77::1", &sin6.sin6_addr);
+		assert_int_equal(bind(s, (struct sockaddr *)&sin6, sizeof(sin6)), 0);
+		close(s);
+	}
+}
+
+static const char *const routes[] = {
+	"198.18.5.0/24", "2001:db8:78::/64", /* main table */
+	"198.18.6.0/24", "2001:db8:79::/64", /* TABLE */
+};
+
+static void test_routes_add(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		struct cidr c = cidr(routes[i]);
+		uint32_t table = i < 2 ? 0 : TABLE;
+
+		assert_int_equal(nl_route_add(ifindex, &c, table), 0);
+		assert_int_equal(nl_route_add(ifindex, &c, table), 0); /* EEXIST */
+		assert_int_equal(route_count(routes[i], table ? table : RT_TABLE_MAIN), 1);
+		assert_int_equal(route_count(routes[i], table ? RT_TABLE_MAIN : TABLE), 0);
+	}
+	/* Host bits in the prefix are masked, not refused. */
+	{
+		struct cidr c = cidr("198.18.7.9/24");
+
+		assert_int_equal(nl_route_add(ifindex, &c, 0), 0);
+		assert_int_equal(route_count("198.18.7.0/24", RT_TABLE_MAIN), 1);
+		assert_int_equal(nl_route_del(ifindex, &c, 0), 0);
+		assert_int_equal(route_count("198.18.7.0/24", RT_TABLE_MAIN), 0);
+	}
+}
+
+/* The routes carry traffic into the tun, and what we write into the tun
+ * reaches a socket: both directions of the data path, for real. */
+static void test_packets(void **state)
+{
+	(void)state;
+	static const char payload[] = "sluice through the tun";
+	uint8_t v4dst[4], v6dst[16], v4src[4];
+	struct pkt *k = pool_get(&pool), *out;
+	struct pollfd pfd;
+	uint16_t port = 0;
+	int fd = udp_open(&port, 0);
+
+	assert_true(fd >= 0);
+	/* Out: the socket sends to routed prefixes, the tun reads them. */
+	k->len = sizeof(payload);
+	memcpy(k->data, payload, sizeof(payload));
+	endpoint_set(&k->ep, "198.18.5.9", 4000);
+	assert_int_equal(udp_send_batch(fd, &k, 1), 1);
+	inet_pton(AF_INET, "198.18.5.9", v4dst);
+	out = tun_wait_for(4, v4dst);
+	assert_int_equal(out->len, 20 + 8 + sizeof(payload));
+	assert_memory_equal(out->data + 28, payload, sizeof(payload));
+	pool_put(&pool, out);
+
+	endpoint_set(&k->ep, "2001:db8:78::9", 4000);
+	assert_int_equal(udp_send_batch(fd, &k, 1), 1);
+	inet_pton(AF_INET6, "2001:db8:78::9", v6dst);
+	out = tun_wait_for(6, v6dst);
+	assert_int_equal(out->len, 40 + 8 + sizeof(payload));
+	pool_put(&pool, out);
+
+	/* In: an IPv4/UDP packet from 198.18.0.2 to our address and port,
+	 * written into the tun, arrives on the socket. */
+	{
+		uint8_t *p = k->data;
+		struct iphdr *ip = (struct iphdr *)p;
+		struct udphdr *udp = (struct udphdr *)(p + 20);
+
+		memset(p, 0, 28);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_UDP;
+		ip->tot_len = htons((uint16_t)(28 + sizeof(payload)));
+		inet_pton(AF_INET, "198.18.0.2", &ip->saddr);
+		inet_pton(AF_INET, "198.18.0.1", &ip->daddr);
+		ip->check = ip_checksum(ip, 20);
+		udp->source = htons(5555);
+		udp->dest = htons(port);
+		udp->len = htons((uint16_t)(8 + sizeof(payload)));
+		udp->check = 0; /* optional over IPv4 */
+		memcpy(p + 28, payload, sizeof(payload));
+		k->len = (uint32_t)(28 + sizeof(payload));
+		memcpy(v4src, &ip->saddr, 4);
+	}
+	assert_int_equal(tun_write(tunfd, k), 0);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	assert_int_equal(udp_recv_batch(fd, &k, 1), 1);
+	assert_int_equal(k->len, sizeof(payload));
+	assert_memory_equal(k->data, payload, sizeof(payload));
+	assert_int_equal(k->ep.addr.sa.sa_family, AF_INET);
+	assert_memory_equal(&k->ep.addr.in4.sin_addr, v4src, 4);
+	assert_int_equal(ntohs(k->ep.addr.in4.sin_port), 5555);
+
+	pool_put(&pool, k);
+	close(fd);
+}
+
+static void test_routes_del(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		struct cidr c = cidr(routes[i]);
+		uint32_t table = i < 2 ? 0 : TABLE;
+
+		assert_int_equal(nl_route_del(ifindex, &c, table), 0);
+		assert_int_equal(route_count(routes[i], table ? table : RT_TABLE_MAIN), 0);
+		assert_int_equal(nl_route_del(ifindex, &c, table), -ESRCH);
+	}
+}
+
+static void test_link_down_and_delete(void **state)
+{
+	(void)state;
+	assert_int_equal(nl_link_set_up(ifindex, 0), 0);
+	assert_false(ifreq_get(SIOCGIFFLAGS).ifr_flags & IFF_UP);
+	assert_int_equal(nl_link_delete(IFNAME), 0);
+	assert_int_equal(if_nametoindex(IFNAME), 0);
+	assert_false(tun_exists(ifindex));
+	assert_int_equal(nl_link_delete(IFNAME), -ENODEV);
+	close(tunfd);
+	tunfd = -1;
+}
+
+static int run_in_namespace(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_udp_unreachable_is_skipped),
+		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_tun_open),
+		cmocka_unit_test(test_mtu),
+		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_link_up),
+		cmocka_unit_test(test_routes_add),
+		cmocka_unit_test(test_packets),
+		cmocka_unit_test(test_routes_del),
+		cmocka_unit_test(test_link_down_and_delete),
+	};
+	int ret;
+
+	if (pool_init(&pool, 16, 2048))
+		return 1;
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	pool_destroy(&pool);
+	return ret;
+}
+
+/* Exit code for "this machine cannot run the test". */
+static int cannot_run(const char *why)
+{
+	const char *ci = getenv("CI");
+
+	if (ci && !strcmp(ci, "true")) {
+		fprintf(stderr, "test_netlink: FAIL: %s; CI=true needs root and /dev/net/tun "
+				"(run `sudo make check` on a host that has them)\n", why);
+		return 1;
+	}
+	printf("skipped: %s\n", why);
+	return 77;
+}
+
+int main(void)
+{
+	int status, fd;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return cannot_run("needs root (network namespace and TUN)");
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return cannot_run("/dev/net/tun cannot be opened");
+	close(fd);
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return 1;
+	}
+	if (pid == 0) {
+		/* Only the child moves: the machine's namespace is never
+		 * touched, and the namespace dies with the child. */
+		if (unshare(CLONE_NEWNET) < 0) {
+			fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
+			_exit(77);
+		}
+		_exit(run_in_namespace() ? 1 : 0);
+	}
+	if (waitpid(pid, &status, 0) < 0) {
+		perror("waitpid");
+		return 1;
+	}
+	if (WIFSIGNALED(status)) {
+		fprintf(stderr, "test_netlink: child killed by signal %d\n", WTERMSIG(status));
+		return 1;
+	}
+	if (WEXITSTATUS(status) == 77)
+		return cannot_run("cannot create a network namespace");
+	return WEXITSTATUS(status);
+}
