@@ -28,10 +28,11 @@ run() { # name, command...
 	rm -f "$log"
 }
 
-for t in $B/tests/test_*; do run "unit/${t##*/}" "$t"; done
-for t in $B/asan/test_*; do run "asan/${t##*/}" "$t"; done
+is_bin() { [ -f "$1" ] && [ -x "$1" ] && [ "${1%.d}" = "$1" ]; }
+for t in $B/tests/test_*; do is_bin "$t" && run "unit/${t##*/}" "$t"; done
+for t in $B/asan/test_*; do is_bin "$t" && run "asan/${t##*/}" "$t"; done
 for f in $B/fuzz/fuzz_*; do
-	run "fuzz/${f##*/}" tests/fuzz/run.sh "$f"
+	is_bin "$f" && run "fuzz/${f##*/}" tests/fuzz/run.sh "$f"
 done
 for s in tests/netns/*.sh; do
 	[ "${s##*/}" = lib.sh ] && continue

@@ -136,7 +136,8 @@ cleanup() {
 	_CLEANED=1
 	set +e
 	trap '' INT TERM
-	[ "$rc" -ne 0 ] && dump_debug
+	# Not after Ctrl-C: the user knows why it stopped.
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && dump_debug
 
 	# Daemons first, politely, so they remove their own interfaces.
 	if [ ${#PIDS[@]} -gt 0 ]; then
