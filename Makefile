@@ -12,7 +12,12 @@ CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing -MMD -MP
 LDLIBS  := -lcrypto -lmnl
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
-CFLAGS  += -DSLUICE_VERSION='"$(VERSION)"'
+# Only main.c knows the version, so a new commit rebuilds one file.
+$(B)/obj/main.o: CFLAGS += -DSLUICE_VERSION='"$(VERSION)"'
+$(B)/obj/main.o: $(B)/version
+$(B)/version: FORCE | $(B)/obj
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+FORCE:
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
@@ -27,6 +32,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DFUZZING
 
+.DEFAULT_GOAL := all
 .PHONY: all deps check unit asan fuzz fuzz-short netns clang-check demo bench clean install
 all: $(B)/sluice
 
@@ -77,7 +83,7 @@ fuzz-bins: $(FUZZ_BIN)
 # Every source compiles warning-free with clang as well as gcc.
 clang-check:
 	@for f in src/*.c tests/unit/*.c tests/fuzz/*.c; do \
-		$(CLANG) -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -fsyntax-only $$f || exit 1; done
+		$(CLANG) -std=gnu11 $(WARN) -D_GNU_SOURCE -DSLUICE_VERSION='"check"' -Isrc -fsyntax-only $$f || exit 1; done
 	@echo "clang: no warnings"
 
 # The whole suite: build with both compilers, unit tests (plain and

@@ -20,13 +20,16 @@ for t in ip ping; do
 	command -v $t >/dev/null || { echo "'$t' is missing: run scripts/deps.sh" >&2; exit 1; }
 done
 [ -c /dev/net/tun ] || { echo "/dev/net/tun is missing: sluice needs the TUN driver" >&2; exit 1; }
+# shellcheck source=tests/netns/lib.sh
 source "$here/../tests/netns/lib.sh"
+# lib.sh's conf_write and cleanup use TMPD.
+# shellcheck disable=SC2034
 TMPD=$(mktemp -d "/tmp/sluice-demo.XXXXXX")
 trap _on_exit EXIT
 trap 'echo; echo "Interrupted."; exit 130' INT
 trap 'exit 143' TERM
 
-if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold= plain=; fi
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() { printf '\n%s%s%s\n' "$bold" "$*" "$plain"; }
 
 step "[1/5] Two namespaces joined by a veth (the 'underlay')"

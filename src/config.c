@@ -537,17 +537,16 @@ static bool check_duplicate_peers(struct parser *p)
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		sorted[i] = &cfg->peers[i];
 	qsort(sorted, cfg->n_peers, sizeof(*sorted), compare_peer_keys);
-	for (size_t i = 1; i < cfg->n_peers; i++) {
-		if (memcmp(sorted[i - 1]->public_key, sorted[i]->public_key, 32))
+	/* Equal keys sit together, each run in file order. Report the
+	 * earliest repetition in the file, naming the first [Peer] of its run. */
+	for (size_t i = 1, run = 0; i < cfg->n_peers; i++) {
+		if (memcmp(sorted[i - 1]->public_key, sorted[i]->public_key, 32)) {
+			run = i;
 			continue;
-		/* Report the earliest repetition in the file, naming the first
-		 * [Peer] that used the key. */
-		size_t j = i;
-		while (j > 0 && !memcmp(sorted[j - 1]->public_key, sorted[i]->public_key, 32))
-			j--;
+		}
 		if (!dup || sorted[i]->line < dup->line) {
 			dup = sorted[i];
-			first = sorted[j];
+			first = sorted[run];
 		}
 	}
 	free(sorted);
@@ -659,7 +658,9 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	/* A pipe too, for `sluice up <(generate-config)`; its size shows only
+	 * in the reading. */
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		goto out;
 	}
@@ -670,7 +671,7 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 	}
 	/* Read to end of file rather than st_size bytes: the file may be
 	 * changing under us. One byte past the limit proves it too large. */
-	cap = (size_t)st.st_size + 1;
+	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
 	buf = malloc(cap);
 	if (!buf) {
 		snprintf(err, errlen, "%s: out of memory", path);

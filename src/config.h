@@ -74,9 +74,9 @@ struct interface_config {
  * cfg is overwritten; on failure it is left empty (config_free is a no-op). */
 bool config_parse(struct interface_config *cfg, const char *name, const char *text, size_t len,
 		  char *err, size_t errlen);
-/* Reads and parses a file (at most CONFIG_FILE_MAX bytes). Refuses a file
- * that holds a PrivateKey and is accessible by group or others (mode & 077),
- * saying how to fix the mode. */
+/* Reads and parses a file or a pipe (at most CONFIG_FILE_MAX bytes).
+ * Refuses one that holds a PrivateKey and is accessible by group or others
+ * (mode & 077), saying how to fix the mode. */
 #define CONFIG_FILE_MAX (1024 * 1024)
 bool config_load(struct interface_config *cfg, const char *path, char *err, size_t errlen);
 /* Resolves every peer's endpoint_str into endpoint (names via getaddrinfo).

@@ -13,15 +13,17 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+
+#include "log.h"
 
 enum { AEAD_IV_LEN = 12 };
 
@@ -100,12 +102,12 @@ void crypto_cleanup(void)
 
 /* The functions declared void cannot report a failure, and a hash or MAC that
  * silently produced garbage (or zeros) could make a forged message verify. They
- * fail only when libcrypto is out of memory, lacks BLAKE2s, or is handed
- * lengths the API rules out, so they stop the process instead. */
+ * fail only when libcrypto is out of memory or lacks BLAKE2s (or is handed
+ * lengths the API rules out, a bug), so they stop the process instead. */
 __attribute__((noreturn)) static void crypto_fatal(const char *what)
 {
-	fprintf(stderr, "sluice: libcrypto failed computing %s (out of memory, an OpenSSL without "
-		"BLAKE2s, or a bad length); cannot continue safely\n", what);
+	log_err("libcrypto failed computing %s: out of memory, or an OpenSSL 3 without BLAKE2s in its "
+		"default provider; stopping rather than use a wrong value", what);
 	abort();
 }
 
@@ -149,6 +151,9 @@ bool crypto_x25519(uint8_t out[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LE
 	size_t len = CRYPTO_KEY_LEN;
 	bool ok = false;
 
+	/* A low-order key is an expected failure, reported by the result: keep
+	 * the errors libcrypto raises for it off the thread's error queue. */
+	ERR_set_mark();
 	mine = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, CRYPTO_KEY_LEN);
 	theirs = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, CRYPTO_KEY_LEN);
 	if (!mine || !theirs)
@@ -167,6 +172,7 @@ out:
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(theirs);
 	EVP_PKEY_free(mine);
+	ERR_pop_to_mark();
 	return ok;
 }
 

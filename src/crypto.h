@@ -10,7 +10,9 @@
  * a hash or MAC that is not one.
  *
  * The algorithms are fetched once, by crypto_init() or by the first call that
- * needs them; nothing fetches per call after that. libcrypto 3 has no contexts
+ * needs them; nothing fetches per call after that, except that X25519's
+ * EVP_PKEY calls look X25519 up in libcrypto's method cache themselves (the
+ * public API offers no way to hold that fetch). libcrypto 3 has no contexts
  * that live on the stack, so the one-shot functions (hashes, MACs, X25519, the
  * one-shot AEADs) create and free a libcrypto context per call; they belong on
  * the handshake path. The data path uses struct crypto_aead_ctx, whose seal

@@ -8,7 +8,8 @@
  * Noise vectors (other prologue, non-empty payloads).
  *
  * Every function returns false on failure (bad tag, low-order point); the
- * caller must then throw its copy of the state away.
+ * caller must then throw its copy of the state away. (The four message
+ * functions in fact leave *s untouched when they fail: they work on a copy.)
  */
 #ifndef SLUICE_NOISE_H
 #define SLUICE_NOISE_H

@@ -146,12 +146,13 @@ static int socket_address(struct sockaddr_un *addr, const char *ifname)
 /* ------------------------------------------------------------------ */
 /* Server */
 
-/* The socket file takes its mode from the umask at bind(): 0600 through a
- * umask of 077 (fchmod on a socket does not reach the file). umask is
- * process-wide, which is fine at start-up, before any thread exists. */
+/* The socket file takes its mode from the umask at bind(): 0777 & ~0177 is
+ * 0600 (fchmod on a socket does not reach the file, and a chmod after bind
+ * would leave a window). umask is process-wide, which is fine at start-up,
+ * before any thread exists. */
 static int bind_private(int fd, const struct sockaddr_un *addr)
 {
-	mode_t old = umask(0077);
+	mode_t old = umask(0177);
 	int rc = bind(fd, (const struct sockaddr *)addr, sizeof(*addr));
 	int e = errno;
 

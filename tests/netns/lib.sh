@@ -31,6 +31,8 @@ NAMESPACES=()   # namespaces this run made
 PIDS=()         # processes this run started
 IFACES=()       # interface names this run handed out (for their sockets)
 DAEMONS=()      # "ns iface pid log kind" per started daemon
+LAST_PID=""     # pid of the daemon start_sluice / start_wggo last started
+export LAST_PID
 CHECKS=0
 FAILED=0
 _CLEANED=0
@@ -131,9 +133,10 @@ _reap() {
 # cleanup [RC]: idempotent; kills what this run started, deletes its
 # namespaces and sockets, and says so if anything survived.
 cleanup() {
-	local rc=${1:-0} p ns ifc pids left
+	local rc=${1:-0} p ns ifc left pids=()
 	[ "$_CLEANED" = 1 ] && return 0
 	_CLEANED=1
+	local errexit=$-
 	set +e
 	trap '' INT TERM
 	# Not after Ctrl-C: the user knows why it stopped.
@@ -141,15 +144,17 @@ cleanup() {
 
 	# Daemons first, politely, so they remove their own interfaces.
 	if [ ${#PIDS[@]} -gt 0 ]; then
-		_reap TERM "${PIDS[@]}" || _reap KILL "${PIDS[@]}"
+		if ! _reap TERM "${PIDS[@]}"; then
+			echo "cleanup: still running 3 s after SIGTERM, killed:$(for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && printf ' %s' "$p"; done)" >&2
+			_reap KILL "${PIDS[@]}"
+		fi
 		for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	fi
 	# Then anything else in our namespaces (e.g. daemons that forked).
 	for ns in "${NAMESPACES[@]}"; do
-		# shellcheck disable=SC2046
-		pids=$(ip netns pids "$ns" 2>/dev/null | xargs)
-		if [ -n "$pids" ]; then
-			_reap TERM $pids || _reap KILL $pids
+		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+		if [ ${#pids[@]} -gt 0 ]; then
+			_reap TERM "${pids[@]}" || _reap KILL "${pids[@]}"
 		fi
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -174,6 +179,7 @@ cleanup() {
 	done
 	[ -n "$left" ] && echo "cleanup: LEFT BEHIND:$left" >&2
 	NAMESPACES=() PIDS=() IFACES=() DAEMONS=()
+	[[ $errexit == *e* ]] && set -e
 	return 0
 }
 
@@ -501,6 +507,7 @@ peer_live() {
 stat_of() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
 
 # snmp_of NS PROTO FIELD: a /proc/net/snmp counter of NS (e.g. Icmp InEchos).
+# shellcheck disable=SC2016 # the $i are awk's
 snmp_of() {
 	ip netns exec "$1" awk -v p="$2:" -v f="$3" '
 		$1 == p && !n { for (i = 2; i <= NF; i++) h[i] = $i; n = 1; next }

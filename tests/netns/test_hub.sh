@@ -3,6 +3,9 @@
 # the hub reach each other; with forwarding on in the hub only, peer A
 # reaches peer B through it (routing by AllowedIPs); a packet whose source is
 # outside a peer's AllowedIPs is dropped by the hub.
+# keypair and ns_new set variables by name (ka_pub, A...); shellcheck can't see it.
+# shellcheck disable=SC2154
+# shellcheck source=tests/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_root
 test_init

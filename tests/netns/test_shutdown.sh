@@ -3,6 +3,9 @@
 # process: `sluice down IFACE`, `sluice down FILE`, SIGTERM, SIGINT, and
 # deleting the TUN. `sluice up` without -f returns 0 only once the interface
 # exists, and refuses a config file that is not mode 0600.
+# keypair and ns_new set variables by name (ka_pub, A...); shellcheck can't see it.
+# shellcheck disable=SC2154
+# shellcheck source=tests/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_root
 test_init
@@ -44,6 +47,7 @@ wait_exit() {
 }
 
 # all_gone IFACE PID: gone within 5 s, or say what is left.
+# shellcheck disable=SC2317 # called through check
 all_gone() {
 	wait_until 5 gone "$N" "$1" "${2:-}" || { explain_gone "$N" "$1" "${2:-}"; return 1; }
 }

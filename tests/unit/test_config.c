@@ -474,6 +474,26 @@ static void test_load_size_and_kind(void **state)
 	assert_string_equal(err, want);
 }
 
+/* `sluice up <(generate-config)`: a pipe, whose size shows only when read. */
+static void test_load_pipe(void **state)
+{
+	static const char text[] = "[Interface]\nPrivateKey = " PRIV "\n" PEER1 "AllowedIPs = 10.0.0.0/8\n";
+	struct interface_config cfg;
+	char path[64], err[256];
+	int fds[2];
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fds[1]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+	if (!config_load(&cfg, path, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.n_peers, 1);
+	assert_int_equal(cfg.peers[0].n_allowed_ips, 1);
+	config_free(&cfg);
+	close(fds[0]);
+}
+
 static void test_resolve(void **state)
 {
 	struct interface_config cfg;
@@ -513,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_secrets_not_in_errors),
 		cmocka_unit_test(test_load_mode),
 		cmocka_unit_test(test_load_size_and_kind),
+		cmocka_unit_test(test_load_pipe),
 		cmocka_unit_test(test_resolve),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

@@ -489,6 +489,29 @@ static void test_equal_and_zero(void **state)
 	assert_true(crypto_is_zero(a, sizeof(a)));
 }
 
+/* Every function initialises lazily, also after crypto_cleanup(). */
+static void test_lazy_init(void **state)
+{
+	uint8_t out[32], key[32] = { 1 }, sealed[16];
+	struct crypto_aead_ctx ctx;
+	(void)state;
+
+	assert_true(crypto_aead_ctx_init(&ctx));
+	assert_true(crypto_aead_ctx_setkey(&ctx, SUITE_AESGCM, key));
+	crypto_cleanup();
+	crypto_hash(out, "abc", 3, NULL, 0);
+	assert_hex_equal(out, sizeof(out), "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982");
+	crypto_cleanup();
+	crypto_hmac(out, key, 32, "abc", 3);
+	crypto_cleanup();
+	assert_true(crypto_aead_ctx_setkey(&ctx, SUITE_AESGCM, key));
+	assert_true(crypto_aead_ctx_seal(&ctx, sealed, NULL, 0, 0));
+	assert_true(crypto_init());
+	assert_true(crypto_init());
+	assert_true(crypto_aead_open(SUITE_AESGCM, out, sealed, sizeof(sealed), NULL, 0, 0, key));
+	crypto_aead_ctx_free(&ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_aead_rejects_tampering),
 		cmocka_unit_test(test_aead_ctx_matches_oneshot),
 		cmocka_unit_test(test_equal_and_zero),
+		cmocka_unit_test(test_lazy_init),
 	};
 	int failed;
 
