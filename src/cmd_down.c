@@ -37,7 +37,8 @@ int cmd_down(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	/* Wait (up to 5 s) for the daemon to notice and remove its socket. */
-	snprintf(sock, sizeof(sock), "%s/%s.sock", UAPI_DIR, ifname);
+	if (uapi_socket_path(sock, sizeof(sock), ifname) < 0)
+		return EXIT_OK;
 	for (int i = 0; i < 100 && access(sock, F_OK) == 0; i++)
 		nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
 	if (access(sock, F_OK) == 0) {

@@ -115,13 +115,14 @@ static int show_one(const char *ifname)
 	int r = uapi_client_get(ifname, &body);
 
 	if (r == -ENOENT || r == -ECONNREFUSED) {
-		fprintf(stderr, "show: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, UAPI_DIR, ifname);
+		fprintf(stderr, "show: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, uapi_dir(), ifname);
 		return EXIT_RUNTIME;
 	}
 	if (r < 0) {
 		fprintf(stderr, "show: %s: %s\n", ifname, strerror(-r));
 		return EXIT_RUNTIME;
 	}
+	size_t body_len = strlen(body); /* strtok_r cuts it into pieces */
 	printf("interface: %s\n", ifname);
 	for (char *line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *val = strchr(line, '=');
@@ -162,7 +163,7 @@ static int show_one(const char *ifname)
 	if (in_peer)
 		print_peer(&peer);
 	/* The reply held the private key in hex. */
-	crypto_wipe(body, strlen(body));
+	crypto_wipe(body, body_len);
 	free(body);
 	return EXIT_OK;
 }
@@ -182,7 +183,7 @@ int cmd_show(int argc, char **argv)
 			return EXIT_USAGE;
 		return show_one(ifname);
 	}
-	DIR *dir = opendir(UAPI_DIR);
+	DIR *dir = opendir(uapi_dir());
 	if (!dir)
 		return EXIT_OK; /* no interfaces */
 	int ret = EXIT_OK, shown = 0;

@@ -19,8 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
+#include "crypto.h"
 #include "encoding.h"
 
 /* IPv4 hosts must accept 576-byte datagrams (RFC 791), IPv6 links must
@@ -31,13 +30,6 @@
 
 /* How much of an offending value an error message shows. */
 #define SHOWN_MAX 96
-
-/* OPENSSL_cleanse directly rather than crypto_wipe: the same call, without
- * tying the config parser (and its fuzzer) to the crypto module. */
-static void wipe(void *p, size_t len)
-{
-	OPENSSL_cleanse(p, len);
-}
 
 enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
 
@@ -618,7 +610,7 @@ bool config_parse(struct interface_config *cfg, const char *name, const char *te
 				goto out;
 			}
 			if (line) {
-				wipe(line, line_cap);
+				crypto_wipe(line, line_cap);
 				free(line);
 			}
 			line = bigger;
@@ -632,7 +624,7 @@ bool config_parse(struct interface_config *cfg, const char *name, const char *te
 	ok = end_section(&p) && check_interface(&p) && check_duplicate_peers(&p);
 out:
 	if (line) {
-		wipe(line, line_cap);
+		crypto_wipe(line, line_cap);
 		free(line);
 	}
 	if (!ok)
@@ -692,7 +684,7 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 				goto out;
 			}
 			memcpy(p, buf, len);
-			wipe(buf, cap);
+			crypto_wipe(buf, cap);
 			free(buf);
 			buf = p;
 			cap = bigger;
@@ -726,7 +718,7 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 	ok = true;
 out:
 	if (buf) {
-		wipe(buf, cap);
+		crypto_wipe(buf, cap);
 		free(buf);
 	}
 	close(fd);
@@ -762,9 +754,9 @@ void config_free(struct interface_config *cfg)
 		struct peer_config *peer = &cfg->peers[i];
 		free(peer->endpoint_str);
 		free(peer->allowed_ips);
-		wipe(peer, sizeof(*peer));
+		crypto_wipe(peer, sizeof(*peer));
 	}
 	free(cfg->peers);
 	free(cfg->addresses);
-	wipe(cfg, sizeof(*cfg));
+	crypto_wipe(cfg, sizeof(*cfg));
 }

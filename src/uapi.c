@@ -29,8 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
+#include "crypto.h"
 #include "encoding.h"
 
 /* What one call of uapi_accept may spend on its clients, all together. */
@@ -71,7 +70,7 @@ static bool buf_reserve(struct buf *b, size_t extra, size_t max)
 		return false;
 	if (b->data) {
 		memcpy(p, b->data, b->len);
-		OPENSSL_cleanse(b->data, b->cap);
+		crypto_wipe(b->data, b->cap);
 		free(b->data);
 	}
 	b->data = p;
@@ -82,7 +81,7 @@ static bool buf_reserve(struct buf *b, size_t extra, size_t max)
 static void buf_free(struct buf *b)
 {
 	if (b->data) {
-		OPENSSL_cleanse(b->data, b->cap);
+		crypto_wipe(b->data, b->cap);
 		free(b->data);
 	}
 	memset(b, 0, sizeof(*b));
@@ -92,7 +91,7 @@ static void buf_consume(struct buf *b, size_t n)
 {
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
-	OPENSSL_cleanse(b->data + b->len, n);
+	crypto_wipe(b->data + b->len, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -305,7 +304,7 @@ static bool serve_get(int fd, const struct uapi_ops *ops, int64_t deadline)
 	ok = send_all(fd, body, len, deadline) &&
 	     (len == 0 || body[len - 1] == '\n' || send_all(fd, "\n", 1, deadline)) &&
 	     send_errno(fd, 0, deadline);
-	OPENSSL_cleanse(body, len);
+	crypto_wipe(body, len);
 	free(body);
 	return ok;
 }
@@ -575,7 +574,7 @@ int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len)
 		if (e)
 			break;
 	}
-	OPENSSL_cleanse(value, sizeof(value));
+	crypto_wipe(value, sizeof(value));
 	if (e)
 		config_free(cfg);
 	return e;
@@ -707,7 +706,7 @@ int uapi_client_get(const char *ifname, char **out)
 		return rc;
 	}
 	/* Hand the buffer over: it holds the private key in hex, so the
-	 * caller wipes it (OPENSSL_cleanse or explicit_bzero) before free. */
+	 * caller wipes it (crypto_wipe) before free. */
 	*out = reply.data;
 	return 0;
 }

@@ -71,7 +71,7 @@ int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len);
 int uapi_connect(const char *ifname);
 /* Client: get=1; *out receives the malloc'd reply body (NUL-terminated,
  * without the errno line). Returns 0 or -errno (including the server's).
- * The body holds the private key in hex: wipe it before freeing. */
+ * The body holds the private key in hex: crypto_wipe it before freeing. */
 int uapi_client_get(const char *ifname, char **out);
 /* Client: set=1 with body (lines, each ending in "\n"). Returns 0 or -errno
  * (-EINVAL without sending when body holds an empty line). */
