@@ -98,6 +98,9 @@ fuzz: deps $(FUZZ_BIN)
 demo: deps all
 	@scripts/demo.sh
 
+bench: deps all
+	@tests/bench/bench.sh
+
 clean:
 	rm -rf $(B)
 

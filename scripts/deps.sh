@@ -4,7 +4,7 @@
 set -eu
 pkgs=(
 	build-essential clang libssl-dev libmnl-dev libcmocka-dev pkg-config
-	iproute2 iputils-ping procps coreutils kmod
+	iproute2 iputils-ping procps coreutils iperf3
 	wireguard-tools wireguard-go netcat-openbsd
 )
 missing=()
