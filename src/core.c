@@ -112,11 +112,9 @@ static void keypair_release(struct core *c, struct keypair *kp)
 
 static void handshake_release(struct core *c, struct peer *p)
 {
-	if (p->handshake.state == HANDSHAKE_CREATED_INITIATION || p->handshake.state == HANDSHAKE_CONSUMED_INITIATION ||
-	    p->handshake.state == HANDSHAKE_CREATED_RESPONSE) {
-		if (p->handshake.local_index)
-			index_table_remove(&c->index, p->handshake.local_index);
-	}
+	/* A zeroed handshake handed its index over to a keypair (or never had one). */
+	if (p->handshake.state != HANDSHAKE_ZEROED && p->handshake.local_index)
+		index_table_remove(&c->index, p->handshake.local_index);
 	handshake_wipe(&p->handshake);
 }
 
@@ -168,6 +166,10 @@ static bool begin_session(struct core *c, struct peer *p, uint64_t now)
 	}
 	struct keypair *kp = keypair_free_slot(p);
 	if (!kp || !crypto_aead_ctx_setkey(&kp->send, suite, send_key) || !crypto_aead_ctx_setkey(&kp->recv, suite, recv_key)) {
+		if (kp) {
+			crypto_aead_ctx_clear(&kp->send);
+			crypto_aead_ctx_clear(&kp->recv);
+		}
 		index_table_remove(&c->index, local_index);
 		goto out;
 	}
@@ -256,6 +258,34 @@ static bool keypair_can_send(const struct keypair *kp, uint64_t now)
 	       kp->send_counter < REJECT_AFTER_MESSAGES;
 }
 
+/* Queues a packet until the peer has a session: at most CORE_MAX_STAGED per
+ * peer as in WireGuard, and a fair share of a quarter of the pool, so peers
+ * that never answer cannot starve the others or the receive path. */
+static void stage(struct core *c, struct peer *p, struct pkt *k)
+{
+	uint32_t share = c->n_peers ? c->max_staged / (uint32_t)c->n_peers : c->max_staged;
+	uint32_t limit = share < 1 ? 1 : share > CORE_MAX_STAGED ? CORE_MAX_STAGED : share;
+
+	if (p->staged.len >= limit) {
+		drop(c, pkt_queue_pop(&p->staged), DROP_NO_BUFFER);
+		c->n_staged--;
+	} else if (c->n_staged >= c->max_staged) {
+		drop(c, k, DROP_NO_BUFFER);
+		return;
+	}
+	k->peer = p;
+	pkt_queue_push(&p->staged, k);
+	c->n_staged++;
+}
+
+static struct pkt *unstage(struct core *c, struct peer *p)
+{
+	struct pkt *k = pkt_queue_pop(&p->staged);
+	if (k)
+		c->n_staged--;
+	return k;
+}
+
 /* Pads to a multiple of 16 (not past the MTU), prepends the data header and
  * encrypts in place. */
 static bool encrypt_packet(struct core *c, struct keypair *kp, struct pkt *k)
@@ -272,7 +302,7 @@ static bool encrypt_packet(struct core *c, struct keypair *kp, struct pkt *k)
 	struct message_data *hdr = (struct message_data *)(k->data - MESSAGE_DATA_HEADER_LEN);
 	memset(&hdr->header, 0, sizeof(hdr->header));
 	hdr->header.type = MESSAGE_DATA;
-	hdr->key_idx = htole32(kp->remote_index);
+	hdr->key_idx = kp->remote_index; /* indices are opaque: sent as received */
 	hdr->counter = htole64(counter);
 	if (!crypto_aead_ctx_seal(&kp->send, hdr->encrypted_data, k->data, padded, counter))
 		return false;
@@ -289,13 +319,14 @@ static void send_staged(struct core *c, struct peer *p, uint64_t now)
 	bool sent_data = false, sent_any = false;
 	struct pkt *k;
 
-	if (!p->staged.len)
-		return;
+	/* No session: start one, even if nothing could be queued for it. */
 	if (!keypair_can_send(kp, now) || p->endpoint.addr.sa.sa_family == AF_UNSPEC) {
 		send_initiation(c, p, now, false);
 		return;
 	}
-	while ((k = pkt_queue_pop(&p->staged))) {
+	if (!p->staged.len)
+		return;
+	while ((k = unstage(c, p))) {
 		bool is_keepalive = k->len == 0;
 		if (!keypair_can_send(kp, now) || !encrypt_packet(c, kp, k)) {
 			drop(c, k, DROP_NO_KEYPAIR);
@@ -313,18 +344,10 @@ static void send_staged(struct core *c, struct peer *p, uint64_t now)
 		if (sent_data)
 			timers_data_sent(p, now, jitter());
 	}
-	/* Rekey when the session gets old or worn, as the initiator of it. */
-	if (kp->we_initiated && (kp->send_counter > REKEY_AFTER_MESSAGES || expired(kp->birth, now, REKEY_AFTER_TIME)))
+	/* Rekey when the session is worn (either side) or old (its initiator). */
+	if (kp->send_counter > REKEY_AFTER_MESSAGES || (kp->we_initiated && expired(kp->birth, now, REKEY_AFTER_TIME)))
 		send_initiation(c, p, now, false);
 	schedule(c, p);
-}
-
-static void stage(struct core *c, struct peer *p, struct pkt *k)
-{
-	if (p->staged.len >= CORE_MAX_STAGED)
-		drop(c, pkt_queue_pop(&p->staged), DROP_NO_BUFFER);
-	k->peer = p;
-	pkt_queue_push(&p->staged, k);
 }
 
 static void send_keepalive(struct core *c, struct peer *p, uint64_t now)
@@ -417,8 +440,10 @@ static bool check_macs(struct core *c, struct pkt *k, uint32_t sender_index, uin
 
 	if (st == COOKIE_MAC_INVALID)
 		return false;
-	if (!load || st == COOKIE_MAC_VALID_WITH_COOKIE)
+	if (!load)
 		return true;
+	if (st == COOKIE_MAC_VALID_WITH_COOKIE)
+		return ratelimit_allow(&c->ratelimit, &k->ep, now);
 	struct message_handshake_cookie reply;
 	if (cookie_create_reply(&c->cookie_checker, &reply, k->data, k->len, sender_index, &k->ep, now))
 		send_handshake_message(c, &k->ep, &reply, sizeof(reply));
@@ -465,6 +490,8 @@ static void consume_initiation(struct core *c, struct pkt *k, uint64_t now)
 	cookie_add_macs(&p->cookie, &resp, sizeof(resp), now);
 	if (begin_session(c, p, now)) {
 		send_handshake_message(c, &p->endpoint, &resp, sizeof(resp));
+		/* Counts as our handshake: no initiation of ours until this one settles. */
+		p->last_sent_handshake = now;
 		timers_any_authenticated_packet_sent(p);
 	}
 	schedule(c, p);
@@ -544,7 +571,7 @@ static uint32_t inner_length(const uint8_t *p, uint32_t len, int *family, const 
 static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct peer **confirmed, int *n_confirmed)
 {
 	struct message_data *hdr = (struct message_data *)k->data;
-	const struct index_slot *slot = index_table_lookup(&c->index, le32toh(hdr->key_idx));
+	const struct index_slot *slot = index_table_lookup(&c->index, hdr->key_idx);
 	struct keypair *kp;
 	struct peer *p;
 
@@ -583,9 +610,10 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 	}
 	timers_any_authenticated_packet_received(p);
 	timers_any_authenticated_packet_traversal(p, now);
-	/* An old session we made: rekey before it is rejected. */
-	if (kp == p->current && kp->we_initiated && !p->sent_lastminute_handshake &&
-	    expired(kp->birth, now, REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT)) {
+	/* The current session is ours and old: rekey before it is rejected. */
+	struct keypair *cur = p->current;
+	if (cur && cur->valid && cur->we_initiated && !p->sent_lastminute_handshake &&
+	    expired(cur->birth, now, REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT)) {
 		p->sent_lastminute_handshake = true;
 		send_initiation(c, p, now, false);
 	}
@@ -678,7 +706,7 @@ static void peer_timers_fire(struct core *c, struct peer *p, uint64_t now)
 		if (p->handshake_attempts > MAX_TIMER_HANDSHAKES) {
 			/* Give up: drop what waited and forget the handshake soon. */
 			struct pkt *k;
-			while ((k = pkt_queue_pop(&p->staged)))
+			while ((k = unstage(c, p)))
 				drop(c, k, DROP_NO_KEYPAIR);
 			p->timer_send_keepalive = 0;
 			if (!p->timer_zero_key_material)
@@ -738,7 +766,9 @@ int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size
 		      NOISE_AUTHTAG_LEN + 64;
 	if (pool_init(&c->pool, pool_count, PKT_HEADROOM + room) < 0)
 		return -ENOMEM;
-	if (index_table_init(&c->index, 64) < 0 || timerq_reserve(&c->timers, 16) < 0) {
+	c->max_staged = (uint32_t)(pool_count / 4);
+	if (index_table_init(&c->index, 64) < 0 || timerq_reserve(&c->timers, 16) < 0 ||
+	    ratelimit_init(&c->ratelimit) < 0) {
 		core_destroy(c);
 		return -ENOMEM;
 	}
@@ -752,7 +782,7 @@ static void peer_free(struct core *c, struct peer *p)
 	timerq_remove(&c->timers, &p->timer);
 	keypairs_clear(c, p);
 	handshake_release(c, p);
-	while ((k = pkt_queue_pop(&p->staged)))
+	while ((k = unstage(c, p)))
 		pool_put(&c->pool, k);
 	for (int i = 0; i < 3; i++) {
 		crypto_aead_ctx_free(&p->keypairs[i].send);
@@ -774,6 +804,7 @@ void core_destroy(struct core *c)
 	allowedips_free(&c->allowedips);
 	index_table_free(&c->index);
 	timerq_free(&c->timers);
+	ratelimit_free(&c->ratelimit);
 	/* Buffers may still hold plaintext. */
 	if (c->pool.mem)
 		crypto_wipe(c->pool.mem, c->pool.count * c->pool.stride);

@@ -23,6 +23,7 @@
 #include "handshake.h"
 #include "peer.h"
 #include "pool.h"
+#include "ratelimit.h"
 #include "timerq.h"
 
 #define CORE_BATCH 64
@@ -45,6 +46,9 @@ struct core {
 	struct index_table index;
 	struct timerq timers;
 	struct pool pool;
+	uint32_t n_staged;          /* buffers waiting in all peers' staged queues */
+	uint32_t max_staged;        /* at most a quarter of the pool */
+	struct ratelimit ratelimit;
 	struct core_hooks hooks;
 	uint32_t mtu;
 	int64_t wall_offset_ns;     /* unix time = now + wall_offset_ns */

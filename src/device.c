@@ -301,6 +301,16 @@ fail:
 
 /* ---- the loop ---- */
 
+/* With no buffer free, a readable descriptor would wake the loop forever:
+ * take one packet off it and count it lost. */
+static void discard_one(struct device *d, int fd)
+{
+	static uint8_t scratch[65536];
+	if (read(fd, scratch, sizeof(scratch)) < 0 && errno != EAGAIN)
+		log_debug("discarding a packet: %s", strerror(errno));
+	d->core.drops[DROP_NO_BUFFER]++;
+}
+
 static void read_tun(struct device *d, uint64_t now)
 {
 	struct pkt *pkts[CORE_BATCH];
@@ -309,7 +319,7 @@ static void read_tun(struct device *d, uint64_t now)
 	while (n < CORE_BATCH && (pkts[n] = pool_get(&d->core.pool)))
 		n++;
 	if (!n) {
-		d->core.drops[DROP_NO_BUFFER]++;
+		discard_one(d, d->tun_fd);
 		return;
 	}
 	got = tun_read_batch(d->tun_fd, pkts, n);
@@ -332,7 +342,7 @@ static void read_udp(struct device *d, uint64_t now)
 	while (n < CORE_BATCH && (pkts[n] = pool_get(&d->core.pool)))
 		n++;
 	if (!n) {
-		d->core.drops[DROP_NO_BUFFER]++;
+		discard_one(d, d->udp_fd);
 		return;
 	}
 	got = udp_recv_batch(d->udp_fd, pkts, n);
@@ -373,6 +383,8 @@ int device_run(struct device *d)
 			return -errno;
 		}
 		now = device_now();
+		/* Timestamps follow the wall clock, also when it is set late (NTP). */
+		d->core.wall_offset_ns = wall_offset();
 		for (int i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case TAG_TUN:

@@ -455,6 +455,74 @@ static void test_malformed_dropped(void **state)
 	assert_int_equal(B.core.pool.available, B.core.pool.count);
 }
 
+static void test_staged_packets_capped(void **state)
+{
+	(void)state;
+	/* 40 peers that never answer, flooded with packets. */
+	for (int i = 0; i < 40; i++) {
+		uint8_t pub[32];
+		char ip[32];
+		assert_true(crypto_random(pub, sizeof(pub)));
+		struct peer *p = core_peer_add(&A.core, pub);
+		assert_non_null(p);
+		core_peer_set_endpoint(&A.core, p, &B.addr);
+		snprintf(ip, sizeof(ip), "198.18.1.%d", i + 1);
+		add_allowed(&A.core, p, ip, 32);
+	}
+	for (int round = 0; round < 200; round++) {
+		for (int i = 0; i < 40; i++) {
+			char ip[32];
+			snprintf(ip, sizeof(ip), "198.18.1.%d", i + 1);
+			send_ip(&A, "198.18.0.1", ip, (uint32_t)round);
+		}
+		drop_wire(&A);
+	}
+	/* At most a quarter of the pool waits; the rest stays free for receiving. */
+	assert_true(A.core.n_staged <= A.core.pool.count / 4);
+	assert_true(A.core.pool.available + A.core.n_staged == A.core.pool.count);
+	assert_true(A.core.drops[DROP_NO_BUFFER] > 0);
+	/* And the real peer still gets through. */
+	handshake_and_first_packet();
+}
+
+static void test_responder_waits_for_confirmation(void **state)
+{
+	(void)state;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	/* B has data for A before A confirmed: it waits, it does not start its own handshake. */
+	send_ip(&B, "198.18.0.2", "198.18.0.1", 2);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_INITIATION), 0);
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 0);
+	deliver(&B, &A);
+	deliver(&A, &B); /* A's staged packet confirms B's session */
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 1);
+	deliver(&B, &A);
+	assert_int_equal(A.n_tun, 1);
+	assert_int_equal(tun_tag(&A, 0), 2);
+}
+
+static void test_ratelimit_per_source(void **state)
+{
+	(void)state;
+	struct ratelimit r;
+	struct endpoint other;
+	assert_int_equal(ratelimit_init(&r), 0);
+	make_endpoint(&other, "192.0.2.77", 1);
+	int allowed = 0;
+	for (int i = 0; i < 50; i++)
+		allowed += ratelimit_allow(&r, &A.addr, now);
+	assert_int_equal(allowed, RATELIMIT_BURST);
+	/* Another source is not affected. */
+	assert_true(ratelimit_allow(&r, &other, now));
+	/* Tokens come back at RATELIMIT_PER_SECOND. */
+	assert_false(ratelimit_allow(&r, &A.addr, now + NS_PER_SEC / RATELIMIT_PER_SECOND / 2));
+	assert_true(ratelimit_allow(&r, &A.addr, now + NS_PER_SEC / RATELIMIT_PER_SECOND + 1));
+	ratelimit_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +537,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys_zeroed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passive_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_staged_packets_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_responder_waits_for_confirmation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ratelimit_per_source, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
