@@ -31,8 +31,8 @@ NAMESPACES=()   # namespaces this run made
 PIDS=()         # processes this run started
 IFACES=()       # interface names this run handed out (for their sockets)
 DAEMONS=()      # "ns iface pid log kind" per started daemon
+# shellcheck disable=SC2034 # read by the tests
 LAST_PID=""     # pid of the daemon start_sluice / start_wggo last started
-export LAST_PID
 CHECKS=0
 FAILED=0
 _CLEANED=0
@@ -406,14 +406,14 @@ stop_daemon() {
 sluice_cli() {
 	local ns=$1; shift
 	if [ "$SLUICE_IMPL" != wggo ]; then
-		ip netns exec "$ns" timeout 15 "$SLUICE" "$@"
+		ip netns exec "$ns" timeout -k 5 15 "$SLUICE" "$@"
 		return
 	fi
 	local cmd=$1; shift
 	case $cmd in
 	genkey | genpsk) wg "$cmd" ;;
 	pubkey) wg pubkey ;;
-	show) ip netns exec "$ns" timeout 15 wg show "$@" ;;
+	show) ip netns exec "$ns" timeout -k 5 15 wg show "$@" ;;
 	down)
 		local ifc
 		ifc=$(iface_of "$1")
@@ -426,7 +426,7 @@ sluice_cli() {
 		ifc=$(iface_of "$conf")
 		[ "$(stat -c %a "$conf")" = 600 ] || { echo "$conf: mode must be 0600" >&2; return 1; }
 		ip netns exec "$ns" env WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-			timeout 15 wireguard-go "$ifc" >"$TMPD/$ifc.log" 2>&1 || return 1
+			timeout -k 5 15 wireguard-go "$ifc" >"$TMPD/$ifc.log" 2>&1 || return 1
 		wait_until 10 test -S "$WG_RUN/$ifc.sock" || return 1
 		wg_quick_apply "$ns" "$conf"
 		;;
@@ -461,7 +461,7 @@ transfer() {
 	in="$TMPD/xfer.$port.in"
 	out="$TMPD/xfer.$port.out"
 	head -c "${mb}M" /dev/urandom >"$in"
-	ip netns exec "$dst" timeout 60 nc -l "$to" "$port" >"$out" </dev/null &
+	ip netns exec "$dst" timeout -k 5 60 nc -l "$to" "$port" >"$out" </dev/null &
 	lpid=$!
 	if ! wait_until 5 _listening "$dst" "$port"; then
 		echo "nc is not listening on $to port $port in $dst"
@@ -469,7 +469,7 @@ transfer() {
 		return 1
 	fi
 	t0=$(date +%s%N)
-	if ! ip netns exec "$src" timeout 60 nc -N "$to" "$port" <"$in"; then
+	if ! ip netns exec "$src" timeout -k 5 60 nc -N "$to" "$port" <"$in"; then
 		echo "sending to [$to]:$port failed or timed out"
 		kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
 		return 1
