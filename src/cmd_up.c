@@ -21,6 +21,74 @@ static const char usage[] =
 	"  -v, --verbose     log debugging detail\n"
 	"Without -f, returns once the interface is up; the daemon logs to syslog.\n";
 
+int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool foreground)
+{
+	struct device dev;
+	int ret = EXIT_RUNTIME, ready[2] = { -1, -1 };
+
+	if (!foreground) {
+		/* The child reports on this pipe once the interface is up, so we
+		 * return only then, with its verdict. */
+		if (pipe2(ready, O_CLOEXEC) < 0) {
+			fprintf(stderr, "pipe: %s\n", strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		pid_t pid = fork();
+		if (pid < 0) {
+			fprintf(stderr, "fork: %s\n", strerror(errno));
+			close(ready[0]);
+			close(ready[1]);
+			return EXIT_RUNTIME;
+		}
+		if (pid > 0) {
+			char status = 1;
+			close(ready[1]);
+			if (read(ready[0], &status, 1) != 1)
+				status = 1;
+			close(ready[0]);
+			return status == 0 ? EXIT_OK : EXIT_RUNTIME;
+		}
+		close(ready[0]);
+		setsid();
+		/* Hold none of the caller's descriptors (a pipe kept open would
+		 * keep a caller waiting for its end): keep 0-2 and ours. */
+		if (ready[1] > 3)
+			close_range(3, (unsigned)ready[1] - 1, 0);
+		close_range((unsigned)ready[1] + 1, ~0U, 0);
+	}
+
+	if (device_up(&dev, ifname, cfg) < 0)
+		goto out;
+	config_free(cfg); /* the keys now live in the device only */
+	if (!foreground) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		log_to_syslog("sluice");
+		char ok = 0;
+		if (write(ready[1], &ok, 1) != 1) { /* the parent is gone: carry on */ }
+		close(ready[1]);
+		ready[1] = -1;
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+		}
+	}
+	ret = device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
+	device_down(&dev);
+	log_info("%s down", ifname);
+out:
+	if (!foreground) {
+		if (ready[1] >= 0) {
+			char fail = 1;
+			if (write(ready[1], &fail, 1) != 1) { /* nothing more to say */ }
+		}
+		config_free(cfg);
+		_exit(ret);
+	}
+	return ret;
+}
+
 static void warn_unsupported(const struct interface_config *cfg, const char *file)
 {
 	for (size_t i = 0; i < cfg->n_unsupported_keys; i++)
@@ -37,10 +105,9 @@ int cmd_up(int argc, char **argv)
 		{ 0 },
 	};
 	struct interface_config cfg;
-	struct device dev;
 	char err[512], ifname[16];
 	bool foreground = false;
-	int ret = EXIT_RUNTIME, ready[2] = { -1, -1 }, opt;
+	int ret = EXIT_RUNTIME, opt;
 
 	memset(&cfg, 0, sizeof(cfg));
 	optind = 1;
@@ -72,67 +139,8 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	warn_unsupported(&cfg, file);
-
-	if (!foreground) {
-		/* The child reports on this pipe once the interface is up, so we
-		 * return only then, with its verdict. */
-		if (pipe2(ready, O_CLOEXEC) < 0) {
-			fprintf(stderr, "pipe: %s\n", strerror(errno));
-			goto out;
-		}
-		pid_t pid = fork();
-		if (pid < 0) {
-			fprintf(stderr, "fork: %s\n", strerror(errno));
-			goto out;
-		}
-		if (pid > 0) {
-			char status = 1;
-			close(ready[1]);
-			ready[1] = -1;
-			if (read(ready[0], &status, 1) != 1)
-				status = 1;
-			ret = status == 0 ? EXIT_OK : EXIT_RUNTIME;
-			goto out;
-		}
-		close(ready[0]);
-		ready[0] = -1;
-		setsid();
-	}
-
-	if (device_up(&dev, ifname, &cfg) < 0)
-		goto out_child;
-	config_free(&cfg);
-	if (!foreground) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		log_to_syslog("sluice");
-		char ok = 0;
-		if (write(ready[1], &ok, 1) != 1) { /* the parent is gone: carry on */ }
-		close(ready[1]);
-		ready[1] = -1;
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-			close(null);
-		}
-	}
-	ret = device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
-	device_down(&dev);
-	log_info("%s down", ifname);
-out_child:
-	if (!foreground) {
-		if (ready[1] >= 0) {
-			char fail = 1;
-			if (write(ready[1], &fail, 1) != 1) { /* nothing more to say */ }
-		}
-		config_free(&cfg);
-		_exit(ret);
-	}
+	ret = cmd_run_interface(&cfg, ifname, foreground);
 out:
-	if (ready[0] >= 0)
-		close(ready[0]);
-	if (ready[1] >= 0)
-		close(ready[1]);
 	config_free(&cfg);
 	return ret;
 }

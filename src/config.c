@@ -34,9 +34,9 @@
 enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
 
 enum key_id {
-	K_PRIVATE_KEY, K_LISTEN_PORT, K_ADDRESS, K_MTU, K_TABLE, K_FWMARK,
+	K_PRIVATE_KEY, K_LISTEN_PORT, K_ADDRESS, K_MTU, K_TABLE, K_FWMARK, K_TRANSPORT, K_REPLY_PING,
 	K_DNS, K_PRE_UP, K_POST_UP, K_PRE_DOWN, K_POST_DOWN, K_SAVE_CONFIG,
-	K_PUBLIC_KEY, K_PRESHARED_KEY, K_ALLOWED_IPS, K_ENDPOINT, K_PERSISTENT_KEEPALIVE,
+	K_PUBLIC_KEY, K_PRESHARED_KEY, K_ALLOWED_IPS, K_ENDPOINT, K_PERSISTENT_KEEPALIVE, K_CIPHER,
 	K_COUNT,
 };
 
@@ -51,6 +51,8 @@ static const struct {
 	[K_MTU] = { "MTU", SECTION_INTERFACE, false },
 	[K_TABLE] = { "Table", SECTION_INTERFACE, false },
 	[K_FWMARK] = { "FwMark", SECTION_INTERFACE, false },
+	[K_TRANSPORT] = { "Transport", SECTION_INTERFACE, false },
+	[K_REPLY_PING] = { "ReplyPing", SECTION_INTERFACE, false },
 	[K_DNS] = { "DNS", SECTION_INTERFACE, true },
 	[K_PRE_UP] = { "PreUp", SECTION_INTERFACE, true },
 	[K_POST_UP] = { "PostUp", SECTION_INTERFACE, true },
@@ -62,6 +64,7 @@ static const struct {
 	[K_ALLOWED_IPS] = { "AllowedIPs", SECTION_PEER, false },
 	[K_ENDPOINT] = { "Endpoint", SECTION_PEER, false },
 	[K_PERSISTENT_KEEPALIVE] = { "PersistentKeepalive", SECTION_PEER, false },
+	[K_CIPHER] = { "Cipher", SECTION_PEER, false },
 };
 
 struct parser {
@@ -399,6 +402,24 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 		cfg->has_fwmark = true;
 		cfg->fwmark = v;
 		return true;
+	case K_TRANSPORT:
+		if (!strcasecmp(value, "udp"))
+			cfg->transports = TRANSPORT_UDP;
+		else if (!strcasecmp(value, "tcp"))
+			cfg->transports = TRANSPORT_TCP;
+		else if (!strcasecmp(value, "udp,tcp") || !strcasecmp(value, "tcp,udp"))
+			cfg->transports = TRANSPORT_UDP | TRANSPORT_TCP;
+		else
+			return fail(p, "invalid Transport (expected udp, tcp or udp,tcp): %s", shown(buf, value));
+		return true;
+	case K_REPLY_PING:
+		if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcasecmp(value, "on"))
+			cfg->reply_ping = true;
+		else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcasecmp(value, "off"))
+			cfg->reply_ping = false;
+		else
+			return fail(p, "invalid ReplyPing (expected true or false): %s", shown(buf, value));
+		return true;
 	default:
 		return false; /* not an [Interface] key: the caller checked */
 	}
@@ -431,6 +452,15 @@ static bool peer_key(struct parser *p, enum key_id k, char *value)
 	case K_ENDPOINT: {
 		char host[1025];
 		uint16_t port;
+		peer->endpoint_transport = TRANSPORT_UDP;
+		if (!strncasecmp(value, "tcp://", 6)) {
+			peer->endpoint_transport = TRANSPORT_TCP;
+			value += 6;
+		} else if (!strncasecmp(value, "udp://", 6)) {
+			value += 6;
+		} else if (strstr(value, "://")) {
+			return fail(p, "invalid Endpoint (the scheme may be udp:// or tcp://): %s", shown(buf, value));
+		}
 		if (!endpoint_split(value, host, sizeof(host), &port))
 			return fail(p, "invalid Endpoint (expected host:port or [IPv6]:port, port 1..65535): %s",
 				    shown(buf, value));
@@ -451,6 +481,16 @@ static bool peer_key(struct parser *p, enum key_id k, char *value)
 				    shown(buf, value));
 		peer->has_persistent_keepalive = true;
 		peer->persistent_keepalive = (uint16_t)v;
+		return true;
+	case K_CIPHER:
+		if (!strcasecmp(value, "chacha20-poly1305"))
+			peer->suite = SUITE_CHACHAPOLY;
+		else if (!strcasecmp(value, "aes-256-gcm"))
+			peer->suite = SUITE_AESGCM;
+		else
+			return fail(p, "invalid Cipher (expected chacha20-poly1305 or aes-256-gcm): %s",
+				    shown(buf, value));
+		peer->has_suite = true;
 		return true;
 	default:
 		return false;

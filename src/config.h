@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto.h"
 #include "netaddr.h"
 
 enum table_mode {
@@ -19,12 +20,21 @@ enum table_mode {
 	TABLE_ID,       /* routes in table `table_id` */
 };
 
+/* Transports, as bits of interface_config.transports. */
+enum transport {
+	TRANSPORT_UDP = 1,
+	TRANSPORT_TCP = 2,
+};
+
 struct peer_config {
 	uint8_t public_key[32];
 	uint8_t preshared_key[32];
 	bool has_preshared_key;
 	char *endpoint_str;        /* as written, NULL when absent; resolved by config_resolve */
 	struct endpoint endpoint;  /* AF_UNSPEC until resolved */
+	enum transport endpoint_transport; /* "tcp://host:port" = TCP; "udp://" or no scheme = UDP */
+	bool has_suite;
+	enum cipher_suite suite;   /* Cipher = chacha20-poly1305 (default) | aes-256-gcm */
 	unsigned endpoint_line;    /* line of the Endpoint key, for config_resolve's messages */
 	bool has_persistent_keepalive;
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
@@ -56,6 +66,8 @@ struct interface_config {
 	struct cidr *addresses;
 	size_t n_addresses;
 	uint32_t mtu; /* 0 = default */
+	unsigned transports; /* TRANSPORT_* bits to listen on; 0 = UDP only (the default) */
+	bool reply_ping;     /* answer echo requests for our own addresses in user space */
 	enum table_mode table;
 	uint32_t table_id;
 	bool replace_peers; /* UAPI only */

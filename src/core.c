@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "icmp.h"
 #include "log.h"
 #include "timers.h"
 
@@ -302,6 +303,7 @@ static bool encrypt_packet(struct core *c, struct keypair *kp, struct pkt *k)
 	struct message_data *hdr = (struct message_data *)(k->data - MESSAGE_DATA_HEADER_LEN);
 	memset(&hdr->header, 0, sizeof(hdr->header));
 	hdr->header.type = MESSAGE_DATA;
+	hdr->header.suite = kp->send.suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
 	hdr->key_idx = kp->remote_index; /* indices are opaque: sent as received */
 	hdr->counter = htole64(counter);
 	if (!crypto_aead_ctx_seal(&kp->send, hdr->encrypted_data, k->data, padded, counter))
@@ -462,7 +464,8 @@ static void consume_initiation(struct core *c, struct pkt *k, uint64_t now)
 	memset(&info, 0, sizeof(info));
 	if (!check_macs(c, k, msg->sender_index, now))
 		goto out;
-	if (!handshake_consume_initiation(&st, &info, msg, &c->identity, SUITE_CHACHAPOLY))
+	enum cipher_suite suite = msg->header.suite == MESSAGE_SUITE_AESGCM ? SUITE_AESGCM : SUITE_CHACHAPOLY;
+	if (!handshake_consume_initiation(&st, &info, msg, &c->identity, suite))
 		goto bad;
 	p = core_peer_find(c, info.initiator_public);
 	if (!p || p->suite != st.suite)
@@ -516,6 +519,8 @@ static void consume_response(struct core *c, struct pkt *k, uint64_t now)
 	if (!slot || slot->kind != INDEX_HANDSHAKE)
 		goto bad;
 	struct peer *p = slot->peer;
+	if ((msg->header.suite == MESSAGE_SUITE_AESGCM) != (p->handshake.suite == SUITE_AESGCM))
+		goto bad;
 	if (!handshake_consume_response(&st, &p->handshake, msg, &c->identity, p->preshared_key))
 		goto bad;
 	p->handshake = st;
@@ -582,7 +587,8 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 	kp = slot->keypair;
 	p = slot->peer;
 	uint64_t counter = le64toh(hdr->counter);
-	if (!kp->valid || expired(kp->birth, now, REJECT_AFTER_TIME)) {
+	if (!kp->valid || expired(kp->birth, now, REJECT_AFTER_TIME) ||
+	    (hdr->header.suite == MESSAGE_SUITE_AESGCM) != (kp->recv.suite == SUITE_AESGCM)) {
 		drop(c, k, DROP_NO_KEYPAIR);
 		return;
 	}
@@ -642,6 +648,13 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 	k->data = hdr->encrypted_data;
 	k->len = ip_len;
 	k->peer = p;
+	/* ReplyPing: an echo request for us goes straight back, never to the kernel. */
+	if (c->reply_ping && icmp_echo_reply(k->data, k->len, c->own_addresses, c->n_own_addresses)) {
+		stage(c, p, k);
+		if (*n_confirmed < CORE_BATCH && (!*n_confirmed || confirmed[*n_confirmed - 1] != p))
+			confirmed[(*n_confirmed)++] = p;
+		return;
+	}
 	out_tun(c, k);
 }
 
@@ -653,8 +666,9 @@ void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 	for (int i = 0; i < n; i++) {
 		struct pkt *k = pkts[i];
 		uint8_t type = k->len >= sizeof(struct message_header) ? k->data[0] : 0;
-		/* The reserved bytes must be zero, as the other implementations require. */
-		if (k->len >= 4 && (k->data[1] | k->data[2] | k->data[3]))
+		/* The reserved bytes must be zero, as the other implementations
+		 * require, but for the suite byte of sluice's second suite. */
+		if (k->len >= 4 && ((k->data[1] & ~MESSAGE_SUITE_AESGCM) | k->data[2] | k->data[3]))
 			type = MESSAGE_INVALID;
 		switch (type) {
 		case MESSAGE_DATA:
@@ -684,7 +698,7 @@ void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 		drop(c, k, DROP_MALFORMED);
 	}
 	flush_tun(c);
-	/* A confirmed session releases what waited for it. */
+	/* A confirmed session releases what waited for it (and echo replies go out). */
 	for (int i = 0; i < n_confirmed; i++)
 		send_staged(c, confirmed[i], now);
 	flush_net(c);
@@ -805,6 +819,8 @@ void core_destroy(struct core *c)
 	index_table_free(&c->index);
 	timerq_free(&c->timers);
 	ratelimit_free(&c->ratelimit);
+	free(c->own_addresses);
+	c->own_addresses = NULL;
 	/* Buffers may still hold plaintext. */
 	if (c->pool.mem)
 		crypto_wipe(c->pool.mem, c->pool.count * c->pool.stride);
@@ -938,6 +954,23 @@ out:
 	crypto_wipe(&id, sizeof(id));
 }
 
+int core_set_reply_ping(struct core *c, bool on, const struct cidr *addrs, size_t n)
+{
+	struct cidr *copy = NULL;
+
+	if (n) {
+		copy = calloc(n, sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, addrs, n * sizeof(*copy));
+	}
+	free(c->own_addresses);
+	c->own_addresses = copy;
+	c->n_own_addresses = n;
+	c->reply_ping = on;
+	return 0;
+}
+
 int core_apply(struct core *c, const struct interface_config *cfg, uint64_t now)
 {
 	if (cfg->has_private_key)
@@ -966,6 +999,12 @@ int core_apply(struct core *c, const struct interface_config *cfg, uint64_t now)
 		}
 		if (pc->has_preshared_key)
 			core_peer_set_psk(c, p, pc->preshared_key);
+		if (pc->has_suite && pc->suite != p->suite) {
+			/* Sessions of the other suite are void. */
+			handshake_release(c, p);
+			keypairs_clear(c, p);
+			p->suite = pc->suite;
+		}
 		if (pc->endpoint.addr.sa.sa_family != AF_UNSPEC)
 			core_peer_set_endpoint(c, p, &pc->endpoint);
 		if (pc->replace_allowed_ips)

@@ -59,6 +59,11 @@ struct core {
 	uint64_t under_load_until;
 	bool force_under_load;      /* tests */
 
+	/* ReplyPing: echo requests for these addresses are answered here. */
+	bool reply_ping;
+	struct cidr *own_addresses;
+	size_t n_own_addresses;
+
 	uint64_t drops[DROP_CAUSE_COUNT];
 
 	/* Output batches, flushed at the end of each call. */
@@ -100,6 +105,10 @@ void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
 void core_tick(struct core *c, uint64_t now);
 /* When core_tick next has work, or UINT64_MAX. */
 uint64_t core_next_deadline(const struct core *c);
+
+/* Sets the interface's own addresses (copied) and whether echo requests to
+ * them are answered by the core (ReplyPing). 0 or -ENOMEM. */
+int core_set_reply_ping(struct core *c, bool on, const struct cidr *addrs, size_t n);
 
 /* Starts a handshake with the peer now (tests and `wg set` use it). */
 void core_peer_initiate(struct core *c, struct peer *p, uint64_t now);

@@ -288,6 +288,9 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		r = -r;
 		goto fail;
 	}
+	r = core_set_reply_ping(&d->core, cfg->reply_ping, cfg->addresses, cfg->n_addresses);
+	if (r < 0)
+		goto fail;
 	r = configure_link(d, cfg);
 	if (r < 0)
 		goto fail;

@@ -68,6 +68,7 @@ bool handshake_create_initiation(struct handshake *hs, struct message_handshake_
 		goto out;
 	memset(msg, 0, sizeof(*msg));
 	msg->header.type = MESSAGE_HANDSHAKE_INITIATION;
+	msg->header.suite = suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
 	msg->sender_index = local_index;
 	/* e, es, s, ss, {timestamp} */
 	if (!noise_ik_write1(&st.sym, zero_psk, st.ephemeral_private, me->private_key,
@@ -122,6 +123,7 @@ bool handshake_create_response(struct handshake *hs, struct message_handshake_re
 		goto out;
 	memset(msg, 0, sizeof(*msg));
 	msg->header.type = MESSAGE_HANDSHAKE_RESPONSE;
+	msg->header.suite = st.suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
 	msg->sender_index = local_index;
 	msg->receiver_index = st.remote_index;
 	/* e, ee, se, psk, {} */

@@ -63,11 +63,19 @@ enum message_type {
 	MESSAGE_DATA = 4,
 };
 
-/* All multi-byte integers on the wire are little-endian. */
+/* All multi-byte integers on the wire are little-endian.
+ * WireGuard sends three zero bytes after the type. sluice's AES-256-GCM
+ * suite, spoken only between sluice peers, sets the first of them to
+ * MESSAGE_SUITE_AESGCM on every message, so a receiver knows the suite of
+ * an initiation before trying it and a dissector can tell the suites apart. */
 struct message_header {
 	uint8_t type;
-	uint8_t reserved_zero[3];
+	uint8_t suite;            /* 0 = WireGuard's ChaCha20-Poly1305 suite */
+	uint8_t reserved_zero[2];
 } __attribute__((packed));
+
+#define MESSAGE_SUITE_CHACHAPOLY 0
+#define MESSAGE_SUITE_AESGCM 1
 
 struct message_macs {
 	uint8_t mac1[COOKIE_LEN];

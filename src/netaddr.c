@@ -270,7 +270,7 @@ void endpoint_format(char out[ENDPOINT_STR_MAX], const struct endpoint *e)
 
 bool endpoint_equal(const struct endpoint *a, const struct endpoint *b)
 {
-	if (a->addr.sa.sa_family != b->addr.sa.sa_family)
+	if (a->addr.sa.sa_family != b->addr.sa.sa_family || a->conn != b->conn)
 		return false;
 	switch (a->addr.sa.sa_family) {
 	case AF_INET:

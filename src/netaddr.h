@@ -28,7 +28,12 @@ struct endpoint {
 		struct sockaddr_in in4;
 		struct sockaddr_in6 in6;
 	} addr; /* sa.sa_family == AF_UNSPEC when unset */
+	/* Which transport reaches it: 0 = UDP; otherwise a TCP connection of
+	 * the device (ENDPOINT_TCP_DOWN while that connection is being made). */
+	uint32_t conn;
 };
+
+#define ENDPOINT_TCP_DOWN UINT32_MAX
 
 #define CIDR_STR_MAX 64     /* "ffff:...:ffff/128" */
 #define ENDPOINT_STR_MAX 80 /* "[v6%scope]:65535" */

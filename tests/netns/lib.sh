@@ -15,6 +15,8 @@
 #   SLUICE_KEEP_TMP=1   keep the per-test temp dir (configs, logs)
 #   CI=true             a test that cannot run fails instead of skipping
 
+# Some globals (LAST_PID) are only read by the scripts that source this.
+# shellcheck disable=SC2034
 set -euo pipefail
 
 NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,7 +33,6 @@ NAMESPACES=()   # namespaces this run made
 PIDS=()         # processes this run started
 IFACES=()       # interface names this run handed out (for their sockets)
 DAEMONS=()      # "ns iface pid log kind" per started daemon
-# shellcheck disable=SC2034 # read by the tests
 LAST_PID=""     # pid of the daemon start_sluice / start_wggo last started
 CHECKS=0
 FAILED=0
