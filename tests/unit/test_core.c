@@ -523,6 +523,105 @@ static void test_ratelimit_per_source(void **state)
 	ratelimit_free(&r);
 }
 
+static void set_suite(struct peer *p, enum cipher_suite suite)
+{
+	p->suite = suite;
+}
+
+static void test_aesgcm_suite(void **state)
+{
+	(void)state;
+	set_suite(peer_ab, SUITE_AESGCM);
+	set_suite(peer_ba, SUITE_AESGCM);
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	assert_int_equal(A.net[0].data[1], MESSAGE_SUITE_AESGCM); /* the suite byte */
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	assert_int_equal(B.net[0].data[1], MESSAGE_SUITE_AESGCM);
+	deliver(&B, &A);
+	assert_int_equal(count_type(&A, MESSAGE_DATA), 1);
+	assert_int_equal(A.net[0].data[1], MESSAGE_SUITE_AESGCM);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(tun_tag(&B, 0), 1);
+	assert_int_equal(peer_ba->current->recv.suite, SUITE_AESGCM);
+	send_ip(&B, "198.18.0.2", "198.18.0.1", 2);
+	deliver(&B, &A);
+	assert_int_equal(A.n_tun, 1);
+	/* A data message relabelled as the other suite is dropped. */
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 3);
+	A.net[0].data[1] = MESSAGE_SUITE_CHACHAPOLY;
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+}
+
+static void test_suite_mismatch_no_session(void **state)
+{
+	(void)state;
+	/* A speaks AES-GCM, B expects WireGuard's suite from A: no session. */
+	set_suite(peer_ab, SUITE_AESGCM);
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	uint64_t before = B.core.drops[DROP_HANDSHAKE];
+	deliver(&A, &B);
+	assert_int_equal(B.n_net, 0);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE], before + 1);
+	/* The same initiation relabelled as ChaChaPoly fails to decrypt too. */
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
+	core_tick(&A.core, now);
+	assert_int_equal(A.n_net, 1);
+	A.net[0].data[1] = MESSAGE_SUITE_CHACHAPOLY;
+	deliver(&A, &B);
+	assert_int_equal(B.n_net, 0);
+}
+
+/* An ICMP echo request from 198.18.0.1 to 198.18.0.2 with a valid checksum. */
+static void send_echo(struct side *s, uint16_t seq)
+{
+	struct pkt *k = ip_packet(s, "198.18.0.1", "198.18.0.2", 0, 16);
+	k->data[9] = 1; /* ICMP */
+	uint8_t *icmp = k->data + 20;
+	memset(icmp, 0, 16);
+	icmp[0] = 8;
+	icmp[6] = (uint8_t)(seq >> 8);
+	icmp[7] = (uint8_t)seq;
+	uint32_t sum = 0;
+	for (int i = 0; i < 16; i += 2)
+		sum += (uint32_t)icmp[i] << 8 | icmp[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	icmp[2] = (uint8_t)(~sum >> 8);
+	icmp[3] = (uint8_t)~sum;
+	core_tun_rx(&s->core, now, &k, 1);
+}
+
+static void test_reply_ping(void **state)
+{
+	(void)state;
+	struct cidr own = { .family = AF_INET, .prefix = 24 };
+	inet_pton(AF_INET, "198.18.0.2", &own.addr.v4);
+	assert_int_equal(core_set_reply_ping(&B.core, true, &own, 1), 0);
+	handshake_and_first_packet();
+	send_echo(&A, 7);
+	deliver(&A, &B);
+	/* B answered in user space: nothing reached its tun, a reply went back. */
+	assert_int_equal(B.n_tun, 0);
+	assert_int_equal(count_type(&B, MESSAGE_DATA), 1);
+	deliver(&B, &A);
+	assert_int_equal(A.n_tun, 1);
+	assert_int_equal(A.tun[0].data[20], 0);   /* echo reply */
+	assert_int_equal(A.tun[0].data[27], 7);   /* same sequence */
+	uint8_t expect_src[4];
+	inet_pton(AF_INET, "198.18.0.2", expect_src);
+	assert_memory_equal(A.tun[0].data + 12, expect_src, 4);
+	/* Off: the request goes to the tun like any packet. */
+	assert_int_equal(core_set_reply_ping(&B.core, false, &own, 1), 0);
+	send_echo(&A, 8);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(B.tun[0].data[20], 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +639,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_staged_packets_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_responder_waits_for_confirmation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ratelimit_per_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aesgcm_suite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suite_mismatch_no_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_ping, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
