@@ -213,6 +213,13 @@ static bool received_with_keypair(struct core *c, struct peer *p, struct keypair
 
 /* ---- handshake initiation ---- */
 
+static void keylog(struct core *c, const struct peer *p)
+{
+	if (c->hooks.keylog)
+		c->hooks.keylog(c->hooks.ctx, c->identity.private_key, p->public_key, p->handshake.ephemeral_private,
+				p->preshared_key);
+}
+
 static void send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_retry)
 {
 	struct message_handshake_initiation msg;
@@ -234,6 +241,7 @@ static void send_initiation(struct core *c, struct peer *p, uint64_t now, bool i
 		goto out;
 	}
 	cookie_add_macs(&p->cookie, &msg, sizeof(msg), now);
+	keylog(c, p);
 	p->last_sent_handshake = now;
 	if (p->endpoint.addr.sa.sa_family != AF_UNSPEC)
 		send_handshake_message(c, &p->endpoint, &msg, sizeof(msg));
@@ -491,6 +499,7 @@ static void consume_initiation(struct core *c, struct pkt *k, uint64_t now)
 		goto out;
 	}
 	cookie_add_macs(&p->cookie, &resp, sizeof(resp), now);
+	keylog(c, p);
 	if (begin_session(c, p, now)) {
 		send_handshake_message(c, &p->endpoint, &resp, sizeof(resp));
 		/* Counts as our handshake: no initiation of ours until this one settles. */

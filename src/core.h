@@ -35,6 +35,10 @@ struct core_hooks {
 	void (*send_net)(void *ctx, struct pkt **pkts, int n);
 	/* Decrypted IP packets for the tun. */
 	void (*send_tun)(void *ctx, struct pkt **pkts, int n);
+	/* Optional (SLUICE_KEYLOG): the secrets of each handshake message we make,
+	 * in the terms of Wireshark's WireGuard key log. */
+	void (*keylog)(void *ctx, const uint8_t local_static_private[32], const uint8_t remote_static_public[32],
+		       const uint8_t local_ephemeral_private[32], const uint8_t preshared_key[32]);
 };
 
 struct core {

@@ -2,6 +2,7 @@
 #include "device.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,6 +66,46 @@ static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
 			d->tun_write_errors++;
 		pool_put(&d->core.pool, pkts[i]);
 	}
+}
+
+/* Wireshark's WireGuard key log (preference wg.keylog_file): one block of
+ * "TYPE = base64" lines per handshake message we make. */
+static void hook_keylog(void *ctx, const uint8_t local_static_private[32], const uint8_t remote_static_public[32],
+			const uint8_t local_ephemeral_private[32], const uint8_t preshared_key[32])
+{
+	struct device *d = ctx;
+	char b64[4][KEY_B64_LEN + 1], text[4 * (KEY_B64_LEN + 40)];
+
+	if (d->keylog_fd < 0)
+		return;
+	key_to_base64(b64[0], local_static_private);
+	key_to_base64(b64[1], remote_static_public);
+	key_to_base64(b64[2], local_ephemeral_private);
+	key_to_base64(b64[3], preshared_key);
+	int n = snprintf(text, sizeof(text),
+			 "LOCAL_STATIC_PRIVATE_KEY = %s\nREMOTE_STATIC_PUBLIC_KEY = %s\n"
+			 "LOCAL_EPHEMERAL_PRIVATE_KEY = %s\nPRESHARED_KEY = %s\n",
+			 b64[0], b64[1], b64[2], b64[3]);
+	if (n > 0 && write(d->keylog_fd, text, (size_t)n) != n)
+		log_warn("cannot write to the key log: %s", strerror(errno));
+	crypto_wipe(b64, sizeof(b64));
+	crypto_wipe(text, sizeof(text));
+}
+
+static int open_keylog(struct device *d)
+{
+	const char *path = getenv("SLUICE_KEYLOG");
+	d->keylog_fd = -1;
+	if (!path || !*path)
+		return 0;
+	d->keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (d->keylog_fd < 0) {
+		log_err("SLUICE_KEYLOG: cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	log_warn("*** SLUICE_KEYLOG is set: the secrets of every handshake are written to %s; "
+		 "anyone who reads it can decrypt this interface's traffic. For debugging only. ***", path);
+	return 0;
 }
 
 /* ---- control socket ---- */
@@ -215,12 +256,12 @@ static int watch(struct device *d, int fd, enum fd_tag tag)
 
 int device_up(struct device *d, const char *ifname, const struct interface_config *cfg)
 {
-	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun };
+	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun, .keylog = hook_keylog };
 	sigset_t mask;
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	d->tun_fd = d->udp_fd = d->uapi_fd = d->signal_fd = d->epoll_fd = -1;
+	d->tun_fd = d->udp_fd = d->uapi_fd = d->signal_fd = d->epoll_fd = d->keylog_fd = -1;
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
 	d->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
@@ -236,6 +277,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		return r;
 	}
 	d->core.wall_offset_ns = wall_offset();
+	if ((r = open_keylog(d)) < 0)
+		goto fail;
 
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epoll_fd < 0) {
@@ -437,6 +480,9 @@ void device_down(struct device *d)
 		close(d->signal_fd);
 	if (d->epoll_fd >= 0)
 		close(d->epoll_fd);
+	if (d->keylog_fd >= 0)
+		close(d->keylog_fd);
+	d->keylog_fd = -1;
 	d->uapi_fd = d->udp_fd = d->tun_fd = d->signal_fd = d->epoll_fd = -1;
 	core_destroy(&d->core);
 }

@@ -26,6 +26,7 @@ struct device {
 	volatile bool stop;
 	uint64_t last_liveness_check;
 	uint64_t tun_write_errors;
+	int keylog_fd;              /* SLUICE_KEYLOG, or -1 */
 };
 
 /* Creates the interface named ifname from cfg: tun, addresses, MTU, link up,
