@@ -46,6 +46,9 @@ enum drop_cause {
 	DROP_CAUSE_COUNT
 };
 
+/* A short name of each cause ("replay", "decrypt", ...) for show and logs. */
+const char *drop_cause_name(enum drop_cause cause);
+
 struct peer {
 	struct core *core;
 	struct peer *next;              /* in the core's list */
