@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* sluice show [IFACE]: the state of one or every interface, laid out like `wg show`. */
+/* sluice show [--json] [IFACE]: the state of one or every interface, laid
+ * out like `wg show`, or as JSON for programs. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -14,42 +15,178 @@
 #include "uapi.h"
 
 static const char usage[] =
-	"Usage: sluice show [IFACE]\n"
-	"Shows the interface IFACE, or every sluice/WireGuard userspace interface.\n";
+	"Usage: sluice show [--json] [IFACE]\n"
+	"Shows the interface IFACE, or every sluice/WireGuard userspace interface:\n"
+	"public key, listening port, and each peer's endpoint, allowed ips, latest\n"
+	"handshake and transfer, as `wg show` does.\n"
+	"  --json  every field of the control socket's get, plus sluice's own\n"
+	"          (transport, cipher, dropped packets by cause), as JSON\n";
 
-static void print_b64_of_hex(const char *label, const char *hex, bool is_private)
+#define MAX_DROPS 32
+
+struct peer_view {
+	char public_key[KEY_B64_LEN + 1];
+	bool has_psk;
+	char endpoint[ENDPOINT_STR_MAX];
+	char *allowed;          /* ", "-separated */
+	size_t allowed_len;
+	uint64_t hs_sec, hs_nsec, rx, tx, keepalive, protocol_version;
+	char transport[8];
+	char cipher[24];
+};
+
+struct iface_view {
+	char name[16];
+	char public_key[KEY_B64_LEN + 1];
+	bool has_private_key;
+	uint64_t listen_port, fwmark;
+	struct peer_view *peers;
+	size_t n_peers;
+	char drop_names[MAX_DROPS][32];
+	uint64_t drops[MAX_DROPS];
+	size_t n_drops;
+	bool extended;          /* the daemon answered get=2 */
+};
+
+static void iface_free(struct iface_view *v)
 {
-	uint8_t key[KEY_LEN], pub[KEY_LEN];
-	char b64[KEY_B64_LEN + 1];
-
-	if (!key_from_hex(key, hex))
-		return;
-	if (is_private) {
-		if (crypto_x25519_public(pub, key)) {
-			key_to_base64(b64, pub);
-			printf("  public key: %s\n", b64);
-		}
-		printf("  private key: (hidden)\n");
-	} else {
-		key_to_base64(b64, key);
-		printf("%s%s\n", label, b64);
-	}
-	crypto_wipe(key, sizeof(key));
-	crypto_wipe(b64, sizeof(b64));
+	for (size_t i = 0; i < v->n_peers; i++)
+		free(v->peers[i].allowed);
+	free(v->peers);
+	memset(v, 0, sizeof(*v));
 }
 
+static void hex_to_b64(char out[KEY_B64_LEN + 1], const char *hex)
+{
+	uint8_t key[KEY_LEN];
+	out[0] = '\0';
+	if (key_from_hex(key, hex))
+		key_to_base64(out, key);
+	crypto_wipe(key, sizeof(key));
+}
+
+static struct peer_view *find_peer(struct iface_view *v, const char *b64)
+{
+	for (size_t i = 0; i < v->n_peers; i++)
+		if (!strcmp(v->peers[i].public_key, b64))
+			return &v->peers[i];
+	return NULL;
+}
+
+static void append_allowed(struct peer_view *p, const char *cidr)
+{
+	size_t add = strlen(cidr) + 3;
+	char *n = realloc(p->allowed, p->allowed_len + add);
+	if (!n)
+		return;
+	p->allowed = n;
+	p->allowed_len += (size_t)snprintf(n + p->allowed_len, add, "%s%s", p->allowed_len ? ", " : "", cidr);
+}
+
+/* Reads a get reply (get=1 keys, and sluice_* keys after get=2). */
+static int parse_reply(struct iface_view *v, char *body)
+{
+	struct peer_view *peer = NULL;
+	char *save = NULL;
+
+	for (char *line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *val = strchr(line, '=');
+		if (!val)
+			continue;
+		*val++ = '\0';
+		if (!strcmp(line, "private_key")) {
+			uint8_t key[KEY_LEN], pub[KEY_LEN];
+			if (key_from_hex(key, val) && crypto_x25519_public(pub, key)) {
+				key_to_base64(v->public_key, pub);
+				v->has_private_key = true;
+			}
+			crypto_wipe(key, sizeof(key));
+		} else if (!strcmp(line, "listen_port")) {
+			v->listen_port = strtoull(val, NULL, 10);
+		} else if (!strcmp(line, "fwmark")) {
+			v->fwmark = strtoull(val, NULL, 10);
+		} else if (!strcmp(line, "public_key")) {
+			struct peer_view *n = realloc(v->peers, (v->n_peers + 1) * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			v->peers = n;
+			peer = &v->peers[v->n_peers++];
+			memset(peer, 0, sizeof(*peer));
+			hex_to_b64(peer->public_key, val);
+			snprintf(peer->transport, sizeof(peer->transport), "udp");
+			snprintf(peer->cipher, sizeof(peer->cipher), "chacha20-poly1305");
+		} else if (!strncmp(line, "sluice_drop_", 12)) {
+			if (v->n_drops < MAX_DROPS) {
+				snprintf(v->drop_names[v->n_drops], sizeof(v->drop_names[0]), "%s", line + 12);
+				v->drops[v->n_drops++] = strtoull(val, NULL, 10);
+			}
+			v->extended = true;
+		} else if (!strcmp(line, "sluice_peer")) {
+			char b64[KEY_B64_LEN + 1];
+			hex_to_b64(b64, val);
+			peer = find_peer(v, b64);
+			v->extended = true;
+		} else if (!peer) {
+			continue;
+		} else if (!strcmp(line, "sluice_transport")) {
+			snprintf(peer->transport, sizeof(peer->transport), "%s", val);
+		} else if (!strcmp(line, "sluice_cipher")) {
+			snprintf(peer->cipher, sizeof(peer->cipher), "%s", val);
+		} else if (!strcmp(line, "preshared_key")) {
+			peer->has_psk = strspn(val, "0") != strlen(val);
+		} else if (!strcmp(line, "endpoint")) {
+			snprintf(peer->endpoint, sizeof(peer->endpoint), "%s", val);
+		} else if (!strcmp(line, "allowed_ip")) {
+			append_allowed(peer, val);
+		} else if (!strcmp(line, "last_handshake_time_sec")) {
+			peer->hs_sec = strtoull(val, NULL, 10);
+		} else if (!strcmp(line, "last_handshake_time_nsec")) {
+			peer->hs_nsec = strtoull(val, NULL, 10);
+		} else if (!strcmp(line, "rx_bytes")) {
+			peer->rx = strtoull(val, NULL, 10);
+		} else if (!strcmp(line, "tx_bytes")) {
+			peer->tx = strtoull(val, NULL, 10);
+		} else if (!strcmp(line, "persistent_keepalive_interval")) {
+			peer->keepalive = strtoull(val, NULL, 10);
+		} else if (!strcmp(line, "protocol_version")) {
+			peer->protocol_version = strtoull(val, NULL, 10);
+		}
+	}
+	return 0;
+}
+
+static int fetch(struct iface_view *v, const char *ifname)
+{
+	char *body = NULL;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", ifname);
+	/* sluice answers get=2 with its own keys too; a wireguard-go hangs up. */
+	r = uapi_client_get_ext(ifname, true, &body);
+	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
+		r = uapi_client_get_ext(ifname, false, &body);
+	if (r < 0)
+		return r;
+	size_t len = strlen(body); /* parsing cuts it into pieces */
+	r = parse_reply(v, body);
+	crypto_wipe(body, len);    /* it held the private key in hex */
+	free(body);
+	return r;
+}
+
+/* "1 hour, 3 minutes, 2 seconds ago", as wg prints it. */
 static void print_ago(uint64_t sec)
 {
-	time_t now = time(NULL);
-	uint64_t ago = (uint64_t)now > sec ? (uint64_t)now - sec : 0;
 	static const struct { const char *name; uint64_t secs; } units[] = {
 		{ "year", 365 * 24 * 3600ULL }, { "day", 24 * 3600ULL }, { "hour", 3600 }, { "minute", 60 }, { "second", 1 },
 	};
+	time_t now = time(NULL);
+	uint64_t ago = (uint64_t)now > sec ? (uint64_t)now - sec : 0;
 	bool first = true;
 
-	printf("  latest handshake: ");
 	if (ago == 0) {
-		printf("Now\n");
+		printf("Now");
 		return;
 	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -60,145 +197,204 @@ static void print_ago(uint64_t sec)
 		printf("%s%" PRIu64 " %s%s", first ? "" : ", ", n, units[i].name, n == 1 ? "" : "s");
 		first = false;
 	}
-	printf(" ago\n");
+	printf(" ago");
 }
 
+/* Bytes the way wg prints them: B, KiB, MiB, GiB, TiB with two decimals. */
 static void print_bytes(uint64_t b)
 {
-	if (b < 1024)
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = -1;
+
+	if (b < 1024) {
 		printf("%" PRIu64 " B", b);
-	else if (b < 1024ULL * 1024)
-		printf("%.2f KiB", b / 1024.0);
-	else if (b < 1024ULL * 1024 * 1024)
-		printf("%.2f MiB", b / (1024.0 * 1024));
-	else if (b < 1024ULL * 1024 * 1024 * 1024)
-		printf("%.2f GiB", b / (1024.0 * 1024 * 1024));
-	else
-		printf("%.2f TiB", b / (1024.0 * 1024 * 1024 * 1024));
-}
-
-struct peer_view {
-	char public_key[KEY_HEX_LEN + 1];
-	bool has_psk;
-	char endpoint[ENDPOINT_STR_MAX];
-	char allowed[1024];
-	uint64_t hs_sec, rx, tx, keepalive;
-};
-
-static void print_peer(const struct peer_view *p)
-{
-	printf("\n");
-	print_b64_of_hex("peer: ", p->public_key, false);
-	if (p->has_psk)
-		printf("  preshared key: (hidden)\n");
-	if (p->endpoint[0])
-		printf("  endpoint: %s\n", p->endpoint);
-	printf("  allowed ips: %s\n", p->allowed[0] ? p->allowed : "(none)");
-	if (p->hs_sec)
-		print_ago(p->hs_sec);
-	if (p->rx || p->tx) {
-		printf("  transfer: ");
-		print_bytes(p->rx);
-		printf(" received, ");
-		print_bytes(p->tx);
-		printf(" sent\n");
+		return;
 	}
-	if (p->keepalive)
-		printf("  persistent keepalive: every %" PRIu64 " second%s\n", p->keepalive, p->keepalive == 1 ? "" : "s");
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	printf("%.2f %s", v, units[u]);
 }
 
-static int show_one(const char *ifname)
+static void print_human(const struct iface_view *v)
 {
-	char *body = NULL, *save = NULL;
-	struct peer_view peer;
-	bool in_peer = false;
-	int r = uapi_client_get(ifname, &body);
+	printf("interface: %s\n", v->name);
+	if (v->has_private_key) {
+		printf("  public key: %s\n", v->public_key);
+		printf("  private key: (hidden)\n");
+	}
+	if (v->listen_port)
+		printf("  listening port: %" PRIu64 "\n", v->listen_port);
+	if (v->fwmark)
+		printf("  fwmark: 0x%" PRIx64 "\n", v->fwmark);
+	for (size_t i = 0; i < v->n_peers; i++) {
+		const struct peer_view *p = &v->peers[i];
+		printf("\npeer: %s\n", p->public_key);
+		if (p->has_psk)
+			printf("  preshared key: (hidden)\n");
+		if (p->endpoint[0])
+			printf("  endpoint: %s%s\n", strcmp(p->transport, "tcp") ? "" : "tcp://", p->endpoint);
+		printf("  allowed ips: %s\n", p->allowed ? p->allowed : "(none)");
+		if (strcmp(p->cipher, "chacha20-poly1305"))
+			printf("  cipher: %s\n", p->cipher);
+		if (p->hs_sec) {
+			printf("  latest handshake: ");
+			print_ago(p->hs_sec);
+			printf("\n");
+		}
+		if (p->rx || p->tx) {
+			printf("  transfer: ");
+			print_bytes(p->rx);
+			printf(" received, ");
+			print_bytes(p->tx);
+			printf(" sent\n");
+		}
+		if (p->keepalive)
+			printf("  persistent keepalive: every %" PRIu64 " second%s\n", p->keepalive,
+			       p->keepalive == 1 ? "" : "s");
+	}
+}
+
+/* Strings here are keys, addresses and fixed words: nothing to escape but
+ * the JSON specials, which are handled anyway. */
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void print_json(const struct iface_view *v)
+{
+	printf("{\"interface\":");
+	json_string(v->name);
+	printf(",\"public_key\":");
+	if (v->has_private_key)
+		json_string(v->public_key);
+	else
+		printf("null");
+	printf(",\"private_key\":%s", v->has_private_key ? "\"(hidden)\"" : "null");
+	printf(",\"listen_port\":%" PRIu64 ",\"fwmark\":%" PRIu64, v->listen_port, v->fwmark);
+	printf(",\"dropped\":{");
+	for (size_t i = 0; i < v->n_drops; i++) {
+		printf("%s", i ? "," : "");
+		json_string(v->drop_names[i]);
+		printf(":%" PRIu64, v->drops[i]);
+	}
+	printf("},\"peers\":[");
+	for (size_t i = 0; i < v->n_peers; i++) {
+		const struct peer_view *p = &v->peers[i];
+		printf("%s{\"public_key\":", i ? "," : "");
+		json_string(p->public_key);
+		printf(",\"preshared_key\":%s", p->has_psk ? "\"(hidden)\"" : "null");
+		printf(",\"protocol_version\":%" PRIu64, p->protocol_version);
+		printf(",\"endpoint\":");
+		if (p->endpoint[0])
+			json_string(p->endpoint);
+		else
+			printf("null");
+		printf(",\"allowed_ips\":[");
+		if (p->allowed) {
+			char *copy = strdup(p->allowed), *save = NULL;
+			bool first = true;
+			for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save)) {
+				printf("%s", first ? "" : ",");
+				json_string(t);
+				first = false;
+			}
+			free(copy);
+		}
+		printf("],\"latest_handshake\":%" PRIu64 ",\"latest_handshake_nsec\":%" PRIu64, p->hs_sec, p->hs_nsec);
+		printf(",\"transfer_rx\":%" PRIu64 ",\"transfer_tx\":%" PRIu64, p->rx, p->tx);
+		printf(",\"persistent_keepalive\":%" PRIu64, p->keepalive);
+		printf(",\"transport\":");
+		json_string(p->transport);
+		printf(",\"cipher\":");
+		json_string(p->cipher);
+		printf("}");
+	}
+	printf("]}");
+}
+
+static int show_one(const char *ifname, bool json, const char *separator)
+{
+	struct iface_view v;
+	int r = fetch(&v, ifname);
 
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		fprintf(stderr, "show: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, uapi_dir(), ifname);
+		iface_free(&v);
 		return EXIT_RUNTIME;
 	}
 	if (r < 0) {
 		fprintf(stderr, "show: %s: %s\n", ifname, strerror(-r));
+		iface_free(&v);
 		return EXIT_RUNTIME;
 	}
-	size_t body_len = strlen(body); /* strtok_r cuts it into pieces */
-	printf("interface: %s\n", ifname);
-	for (char *line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *val = strchr(line, '=');
-		if (!val)
-			continue;
-		*val++ = '\0';
-		if (!strcmp(line, "private_key")) {
-			print_b64_of_hex(NULL, val, true);
-		} else if (!strcmp(line, "listen_port")) {
-			printf("  listening port: %s\n", val);
-		} else if (!strcmp(line, "fwmark")) {
-			printf("  fwmark: 0x%x\n", (unsigned)strtoul(val, NULL, 10));
-		} else if (!strcmp(line, "public_key")) {
-			if (in_peer)
-				print_peer(&peer);
-			memset(&peer, 0, sizeof(peer));
-			snprintf(peer.public_key, sizeof(peer.public_key), "%s", val);
-			in_peer = true;
-		} else if (!in_peer) {
-			continue;
-		} else if (!strcmp(line, "preshared_key")) {
-			peer.has_psk = strspn(val, "0") != strlen(val);
-		} else if (!strcmp(line, "endpoint")) {
-			snprintf(peer.endpoint, sizeof(peer.endpoint), "%s", val);
-		} else if (!strcmp(line, "allowed_ip")) {
-			size_t n = strlen(peer.allowed);
-			snprintf(peer.allowed + n, sizeof(peer.allowed) - n, "%s%s", n ? ", " : "", val);
-		} else if (!strcmp(line, "last_handshake_time_sec")) {
-			peer.hs_sec = strtoull(val, NULL, 10);
-		} else if (!strcmp(line, "rx_bytes")) {
-			peer.rx = strtoull(val, NULL, 10);
-		} else if (!strcmp(line, "tx_bytes")) {
-			peer.tx = strtoull(val, NULL, 10);
-		} else if (!strcmp(line, "persistent_keepalive_interval")) {
-			peer.keepalive = strtoull(val, NULL, 10);
-		}
-	}
-	if (in_peer)
-		print_peer(&peer);
-	/* The reply held the private key in hex. */
-	crypto_wipe(body, body_len);
-	free(body);
+	fputs(separator, stdout);
+	if (json)
+		print_json(&v);
+	else
+		print_human(&v);
+	iface_free(&v);
 	return EXIT_OK;
 }
 
 int cmd_show(int argc, char **argv)
 {
 	char ifname[16];
+	bool json = false;
+	const char *only = NULL;
 
 	if (cmd_wants_help(argc, argv, usage))
 		return EXIT_OK;
-	if (argc > 2) {
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (argc == 2) {
-		if (!cmd_ifname(ifname, argv[1]))
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (argv[i][0] == '-' || only) {
+			fputs(usage, stderr);
 			return EXIT_USAGE;
-		return show_one(ifname);
+		} else {
+			only = argv[i];
+		}
+	}
+	if (only) {
+		if (!cmd_ifname(ifname, only))
+			return EXIT_USAGE;
+		int r = show_one(ifname, json, "");
+		if (json && r == EXIT_OK)
+			printf("\n");
+		return r;
 	}
 	DIR *dir = opendir(uapi_dir());
-	if (!dir)
-		return EXIT_OK; /* no interfaces */
 	int ret = EXIT_OK, shown = 0;
-	struct dirent *de;
-	while ((de = readdir(dir))) {
-		size_t n = strlen(de->d_name);
-		if (n <= 5 || n - 5 >= sizeof(ifname) || strcmp(de->d_name + n - 5, ".sock"))
-			continue;
-		memcpy(ifname, de->d_name, n - 5);
-		ifname[n - 5] = '\0';
-		if (shown++)
-			printf("\n");
-		if (show_one(ifname) != EXIT_OK)
-			ret = EXIT_RUNTIME;
+	if (json)
+		printf("[");
+	if (dir) {
+		struct dirent *de;
+		while ((de = readdir(dir))) {
+			size_t n = strlen(de->d_name);
+			if (n <= 5 || n - 5 >= sizeof(ifname) || strcmp(de->d_name + n - 5, ".sock"))
+				continue;
+			memcpy(ifname, de->d_name, n - 5);
+			ifname[n - 5] = '\0';
+			if (show_one(ifname, json, !shown ? "" : json ? "," : "\n") != EXIT_OK)
+				ret = EXIT_RUNTIME;
+			else
+				shown++;
+		}
+		closedir(dir);
 	}
-	closedir(dir);
+	if (json)
+		printf("]\n");
 	return ret;
 }

@@ -285,7 +285,7 @@ static bool send_errno(int fd, int positive_errno, int64_t deadline)
 	return send_all(fd, line, (size_t)n, deadline);
 }
 
-static bool serve_get(int fd, const struct uapi_ops *ops, int64_t deadline)
+static bool serve_get(int fd, const struct uapi_ops *ops, bool extended, int64_t deadline)
 {
 	char *body = NULL;
 	size_t len = 0;
@@ -295,6 +295,8 @@ static bool serve_get(int fd, const struct uapi_ops *ops, int64_t deadline)
 	if (!f)
 		return send_errno(fd, ENOMEM, deadline);
 	ops->get(ops->ctx, f);
+	if (extended && ops->get_extended)
+		ops->get_extended(ops->ctx, f);
 	if (fclose(f) != 0) {
 		free(body);
 		return send_errno(fd, EIO, deadline);
@@ -330,7 +332,8 @@ static void serve(int fd, const struct uapi_ops *ops, int64_t deadline)
 	for (;;) {
 		/* Complete requests already buffered. */
 		while (in.len >= 6) {
-			if (!memcmp(in.data, "get=1\n", 6)) {
+			if (!memcmp(in.data, "get=1\n", 6) || !memcmp(in.data, "get=2\n", 6)) {
+				bool extended = in.data[4] == '2';
 				if (in.len < 7)
 					break;
 				/* A get has no keys: anything but the empty
@@ -340,7 +343,7 @@ static void serve(int fd, const struct uapi_ops *ops, int64_t deadline)
 					goto out;
 				}
 				buf_consume(&in, 7);
-				if (!serve_get(fd, ops, deadline))
+				if (!serve_get(fd, ops, extended, deadline))
 					goto out;
 			} else if (!memcmp(in.data, "set=1\n", 6)) {
 				/* The body ends at the first empty line:
@@ -360,7 +363,8 @@ static void serve(int fd, const struct uapi_ops *ops, int64_t deadline)
 				goto out; /* unknown operation: hang up, as wireguard-go does */
 			}
 		}
-		if (in.len && in.len < 6 && memcmp(in.data, "get=1\n", in.len) && memcmp(in.data, "set=1\n", in.len))
+		if (in.len && in.len < 6 && memcmp(in.data, "get=1\n", in.len) && memcmp(in.data, "get=2\n", in.len) &&
+		    memcmp(in.data, "set=1\n", in.len))
 			goto out;
 
 		if (!buf_reserve(&in, 4096, UAPI_REQUEST_MAX))
@@ -696,11 +700,16 @@ out:
 
 int uapi_client_get(const char *ifname, char **out)
 {
+	return uapi_client_get_ext(ifname, false, out);
+}
+
+int uapi_client_get_ext(const char *ifname, bool extended, char **out)
+{
 	struct buf reply = { 0 };
 	int rc;
 
 	*out = NULL;
-	rc = transact(ifname, "get=1\n\n", 7, &reply);
+	rc = transact(ifname, extended ? "get=2\n\n" : "get=1\n\n", 7, &reply);
 	if (rc) {
 		buf_free(&reply);
 		return rc;

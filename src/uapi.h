@@ -28,6 +28,9 @@ struct uapi_ops {
 	void *ctx;
 	/* Writes the body of a get=1 reply (without the errno line). */
 	void (*get)(void *ctx, FILE *out);
+	/* Optional: sluice's own keys (sluice_*), appended for "get=2", an
+	 * operation only sluice's own client sends. */
+	void (*get_extended)(void *ctx, FILE *out);
 	/* Applies a parsed set=1 request; returns 0 or a positive errno. */
 	int (*set)(void *ctx, const struct interface_config *cfg);
 };
@@ -73,6 +76,9 @@ int uapi_connect(const char *ifname);
  * without the errno line). Returns 0 or -errno (including the server's).
  * The body holds the private key in hex: crypto_wipe it before freeing. */
 int uapi_client_get(const char *ifname, char **out);
+/* Client: as uapi_client_get, with "get=2" (sluice's own keys too) when
+ * extended; a daemon that does not know get=2 hangs up (-EPROTO or similar). */
+int uapi_client_get_ext(const char *ifname, bool extended, char **out);
 /* Client: set=1 with body (lines, each ending in "\n"). Returns 0 or -errno
  * (-EINVAL without sending when body holds an empty line). */
 int uapi_client_set(const char *ifname, const char *body);
