@@ -6,6 +6,16 @@ CLANG   ?= clang
 PREFIX  ?= /usr/local
 B       := build
 
+# `make install` puts each file under $(DESTDIR)$(...DIR); `make uninstall`
+# removes exactly those files. A Debian package would use PREFIX=/usr, so the
+# unit lands in /usr/lib/systemd/system (/lib/systemd/system: the same
+# directory on merged-/usr Debian); a local install goes to /usr/local.
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing -MMD -MP
@@ -34,6 +44,7 @@ FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer 
 
 .DEFAULT_GOAL := all
 .PHONY: all deps check unit asan fuzz fuzz-short netns clang-check demo bench clean install
+.PHONY: uninstall man
 all: $(B)/sluice
 
 $(B)/sluice: $(B)/obj/main.o $(B)/libsluice.a
@@ -103,5 +114,27 @@ bench: deps all
 
 clean:
 	rm -rf $(B)
+
+# The unit names the binary where this install puts it.
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(B)/sluice $(DESTDIR)$(BINDIR)/sluice
+	install -m 0644 docs/sluice.8 $(DESTDIR)$(MANDIR)/man8/sluice.8
+	install -m 0644 docs/sluice.conf.5 $(DESTDIR)$(MANDIR)/man5/sluice.conf.5
+	sed 's|/usr/local/bin/sluice|$(BINDIR)/sluice|g' contrib/systemd/sluice@.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/sluice@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sluice@.service
+	install -m 0644 contrib/bash-completion/sluice $(DESTDIR)$(BASHCOMPDIR)/sluice
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sluice $(DESTDIR)$(MANDIR)/man8/sluice.8 \
+		$(DESTDIR)$(MANDIR)/man5/sluice.conf.5 $(DESTDIR)$(SYSTEMDUNITDIR)/sluice@.service \
+		$(DESTDIR)$(BASHCOMPDIR)/sluice
+
+# Lints the man pages (mandoc -T lint) and checks they name every command,
+# option and configuration key the program has.
+man: deps all
+	@tests/packaging/test_man.sh
 
 -include $(wildcard $(B)/obj/*.d $(B)/asan/obj/*.d $(B)/fuzz/obj/*.d $(B)/tests/*.d)

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and the demo need,
 # only those missing: `apt-get update`, then `apt-get install --no-install-recommends`.
+# nftables lets tests drop packets inside their own namespaces (test_replyping.sh).
+# mandoc lints the man pages; systemd brings systemd-analyze, which checks the
+# unit file (it works without systemd running as PID 1).
+# tshark (with dumpcap) checks what goes on the wire (test_wireshark.sh); the
+# tests capture as root, so wireshark-common's question about letting other
+# users capture is answered "no" up front and never asked.
 set -eu
 pkgs=(
 	build-essential clang libssl-dev libmnl-dev libcmocka-dev pkg-config
 	iproute2 iputils-ping procps coreutils iperf3
-	wireguard-tools wireguard-go netcat-openbsd
+	wireguard-tools wireguard-go netcat-openbsd nftables
+	mandoc systemd tshark
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -19,5 +26,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "device.h"
 #include "log.h"
+#include "notify.h"
 
 static const char usage[] =
 	"Usage: sluice up [-f] [-v] FILE\n"
@@ -59,6 +60,7 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 
 	if (device_up(&dev, ifname, cfg) < 0)
 		goto out;
+	notify_ready();
 	config_free(cfg); /* the keys now live in the device only */
 	if (!foreground) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole suite and prints "N passed, N failed" last.
 # Unit tests (plain and ASan+UBSan), each fuzz harness for FUZZ_SECONDS
-# (default 10), then every network-namespace test in tests/netns/.
+# (default 10), the packaging checks in tests/packaging/ (man pages, make
+# install/uninstall, the systemd unit, bash completion), then every
+# network-namespace test in tests/netns/.
 # With CI=true a test that cannot run (no root, no /dev/net/tun) fails.
 set -u
 cd "$(dirname "$0")/.."
@@ -33,6 +35,9 @@ for t in $B/tests/test_*; do is_bin "$t" && run "unit/${t##*/}" "$t"; done
 for t in $B/asan/test_*; do is_bin "$t" && run "asan/${t##*/}" "$t"; done
 for f in $B/fuzz/fuzz_*; do
 	is_bin "$f" && run "fuzz/${f##*/}" tests/fuzz/run.sh "$f"
+done
+for s in tests/packaging/*.sh; do
+	run "packaging/${s##*/}" "$s"
 done
 for s in tests/netns/*.sh; do
 	[ "${s##*/}" = lib.sh ] && continue
