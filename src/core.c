@@ -437,8 +437,15 @@ static bool under_load(struct core *c, uint64_t now)
 
 static void update_endpoint(struct peer *p, const struct endpoint *ep)
 {
-	if (!endpoint_equal(&p->endpoint, ep))
-		p->endpoint = *ep;
+	struct core *c = p->core;
+	struct endpoint old;
+
+	if (endpoint_equal(&p->endpoint, ep))
+		return;
+	old = p->endpoint;
+	p->endpoint = *ep;
+	if (c->hooks.endpoint_changed)
+		c->hooks.endpoint_changed(c->hooks.ctx, p, &old, &p->endpoint);
 }
 
 /* mac1 always; under load also mac2, answering with a cookie when it is

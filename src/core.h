@@ -35,6 +35,10 @@ struct core_hooks {
 	void (*send_net)(void *ctx, struct pkt **pkts, int n);
 	/* Decrypted IP packets for the tun. */
 	void (*send_tun)(void *ctx, struct pkt **pkts, int n);
+	/* Optional: an authenticated packet moved the peer's endpoint (roaming,
+	 * or a TCP connection the peer now uses). Called only on a change. */
+	void (*endpoint_changed)(void *ctx, struct peer *p, const struct endpoint *old_ep,
+				 const struct endpoint *new_ep);
 	/* Optional (SLUICE_KEYLOG): the secrets of each handshake message we make,
 	 * in the terms of Wireshark's WireGuard key log. */
 	void (*keylog)(void *ctx, const uint8_t local_static_private[32], const uint8_t remote_static_public[32],

@@ -23,8 +23,11 @@
 
 #define POOL_BUFFERS 4096
 #define LIVENESS_INTERVAL_NS NS_PER_SEC
+/* How often accepted TCP connections no peer uses any more are closed. */
+#define TCP_SWEEP_INTERVAL_NS (10 * NS_PER_SEC)
 
-enum fd_tag { TAG_TUN = 1, TAG_UDP, TAG_UAPI, TAG_SIGNAL };
+/* epoll data: the tag in the low 32 bits; a TCP connection's id above. */
+enum fd_tag { TAG_TUN = 1, TAG_UDP, TAG_UAPI, TAG_SIGNAL, TAG_TCP_LISTEN, TAG_TCP_CONN };
 
 uint64_t device_now(void)
 {
@@ -42,9 +45,8 @@ static int64_t wall_offset(void)
 
 /* ---- core hooks ---- */
 
-static void hook_send_net(void *ctx, struct pkt **pkts, int n)
+static void send_udp(struct device *d, struct pkt **pkts, int n)
 {
-	struct device *d = ctx;
 	int sent = 0;
 
 	while (sent < n) {
@@ -54,8 +56,67 @@ static void hook_send_net(void *ctx, struct pkt **pkts, int n)
 		sent += r;
 	}
 	d->core.drops[DROP_SEND_FAILED] += (uint64_t)(n - sent);
+}
+
+/* Each packet goes out on the transport its endpoint names: a TCP
+ * connection (ep.conn != 0), or the UDP socket. */
+static void hook_send_net(void *ctx, struct pkt **pkts, int n)
+{
+	struct device *d = ctx;
+
+	for (int done = 0; done < n;) {
+		struct pkt *udp[CORE_BATCH], *tcp[CORE_BATCH];
+		int n_udp = 0, n_tcp = 0;
+
+		for (; done < n && n_udp < CORE_BATCH && n_tcp < CORE_BATCH; done++) {
+			if (pkts[done]->ep.conn)
+				tcp[n_tcp++] = pkts[done];
+			else
+				udp[n_udp++] = pkts[done];
+		}
+		if (n_tcp)
+			tcp_send(&d->tcp, tcp, n_tcp);
+		if (n_udp)
+			send_udp(d, udp, n_udp);
+	}
 	for (int i = 0; i < n; i++)
 		pool_put(&d->core.pool, pkts[i]);
+}
+
+/* Whether a peer's endpoint is TCP connection id. */
+static bool conn_in_use(struct device *d, uint32_t id)
+{
+	for (struct peer *p = d->core.peers; p; p = p->next)
+		if (p->endpoint.conn == id)
+			return true;
+	return false;
+}
+
+/* The peer we dial, if we dial it. */
+static struct device_tcp_peer *tcp_peer_find(struct device *d, const uint8_t public_key[32])
+{
+	for (size_t i = 0; i < d->n_tcp_peers; i++)
+		if (!memcmp(d->tcp_peers[i].public_key, public_key, 32))
+			return &d->tcp_peers[i];
+	return NULL;
+}
+
+static void hook_endpoint_changed(void *ctx, struct peer *p, const struct endpoint *old_ep,
+				  const struct endpoint *new_ep)
+{
+	struct device *d = ctx;
+	/* Two peers that dial each other hold two connections, and each side
+	 * moves to whichever one it last heard from: closing the other would
+	 * only have it dialed again, and again. */
+	bool dialed = tcp_peer_find(d, p->public_key) != NULL;
+
+	/* The peer authenticated a message from this connection: it is theirs. */
+	if (new_ep->conn && new_ep->conn != ENDPOINT_TCP_DOWN)
+		tcp_conn_authenticated(&d->tcp, new_ep->conn, dialed);
+	/* A client that reconnected leaves its old connection behind. */
+	if (!dialed && old_ep->conn && old_ep->conn != ENDPOINT_TCP_DOWN && old_ep->conn != new_ep->conn &&
+	    !conn_in_use(d, old_ep->conn))
+		tcp_conn_release(&d->tcp, old_ep->conn);
 }
 
 static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
@@ -163,23 +224,113 @@ static void uapi_get(void *ctx, FILE *out)
 	}
 }
 
+/* sluice's own keys, for "get=2" (sluice show): why packets were dropped,
+ * and each peer's transport and cipher. */
+static void uapi_get_extended(void *ctx, FILE *out)
+{
+	struct device *d = ctx;
+
+	for (int i = 0; i < DROP_CAUSE_COUNT; i++)
+		fprintf(out, "sluice_drop_%s=%llu\n", drop_cause_name((enum drop_cause)i),
+			(unsigned long long)d->core.drops[i]);
+	for (struct peer *p = d->core.peers; p; p = p->next) {
+		print_key(out, "sluice_peer", p->public_key);
+		fprintf(out, "sluice_transport=%s\n", p->endpoint.conn ? "tcp" : "udp");
+		fprintf(out, "sluice_cipher=%s\n", p->suite == SUITE_AESGCM ? "aes-256-gcm" : "chacha20-poly1305");
+	}
+}
+
+/* Opens the sockets of every transport on one port number (port 0: one
+ * both can have), then puts them in place of the old ones; on failure the
+ * old ones stay. Logs why it failed. */
 static int rebind(struct device *d, uint16_t port)
 {
+	int udp = -1, tcp = -1, r = 0;
 	uint16_t p = port;
-	int fd = udp_open(&p, d->fwmark);
-	if (fd < 0)
-		return fd;
-	if (d->udp_fd >= 0) {
-		epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, d->udp_fd, NULL);
-		close(d->udp_fd);
+
+	/* A random UDP port may be taken for TCP: try a few. */
+	for (int attempt = 0; attempt < (port ? 1 : 8); attempt++) {
+		p = port;
+		if (d->transports & TRANSPORT_UDP) {
+			udp = udp_open(&p, d->fwmark);
+			if (udp < 0) {
+				log_err("cannot listen on UDP port %u: %s", port, strerror(-udp));
+				return udp;
+			}
+		}
+		if (!(d->transports & TRANSPORT_TCP))
+			break;
+		tcp = tcp_listen_open(&p, d->fwmark);
+		if (tcp >= 0)
+			break;
+		r = tcp;
+		if (udp >= 0)
+			close(udp);
+		udp = -1;
 	}
-	d->udp_fd = fd;
+	if ((d->transports & TRANSPORT_TCP) && tcp < 0) {
+		log_err("cannot listen on TCP port %u: %s", p, strerror(-r));
+		return r;
+	}
+	if (udp >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_UDP };
+		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, udp, &ev) < 0) {
+			r = -errno;
+			close(udp);
+			if (tcp >= 0)
+				close(tcp);
+			log_err("cannot watch the UDP socket: %s", strerror(-r));
+			return r;
+		}
+		if (d->udp_fd >= 0) {
+			epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, d->udp_fd, NULL);
+			close(d->udp_fd);
+		}
+		d->udp_fd = udp;
+	}
+	if (tcp >= 0 && (r = tcp_set_listener(&d->tcp, tcp)) < 0) {
+		log_err("cannot watch the TCP listening socket: %s", strerror(-r));
+		return r;
+	}
 	d->listen_port = p;
 	d->wanted_port = port;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = TAG_UDP };
-	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return -errno;
 	return 0;
+}
+
+/* core_apply, but a peer reached over TCP keeps its endpoint on its
+ * connection: an endpoint given for it (config file, UAPI) is where its
+ * dialer connects, and the peer's endpoint names the connection (or
+ * ENDPOINT_TCP_DOWN until it is up). Returns 0 or a positive errno. */
+static int apply_config(struct device *d, const struct interface_config *cfg, uint64_t now)
+{
+	struct interface_config copy = *cfg;
+	struct peer_config *peers = NULL;
+	int r;
+
+	if (cfg->n_peers && d->n_tcp_peers) {
+		peers = malloc(cfg->n_peers * sizeof(*peers));
+		if (!peers)
+			return ENOMEM;
+		memcpy(peers, cfg->peers, cfg->n_peers * sizeof(*peers));
+		for (size_t i = 0; i < cfg->n_peers; i++) {
+			struct device_tcp_peer *tp = tcp_peer_find(d, peers[i].public_key);
+			if (!tp || !tp->dialer)
+				continue;
+			if (peers[i].remove) {
+				tcp_dialer_stop(&d->tcp, tp->dialer);
+			} else if (peers[i].endpoint.addr.sa.sa_family != AF_UNSPEC) {
+				tcp_dialer_set_target(&d->tcp, tp->dialer, &peers[i].endpoint, now);
+				peers[i].endpoint.conn = tcp_dialer_conn(&d->tcp, tp->dialer);
+			}
+		}
+		copy.peers = peers;
+	}
+	r = core_apply(&d->core, &copy, now);
+	if (peers) {
+		crypto_wipe(peers, cfg->n_peers * sizeof(*peers)); /* preshared keys */
+		free(peers);
+	}
+	return r;
 }
 
 static int uapi_set(void *ctx, const struct interface_config *cfg)
@@ -189,17 +340,91 @@ static int uapi_set(void *ctx, const struct interface_config *cfg)
 
 	if (cfg->has_fwmark && cfg->fwmark != d->fwmark) {
 		d->fwmark = cfg->fwmark;
-		if (udp_set_fwmark(d->udp_fd, d->fwmark) < 0)
+		if (d->udp_fd >= 0 && udp_set_fwmark(d->udp_fd, d->fwmark) < 0)
 			log_warn("cannot set fwmark %u: %s", d->fwmark, strerror(errno));
+		tcp_set_fwmark(&d->tcp, d->fwmark);
 	}
 	if (cfg->has_listen_port && cfg->listen_port != d->listen_port) {
 		r = rebind(d, cfg->listen_port);
-		if (r < 0) {
-			log_err("cannot listen on UDP port %u: %s", cfg->listen_port, strerror(-r));
+		if (r < 0)
 			return -r;
-		}
 	}
-	return core_apply(&d->core, cfg, device_now());
+	return apply_config(d, cfg, device_now());
+}
+
+/* ---- the TCP transport's callbacks ---- */
+
+static void tcp_recv(void *ctx, struct pkt **pkts, int n, uint64_t now)
+{
+	struct device *d = ctx;
+	core_net_rx(&d->core, now, pkts, n);
+}
+
+static void tcp_dialer_up(void *ctx, void *user, const struct endpoint *ep, uint64_t now)
+{
+	struct device *d = ctx;
+	struct device_tcp_peer *tp = user;
+	struct peer *p = core_peer_find(&d->core, tp->public_key);
+
+	if (!p) { /* removed over the UAPI meanwhile */
+		tcp_dialer_stop(&d->tcp, tp->dialer);
+		return;
+	}
+	core_peer_set_endpoint(&d->core, p, ep);
+	/* Whatever initiation went out while the connection was down was
+	 * dropped here, so this one is a retry and not held back by the one
+	 * initiation per REKEY_TIMEOUT rule: traffic resumes at once. */
+	p->last_sent_handshake = 0;
+	core_peer_initiate(&d->core, p, now);
+}
+
+static void tcp_dialer_down(void *ctx, void *user, uint32_t conn)
+{
+	struct device *d = ctx;
+	struct device_tcp_peer *tp = user;
+	struct peer *p = core_peer_find(&d->core, tp->public_key);
+
+	if (p && conn && p->endpoint.conn == conn) {
+		struct endpoint ep = p->endpoint;
+		ep.conn = ENDPOINT_TCP_DOWN;
+		core_peer_set_endpoint(&d->core, p, &ep);
+	}
+}
+
+/* A dialer for each peer the file gives a tcp:// endpoint. */
+static int add_tcp_peers(struct device *d, const struct interface_config *cfg, uint64_t now)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		n += cfg->peers[i].endpoint_transport == TRANSPORT_TCP;
+	if (!n)
+		return 0;
+	d->tcp_peers = calloc(n, sizeof(*d->tcp_peers));
+	if (!d->tcp_peers)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_config *pc = &cfg->peers[i];
+		struct device_tcp_peer *tp;
+		if (pc->endpoint_transport != TRANSPORT_TCP || pc->endpoint.addr.sa.sa_family == AF_UNSPEC ||
+		    tcp_peer_find(d, pc->public_key))
+			continue;
+		tp = &d->tcp_peers[d->n_tcp_peers++];
+		memcpy(tp->public_key, pc->public_key, sizeof(tp->public_key));
+		tp->dialer = tcp_dialer_add(&d->tcp, &pc->endpoint, tp, now);
+		if (!tp->dialer)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void tcp_sweep(struct device *d)
+{
+	tcp_sweep_begin(&d->tcp);
+	for (struct peer *p = d->core.peers; p; p = p->next)
+		if (p->endpoint.conn)
+			tcp_sweep_mark(&d->tcp, p->endpoint.conn);
+	tcp_sweep_end(&d->tcp);
 }
 
 /* ---- set-up ---- */
@@ -251,13 +476,15 @@ static int configure_link(struct device *d, const struct interface_config *cfg)
 
 static int watch(struct device *d, int fd, enum fd_tag tag)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
 	return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 int device_up(struct device *d, const char *ifname, const struct interface_config *cfg)
 {
-	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun, .keylog = hook_keylog };
+	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun, .keylog = hook_keylog,
+				    .endpoint_changed = hook_endpoint_changed };
+	struct tcp_ops tcp_ops = { .ctx = d, .recv = tcp_recv, .dialer_up = tcp_dialer_up, .dialer_down = tcp_dialer_down };
 	sigset_t mask;
 	int r;
 
@@ -266,6 +493,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
 	d->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
+	d->transports = cfg->transports ? cfg->transports : TRANSPORT_UDP;
 	log_set_prefix(d->ifname);
 
 	if (!crypto_init()) {
@@ -286,6 +514,10 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		r = -errno;
 		goto fail;
 	}
+	r = tcp_init(&d->tcp, &tcp_ops, d->epoll_fd, TAG_TCP_LISTEN, TAG_TCP_CONN, &d->core.pool, d->core.drops);
+	if (r < 0)
+		goto fail;
+	tcp_set_fwmark(&d->tcp, d->fwmark);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -322,11 +554,14 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		goto fail;
 
 	r = rebind(d, cfg->has_listen_port ? cfg->listen_port : 0);
+	if (r < 0)
+		goto fail;
+	r = add_tcp_peers(d, cfg, device_now());
 	if (r < 0) {
-		log_err("cannot listen on UDP port %u: %s", cfg->has_listen_port ? cfg->listen_port : 0, strerror(-r));
+		log_err("cannot set up the TCP connections: %s", strerror(-r));
 		goto fail;
 	}
-	r = core_apply(&d->core, cfg, device_now());
+	r = apply_config(d, cfg, device_now());
 	if (r) {
 		log_err("cannot apply the configuration: %s", strerror(r));
 		r = -r;
@@ -338,8 +573,9 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	r = configure_link(d, cfg);
 	if (r < 0)
 		goto fail;
-	log_info("interface %s up, listening on UDP port %u, %zu peer%s", d->ifname, d->listen_port, d->core.n_peers,
-		 d->core.n_peers == 1 ? "" : "s");
+	log_info("interface %s up, listening on %s port %u, %zu peer%s", d->ifname,
+		 d->transports == TRANSPORT_TCP ? "TCP" : d->transports & TRANSPORT_TCP ? "UDP and TCP" : "UDP",
+		 d->listen_port, d->core.n_peers, d->core.n_peers == 1 ? "" : "s");
 	return 0;
 fail:
 	device_down(d);
@@ -412,19 +648,22 @@ static void read_signal(struct device *d)
 
 int device_run(struct device *d)
 {
-	struct uapi_ops ops = { .ctx = d, .get = uapi_get, .set = uapi_set };
-	struct epoll_event evs[8];
+	struct uapi_ops ops = { .ctx = d, .get = uapi_get, .get_extended = uapi_get_extended, .set = uapi_set };
+	struct epoll_event evs[32];
 
 	while (!d->stop) {
 		uint64_t now = device_now();
 		uint64_t deadline = core_next_deadline(&d->core);
+		uint64_t tcp_deadline = tcp_next_deadline(&d->tcp);
 		uint64_t wait_ns = LIVENESS_INTERVAL_NS;
+		if (tcp_deadline < deadline)
+			deadline = tcp_deadline;
 		if (deadline <= now)
 			wait_ns = 0;
 		else if (deadline - now < wait_ns)
 			wait_ns = deadline - now;
 		int timeout = (int)((wait_ns + NS_PER_MS - 1) / NS_PER_MS);
-		int n = epoll_wait(d->epoll_fd, evs, 8, timeout);
+		int n = epoll_wait(d->epoll_fd, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout);
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait: %s", strerror(errno));
 			return -errno;
@@ -433,7 +672,7 @@ int device_run(struct device *d)
 		/* Timestamps follow the wall clock, also when it is set late (NTP). */
 		d->core.wall_offset_ns = wall_offset();
 		for (int i = 0; i < n; i++) {
-			switch (evs[i].data.u32) {
+			switch ((uint32_t)evs[i].data.u64) {
 			case TAG_TUN:
 				if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
 					log_info("%s was deleted; shutting down", d->ifname);
@@ -451,9 +690,20 @@ int device_run(struct device *d)
 			case TAG_SIGNAL:
 				read_signal(d);
 				break;
+			case TAG_TCP_LISTEN:
+				tcp_on_listen(&d->tcp, now);
+				break;
+			case TAG_TCP_CONN:
+				tcp_on_conn(&d->tcp, (uint32_t)(evs[i].data.u64 >> 32), evs[i].events, now);
+				break;
 			}
 		}
 		core_tick(&d->core, now);
+		tcp_tick(&d->tcp, now);
+		if ((d->transports & TRANSPORT_TCP) && now - d->last_tcp_sweep >= TCP_SWEEP_INTERVAL_NS) {
+			d->last_tcp_sweep = now;
+			tcp_sweep(d);
+		}
 		if (now - d->last_liveness_check >= LIVENESS_INTERVAL_NS) {
 			d->last_liveness_check = now;
 			if (!tun_exists(d->ifindex)) {
@@ -471,6 +721,11 @@ void device_down(struct device *d)
 		uapi_close(d->uapi_fd, d->ifname);
 	if (d->udp_fd >= 0)
 		close(d->udp_fd);
+	if (d->tcp.pool) /* tcp_init ran */
+		tcp_destroy(&d->tcp);
+	free(d->tcp_peers);
+	d->tcp_peers = NULL;
+	d->n_tcp_peers = 0;
 	if (d->tun_fd >= 0) {
 		/* A non-persistent tun goes away with its last descriptor; make
 		 * sure of it in case someone else holds one. */

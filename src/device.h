@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One interface: owns the tun, the UDP socket, the control socket and the
- * protocol core, and runs the event loop (epoll over tagged descriptors,
- * timeout from the core's timer queue).
+ * One interface: owns the tun, the UDP socket, the TCP transport, the
+ * control socket and the protocol core, and runs the event loop (epoll over
+ * tagged descriptors, timeout from the core's and the transport's deadlines).
  */
 #ifndef SLUICE_DEVICE_H
 #define SLUICE_DEVICE_H
@@ -13,16 +13,29 @@
 
 #include "config.h"
 #include "core.h"
+#include "tcp.h"
+
+/* A peer reached at a tcp:// endpoint, and the dialer that keeps its
+ * connection up. Found by public key: peers may come and go over the UAPI. */
+struct device_tcp_peer {
+	uint8_t public_key[32];
+	struct tcp_dialer *dialer;
+};
 
 struct device {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	int tun_fd, udp_fd, uapi_fd, signal_fd, epoll_fd;
-	uint16_t listen_port;       /* bound port */
+	unsigned transports;        /* TRANSPORT_* bits listened on (udp_fd is -1 without UDP) */
+	uint16_t listen_port;       /* bound port (UDP and TCP alike) */
 	uint16_t wanted_port;       /* configured port, 0 = random */
 	uint32_t fwmark;
 	uint32_t mtu;
 	struct core core;
+	struct tcp tcp;
+	struct device_tcp_peer *tcp_peers;
+	size_t n_tcp_peers;
+	uint64_t last_tcp_sweep;
 	volatile bool stop;
 	uint64_t last_liveness_check;
 	uint64_t tun_write_errors;

@@ -46,6 +46,10 @@ static bool reply4(uint8_t *p, size_t len, const struct cidr *own, size_t n)
 	/* Fragments (MF set or an offset) are the kernel's business. */
 	if (((p[6] & 0x3f) | p[7]) != 0)
 		return false;
+	/* A kernel drops a header whose checksum is wrong (ip_rcv); answering
+	 * it would also hand back a header we had silently repaired. */
+	if (icmp_checksum(p, ihl, 0) != 0)
+		return false;
 	uint8_t *icmp = p + ihl;
 	if (icmp[0] != ICMP_ECHO || icmp[1] != 0 || !is_own(AF_INET, p + 16, own, n))
 		return false;

@@ -43,6 +43,14 @@ enum drop_cause {
 	DROP_NO_BUFFER,          /* pool empty / staged queue full */
 	DROP_SEND_FAILED,        /* the socket refused it */
 	DROP_HANDSHAKE,          /* a handshake message that failed a check */
+	/* The TCP transport (tcp.c). The first two count packets; the others
+	 * count connections closed, each holding whatever it had sent. */
+	DROP_TCP_NO_CONN,        /* for a TCP endpoint whose connection is not up */
+	DROP_TCP_TX_FULL,        /* the connection's send buffer was full */
+	DROP_TCP_FRAMING,        /* a zero or oversized frame length: closed */
+	DROP_TCP_TRUNCATED,      /* the peer closed in the middle of a frame */
+	DROP_TCP_CONN_LIMIT,     /* too many unauthenticated connections: refused */
+	DROP_TCP_AUTH_TIMEOUT,   /* no authenticated message in time: closed */
 	DROP_CAUSE_COUNT
 };
 

@@ -3,7 +3,8 @@
  * Two protocol cores against each other in memory, with simulated time:
  * a full handshake, data both ways, rekey after REKEY_AFTER_TIME, loss of the
  * response (retry after REKEY_TIMEOUT), cookies under load, replay and
- * AllowedIPs drops, and keys zeroed after 3 x REJECT_AFTER_TIME.
+ * AllowedIPs drops, keys zeroed after 3 x REJECT_AFTER_TIME, and the
+ * endpoint_changed hook (roaming, TCP connections).
  */
 #include "unit.h"
 
@@ -580,6 +581,15 @@ static void send_echo(struct side *s, uint16_t seq)
 {
 	struct pkt *k = ip_packet(s, "198.18.0.1", "198.18.0.2", 0, 16);
 	k->data[9] = 1; /* ICMP */
+	/* A valid header checksum, as every packet from a kernel has: the
+	 * responder, like a kernel, ignores a header whose checksum is wrong. */
+	uint32_t hsum = 0;
+	for (int i = 0; i < 20; i += 2)
+		hsum += (uint32_t)k->data[i] << 8 | k->data[i + 1];
+	while (hsum >> 16)
+		hsum = (hsum & 0xffff) + (hsum >> 16);
+	k->data[10] = (uint8_t)(~hsum >> 8);
+	k->data[11] = (uint8_t)~hsum;
 	uint8_t *icmp = k->data + 20;
 	memset(icmp, 0, 16);
 	icmp[0] = 8;
@@ -622,6 +632,58 @@ static void test_reply_ping(void **state)
 	assert_int_equal(B.tun[0].data[20], 8);
 }
 
+/* endpoint_changed: called once per change, by authenticated packets only,
+ * with the endpoint before and after (a TCP connection id counts). */
+static int n_changes;
+static struct endpoint change_old, change_new;
+
+static void record_change(void *ctx, struct peer *p, const struct endpoint *old_ep, const struct endpoint *new_ep)
+{
+	(void)ctx;
+	assert_ptr_equal(p, peer_ba);
+	assert_true(endpoint_equal(&p->endpoint, new_ep)); /* already in place */
+	n_changes++;
+	change_old = *old_ep;
+	change_new = *new_ep;
+}
+
+static void test_endpoint_changed_hook(void **state)
+{
+	struct endpoint first;
+
+	(void)state;
+	n_changes = 0;
+	B.core.hooks.endpoint_changed = record_change;
+	handshake_and_first_packet();
+	assert_int_equal(n_changes, 1); /* learned from the initiation */
+	assert_int_equal(change_old.addr.sa.sa_family, AF_UNSPEC);
+	assert_true(endpoint_equal(&change_new, &A.addr));
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 2);
+	deliver(&A, &B);
+	assert_int_equal(n_changes, 1); /* the same endpoint: no call */
+
+	/* Same address, now over TCP connection 7. */
+	first = A.addr;
+	A.addr.conn = 7;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 3);
+	deliver(&A, &B);
+	assert_int_equal(n_changes, 2);
+	assert_true(endpoint_equal(&change_old, &first));
+	assert_int_equal(change_new.conn, 7);
+	assert_int_equal(peer_ba->endpoint.conn, 7);
+
+	/* A replayed data message from elsewhere moves nothing. */
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 4);
+	struct wire_msg copy = A.net[0];
+	deliver(&A, &B);
+	A.net[0] = copy;
+	A.n_net = 1;
+	make_endpoint(&A.addr, "192.0.2.66", 4444);
+	deliver(&A, &B);
+	assert_int_equal(n_changes, 2);
+	assert_int_equal(peer_ba->endpoint.conn, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,6 +704,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aesgcm_suite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suite_mismatch_no_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoint_changed_hook, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

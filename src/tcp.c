@@ -1,0 +1,1013 @@
+// SPDX-License-Identifier: MIT
+#include "tcp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "messages.h"
+#include "peer.h"
+
+#define NS_PER_S 1000000000ULL
+/* Work per event, so one busy connection cannot hold the loop. */
+#define TCP_READS_PER_EVENT 8
+#define TCP_ACCEPTS_PER_EVENT 64
+#define TCP_RECV_BATCH 64
+/* Out of descriptors: stop accepting for this long (the listening socket
+ * would otherwise wake the loop at once, forever). */
+#define TCP_LISTEN_PAUSE_NS NS_PER_S
+/* A peer that stops acknowledging (or answering keepalive probes) is gone:
+ * the dialer reconnects, an accepted connection is freed. */
+#define TCP_USER_TIMEOUT_MS 30000
+#define TCP_KEEPALIVE_IDLE_S 15
+#define TCP_KEEPALIVE_INTERVAL_S 5
+#define TCP_KEEPALIVE_COUNT 3
+/* Messages about misbehaving connections: at most this many a minute. */
+#define TCP_ABUSE_LOGS_PER_MINUTE 20
+
+/* ---- frames ---- */
+
+enum tcp_frame_status tcp_frame_parse(const uint8_t *buf, size_t len, size_t max_frame, size_t *frame_len)
+{
+	size_t n;
+
+	if (len < TCP_FRAME_HEADER_LEN)
+		return TCP_FRAME_PARTIAL;
+	n = (size_t)buf[0] << 8 | buf[1];
+	if (n == 0)
+		return TCP_FRAME_EMPTY;
+	if (n > max_frame)
+		return TCP_FRAME_OVERSIZE;
+	if (len - TCP_FRAME_HEADER_LEN < n)
+		return TCP_FRAME_PARTIAL;
+	*frame_len = n;
+	return TCP_FRAME_OK;
+}
+
+int tcp_rx_init(struct tcp_rx *rx, size_t cap, size_t max_frame)
+{
+	memset(rx, 0, sizeof(*rx));
+	if (max_frame == 0 || max_frame > TCP_FRAME_MAX || cap < max_frame + TCP_FRAME_HEADER_LEN)
+		return -EINVAL;
+	rx->buf = malloc(cap);
+	if (!rx->buf)
+		return -ENOMEM;
+	rx->cap = cap;
+	rx->max_frame = max_frame;
+	return 0;
+}
+
+void tcp_rx_free(struct tcp_rx *rx)
+{
+	free(rx->buf);
+	memset(rx, 0, sizeof(*rx));
+}
+
+uint8_t *tcp_rx_space(struct tcp_rx *rx, size_t *room)
+{
+	if (rx->error) {
+		*room = 0;
+		return rx->buf;
+	}
+	/* What is left is less than one frame: moving it is cheap. */
+	if (rx->start) {
+		memmove(rx->buf, rx->buf + rx->start, rx->end - rx->start);
+		rx->end -= rx->start;
+		rx->start = 0;
+	}
+	*room = rx->cap - rx->end;
+	return rx->buf + rx->end;
+}
+
+void tcp_rx_commit(struct tcp_rx *rx, size_t n)
+{
+	rx->end += n;
+}
+
+size_t tcp_rx_feed(struct tcp_rx *rx, const void *data, size_t len)
+{
+	size_t room;
+	uint8_t *p = tcp_rx_space(rx, &room);
+
+	if (len > room)
+		len = room;
+	memcpy(p, data, len);
+	tcp_rx_commit(rx, len);
+	return len;
+}
+
+enum tcp_frame_status tcp_rx_next(struct tcp_rx *rx, const uint8_t **frame, size_t *len)
+{
+	enum tcp_frame_status st;
+	size_t n = 0;
+
+	if (rx->error)
+		return rx->error;
+	st = tcp_frame_parse(rx->buf + rx->start, rx->end - rx->start, rx->max_frame, &n);
+	if (st == TCP_FRAME_OK) {
+		*frame = rx->buf + rx->start + TCP_FRAME_HEADER_LEN;
+		*len = n;
+		rx->start += TCP_FRAME_HEADER_LEN + n;
+		/* Nothing moves: the frame stays where it is until new bytes come. */
+		if (rx->start == rx->end)
+			rx->start = rx->end = 0;
+	} else if (st != TCP_FRAME_PARTIAL) {
+		rx->error = st;
+	}
+	return st;
+}
+
+/* ---- the send ring ---- */
+
+int tcp_tx_init(struct tcp_tx *tx, size_t cap, size_t reserve)
+{
+	memset(tx, 0, sizeof(*tx));
+	if (reserve >= cap)
+		return -EINVAL;
+	tx->buf = malloc(cap);
+	if (!tx->buf)
+		return -ENOMEM;
+	tx->cap = cap;
+	tx->reserve = reserve;
+	return 0;
+}
+
+void tcp_tx_free(struct tcp_tx *tx)
+{
+	free(tx->buf);
+	memset(tx, 0, sizeof(*tx));
+}
+
+static void tx_put(struct tcp_tx *tx, const uint8_t *p, size_t n)
+{
+	size_t tail = tx->head + tx->len;
+	size_t first;
+
+	if (tail >= tx->cap)
+		tail -= tx->cap;
+	first = tx->cap - tail < n ? tx->cap - tail : n;
+	memcpy(tx->buf + tail, p, first);
+	memcpy(tx->buf, p + first, n - first);
+	tx->len += n;
+}
+
+static bool is_handshake(const uint8_t *msg)
+{
+	return msg[0] == MESSAGE_HANDSHAKE_INITIATION || msg[0] == MESSAGE_HANDSHAKE_RESPONSE ||
+	       msg[0] == MESSAGE_HANDSHAKE_COOKIE;
+}
+
+bool tcp_tx_push(struct tcp_tx *tx, const uint8_t *msg, size_t len)
+{
+	size_t need = TCP_FRAME_HEADER_LEN + len;
+	size_t room = tx->cap - tx->len;
+	uint8_t hdr[TCP_FRAME_HEADER_LEN];
+
+	if (len == 0 || len > TCP_FRAME_MAX || need > room)
+		return false;
+	if (!is_handshake(msg) && room - need < tx->reserve)
+		return false;
+	hdr[0] = (uint8_t)(len >> 8);
+	hdr[1] = (uint8_t)len;
+	tx_put(tx, hdr, sizeof(hdr));
+	tx_put(tx, msg, len);
+	return true;
+}
+
+int tcp_tx_flush(struct tcp_tx *tx, int fd)
+{
+	while (tx->len) {
+		struct iovec iov[2];
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 1 };
+		size_t first = tx->cap - tx->head < tx->len ? tx->cap - tx->head : tx->len;
+		ssize_t n;
+
+		iov[0].iov_base = tx->buf + tx->head;
+		iov[0].iov_len = first;
+		if (first < tx->len) {
+			iov[1].iov_base = tx->buf;
+			iov[1].iov_len = tx->len - first;
+			mh.msg_iovlen = 2;
+		}
+		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+				return 1;
+			return -errno;
+		}
+		tx->head += (size_t)n;
+		if (tx->head >= tx->cap)
+			tx->head -= tx->cap;
+		tx->len -= (size_t)n;
+		/* A short write means the socket buffer is full. */
+		if (tx->len)
+			return 1;
+	}
+	tx->head = 0; /* empty: the next frames go in one piece */
+	return 0;
+}
+
+/* ---- connections ---- */
+
+enum conn_state {
+	CONN_CONNECTING, /* dialed, connect() in progress */
+	CONN_DIALED,     /* dialed and up */
+	CONN_UNAUTH,     /* accepted, nothing authenticated from it yet */
+	CONN_BOUND,      /* accepted, a peer's endpoint */
+	CONN_DEAD,       /* closed; freed by the next tcp_tick */
+};
+
+struct tcp_conn {
+	struct tcp_conn *next;  /* t->conns */
+	struct tcp_conn *hnext; /* t->buckets[id % TCP_BUCKETS] */
+	uint32_t id;
+	int fd;
+	enum conn_state state;
+	bool want_out;          /* EPOLLOUT is armed: tx is pending */
+	bool queued;            /* to be flushed at the end of tcp_send */
+	bool marked;            /* in use by a peer (sweep) */
+	bool carried;           /* a frame arrived on it: the connection worked */
+	bool keep;              /* accepted from a peer we also dial: never swept */
+	uint64_t deadline;      /* connect or authentication deadline, 0 = none */
+	struct endpoint ep;     /* remote address, conn = id */
+	struct tcp_dialer *dialer;
+	struct tcp_rx rx;
+	struct tcp_tx tx;
+};
+
+struct tcp_dialer {
+	struct tcp_dialer *next;
+	struct endpoint target; /* conn = 0 */
+	void *user;
+	uint32_t conn;          /* connecting or up, 0 = none */
+	uint64_t retry_at;      /* next attempt, 0 = none scheduled */
+	unsigned failures;      /* since the last connection that worked */
+	bool stopped;
+};
+
+static void note_deadline(struct tcp *t, uint64_t when)
+{
+	if (when < t->next_deadline)
+		t->next_deadline = when;
+}
+
+/* Rate limit for messages a remote party can cause. */
+static bool may_log(struct tcp *t)
+{
+	if (!t->log_window || t->now - t->log_window >= 60 * NS_PER_S) {
+		t->log_window = t->now ? t->now : 1;
+		t->log_count = 0;
+	}
+	if (t->log_count == TCP_ABUSE_LOGS_PER_MINUTE)
+		log_info("tcp: more misbehaving connections; not logging them for up to a minute (see the drop counters)");
+	return t->log_count++ < TCP_ABUSE_LOGS_PER_MINUTE;
+}
+
+static struct tcp_conn *conn_find(const struct tcp *t, uint32_t id)
+{
+	if (id == 0 || id == ENDPOINT_TCP_DOWN)
+		return NULL;
+	for (struct tcp_conn *c = t->buckets[id % TCP_BUCKETS]; c; c = c->hnext)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static uint32_t new_id(struct tcp *t)
+{
+	for (;;) {
+		uint32_t id = t->next_id++;
+		if (id != 0 && id != ENDPOINT_TCP_DOWN && !conn_find(t, id))
+			return id;
+	}
+}
+
+static void endpoint_from_sockaddr(struct endpoint *ep, const struct sockaddr_storage *ss, uint32_t id)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (ss->ss_family == AF_INET) {
+		memcpy(&ep->addr.in4, ss, sizeof(ep->addr.in4));
+	} else if (ss->ss_family == AF_INET6) {
+		struct sockaddr_in6 s6;
+		memcpy(&s6, ss, sizeof(s6));
+		if (IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr)) {
+			/* The dual-stack listener's IPv4 peers, as the UDP side reports them. */
+			ep->addr.in4.sin_family = AF_INET;
+			ep->addr.in4.sin_port = s6.sin6_port;
+			memcpy(&ep->addr.in4.sin_addr, &s6.sin6_addr.s6_addr[12], 4);
+		} else {
+			s6.sin6_flowinfo = 0;
+			ep->addr.in6 = s6;
+		}
+	} else {
+		ep->addr.sa.sa_family = AF_UNSPEC;
+	}
+	ep->conn = id;
+}
+
+static void set_fwmark(int fd, uint32_t fwmark)
+{
+	/* Without it the connection may be routed into the tunnel itself. */
+	if (fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
+		log_warn("tcp: cannot set fwmark %u on a connection: %s", fwmark, strerror(errno));
+}
+
+/* Options of every connection. Failures only log: it works without them. */
+static void conn_sockopts(int fd, uint32_t fwmark)
+{
+	int one = 1, idle = TCP_KEEPALIVE_IDLE_S, interval = TCP_KEEPALIVE_INTERVAL_S, count = TCP_KEEPALIVE_COUNT;
+	unsigned timeout = TCP_USER_TIMEOUT_MS;
+
+	/* Each frame is a packet someone waits for: no Nagle delay. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		log_debug("tcp: cannot set TCP_NODELAY: %s", strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout)) < 0)
+		log_debug("tcp: cannot set keepalive options: %s", strerror(errno));
+	set_fwmark(fd, fwmark);
+}
+
+/* Closes with a reset rather than a FIN: no TIME_WAIT left behind for a
+ * connection we refuse. */
+static void close_reset(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+static int conn_epoll(struct tcp *t, struct tcp_conn *c, int op, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = t->tag_conn | (uint64_t)c->id << 32 };
+	return epoll_ctl(t->epoll_fd, op, c->fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Takes fd (closed on failure). remote: the peer's address. */
+static struct tcp_conn *conn_new(struct tcp *t, int fd, enum conn_state state, const struct sockaddr_storage *remote)
+{
+	size_t rx_cap = t->max_frame + TCP_FRAME_HEADER_LEN > TCP_RX_BUF ? t->max_frame + TCP_FRAME_HEADER_LEN : TCP_RX_BUF;
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		goto fail;
+	c->fd = fd;
+	c->state = state;
+	if (tcp_rx_init(&c->rx, rx_cap, t->max_frame) < 0 || tcp_tx_init(&c->tx, TCP_TX_BUF, TCP_TX_RESERVE) < 0)
+		goto fail;
+	c->id = new_id(t);
+	endpoint_from_sockaddr(&c->ep, remote, c->id);
+	c->want_out = state == CONN_CONNECTING; /* EPOLLOUT says when connect() is done */
+	if (conn_epoll(t, c, EPOLL_CTL_ADD, c->want_out ? EPOLLOUT : EPOLLIN) < 0)
+		goto fail;
+	c->hnext = t->buckets[c->id % TCP_BUCKETS];
+	t->buckets[c->id % TCP_BUCKETS] = c;
+	c->next = t->conns;
+	t->conns = c;
+	t->n_conns++;
+	if (state == CONN_UNAUTH)
+		t->n_unauth++;
+	return c;
+fail:
+	log_warn("tcp: cannot set up a connection: %s", strerror(errno ? errno : ENOMEM));
+	if (c) {
+		tcp_rx_free(&c->rx);
+		tcp_tx_free(&c->tx);
+		free(c);
+	}
+	close(fd);
+	return NULL;
+}
+
+static uint64_t backoff(unsigned failures)
+{
+	uint64_t max = TCP_RETRY_FIRST_NS;
+	uint32_t r = 0;
+
+	for (unsigned i = 0; i < failures && max < TCP_RETRY_MAX_NS; i++)
+		max *= 2;
+	if (max > TCP_RETRY_MAX_NS)
+		max = TCP_RETRY_MAX_NS;
+	/* Jitter over the upper half, so peers that lost the same server do
+	 * not all come back in the same instant. */
+	if (!crypto_random(&r, sizeof(r)))
+		r = 0;
+	return max / 2 + (uint64_t)r % (max / 2 + 1);
+}
+
+static void dialer_schedule(struct tcp *t, struct tcp_dialer *dl, int err, bool was_up)
+{
+	char buf[ENDPOINT_STR_MAX];
+	uint64_t delay = backoff(dl->failures++);
+
+	dl->retry_at = t->now + delay;
+	note_deadline(t, dl->retry_at);
+	endpoint_format(buf, &dl->target);
+	/* Say when it changes; a server that stays away is not news every 15 s. */
+	if (was_up || dl->failures == 1)
+		log_info("tcp: connection to %s %s: %s; trying again in %llu ms", buf, was_up ? "lost" : "failed",
+			 err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / 1000000));
+	else
+		log_debug("tcp: connection to %s failed: %s; trying again in %llu ms", buf,
+			  err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / 1000000));
+}
+
+/* Closes c (err: why, 0 for an orderly close, for the log). The memory
+ * stays until tcp_tick, so callers up the stack may still look at c. */
+static void conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset)
+{
+	enum conn_state was = c->state;
+	struct tcp_dialer *dl = c->dialer;
+
+	if (was == CONN_DEAD)
+		return;
+	for (struct tcp_conn **pc = &t->buckets[c->id % TCP_BUCKETS]; *pc; pc = &(*pc)->hnext) {
+		if (*pc == c) {
+			*pc = c->hnext;
+			break;
+		}
+	}
+	epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (reset)
+		close_reset(c->fd);
+	else
+		close(c->fd);
+	c->fd = -1;
+	c->state = CONN_DEAD;
+	t->n_dead++;
+	if (was == CONN_UNAUTH)
+		t->n_unauth--;
+	if (dl && dl->conn == c->id) {
+		dl->conn = 0;
+		if (c->carried)
+			dl->failures = 0;
+		if (!dl->stopped)
+			dialer_schedule(t, dl, err, was == CONN_DIALED);
+		if (t->ops.dialer_down)
+			t->ops.dialer_down(t->ops.ctx, dl->user, was == CONN_DIALED ? c->id : 0);
+	}
+}
+
+static void conn_free(struct tcp_conn *c)
+{
+	tcp_rx_free(&c->rx);
+	tcp_tx_free(&c->tx);
+	free(c);
+}
+
+static void reap(struct tcp *t)
+{
+	for (struct tcp_conn **pc = &t->conns; *pc;) {
+		struct tcp_conn *c = *pc;
+		if (c->state != CONN_DEAD) {
+			pc = &c->next;
+			continue;
+		}
+		*pc = c->next;
+		conn_free(c);
+		t->n_conns--;
+		t->n_dead--;
+	}
+}
+
+static void conn_flush(struct tcp *t, struct tcp_conn *c)
+{
+	int r = tcp_tx_flush(&c->tx, c->fd);
+	bool want;
+
+	if (r < 0) {
+		conn_close(t, c, -r, false);
+		return;
+	}
+	want = r > 0;
+	if (want != c->want_out) {
+		c->want_out = want;
+		if (conn_epoll(t, c, EPOLL_CTL_MOD, EPOLLIN | (want ? EPOLLOUT : 0)) < 0)
+			conn_close(t, c, errno, false);
+	}
+}
+
+static void deliver(struct tcp *t, struct pkt **pkts, int *n, uint64_t now)
+{
+	if (*n) {
+		t->ops.recv(t->ops.ctx, pkts, *n, now);
+		*n = 0;
+	}
+}
+
+static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
+{
+	struct pkt *pkts[TCP_RECV_BATCH];
+	char buf[ENDPOINT_STR_MAX];
+	int n = 0;
+
+	for (int round = 0; round < TCP_READS_PER_EVENT && c->state != CONN_DEAD; round++) {
+		enum tcp_frame_status st;
+		const uint8_t *frame;
+		size_t room, len;
+		uint8_t *space = tcp_rx_space(&c->rx, &room);
+		ssize_t got = recv(c->fd, space, room, MSG_DONTWAIT);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				conn_close(t, c, errno, false);
+			break;
+		}
+		if (got == 0) {
+			if (tcp_rx_buffered(&c->rx)) {
+				t->drops[DROP_TCP_TRUNCATED]++;
+				if (may_log(t)) {
+					endpoint_format(buf, &c->ep);
+					log_info("tcp: %s closed the connection in the middle of a frame", buf);
+				}
+			}
+			conn_close(t, c, 0, false);
+			break;
+		}
+		tcp_rx_commit(&c->rx, (size_t)got);
+		while ((st = tcp_rx_next(&c->rx, &frame, &len)) == TCP_FRAME_OK) {
+			struct pkt *k = pool_get(t->pool);
+			c->carried = true;
+			if (!k) {
+				t->drops[DROP_NO_BUFFER]++;
+				continue;
+			}
+			memcpy(k->data, frame, len);
+			k->len = (uint32_t)len;
+			k->ep = c->ep;
+			pkts[n++] = k;
+			if (n == TCP_RECV_BATCH)
+				deliver(t, pkts, &n, now); /* frames stay put: rx is not touched */
+		}
+		if (st != TCP_FRAME_PARTIAL) {
+			t->drops[DROP_TCP_FRAMING]++;
+			if (may_log(t)) {
+				endpoint_format(buf, &c->ep);
+				log_info("tcp: %s sent a frame of %s length; closing its connection", buf,
+					 st == TCP_FRAME_EMPTY ? "zero" : "too large a");
+			}
+			conn_close(t, c, EPROTO, true);
+			break;
+		}
+		if ((size_t)got < room)
+			break; /* drained */
+	}
+	deliver(t, pkts, &n, now);
+}
+
+static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(int);
+	int err = 0;
+	char buf[ENDPOINT_STR_MAX];
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	len = sizeof(ss);
+	if (!err && getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
+		err = errno;
+	if (err) {
+		conn_close(t, c, err, true);
+		return;
+	}
+	endpoint_from_sockaddr(&c->ep, &ss, c->id);
+	c->state = CONN_DIALED;
+	c->deadline = 0;
+	c->want_out = false;
+	if (conn_epoll(t, c, EPOLL_CTL_MOD, EPOLLIN) < 0) {
+		conn_close(t, c, errno, true);
+		return;
+	}
+	endpoint_format(buf, &c->ep);
+	log_info("tcp: connected to %s", buf);
+	if (c->dialer && t->ops.dialer_up)
+		t->ops.dialer_up(t->ops.ctx, c->dialer->user, &c->ep, now);
+}
+
+/* ---- the transport ---- */
+
+int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
+	     struct pool *pool, uint64_t *drops)
+{
+	size_t room = pool->stride - sizeof(struct pkt);
+
+	memset(t, 0, sizeof(*t));
+	if (room <= PKT_HEADROOM)
+		return -EINVAL;
+	t->ops = *ops;
+	t->pool = pool;
+	t->drops = drops;
+	t->epoll_fd = epoll_fd;
+	t->tag_listen = tag_listen;
+	t->tag_conn = tag_conn;
+	t->listen_fd = -1;
+	t->max_frame = room - PKT_HEADROOM > TCP_FRAME_MAX ? TCP_FRAME_MAX : room - PKT_HEADROOM;
+	t->next_id = 1;
+	t->next_deadline = UINT64_MAX;
+	return 0;
+}
+
+void tcp_destroy(struct tcp *t)
+{
+	while (t->conns) {
+		struct tcp_conn *c = t->conns;
+		t->conns = c->next;
+		if (c->fd >= 0) {
+			epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+			close(c->fd);
+		}
+		conn_free(c);
+	}
+	while (t->dialers) {
+		struct tcp_dialer *dl = t->dialers;
+		t->dialers = dl->next;
+		free(dl);
+	}
+	if (t->listen_fd >= 0)
+		close(t->listen_fd);
+	memset(t->buckets, 0, sizeof(t->buckets));
+	t->listen_fd = -1;
+	t->n_conns = t->n_unauth = t->n_dead = 0;
+}
+
+int tcp_listen_open(uint16_t *port, uint32_t fwmark)
+{
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6,
+		.sin6_addr = IN6ADDR_ANY_INIT,
+		.sin6_port = htons(*port),
+	};
+	socklen_t len = sizeof(sin6);
+	int fd, off = 0, one = 1, err;
+
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+	/* One socket for both families; and a restarted daemon gets its port
+	 * back although connections of the one before linger in TIME_WAIT. */
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	if (fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 || listen(fd, 128) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin6, &len) < 0)
+		goto fail;
+	*port = ntohs(sin6.sin6_port);
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	return -err;
+}
+
+static int listener_watch(struct tcp *t)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = t->tag_listen };
+	return epoll_ctl(t->epoll_fd, EPOLL_CTL_ADD, t->listen_fd, &ev) < 0 ? -errno : 0;
+}
+
+int tcp_set_listener(struct tcp *t, int fd)
+{
+	int r;
+
+	if (t->listen_fd >= 0) {
+		if (!t->listen_paused)
+			epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, t->listen_fd, NULL);
+		close(t->listen_fd);
+	}
+	t->listen_fd = fd;
+	t->listen_paused = false;
+	if (fd < 0)
+		return 0;
+	r = listener_watch(t);
+	if (r < 0) {
+		close(fd);
+		t->listen_fd = -1;
+	}
+	return r;
+}
+
+void tcp_set_fwmark(struct tcp *t, uint32_t fwmark)
+{
+	t->fwmark = fwmark;
+	if (t->listen_fd >= 0 && setsockopt(t->listen_fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
+		log_warn("tcp: cannot set fwmark %u on the listening socket: %s", fwmark, strerror(errno));
+	for (struct tcp_conn *c = t->conns; c; c = c->next)
+		if (c->state != CONN_DEAD)
+			set_fwmark(c->fd, fwmark);
+}
+
+void tcp_on_listen(struct tcp *t, uint64_t now)
+{
+	char buf[ENDPOINT_STR_MAX];
+
+	t->now = now;
+	for (int i = 0; i < TCP_ACCEPTS_PER_EVENT && t->listen_fd >= 0 && !t->listen_paused; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct tcp_conn *c;
+		int fd = accept4(t->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("tcp: cannot accept connections: %s; pausing for a second", strerror(errno));
+				epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, t->listen_fd, NULL);
+				t->listen_paused = true;
+				t->listen_resume_at = now + TCP_LISTEN_PAUSE_NS;
+				note_deadline(t, t->listen_resume_at);
+			}
+			return;
+		}
+		if (t->n_unauth >= TCP_MAX_UNAUTH) {
+			t->drops[DROP_TCP_CONN_LIMIT]++;
+			if (may_log(t)) {
+				struct endpoint ep;
+				endpoint_from_sockaddr(&ep, &ss, 0);
+				endpoint_format(buf, &ep);
+				log_info("tcp: %u connections are waiting for a handshake already; refusing %s",
+					 TCP_MAX_UNAUTH, buf);
+			}
+			close_reset(fd);
+			continue;
+		}
+		conn_sockopts(fd, t->fwmark);
+		c = conn_new(t, fd, CONN_UNAUTH, &ss);
+		if (!c)
+			continue;
+		c->deadline = now + TCP_AUTH_TIMEOUT_NS;
+		note_deadline(t, c->deadline);
+		endpoint_format(buf, &c->ep);
+		log_debug("tcp: accepted %s (connection %u)", buf, c->id);
+	}
+}
+
+void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now)
+{
+	struct tcp_conn *c = conn_find(t, id);
+
+	t->now = now;
+	if (!c)
+		return; /* closed while its event waited */
+	if (c->state == CONN_CONNECTING) {
+		connect_done(t, c, now);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		conn_read(t, c, now); /* errors and the end show up as read results */
+	if (c->state != CONN_DEAD && (events & EPOLLOUT))
+		conn_flush(t, c);
+}
+
+/* An attempt failed before it made a connection. */
+static void dialer_failed(struct tcp *t, struct tcp_dialer *dl, int err)
+{
+	dialer_schedule(t, dl, err, false);
+	if (t->ops.dialer_down)
+		t->ops.dialer_down(t->ops.ctx, dl->user, 0);
+}
+
+static void dialer_attempt(struct tcp *t, struct tcp_dialer *dl, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	struct tcp_conn *c;
+	int fd, err;
+
+	dl->retry_at = 0;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, &dl->target.addr, endpoint_len(&dl->target));
+	fd = socket(dl->target.addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0) {
+		dialer_failed(t, dl, errno);
+		return;
+	}
+	/* Before connect(): the mark routes the SYN too. */
+	conn_sockopts(fd, t->fwmark);
+	if (connect(fd, &dl->target.addr.sa, endpoint_len(&dl->target)) < 0 && errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
+		dialer_failed(t, dl, err);
+		return;
+	}
+	c = conn_new(t, fd, CONN_CONNECTING, &ss);
+	if (!c) {
+		dialer_failed(t, dl, ENOMEM);
+		return;
+	}
+	c->dialer = dl;
+	dl->conn = c->id;
+	c->deadline = now + TCP_CONNECT_TIMEOUT_NS;
+	note_deadline(t, c->deadline);
+}
+
+void tcp_tick(struct tcp *t, uint64_t now)
+{
+	char buf[ENDPOINT_STR_MAX];
+
+	t->now = now;
+	if (now >= t->next_deadline) {
+		/* Recomputed from scratch; whatever is scheduled meanwhile lowers it. */
+		t->next_deadline = UINT64_MAX;
+		if (t->listen_paused) {
+			if (now >= t->listen_resume_at) {
+				t->listen_paused = false;
+				if (listener_watch(t) < 0)
+					log_err("tcp: cannot watch the listening socket again: %s", strerror(errno));
+			} else {
+				note_deadline(t, t->listen_resume_at);
+			}
+		}
+		for (struct tcp_conn *c = t->conns; c; c = c->next) {
+			if (c->state == CONN_DEAD || !c->deadline)
+				continue;
+			if (now < c->deadline) {
+				note_deadline(t, c->deadline);
+			} else if (c->state == CONN_UNAUTH) {
+				t->drops[DROP_TCP_AUTH_TIMEOUT]++;
+				if (may_log(t)) {
+					endpoint_format(buf, &c->ep);
+					log_info("tcp: no handshake from %s within %llu s; closing its connection", buf,
+						 (unsigned long long)(TCP_AUTH_TIMEOUT_NS / NS_PER_S));
+				}
+				conn_close(t, c, ETIMEDOUT, true);
+			} else if (c->state == CONN_CONNECTING) {
+				conn_close(t, c, ETIMEDOUT, true);
+			}
+		}
+		for (struct tcp_dialer *dl = t->dialers; dl; dl = dl->next) {
+			if (dl->retry_at && now >= dl->retry_at)
+				dialer_attempt(t, dl, now);
+			else if (dl->retry_at)
+				note_deadline(t, dl->retry_at);
+		}
+	}
+	if (t->n_dead)
+		reap(t);
+}
+
+uint64_t tcp_next_deadline(const struct tcp *t)
+{
+	return t->n_dead ? t->now : t->next_deadline;
+}
+
+void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
+{
+	struct tcp_conn *touched[TCP_RECV_BATCH];
+	int n_touched = 0;
+
+	for (int i = 0; i <= n; i++) {
+		/* Write once per connection per batch (and when the list is full). */
+		if (i == n || n_touched == TCP_RECV_BATCH) {
+			for (int j = 0; j < n_touched; j++) {
+				struct tcp_conn *c = touched[j];
+				c->queued = false;
+				if (c->state != CONN_DEAD && !c->want_out)
+					conn_flush(t, c);
+			}
+			n_touched = 0;
+			if (i == n)
+				break;
+		}
+		const struct pkt *k = pkts[i];
+		struct tcp_conn *c = conn_find(t, k->ep.conn);
+		if (!c || c->state == CONN_CONNECTING) {
+			t->drops[DROP_TCP_NO_CONN]++;
+			continue;
+		}
+		if (!tcp_tx_push(&c->tx, k->data, k->len)) {
+			t->drops[DROP_TCP_TX_FULL]++;
+			continue;
+		}
+		if (!c->queued) {
+			c->queued = true;
+			touched[n_touched++] = c;
+		}
+	}
+}
+
+void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep)
+{
+	struct tcp_conn *c = conn_find(t, id);
+
+	if (!c)
+		return;
+	if (c->state == CONN_UNAUTH) {
+		c->state = CONN_BOUND;
+		c->deadline = 0;
+		t->n_unauth--;
+	}
+	c->keep |= keep;
+}
+
+void tcp_conn_release(struct tcp *t, uint32_t id)
+{
+	struct tcp_conn *c = conn_find(t, id);
+
+	if (c && (c->state == CONN_UNAUTH || c->state == CONN_BOUND)) {
+		log_debug("tcp: connection %u is no peer's any more; closing it", id);
+		conn_close(t, c, 0, false);
+	}
+}
+
+bool tcp_conn_exists(const struct tcp *t, uint32_t id)
+{
+	return conn_find(t, id) != NULL;
+}
+
+void tcp_sweep_begin(struct tcp *t)
+{
+	for (struct tcp_conn *c = t->conns; c; c = c->next)
+		c->marked = false;
+}
+
+void tcp_sweep_mark(struct tcp *t, uint32_t id)
+{
+	struct tcp_conn *c = conn_find(t, id);
+	if (c)
+		c->marked = true;
+}
+
+void tcp_sweep_end(struct tcp *t)
+{
+	for (struct tcp_conn *c = t->conns; c; c = c->next)
+		if (c->state == CONN_BOUND && !c->marked && !c->keep)
+			tcp_conn_release(t, c->id);
+}
+
+struct tcp_dialer *tcp_dialer_add(struct tcp *t, const struct endpoint *target, void *user, uint64_t now)
+{
+	struct tcp_dialer *dl = calloc(1, sizeof(*dl));
+
+	if (!dl)
+		return NULL;
+	dl->target = *target;
+	dl->target.conn = 0;
+	dl->user = user;
+	dl->retry_at = now;
+	note_deadline(t, now);
+	dl->next = t->dialers;
+	t->dialers = dl;
+	return dl;
+}
+
+/* Closes the dialer's connection without telling the owner, who knows. */
+static void dialer_detach(struct tcp *t, struct tcp_dialer *dl)
+{
+	struct tcp_conn *c = conn_find(t, dl->conn);
+
+	dl->conn = 0;
+	if (c) {
+		c->dialer = NULL;
+		conn_close(t, c, 0, false);
+	}
+}
+
+void tcp_dialer_set_target(struct tcp *t, struct tcp_dialer *dl, const struct endpoint *target, uint64_t now)
+{
+	struct endpoint to = *target;
+
+	to.conn = 0;
+	if (endpoint_equal(&dl->target, &to) && !dl->stopped)
+		return;
+	dialer_detach(t, dl);
+	dl->target = to;
+	dl->stopped = false;
+	dl->failures = 0;
+	dl->retry_at = now;
+	note_deadline(t, now);
+}
+
+void tcp_dialer_stop(struct tcp *t, struct tcp_dialer *dl)
+{
+	dl->stopped = true;
+	dl->retry_at = 0;
+	dialer_detach(t, dl);
+}
+
+uint32_t tcp_dialer_conn(const struct tcp *t, const struct tcp_dialer *dl)
+{
+	const struct tcp_conn *c = conn_find(t, dl->conn);
+	return c && c->state == CONN_DIALED ? c->id : ENDPOINT_TCP_DOWN;
+}
+
+const struct endpoint *tcp_dialer_target(const struct tcp_dialer *dl)
+{
+	return &dl->target;
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TCP transport, for networks that let no UDP through. Each WireGuard
+ * message travels as one frame, [u16 big-endian length][message], over a TCP
+ * connection. The device drives it from its epoll loop; nothing here blocks.
+ *
+ * Three layers, each testable on its own:
+ *   - the frame parser (tcp_frame_parse, struct tcp_rx): pure, no I/O;
+ *   - a connection's send ring (struct tcp_tx), which keeps a reserve so
+ *     handshake messages still fit when data has filled it;
+ *   - the transport (struct tcp): one listening socket, the connections it
+ *     accepts, and a dialer per peer reached at a tcp:// endpoint.
+ *
+ * A connection has an id (struct endpoint.conn): never 0 (UDP) nor
+ * ENDPOINT_TCP_DOWN, never reused while the process lives (until the 32-bit
+ * counter wraps, and then never one still open). Packets carry the id, not a
+ * pointer, so a packet for a connection closed meanwhile is simply dropped.
+ */
+#ifndef SLUICE_TCP_H
+#define SLUICE_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netaddr.h"
+#include "pool.h"
+
+#define TCP_FRAME_HEADER_LEN 2
+#define TCP_FRAME_MAX 65535
+
+/* ---- frames ---- */
+
+enum tcp_frame_status {
+	TCP_FRAME_OK = 0,   /* a complete frame */
+	TCP_FRAME_PARTIAL,  /* not yet: more bytes are needed */
+	TCP_FRAME_EMPTY,    /* a zero length: the stream is bad */
+	TCP_FRAME_OVERSIZE, /* a length above the limit: the stream is bad */
+};
+
+/* Looks at the frame at the start of buf[0..len). On TCP_FRAME_OK,
+ * *frame_len is the message length (the message starts at
+ * buf + TCP_FRAME_HEADER_LEN). The length is checked as soon as its two
+ * bytes are there, before the message arrives. */
+enum tcp_frame_status tcp_frame_parse(const uint8_t *buf, size_t len, size_t max_frame, size_t *frame_len);
+
+/* A connection's receive side: bytes as they come, frames as they complete. */
+struct tcp_rx {
+	uint8_t *buf;
+	size_t cap;
+	size_t start, end;           /* bytes not yet parsed: buf[start..end) */
+	size_t max_frame;
+	enum tcp_frame_status error; /* TCP_FRAME_OK, or the error, which sticks */
+};
+
+/* cap must hold a largest frame with its header. 0 or -ENOMEM/-EINVAL. */
+int tcp_rx_init(struct tcp_rx *rx, size_t cap, size_t max_frame);
+void tcp_rx_free(struct tcp_rx *rx);
+/* Where the next bytes go, and how many fit (at least one while no error:
+ * the space is compacted first). */
+uint8_t *tcp_rx_space(struct tcp_rx *rx, size_t *room);
+/* n bytes were written at tcp_rx_space. */
+void tcp_rx_commit(struct tcp_rx *rx, size_t n);
+/* Copies in as much of data as fits; returns how much (tests, fuzzing). */
+size_t tcp_rx_feed(struct tcp_rx *rx, const void *data, size_t len);
+/* The next complete frame, valid until the next tcp_rx_space or
+ * tcp_rx_feed: TCP_FRAME_OK with *frame and *len, TCP_FRAME_PARTIAL, or the
+ * stream's error (returned again on every later call). */
+enum tcp_frame_status tcp_rx_next(struct tcp_rx *rx, const uint8_t **frame, size_t *len);
+/* Bytes of a frame begun but not complete (a truncation if the stream ends). */
+static inline size_t tcp_rx_buffered(const struct tcp_rx *rx)
+{
+	return rx->end - rx->start;
+}
+
+/* A connection's send side: a ring of framed messages not yet taken by the
+ * kernel. Its last `reserve` bytes are for handshake messages (types 1-3)
+ * only, so a socket slowed by data cannot stop a handshake. */
+struct tcp_tx {
+	uint8_t *buf;
+	size_t cap;
+	size_t head, len; /* pending bytes: len of them from head, wrapping */
+	size_t reserve;
+};
+
+int tcp_tx_init(struct tcp_tx *tx, size_t cap, size_t reserve);
+void tcp_tx_free(struct tcp_tx *tx);
+/* Appends msg as one frame, all or nothing. False when it does not fit
+ * (for a data message: when it would eat into the reserve) or when len is
+ * 0 or above TCP_FRAME_MAX; the caller drops and counts it. */
+bool tcp_tx_push(struct tcp_tx *tx, const uint8_t *msg, size_t len);
+/* Writes what is pending to fd. 0: all written; 1: some is left (the socket
+ * is full, wait for EPOLLOUT); -errno: the connection is broken. */
+int tcp_tx_flush(struct tcp_tx *tx, int fd);
+static inline size_t tcp_tx_pending(const struct tcp_tx *tx)
+{
+	return tx->len;
+}
+
+/* ---- the transport ---- */
+
+/* Limits. */
+#define TCP_MAX_UNAUTH 32              /* accepted, not yet authenticated */
+#define TCP_AUTH_TIMEOUT_NS (5 * 1000000000ULL)
+#define TCP_CONNECT_TIMEOUT_NS (10 * 1000000000ULL)
+#define TCP_RETRY_FIRST_NS (1000000000ULL)   /* first retry within 1 s */
+#define TCP_RETRY_MAX_NS (15 * 1000000000ULL)
+#define TCP_RX_BUF (64 * 1024)
+#define TCP_TX_BUF (128 * 1024)
+#define TCP_TX_RESERVE 2048            /* a dozen handshake messages */
+#define TCP_BUCKETS 256
+
+struct tcp_conn;
+struct tcp_dialer;
+
+struct tcp_ops {
+	void *ctx;
+	/* Frames read from a connection, as packets from the pool with ep =
+	 * the remote address and the connection's id. The callee owns them. */
+	void (*recv)(void *ctx, struct pkt **pkts, int n, uint64_t now);
+	/* A dialer's connection is up: ep is the remote address and its id. */
+	void (*dialer_up)(void *ctx, void *user, const struct endpoint *ep, uint64_t now);
+	/* A dialer's connection (id conn, or 0 if it never came up) failed or
+	 * closed; the dialer tries again by itself. */
+	void (*dialer_down)(void *ctx, void *user, uint32_t conn);
+};
+
+struct tcp {
+	struct tcp_ops ops;
+	struct pool *pool;
+	uint64_t *drops;            /* the core's counters, by enum drop_cause */
+	int epoll_fd;
+	uint32_t tag_listen, tag_conn; /* epoll data: tag | (uint64_t)id << 32 */
+	int listen_fd;
+	bool listen_paused;         /* out of descriptors: not accepting for a while */
+	uint64_t listen_resume_at;
+	uint32_t fwmark;
+	size_t max_frame;
+
+	uint32_t next_id;
+	struct tcp_conn *buckets[TCP_BUCKETS];
+	struct tcp_conn *conns;     /* every connection, dead ones until reaped */
+	unsigned n_conns, n_unauth, n_dead;
+	struct tcp_dialer *dialers;
+
+	uint64_t now;               /* the latest time passed in */
+	uint64_t next_deadline;     /* no work before this (may be early) */
+	uint64_t log_window;        /* rate limit of messages about bad peers */
+	unsigned log_count;
+};
+
+/* ops is copied. Frames may be as large as a pool buffer holds. Events of
+ * the listening socket are tagged tag_listen, those of a connection
+ * tag_conn | (uint64_t)id << 32. drops points at DROP_CAUSE_COUNT counters. */
+int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
+	     struct pool *pool, uint64_t *drops);
+/* Closes every connection and the listening socket. */
+void tcp_destroy(struct tcp *t);
+
+/* A dual-stack listening socket, non-blocking, on *port (0 picks one; *port
+ * receives it). Returns the fd or -errno. */
+int tcp_listen_open(uint16_t *port, uint32_t fwmark);
+/* Takes fd (from tcp_listen_open) as the listening socket, closing the one
+ * before; -1 closes it only. Returns 0 or -errno (fd is then closed). */
+int tcp_set_listener(struct tcp *t, int fd);
+/* For the listening socket and every connection, present and future. */
+void tcp_set_fwmark(struct tcp *t, uint32_t fwmark);
+
+/* Epoll events. */
+void tcp_on_listen(struct tcp *t, uint64_t now);
+void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now);
+/* Connect and authentication timeouts, dialer retries, freeing closed
+ * connections. Call after each round of events. */
+void tcp_tick(struct tcp *t, uint64_t now);
+/* When tcp_tick next has work, or UINT64_MAX. */
+uint64_t tcp_next_deadline(const struct tcp *t);
+
+/* Queues each packet (ep.conn != 0) on its connection and writes what the
+ * sockets take. Packets for no connection, or that do not fit, are counted
+ * and skipped. The caller keeps the packets. */
+void tcp_send(struct tcp *t, struct pkt *const *pkts, int n);
+
+/* A peer authenticated a message from connection id: an accepted one stops
+ * counting against TCP_MAX_UNAUTH and has no more deadline. keep: the peer
+ * is one we dial too, so each side may use either of two connections; the
+ * sweep leaves this one alone (closing it would only make the peer redial). */
+void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep);
+/* No peer uses accepted connection id any more: it is closed. Dialed
+ * connections are left alone (their dialer owns them). */
+void tcp_conn_release(struct tcp *t, uint32_t id);
+/* Whether id names an open connection. */
+bool tcp_conn_exists(const struct tcp *t, uint32_t id);
+
+/* Accepted, authenticated connections that no peer uses any more (the peer
+ * was removed or moved) are closed by a sweep: begin, mark each id a peer
+ * uses, end. Kept ones (tcp_conn_authenticated) are not. */
+void tcp_sweep_begin(struct tcp *t);
+void tcp_sweep_mark(struct tcp *t, uint32_t id);
+void tcp_sweep_end(struct tcp *t);
+
+/* Keeps a connection to target open for its owner (user is handed back in
+ * the callbacks): connects at once, and after each failure or close again,
+ * backing off exponentially with jitter (first retry within 1 s, at most
+ * 15 s apart; back to the first after a connection that carried a frame).
+ * NULL when out of memory. Dialers live until tcp_destroy. */
+struct tcp_dialer *tcp_dialer_add(struct tcp *t, const struct endpoint *target, void *user, uint64_t now);
+/* A new target (closes the connection to the old one, dials at once), or
+ * the same one again (only restarts a stopped dialer). */
+void tcp_dialer_set_target(struct tcp *t, struct tcp_dialer *dl, const struct endpoint *target, uint64_t now);
+/* Closes the dialer's connection and makes no new one until set_target. */
+void tcp_dialer_stop(struct tcp *t, struct tcp_dialer *dl);
+/* The id of the dialer's connection when it is up, else ENDPOINT_TCP_DOWN. */
+uint32_t tcp_dialer_conn(const struct tcp *t, const struct tcp_dialer *dl);
+const struct endpoint *tcp_dialer_target(const struct tcp_dialer *dl);
+
+#endif

@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: MIT
+/* The TCP transport: the frame parser (frames split at every byte boundary,
+ * several per read, zero, oversized and largest lengths), the send ring
+ * (partial writes against a socketpair, wrap-around, the handshake reserve),
+ * and the transport over loopback (dialing, authentication timeout and
+ * redial with backoff, the limit on unauthenticated connections, bad frames). */
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "messages.h"
+#include "peer.h"
+#include "tcp.h"
+
+#define NS (1000000000ULL)
+#define MAX_FRAME 1600
+
+/* ---- frames ---- */
+
+/* A stream of frames of these lengths; message i is filled with (i * 31 + j). */
+static const size_t lengths[] = { 1, 2, 148, MAX_FRAME, 92, 64, 32, 255, 256, 1, MAX_FRAME - 1, 3 };
+#define N_FRAMES (sizeof(lengths) / sizeof(lengths[0]))
+
+static size_t make_stream(uint8_t *out)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < N_FRAMES; i++) {
+		out[off++] = (uint8_t)(lengths[i] >> 8);
+		out[off++] = (uint8_t)lengths[i];
+		for (size_t j = 0; j < lengths[i]; j++)
+			out[off++] = (uint8_t)(i * 31 + j);
+	}
+	return off;
+}
+
+static void check_frame(size_t i, const uint8_t *frame, size_t len)
+{
+	assert_true(i < N_FRAMES);
+	assert_int_equal(len, lengths[i]);
+	for (size_t j = 0; j < len; j++)
+		assert_int_equal(frame[j], (uint8_t)(i * 31 + j));
+}
+
+/* Takes every complete frame out of rx; returns how many, checking each. */
+static size_t drain(struct tcp_rx *rx, size_t first)
+{
+	const uint8_t *frame;
+	size_t len, n = 0;
+	enum tcp_frame_status st;
+
+	while ((st = tcp_rx_next(rx, &frame, &len)) == TCP_FRAME_OK)
+		check_frame(first + n++, frame, len);
+	assert_int_equal(st, TCP_FRAME_PARTIAL);
+	return n;
+}
+
+static void test_frame_parse(void **state)
+{
+	uint8_t b[4] = { 0 };
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(tcp_frame_parse(b, 0, MAX_FRAME, &len), TCP_FRAME_PARTIAL);
+	assert_int_equal(tcp_frame_parse(b, 1, MAX_FRAME, &len), TCP_FRAME_PARTIAL);
+	assert_int_equal(tcp_frame_parse(b, 2, MAX_FRAME, &len), TCP_FRAME_EMPTY);
+	b[1] = 2;
+	assert_int_equal(tcp_frame_parse(b, 3, MAX_FRAME, &len), TCP_FRAME_PARTIAL);
+	assert_int_equal(tcp_frame_parse(b, 4, MAX_FRAME, &len), TCP_FRAME_OK);
+	assert_int_equal(len, 2);
+	/* The length is judged as soon as it is there, before the message. */
+	b[0] = (uint8_t)((MAX_FRAME + 1) >> 8);
+	b[1] = (uint8_t)(MAX_FRAME + 1);
+	assert_int_equal(tcp_frame_parse(b, 2, MAX_FRAME, &len), TCP_FRAME_OVERSIZE);
+	b[0] = b[1] = 0xff;
+	assert_int_equal(tcp_frame_parse(b, 2, MAX_FRAME, &len), TCP_FRAME_OVERSIZE);
+	assert_int_equal(tcp_frame_parse(b, 2, TCP_FRAME_MAX, &len), TCP_FRAME_PARTIAL);
+}
+
+/* The stream cut in two at every byte boundary: the same frames. */
+static void test_split_everywhere(void **state)
+{
+	static uint8_t stream[N_FRAMES * (MAX_FRAME + 2)];
+	size_t total = make_stream(stream);
+	struct tcp_rx rx;
+
+	(void)state;
+	for (size_t cut = 0; cut <= total; cut++) {
+		size_t n;
+		assert_int_equal(tcp_rx_init(&rx, 2 * (MAX_FRAME + 2), MAX_FRAME), 0);
+		/* The buffer is smaller than the stream: feed what fits, drain, repeat. */
+		size_t off = 0;
+		n = 0;
+		while (off < cut) {
+			off += tcp_rx_feed(&rx, stream + off, cut - off);
+			n += drain(&rx, n);
+		}
+		while (off < total) {
+			off += tcp_rx_feed(&rx, stream + off, total - off);
+			n += drain(&rx, n);
+		}
+		assert_int_equal(n, N_FRAMES);
+		assert_int_equal(tcp_rx_buffered(&rx), 0);
+		tcp_rx_free(&rx);
+	}
+}
+
+/* One byte at a time, in the smallest buffer allowed (one largest frame). */
+static void test_byte_by_byte_smallest_buffer(void **state)
+{
+	static uint8_t stream[N_FRAMES * (MAX_FRAME + 2)];
+	size_t total = make_stream(stream), n = 0;
+	struct tcp_rx rx;
+
+	(void)state;
+	assert_int_equal(tcp_rx_init(&rx, MAX_FRAME + 2, MAX_FRAME), 0);
+	for (size_t off = 0; off < total; off++) {
+		assert_int_equal(tcp_rx_feed(&rx, stream + off, 1), 1);
+		n += drain(&rx, n);
+	}
+	assert_int_equal(n, N_FRAMES);
+	tcp_rx_free(&rx);
+	assert_int_equal(tcp_rx_init(&rx, MAX_FRAME + 1, MAX_FRAME), -EINVAL);
+}
+
+/* Many frames in one read. */
+static void test_many_per_read(void **state)
+{
+	static uint8_t stream[N_FRAMES * (MAX_FRAME + 2)];
+	size_t total = make_stream(stream);
+	struct tcp_rx rx;
+
+	(void)state;
+	assert_int_equal(tcp_rx_init(&rx, sizeof(stream), MAX_FRAME), 0);
+	assert_int_equal(tcp_rx_feed(&rx, stream, total), total);
+	assert_int_equal(drain(&rx, 0), N_FRAMES);
+	tcp_rx_free(&rx);
+}
+
+/* Good frames, then a zero length: the good ones come out, then the error,
+ * which sticks; no more room is offered. */
+static void test_zero_length(void **state)
+{
+	const uint8_t bytes[] = { 0, 1, 0xaa, 0, 0, 0, 1, 0xbb };
+	const uint8_t *frame;
+	size_t len, room;
+	struct tcp_rx rx;
+
+	(void)state;
+	assert_int_equal(tcp_rx_init(&rx, 4096, MAX_FRAME), 0);
+	assert_int_equal(tcp_rx_feed(&rx, bytes, sizeof(bytes)), sizeof(bytes));
+	assert_int_equal(tcp_rx_next(&rx, &frame, &len), TCP_FRAME_OK);
+	assert_int_equal(len, 1);
+	assert_int_equal(frame[0], 0xaa);
+	assert_int_equal(tcp_rx_next(&rx, &frame, &len), TCP_FRAME_EMPTY);
+	assert_int_equal(tcp_rx_next(&rx, &frame, &len), TCP_FRAME_EMPTY);
+	tcp_rx_space(&rx, &room);
+	assert_int_equal(room, 0);
+	assert_int_equal(tcp_rx_feed(&rx, bytes, sizeof(bytes)), 0);
+	tcp_rx_free(&rx);
+}
+
+static void test_oversize_and_max(void **state)
+{
+	static uint8_t big[TCP_FRAME_HEADER_LEN + TCP_FRAME_MAX];
+	const uint8_t *frame;
+	size_t len;
+	struct tcp_rx rx;
+
+	(void)state;
+	/* max_frame + 1: refused on its two length bytes. */
+	assert_int_equal(tcp_rx_init(&rx, 4096, MAX_FRAME), 0);
+	big[0] = (uint8_t)((MAX_FRAME + 1) >> 8);
+	big[1] = (uint8_t)(MAX_FRAME + 1);
+	assert_int_equal(tcp_rx_feed(&rx, big, 2), 2);
+	assert_int_equal(tcp_rx_next(&rx, &frame, &len), TCP_FRAME_OVERSIZE);
+	tcp_rx_free(&rx);
+
+	/* The largest frame the wire can carry, in a buffer just big enough. */
+	assert_int_equal(tcp_rx_init(&rx, sizeof(big), TCP_FRAME_MAX), 0);
+	big[0] = big[1] = 0xff;
+	for (size_t i = 2; i < sizeof(big); i++)
+		big[i] = (uint8_t)i;
+	assert_int_equal(tcp_rx_feed(&rx, big, sizeof(big)), sizeof(big));
+	assert_int_equal(tcp_rx_next(&rx, &frame, &len), TCP_FRAME_OK);
+	assert_int_equal(len, TCP_FRAME_MAX);
+	assert_memory_equal(frame, big + 2, TCP_FRAME_MAX);
+	assert_int_equal(tcp_rx_next(&rx, &frame, &len), TCP_FRAME_PARTIAL);
+	tcp_rx_free(&rx);
+	assert_int_equal(tcp_rx_init(&rx, 1 << 20, TCP_FRAME_MAX + 1), -EINVAL);
+	assert_int_equal(tcp_rx_init(&rx, 1 << 20, 0), -EINVAL);
+}
+
+/* ---- the send ring ---- */
+
+static void fill_msg(uint8_t *msg, size_t len, uint8_t type, unsigned seq)
+{
+	msg[0] = type;
+	for (size_t j = 1; j < len; j++)
+		msg[j] = (uint8_t)(seq * 13 + j);
+}
+
+/* Reads what is waiting on fd into rx and checks the frames against the
+ * sequence numbers expected (lengths given by len_of). Returns frames seen. */
+static unsigned read_frames(int fd, struct tcp_rx *rx, unsigned next_seq, size_t (*len_of)(unsigned))
+{
+	unsigned seen = 0;
+
+	for (;;) {
+		size_t room, len;
+		const uint8_t *frame;
+		uint8_t *space = tcp_rx_space(rx, &room);
+		ssize_t n = recv(fd, space, room, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		tcp_rx_commit(rx, (size_t)n);
+		while (tcp_rx_next(rx, &frame, &len) == TCP_FRAME_OK) {
+			unsigned seq = next_seq + seen++;
+			assert_int_equal(len, len_of(seq));
+			for (size_t j = 1; j < len; j++)
+				assert_int_equal(frame[j], (uint8_t)(seq * 13 + j));
+		}
+	}
+	return seen;
+}
+
+static size_t varied_len(unsigned seq)
+{
+	return 1 + (seq * 397) % 1500;
+}
+
+/* A socket buffer far smaller than the ring: writes are partial, the ring
+ * wraps many times, and the far side still sees every frame, in order. */
+static void test_tx_partial_writes(void **state)
+{
+	int sv[2], small = 4096;
+	struct tcp_tx tx;
+	struct tcp_rx rx;
+	uint8_t msg[1600];
+	unsigned pushed = 0, received = 0, pending_seen = 0;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	assert_int_equal(tcp_tx_init(&tx, 16384, 1024), 0);
+	assert_int_equal(tcp_rx_init(&rx, 8192, MAX_FRAME), 0);
+	while (pushed < 2000) {
+		/* Push until the ring refuses, flush what the socket takes. */
+		while (pushed < 2000) {
+			fill_msg(msg, varied_len(pushed), MESSAGE_DATA, pushed);
+			if (!tcp_tx_push(&tx, msg, varied_len(pushed)))
+				break;
+			pushed++;
+		}
+		int r = tcp_tx_flush(&tx, sv[0]);
+		assert_true(r == 0 || r == 1);
+		if (r == 1) {
+			assert_true(tcp_tx_pending(&tx) > 0);
+			pending_seen++;
+		}
+		received += read_frames(sv[1], &rx, received, varied_len);
+	}
+	while (tcp_tx_pending(&tx)) {
+		assert_true(tcp_tx_flush(&tx, sv[0]) >= 0);
+		received += read_frames(sv[1], &rx, received, varied_len);
+	}
+	received += read_frames(sv[1], &rx, received, varied_len);
+	assert_int_equal(received, 2000);
+	assert_true(pending_seen > 0); /* the partial-write path did run */
+	tcp_tx_free(&tx);
+	tcp_rx_free(&rx);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Data stops where the reserve begins; handshake messages use the reserve. */
+static void test_tx_handshake_reserve(void **state)
+{
+	struct tcp_tx tx;
+	uint8_t data[1000], init[sizeof(struct message_handshake_initiation)];
+	unsigned n_data = 0, n_init = 0;
+	const size_t cap = 16384, reserve = 2048;
+
+	(void)state;
+	assert_int_equal(tcp_tx_init(&tx, cap, reserve), 0);
+	fill_msg(data, sizeof(data), MESSAGE_DATA, 0);
+	fill_msg(init, sizeof(init), MESSAGE_HANDSHAKE_INITIATION, 0);
+	while (tcp_tx_push(&tx, data, sizeof(data)))
+		n_data++;
+	/* Data filled all but the reserve (and less than one more frame). */
+	assert_true(cap - tcp_tx_pending(&tx) >= reserve);
+	assert_true(cap - tcp_tx_pending(&tx) < reserve + 2 + sizeof(data));
+	assert_int_equal(tcp_tx_pending(&tx), n_data * (2 + sizeof(data)));
+	while (tcp_tx_push(&tx, data, 1))
+		n_data++;
+	assert_true(cap - tcp_tx_pending(&tx) >= reserve);
+	assert_true(cap - tcp_tx_pending(&tx) < reserve + 3);
+	/* A response and a cookie reply fit too, and initiations until full. */
+	uint8_t resp[sizeof(struct message_handshake_response)], cookie[sizeof(struct message_handshake_cookie)];
+	fill_msg(resp, sizeof(resp), MESSAGE_HANDSHAKE_RESPONSE, 1);
+	fill_msg(cookie, sizeof(cookie), MESSAGE_HANDSHAKE_COOKIE, 2);
+	assert_true(tcp_tx_push(&tx, resp, sizeof(resp)));
+	assert_true(tcp_tx_push(&tx, cookie, sizeof(cookie)));
+	assert_false(tcp_tx_push(&tx, data, 1)); /* not even a tiny data message */
+	while (tcp_tx_push(&tx, init, sizeof(init)))
+		n_init++;
+	assert_true(n_init >= 5);
+	assert_true(cap - tcp_tx_pending(&tx) < 2 + sizeof(init));
+	/* Nothing of any kind when it is full; nothing empty or too long ever. */
+	assert_false(tcp_tx_push(&tx, init, sizeof(init)));
+	tcp_tx_free(&tx);
+	assert_int_equal(tcp_tx_init(&tx, 1 << 18, 0), 0);
+	assert_false(tcp_tx_push(&tx, data, 0));
+	static uint8_t huge[TCP_FRAME_MAX + 1];
+	assert_false(tcp_tx_push(&tx, huge, sizeof(huge)));
+	assert_true(tcp_tx_push(&tx, huge, TCP_FRAME_MAX));
+	tcp_tx_free(&tx);
+}
+
+/* A closed far end: flush reports the error, without SIGPIPE. */
+static void test_tx_broken(void **state)
+{
+	int sv[2];
+	struct tcp_tx tx;
+	uint8_t msg[100];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	close(sv[1]);
+	assert_int_equal(tcp_tx_init(&tx, 4096, 512), 0);
+	fill_msg(msg, sizeof(msg), MESSAGE_DATA, 0);
+	assert_true(tcp_tx_push(&tx, msg, sizeof(msg)));
+	assert_int_equal(tcp_tx_flush(&tx, sv[0]), -EPIPE);
+	tcp_tx_free(&tx);
+	close(sv[0]);
+}
+
+/* ---- the transport over loopback ---- */
+
+#define TAG_LISTEN 1
+#define TAG_CONN 2
+
+struct side {
+	struct tcp t;
+	int epfd;
+	uint64_t drops[DROP_CAUSE_COUNT];
+	unsigned n_recv;
+	struct endpoint last_from;
+	uint8_t last[2048];
+	size_t last_len;
+	unsigned ups, downs;
+	struct endpoint up_ep;
+	uint32_t down_conn;
+};
+
+static struct pool pool;
+static uint64_t now = NS;
+
+static void on_recv(void *ctx, struct pkt **pkts, int n, uint64_t t)
+{
+	struct side *s = ctx;
+	(void)t;
+	for (int i = 0; i < n; i++) {
+		s->n_recv++;
+		s->last_from = pkts[i]->ep;
+		s->last_len = pkts[i]->len;
+		memcpy(s->last, pkts[i]->data, pkts[i]->len);
+		pool_put(&pool, pkts[i]);
+	}
+}
+
+static void on_up(void *ctx, void *user, const struct endpoint *ep, uint64_t t)
+{
+	struct side *s = ctx;
+	(void)user;
+	(void)t;
+	s->ups++;
+	s->up_ep = *ep;
+}
+
+static void on_down(void *ctx, void *user, uint32_t conn)
+{
+	struct side *s = ctx;
+	(void)user;
+	s->downs++;
+	s->down_conn = conn;
+}
+
+static void side_init(struct side *s)
+{
+	struct tcp_ops ops = { .ctx = s, .recv = on_recv, .dialer_up = on_up, .dialer_down = on_down };
+
+	memset(s, 0, sizeof(*s));
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(s->epfd >= 0);
+	assert_int_equal(tcp_init(&s->t, &ops, s->epfd, TAG_LISTEN, TAG_CONN, &pool, s->drops), 0);
+}
+
+static void side_free(struct side *s)
+{
+	tcp_destroy(&s->t);
+	close(s->epfd);
+}
+
+/* A listener on 127.0.0.1 only (tcp_listen_open would take every address). */
+static uint16_t side_listen(struct side *s)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 128), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	assert_int_equal(tcp_set_listener(&s->t, fd), 0);
+	return ntohs(sin.sin_port);
+}
+
+static void pump(struct side *s)
+{
+	struct epoll_event evs[16];
+	int n = epoll_wait(s->epfd, evs, 16, 1);
+
+	for (int i = 0; i < n; i++) {
+		if ((uint32_t)evs[i].data.u64 == TAG_LISTEN)
+			tcp_on_listen(&s->t, now);
+		else
+			tcp_on_conn(&s->t, (uint32_t)(evs[i].data.u64 >> 32), evs[i].events, now);
+	}
+	tcp_tick(&s->t, now);
+}
+
+static void pump2(struct side *a, struct side *b)
+{
+	pump(a);
+	if (b)
+		pump(b);
+}
+
+/* Pumps one or both sides until cond holds (at most about 3 s of real time). */
+#define PUMP_UNTIL(cond, a, b)                                 \
+	do {                                                   \
+		for (int i_ = 0; i_ < 1500 && !(cond); i_++)   \
+			pump2(a, b);                           \
+		assert_true(cond);                             \
+	} while (0)
+
+static void loopback(struct endpoint *ep, uint16_t port)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->addr.in4.sin_family = AF_INET;
+	ep->addr.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ep->addr.in4.sin_port = htons(port);
+}
+
+static void send_msg(struct side *s, const struct endpoint *to, uint8_t type, size_t len)
+{
+	struct pkt *k = pool_get(&pool);
+
+	assert_non_null(k);
+	fill_msg(k->data, len, type, 7);
+	k->len = (uint32_t)len;
+	k->ep = *to;
+	tcp_send(&s->t, &k, 1);
+	pool_put(&pool, k);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	now = NS;
+	return pool_init(&pool, 512, PKT_HEADROOM + MAX_FRAME);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(pool.available, pool.count);
+	pool_destroy(&pool);
+	return 0;
+}
+
+static void test_dial_exchange_bind(void **state)
+{
+	struct side a, b;
+	struct endpoint target;
+	uint16_t port;
+
+	(void)state;
+	side_init(&a);
+	side_init(&b);
+	port = side_listen(&a);
+	loopback(&target, port);
+	struct tcp_dialer *dl = tcp_dialer_add(&b.t, &target, NULL, now);
+	assert_non_null(dl);
+	PUMP_UNTIL(b.ups == 1 && a.t.n_unauth == 1, &a, &b);
+	assert_true(b.up_ep.conn != 0 && b.up_ep.conn != ENDPOINT_TCP_DOWN);
+	assert_true(tcp_conn_exists(&b.t, b.up_ep.conn));
+	target.conn = b.up_ep.conn;
+	assert_true(endpoint_equal(&b.up_ep, &target)); /* the address dialed, and the id */
+
+	/* B -> A: the frame arrives with A's id for the connection. */
+	send_msg(&b, &b.up_ep, MESSAGE_HANDSHAKE_INITIATION, sizeof(struct message_handshake_initiation));
+	PUMP_UNTIL(a.n_recv == 1, &a, &b);
+	assert_int_equal(a.last_len, sizeof(struct message_handshake_initiation));
+	assert_int_equal(a.last[0], MESSAGE_HANDSHAKE_INITIATION);
+	assert_int_equal(a.last_from.addr.sa.sa_family, AF_INET);
+	assert_int_equal(a.last_from.addr.in4.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	assert_true(tcp_conn_exists(&a.t, a.last_from.conn));
+
+	/* Authenticated: no longer counted, no deadline. */
+	tcp_conn_authenticated(&a.t, a.last_from.conn, false);
+	assert_int_equal(a.t.n_unauth, 0);
+	now += 60 * NS;
+	pump(&a);
+	assert_true(tcp_conn_exists(&a.t, a.last_from.conn));
+
+	/* A -> B over the same connection, a large data message. */
+	send_msg(&a, &a.last_from, MESSAGE_DATA, MAX_FRAME);
+	PUMP_UNTIL(b.n_recv == 1, &a, &b);
+	assert_int_equal(b.last_len, MAX_FRAME);
+	assert_int_equal(b.last_from.conn, b.up_ep.conn);
+
+	/* A sweep without a mark closes it; B's dialer notices and redials. */
+	uint32_t old = b.up_ep.conn;
+	tcp_sweep_begin(&a.t);
+	tcp_sweep_end(&a.t);
+	PUMP_UNTIL(b.downs == 1, &a, &b);
+	assert_int_equal(b.down_conn, old);
+	assert_int_equal(tcp_dialer_conn(&b.t, dl), ENDPOINT_TCP_DOWN);
+	/* The connection carried frames: the first retry comes within 1 s. */
+	assert_true(tcp_next_deadline(&b.t) <= now + TCP_RETRY_FIRST_NS);
+	now += TCP_RETRY_FIRST_NS;
+	PUMP_UNTIL(b.ups == 2, &a, &b);
+	assert_true(b.up_ep.conn > old);
+	/* Sends to the old id, or to no connection, are counted. */
+	struct endpoint stale = b.up_ep;
+	stale.conn = old;
+	send_msg(&b, &stale, MESSAGE_DATA, 100);
+	stale.conn = ENDPOINT_TCP_DOWN;
+	send_msg(&b, &stale, MESSAGE_DATA, 100);
+	assert_int_equal(b.drops[DROP_TCP_NO_CONN], 2);
+	side_free(&a);
+	side_free(&b);
+}
+
+/* A connection from a peer we dial too is kept: the sweep leaves it. */
+static void test_sweep_spares_kept(void **state)
+{
+	struct side a, b;
+	struct endpoint target;
+
+	(void)state;
+	side_init(&a);
+	side_init(&b);
+	loopback(&target, side_listen(&a));
+	assert_non_null(tcp_dialer_add(&b.t, &target, NULL, now));
+	PUMP_UNTIL(b.ups == 1 && a.t.n_unauth == 1, &a, &b);
+	send_msg(&b, &b.up_ep, MESSAGE_DATA, 32);
+	PUMP_UNTIL(a.n_recv == 1, &a, &b);
+	tcp_conn_authenticated(&a.t, a.last_from.conn, true);
+	tcp_sweep_begin(&a.t);
+	tcp_sweep_end(&a.t);
+	now += 60 * NS;
+	pump2(&a, &b);
+	assert_true(tcp_conn_exists(&a.t, a.last_from.conn));
+	assert_int_equal(b.downs, 0);
+	side_free(&a);
+	side_free(&b);
+}
+
+/* Nothing authenticated within 5 s: closed, counted; the dialer backs off. */
+static void test_auth_timeout_and_backoff(void **state)
+{
+	struct side a, b;
+	struct endpoint target;
+	uint64_t delays[8];
+
+	(void)state;
+	side_init(&a);
+	side_init(&b);
+	loopback(&target, side_listen(&a));
+	assert_non_null(tcp_dialer_add(&b.t, &target, NULL, now));
+	PUMP_UNTIL(b.ups == 1 && a.t.n_unauth == 1, &a, &b);
+	now += TCP_AUTH_TIMEOUT_NS - 1;
+	pump(&a);
+	assert_int_equal(a.t.n_unauth, 1);
+	now += 1;
+	pump(&a);
+	assert_int_equal(a.t.n_unauth, 0);
+	assert_int_equal(a.drops[DROP_TCP_AUTH_TIMEOUT], 1);
+	PUMP_UNTIL(b.downs == 1, &a, &b);
+
+	/* Now every attempt fails (nobody listens): the delays double up to 15 s. */
+	tcp_set_listener(&a.t, -1);
+	for (int i = 0; i < 8; i++) {
+		uint64_t failed_at = now;
+		unsigned downs = b.downs;
+		/* The deadline may be early (a dead connection's): then nothing
+		 * happens there, and the next one is the retry. */
+		do {
+			now = tcp_next_deadline(&b.t);
+			pump(&b);
+		} while (b.t.n_conns == 0 && b.downs == downs);
+		delays[i] = now - failed_at;
+		PUMP_UNTIL(b.downs == downs + 1, &b, NULL);
+	}
+	/* The first connection came up but carried nothing: no reset. */
+	assert_true(delays[0] >= 500000000ULL && delays[0] <= 1000000000ULL);
+	assert_true(delays[1] >= 1000000000ULL && delays[1] <= 2000000000ULL);
+	assert_true(delays[2] >= 2000000000ULL && delays[2] <= 4000000000ULL);
+	assert_true(delays[3] >= 4000000000ULL && delays[3] <= 8000000000ULL);
+	for (int i = 4; i < 8; i++)
+		assert_true(delays[i] >= TCP_RETRY_MAX_NS / 2 && delays[i] <= TCP_RETRY_MAX_NS);
+	assert_int_equal(b.ups, 1);
+	side_free(&a);
+	side_free(&b);
+}
+
+/* At most TCP_MAX_UNAUTH accepted connections wait for a handshake. */
+static void test_unauth_limit(void **state)
+{
+	struct side a;
+	struct sockaddr_in sin;
+	int fds[TCP_MAX_UNAUTH + 8];
+	uint16_t port;
+
+	(void)state;
+	side_init(&a);
+	port = side_listen(&a);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin.sin_port = htons(port);
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(connect(fds[i], (struct sockaddr *)&sin, sizeof(sin)), 0);
+	}
+	PUMP_UNTIL(a.t.n_unauth + a.drops[DROP_TCP_CONN_LIMIT] == sizeof(fds) / sizeof(fds[0]), &a, NULL);
+	assert_int_equal(a.t.n_unauth, TCP_MAX_UNAUTH);
+	assert_int_equal(a.drops[DROP_TCP_CONN_LIMIT], 8);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		close(fds[i]);
+	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
+	side_free(&a);
+}
+
+/* A raw client: zero and oversized lengths, truncated frames. */
+static void test_bad_streams(void **state)
+{
+	struct {
+		char bytes[8];
+		size_t len;
+		enum drop_cause cause;
+	} cases[] = {
+		{ "\x00\x00", 2, DROP_TCP_FRAMING },
+		{ "\xff\xff", 2, DROP_TCP_FRAMING },
+		{ "", 2, DROP_TCP_FRAMING }, /* one more than a pool buffer holds: below */
+		{ "\x00\x94\x01\x00\x00", 5, DROP_TCP_TRUNCATED },
+		{ "\x00", 1, DROP_TCP_TRUNCATED },
+	};
+	struct side a;
+	uint16_t port;
+
+	(void)state;
+	side_init(&a);
+	port = side_listen(&a);
+	/* What the pool holds: at least what the test asked for, at most a stride more. */
+	assert_true(a.t.max_frame >= MAX_FRAME && a.t.max_frame < MAX_FRAME + 64);
+	cases[2].bytes[0] = (char)((a.t.max_frame + 1) >> 8);
+	cases[2].bytes[1] = (char)(a.t.max_frame + 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+					   .sin_port = htons(port) };
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		uint64_t before = a.drops[cases[i].cause];
+
+		assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+		assert_int_equal(send(fd, cases[i].bytes, cases[i].len, 0), (ssize_t)cases[i].len);
+		if (cases[i].cause == DROP_TCP_TRUNCATED)
+			shutdown(fd, SHUT_WR);
+		PUMP_UNTIL(a.drops[cases[i].cause] == before + 1 && a.t.n_conns == 0, &a, (struct side *)NULL);
+		close(fd);
+	}
+	assert_int_equal(a.n_recv, 0);
+	side_free(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frame_parse),
+		cmocka_unit_test(test_split_everywhere),
+		cmocka_unit_test(test_byte_by_byte_smallest_buffer),
+		cmocka_unit_test(test_many_per_read),
+		cmocka_unit_test(test_zero_length),
+		cmocka_unit_test(test_oversize_and_max),
+		cmocka_unit_test(test_tx_partial_writes),
+		cmocka_unit_test(test_tx_handshake_reserve),
+		cmocka_unit_test(test_tx_broken),
+		cmocka_unit_test_setup_teardown(test_dial_exchange_bind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_spares_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_timeout_and_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unauth_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_streams, setup, teardown),
+	};
+	log_level = LOG_LVL_WARN; /* the transport reports each connection at info */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
