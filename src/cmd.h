@@ -14,6 +14,8 @@ int cmd_pubkey(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_quickstart(int argc, char **argv);
+int cmd_p2p(int argc, char **argv);
 
 struct interface_config;
 /* Brings up ifname from cfg and runs it: in the foreground, or in a daemon

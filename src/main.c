@@ -13,6 +13,8 @@ static const struct {
 	{ "up", cmd_up, "Brings up an interface from a wg-quick style file" },
 	{ "down", cmd_down, "Stops an interface and removes it" },
 	{ "show", cmd_show, "Shows the state of interfaces, like `wg show`" },
+	{ "quickstart", cmd_quickstart, "Writes configs for a server and its clients, keys included" },
+	{ "p2p", cmd_p2p, "Brings up a tunnel to one peer from the command line, no file" },
 	{ "genkey", cmd_genkey, "Prints a new private key" },
 	{ "genpsk", cmd_genpsk, "Prints a new preshared key" },
 	{ "pubkey", cmd_pubkey, "Reads a private key on stdin, prints its public key" },
@@ -22,8 +24,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "Usage: sluice COMMAND [ARGS]   (sluice COMMAND --help for more)\n\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
-	fprintf(out, "\n  --version  Prints the version\n");
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\n  --version   Prints the version\n");
 }
 
 int main(int argc, char **argv)
