@@ -10,12 +10,15 @@ test_init
 SECS=${BENCH_SECONDS:-5}
 results=()
 
-run_pair() { # IMPL
-	local impl=$1 na nb ia ib ca cb
-	ns_new na "${impl:0:2}a"; ns_new nb "${impl:0:2}b"
+run_pair() { # NAME IMPL TRANSPORT CIPHER
+	local name=$1 impl=$2 transport=$3 cipher=$4 na nb ia ib ca cb n=$((${#results[@]} + 1))
+	local scheme="" listen="" suite=""
+	[ "$transport" = tcp ] && { scheme="tcp://"; listen="Transport = tcp"; }
+	[ "$cipher" = aes-256-gcm ] && suite="Cipher = aes-256-gcm"
+	ns_new na "b${n}a"; ns_new nb "b${n}b"
 	veth "$na" ua "$nb" ub
 	addr "$na" ua 192.0.2.1/24; addr "$nb" ub 192.0.2.2/24
-	ifname ia "${impl:0:1}a"; ifname ib "${impl:0:1}b"
+	ifname ia "${n}a"; ifname ib "${n}b"
 	keypair ka; keypair kb
 	ca=$(conf_write "$ia" <<-EOC
 	[Interface]
@@ -25,7 +28,8 @@ run_pair() { # IMPL
 	[Peer]
 	PublicKey = $kb_pub
 	AllowedIPs = 198.18.0.2/32
-	Endpoint = 192.0.2.2:51820
+	Endpoint = ${scheme}192.0.2.2:51820
+	$suite
 	EOC
 	)
 	cb=$(conf_write "$ib" <<-EOC
@@ -33,9 +37,11 @@ run_pair() { # IMPL
 	PrivateKey = $kb_priv
 	ListenPort = 51820
 	Address = 198.18.0.2/24
+	$listen
 	[Peer]
 	PublicKey = $ka_pub
 	AllowedIPs = 198.18.0.1/32
+	$suite
 	EOC
 	)
 	if [ "$impl" = sluice ]; then
@@ -53,17 +59,31 @@ run_pair() { # IMPL
 	PIDS+=($!)
 	wait_until 5 _listening "$nb" 5201
 	four=$(ip netns exec "$na" timeout $((SECS + 15)) iperf3 -c 198.18.0.2 -t "$SECS" -P 4 -f g | gbits)
-	results+=("$(printf '%-14s %10s %10s' "$impl" "$one" "$four")")
+	results+=("$(printf '%-14s %-10s %-18s %9s %9s' "$name" "$transport" "$cipher" "$one" "$four")")
+	stop_pair "$na" "$nb"
 }
 
 # The receiver's total of `iperf3 -f g` output (the [SUM] line with -P).
 gbits() { awk '/receiver/ { v = $(NF - 2) } END { print (v == "" ? "?" : v) }'; }
 
-section "sluice"
-run_pair sluice
-section "wireguard-go"
-run_pair wggo
+# Frees the pair's namespaces (and so its daemons) before the next run.
+stop_pair() {
+	local ns p
+	for ns in "$@"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+	done
+	sleep 0.5
+}
+
+section "sluice, UDP, ChaCha20-Poly1305 (WireGuard's suite)"
+run_pair sluice sluice udp chacha20-poly1305
+section "sluice, UDP, AES-256-GCM"
+run_pair sluice sluice udp aes-256-gcm
+section "sluice, TCP, ChaCha20-Poly1305"
+run_pair sluice sluice tcp chacha20-poly1305
+section "wireguard-go (Debian), UDP"
+run_pair wireguard-go wggo udp chacha20-poly1305
 
 section "TCP throughput through the tunnel, Gbit/s ($SECS s each, $(nproc) cores)"
-printf '%-14s %10s %10s\n' implementation "1 stream" "4 streams"
+printf '%-14s %-10s %-18s %9s %9s\n' implementation transport cipher "1 stream" "4 streams"
 printf '%s\n' "${results[@]}"
