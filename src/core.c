@@ -674,6 +674,16 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 	out_tun(c, k);
 }
 
+/* Handshake messages have one exact size each. */
+static const struct {
+	size_t len;
+	void (*consume)(struct core *c, struct pkt *k, uint64_t now);
+} handshake_messages[] = {
+	[MESSAGE_HANDSHAKE_INITIATION] = { sizeof(struct message_handshake_initiation), consume_initiation },
+	[MESSAGE_HANDSHAKE_RESPONSE] = { sizeof(struct message_handshake_response), consume_response },
+	[MESSAGE_HANDSHAKE_COOKIE] = { sizeof(struct message_handshake_cookie), consume_cookie },
+};
+
 void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 {
 	struct peer *confirmed[CORE_BATCH];
@@ -686,28 +696,13 @@ void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 		 * require, but for the suite byte of sluice's second suite. */
 		if (k->len >= 4 && ((k->data[1] & ~MESSAGE_SUITE_AESGCM) | k->data[2] | k->data[3]))
 			type = MESSAGE_INVALID;
-		switch (type) {
-		case MESSAGE_DATA:
-			if (k->len < MESSAGE_MINIMUM_LENGTH)
-				break;
+		if (type == MESSAGE_DATA && k->len >= MESSAGE_MINIMUM_LENGTH) {
 			consume_data(c, k, now, confirmed, &n_confirmed);
 			continue;
-		case MESSAGE_HANDSHAKE_INITIATION:
-			if (k->len != sizeof(struct message_handshake_initiation))
-				break;
-			consume_initiation(c, k, now);
-			pool_put(&c->pool, k);
-			continue;
-		case MESSAGE_HANDSHAKE_RESPONSE:
-			if (k->len != sizeof(struct message_handshake_response))
-				break;
-			consume_response(c, k, now);
-			pool_put(&c->pool, k);
-			continue;
-		case MESSAGE_HANDSHAKE_COOKIE:
-			if (k->len != sizeof(struct message_handshake_cookie))
-				break;
-			consume_cookie(c, k, now);
+		}
+		if (type >= MESSAGE_HANDSHAKE_INITIATION && type <= MESSAGE_HANDSHAKE_COOKIE &&
+		    k->len == handshake_messages[type].len) {
+			handshake_messages[type].consume(c, k, now);
 			pool_put(&c->pool, k);
 			continue;
 		}
