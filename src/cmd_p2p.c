@@ -394,7 +394,10 @@ int cmd_p2p(int argc, char **argv)
 	cfg.has_listen_port = true;
 	cfg.listen_port = (uint16_t)a.listen_port;
 	/* TCP is offered besides UDP, so a peer that comes over UDP is served too. */
-	cfg.transports = a.tcp ? TRANSPORT_UDP | TRANSPORT_TCP : 0;
+	/* A tcp:// endpoint means TCP as much as --tcp does: listen on it too, so
+	 * that the mirror-image line on the other host can reach us. */
+	bool tcp = a.tcp || (a.endpoint && peer->endpoint_transport == TRANSPORT_TCP);
+	cfg.transports = tcp ? TRANSPORT_UDP | TRANSPORT_TCP : 0;
 	cfg.table = TABLE_AUTO;
 	peer->has_suite = a.has_suite;
 	peer->suite = a.suite;

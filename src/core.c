@@ -453,12 +453,18 @@ static void update_endpoint(struct peer *p, const struct endpoint *ep)
 static bool check_macs(struct core *c, struct pkt *k, uint32_t sender_index, uint64_t now)
 {
 	bool load = under_load(c, now);
-	enum cookie_mac_state st = cookie_validate(&c->cookie_checker, k->data, k->len, &k->ep, load, now);
+	/* Over TCP the handshake that opened the connection already proved the
+	 * sender owns its address, and a cookie (bound to the source port)
+	 * would not survive a reconnect: only the rate limit applies. */
+	bool over_tcp = k->ep.conn != 0;
+	enum cookie_mac_state st = cookie_validate(&c->cookie_checker, k->data, k->len, &k->ep, load && !over_tcp, now);
 
 	if (st == COOKIE_MAC_INVALID)
 		return false;
 	if (!load)
 		return true;
+	if (over_tcp)
+		return ratelimit_allow(&c->ratelimit, &k->ep, now);
 	if (st == COOKIE_MAC_VALID_WITH_COOKIE)
 		return ratelimit_allow(&c->ratelimit, &k->ep, now);
 	struct message_handshake_cookie reply;

@@ -43,6 +43,10 @@ static bool reply4(uint8_t *p, size_t len, const struct cidr *own, size_t n)
 
 	if (ihl < 20 || tot < ihl + 8 || tot > len || p[9] != IPPROTO_ICMP)
 		return false;
+	/* Options (record route, timestamps, source routes) want processing a
+	 * reply in place cannot give: those requests are the kernel's. */
+	if (ihl != 20)
+		return false;
 	/* Fragments (MF set or an offset) are the kernel's business. */
 	if (((p[6] & 0x3f) | p[7]) != 0)
 		return false;

@@ -236,7 +236,8 @@ struct tcp_conn {
 	bool want_out;          /* EPOLLOUT is armed: tx is pending */
 	bool queued;            /* to be flushed at the end of tcp_send */
 	bool marked;            /* in use by a peer (sweep) */
-	bool carried;           /* a frame arrived on it: the connection worked */
+	bool carried;           /* it worked: authenticated traffic, or up a while */
+	uint64_t up_since;      /* a dialed connection: when it came up */
 	bool keep;              /* accepted from a peer we also dial: never swept */
 	uint64_t deadline;      /* connect or authentication deadline, 0 = none */
 	struct endpoint ep;     /* remote address, conn = id */
@@ -287,7 +288,9 @@ static uint32_t new_id(struct tcp *t)
 {
 	for (;;) {
 		uint32_t id = t->next_id++;
-		if (id != 0 && id != ENDPOINT_TCP_DOWN && !conn_find(t, id))
+		/* Ids wrap after 2^32 connections: skip one still named anywhere. */
+		if (id != 0 && id != ENDPOINT_TCP_DOWN && !conn_find(t, id) &&
+		    !(t->ops.id_in_use && t->ops.id_in_use(t->ops.ctx, id)))
 			return id;
 	}
 }
@@ -451,7 +454,11 @@ static void conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset)
 		t->n_unauth--;
 	if (dl && dl->conn == c->id) {
 		dl->conn = 0;
-		if (c->carried)
+		/* Backoff starts over after a connection that worked: one the peer
+		 * authenticated on, or one that stayed up for a while (a dialed
+		 * connection's own messages never move the peer's endpoint). A
+		 * middlebox that accepts and hangs up at once does not qualify. */
+		if (c->carried || (was == CONN_DIALED && t->now - c->up_since >= TCP_STABLE_NS))
 			dl->failures = 0;
 		if (!dl->stopped)
 			dialer_schedule(t, dl, err, was == CONN_DIALED);
@@ -539,9 +546,9 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 			break;
 		}
 		tcp_rx_commit(&c->rx, (size_t)got);
-		while ((st = tcp_rx_next(&c->rx, &frame, &len)) == TCP_FRAME_OK) {
+		/* Delivering can close this connection (a failed reply): stop then. */
+		while (c->state != CONN_DEAD && (st = tcp_rx_next(&c->rx, &frame, &len)) == TCP_FRAME_OK) {
 			struct pkt *k = pool_get(t->pool);
-			c->carried = true;
 			if (!k) {
 				t->drops[DROP_NO_BUFFER]++;
 				continue;
@@ -587,6 +594,7 @@ static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
 	}
 	endpoint_from_sockaddr(&c->ep, &ss, c->id);
 	c->state = CONN_DIALED;
+	c->up_since = now;
 	c->deadline = 0;
 	c->want_out = false;
 	if (conn_epoll(t, c, EPOLL_CTL_MOD, EPOLLIN) < 0) {
@@ -713,6 +721,35 @@ void tcp_set_fwmark(struct tcp *t, uint32_t fwmark)
 			set_fwmark(c->fd, fwmark);
 }
 
+/* Same source for the per-source limit: an IPv4 address, or an IPv6 /64. */
+static bool same_source(const struct endpoint *a, const struct endpoint *b)
+{
+	if (a->addr.sa.sa_family != b->addr.sa.sa_family)
+		return false;
+	if (a->addr.sa.sa_family == AF_INET)
+		return a->addr.in4.sin_addr.s_addr == b->addr.in4.sin_addr.s_addr;
+	return !memcmp(&a->addr.in6.sin6_addr, &b->addr.in6.sin6_addr, 8);
+}
+
+static unsigned unauth_from(const struct tcp *t, const struct endpoint *from)
+{
+	unsigned n = 0;
+	for (const struct tcp_conn *c = t->conns; c; c = c->next)
+		n += c->state == CONN_UNAUTH && same_source(&c->ep, from);
+	return n;
+}
+
+/* The waiting connection accepted first: earliest deadline, then lowest id. */
+static struct tcp_conn *oldest_unauth(struct tcp *t)
+{
+	struct tcp_conn *best = NULL;
+	for (struct tcp_conn *c = t->conns; c; c = c->next)
+		if (c->state == CONN_UNAUTH &&
+		    (!best || c->deadline < best->deadline || (c->deadline == best->deadline && c->id < best->id)))
+			best = c;
+	return best;
+}
+
 void tcp_on_listen(struct tcp *t, uint64_t now)
 {
 	char buf[ENDPOINT_STR_MAX];
@@ -736,17 +773,30 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 			}
 			return;
 		}
-		if (t->n_unauth >= TCP_MAX_UNAUTH) {
+		struct endpoint from;
+		endpoint_from_sockaddr(&from, &ss, 0);
+		if (unauth_from(t, &from) >= TCP_MAX_UNAUTH_PER_SOURCE) {
+			/* One source may not hold more than a few waiting slots. */
 			t->drops[DROP_TCP_CONN_LIMIT]++;
 			if (may_log(t)) {
-				struct endpoint ep;
-				endpoint_from_sockaddr(&ep, &ss, 0);
-				endpoint_format(buf, &ep);
-				log_info("tcp: %u connections are waiting for a handshake already; refusing %s",
-					 TCP_MAX_UNAUTH, buf);
+				endpoint_format(buf, &from);
+				log_info("tcp: %s has %u connections waiting for a handshake already; refusing another",
+					 buf, TCP_MAX_UNAUTH_PER_SOURCE);
 			}
 			close_reset(fd);
 			continue;
+		}
+		if (t->n_unauth >= TCP_MAX_UNAUTH) {
+			/* Full: the oldest waiting connection makes room. A real
+			 * client sends its initiation at once, so it is never the
+			 * oldest for long; an idle flood only evicts itself. */
+			struct tcp_conn *oldest = oldest_unauth(t);
+			t->drops[DROP_TCP_CONN_LIMIT]++;
+			if (may_log(t))
+				log_info("tcp: %u connections are waiting for a handshake; closing the oldest",
+					 TCP_MAX_UNAUTH);
+			if (oldest)
+				conn_close(t, oldest, 0, true);
 		}
 		conn_sockopts(fd, t->fwmark);
 		c = conn_new(t, fd, CONN_UNAUTH, &ss);
@@ -914,6 +964,10 @@ void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep)
 		t->n_unauth--;
 	}
 	c->keep |= keep;
+	/* The connection worked: its dialer's backoff starts over when it ends.
+	 * (Only authenticated traffic counts, so a middlebox that sends one
+	 * frame and hangs up cannot make us redial in a tight loop.) */
+	c->carried = true;
 }
 
 void tcp_conn_release(struct tcp *t, uint32_t id)

@@ -101,7 +101,11 @@ static inline size_t tcp_tx_pending(const struct tcp_tx *tx)
 
 /* Limits. */
 #define TCP_MAX_UNAUTH 32              /* accepted, not yet authenticated */
-#define TCP_AUTH_TIMEOUT_NS (5 * 1000000000ULL)
+#define TCP_STABLE_NS (10 * 1000000000ULL) /* a dialed connection up this long worked */
+#define TCP_MAX_UNAUTH_PER_SOURCE 4     /* from one IPv4 address or IPv6 /64 */
+/* Longer than REKEY_TIMEOUT plus its jitter, so an initiator whose first
+ * initiation was answered with a cookie retries on the same connection. */
+#define TCP_AUTH_TIMEOUT_NS (11 * 1000000000ULL)
 #define TCP_CONNECT_TIMEOUT_NS (10 * 1000000000ULL)
 #define TCP_RETRY_FIRST_NS (1000000000ULL)   /* first retry within 1 s */
 #define TCP_RETRY_MAX_NS (15 * 1000000000ULL)
@@ -123,6 +127,9 @@ struct tcp_ops {
 	/* A dialer's connection (id conn, or 0 if it never came up) failed or
 	 * closed; the dialer tries again by itself. */
 	void (*dialer_down)(void *ctx, void *user, uint32_t conn);
+	/* Optional: whether a peer still names this (closed) id, which must
+	 * then not be handed to a new connection. */
+	bool (*id_in_use)(void *ctx, uint32_t id);
 };
 
 struct tcp {

@@ -684,6 +684,24 @@ static void test_endpoint_changed_hook(void **state)
 	assert_int_equal(peer_ba->endpoint.conn, 7);
 }
 
+static void test_under_load_over_tcp_no_cookie(void **state)
+{
+	(void)state;
+	/* Over a TCP connection the cookie round trip is skipped: the
+	 * connection proves the address, and a cookie would not survive a
+	 * reconnect from another port. The rate limit still applies. */
+	B.core.force_under_load = true;
+	A.addr.conn = 5;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_COOKIE), 0);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	deliver(&B, &A);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	B.core.force_under_load = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +722,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aesgcm_suite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suite_mismatch_no_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_under_load_over_tcp_no_cookie, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint_changed_hook, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,8 @@
  * redial with backoff, the limit on unauthenticated connections, bad frames). */
 #include "unit.h"
 
+#include <poll.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -625,29 +627,70 @@ static void test_auth_timeout_and_backoff(void **state)
 	side_free(&b);
 }
 
-/* At most TCP_MAX_UNAUTH accepted connections wait for a handshake. */
+/* A client socket connected to the listener from 127.0.0.SRC. */
+static int connect_from(uint16_t port, uint8_t src)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000000U | src) };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				  .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	return fd;
+}
+
+/* At most TCP_MAX_UNAUTH accepted connections wait for a handshake; when
+ * full, the oldest waiting one makes room for the newcomer. */
 static void test_unauth_limit(void **state)
 {
 	struct side a;
-	struct sockaddr_in sin;
 	int fds[TCP_MAX_UNAUTH + 8];
 	uint16_t port;
 
 	(void)state;
 	side_init(&a);
 	port = side_listen(&a);
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sin.sin_port = htons(port);
-		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		assert_true(fds[i] >= 0);
-		assert_int_equal(connect(fds[i], (struct sockaddr *)&sin, sizeof(sin)), 0);
-	}
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		fds[i] = connect_from(port, (uint8_t)(2 + i)); /* one source each */
 	PUMP_UNTIL(a.t.n_unauth + a.drops[DROP_TCP_CONN_LIMIT] == sizeof(fds) / sizeof(fds[0]), &a, NULL);
 	assert_int_equal(a.t.n_unauth, TCP_MAX_UNAUTH);
 	assert_int_equal(a.drops[DROP_TCP_CONN_LIMIT], 8);
+	/* The eight evicted were the first eight: their sockets see a reset. */
+	char byte;
+	for (size_t i = 0; i < 8; i++) {
+		struct pollfd pfd = { .fd = fds[i], .events = POLLIN };
+		assert_int_equal(poll(&pfd, 1, 1000), 1);
+		assert_true(recv(fds[i], &byte, 1, MSG_DONTWAIT) <= 0);
+	}
+	struct pollfd last = { .fd = fds[TCP_MAX_UNAUTH + 7], .events = POLLIN };
+	assert_int_equal(poll(&last, 1, 0), 0); /* the newest still waits */
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		close(fds[i]);
+	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
+	side_free(&a);
+}
+
+/* One source holds at most TCP_MAX_UNAUTH_PER_SOURCE waiting connections. */
+static void test_unauth_per_source(void **state)
+{
+	struct side a;
+	int fds[TCP_MAX_UNAUTH_PER_SOURCE + 3], other;
+	uint16_t port;
+
+	(void)state;
+	side_init(&a);
+	port = side_listen(&a);
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		fds[i] = connect_from(port, 9);
+	PUMP_UNTIL(a.t.n_unauth + a.drops[DROP_TCP_CONN_LIMIT] == sizeof(fds) / sizeof(fds[0]), &a, NULL);
+	assert_int_equal(a.t.n_unauth, TCP_MAX_UNAUTH_PER_SOURCE);
+	assert_int_equal(a.drops[DROP_TCP_CONN_LIMIT], 3);
+	/* Another source is not affected. */
+	other = connect_from(port, 10);
+	PUMP_UNTIL(a.t.n_unauth == TCP_MAX_UNAUTH_PER_SOURCE + 1, &a, NULL);
+	close(other);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		close(fds[i]);
 	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
@@ -711,6 +754,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sweep_spares_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_timeout_and_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauth_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unauth_per_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_streams, setup, teardown),
 	};
 	log_level = LOG_LVL_WARN; /* the transport reports each connection at info */
