@@ -11,7 +11,7 @@ set -eu
 pkgs=(
 	build-essential clang libssl-dev libmnl-dev libcmocka-dev pkg-config
 	iproute2 iputils-ping procps coreutils iperf3
-	wireguard-tools wireguard-go netcat-openbsd nftables
+	wireguard-tools wireguard-go netcat-openbsd jq nftables
 	mandoc systemd tshark
 )
 missing=()

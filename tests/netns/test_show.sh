@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `sluice show` for people and `sluice show --json` for programs: two sluice
+# peers, one pair over TCP with AES-256-GCM; after pings, the JSON carries
+# every UAPI field plus sluice's own (transport, cipher, drops by cause), and
+# the human output shows wg's layout, units and times.
+# shellcheck disable=SC2154
+# shellcheck source=tests/netns/lib.sh
+source "$(dirname "$0")/lib.sh"
+require_root
+command -v jq >/dev/null || cannot_run "'jq' not installed (run scripts/deps.sh)"
+test_init
+
+ns_new A a
+ns_new B b
+veth "$A" ua "$B" ub
+addr "$A" ua 192.0.2.1/24
+addr "$B" ub 192.0.2.2/24
+keypair ka
+keypair kb
+ifname IA a
+ifname IB b
+CA=$(conf_write "$IA" <<-EOF
+	[Interface]
+	PrivateKey = $ka_priv
+	ListenPort = 51820
+	Address = 198.18.0.1/24
+	[Peer]
+	PublicKey = $kb_pub
+	AllowedIPs = 198.18.0.2/32
+	Endpoint = tcp://192.0.2.2:51821
+	Cipher = aes-256-gcm
+	PersistentKeepalive = 25
+	EOF
+)
+CB=$(conf_write "$IB" <<-EOF
+	[Interface]
+	PrivateKey = $kb_priv
+	ListenPort = 51821
+	Transport = tcp
+	Address = 198.18.0.2/24
+	[Peer]
+	PublicKey = $ka_pub
+	AllowedIPs = 198.18.0.1/32
+	Cipher = aes-256-gcm
+	EOF
+)
+start_sluice "$A" "$CA"
+start_sluice "$B" "$CB"
+
+section "traffic"
+check "A pings B over TCP with AES-256-GCM" ping_ok "$A" 198.18.0.2
+
+section "sluice show --json"
+json=$(sluice_cli "$A" show --json "$IA")
+info "$json"
+jq_ok() { printf '%s' "$json" | jq -e "$1" >/dev/null; }
+check "it is valid JSON" jq_ok 'type == "object"'
+check "interface name, public key, listening port" \
+	jq_ok ".interface == \"$IA\" and .public_key == \"$ka_pub\" and .listen_port == 51820 and .private_key == \"(hidden)\""
+check "one peer: B's key, endpoint, allowed ips" \
+	jq_ok ".peers | length == 1 and .[0].public_key == \"$kb_pub\" and .[0].endpoint == \"192.0.2.2:51821\" and .[0].allowed_ips == [\"198.18.0.2/32\"]"
+check "sluice's own fields: transport tcp, cipher aes-256-gcm" \
+	jq_ok '.peers[0].transport == "tcp" and .peers[0].cipher == "aes-256-gcm"'
+check "the UAPI fields: handshake time, transfer, keepalive, protocol version" \
+	jq_ok '.peers[0].latest_handshake > 1600000000 and .peers[0].transfer_rx > 0 and .peers[0].transfer_tx > 0 and .peers[0].persistent_keepalive == 25 and .peers[0].protocol_version == 1 and .peers[0].preshared_key == null'
+check "drops by cause, every cause a number" \
+	jq_ok '.dropped | (has("replay") and has("decrypt") and has("allowed_ips") and has("tcp_framing")) and (to_entries | all(.value | type == "number"))'
+all=$(sluice_cli "$A" show --json)
+check "without IFACE: a JSON array that holds A" \
+	sh -c "printf '%s' '$all' | jq -e 'type == \"array\" and any(.[]; .interface == \"$IA\")'"
+
+section "sluice show (wg's layout)"
+human=$(sluice_cli "$A" show "$IA")
+printf '%s\n' "$human" | sed 's/^/   | /'
+has() { printf '%s\n' "$human" | grep -Eq "$1"; }
+check "interface and public key lines" has "^interface: $IA\$"
+check "private key hidden" has '^  private key: \(hidden\)$'
+check "peer line with B's key" has "^peer: ${kb_pub//+/\\+}\$"
+check "endpoint shows the transport" has '^  endpoint: tcp://192\.0\.2\.2:51821$'
+check "latest handshake in wg's words" has '^  latest handshake: (Now|[0-9]+ seconds? ago)$'
+check "transfer in B/KiB units" has '^  transfer: [0-9.]+ (B|KiB|MiB) received, [0-9.]+ (B|KiB|MiB) sent$'
+check "persistent keepalive" has '^  persistent keepalive: every 25 seconds$'
+check "a cipher line for the non-default suite" has '^  cipher: aes-256-gcm$'
+check_fails "no interface: exit 2 and a message" sluice_cli "$A" show nosuchif0
+
+finish
