@@ -4,6 +4,7 @@
 #define SLUICE_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_RUNTIME = 2 };
@@ -16,6 +17,17 @@ int cmd_down(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_quickstart(int argc, char **argv);
 int cmd_p2p(int argc, char **argv);
+/* sluice [-f|--foreground] IFACE: wireguard-go's invocation (cmd_iface.c). */
+int cmd_iface(int argc, char **argv);
+
+/* What main makes of its first argument when it names no command. */
+enum cmd_word {
+	CMD_WORD_COMMAND, /* one of commands[] */
+	CMD_WORD_IFACE,   /* an interface name: wireguard-go's `sluice IFACE` */
+	CMD_WORD_UNKNOWN, /* neither; *nearest is the command it is one typo from, if any */
+};
+enum cmd_word cmd_classify_word(const char *word, const char *const *commands, size_t n_commands,
+				const char **nearest);
 
 struct interface_config;
 /* Brings up ifname from cfg and runs it: in the foreground, or in a daemon

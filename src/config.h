@@ -71,6 +71,10 @@ struct interface_config {
 	enum table_mode table;
 	uint32_t table_id;
 	bool replace_peers; /* UAPI only */
+	/* `sluice IFACE`, as wireguard-go: the tun is made with the default
+	 * MTU and left down; addresses, MTU, link state and routes are the
+	 * caller's (wg-quick's), as is everything else over the UAPI. */
+	bool link_unmanaged;
 	struct peer_config *peers;
 	size_t n_peers;
 	struct config_unsupported_key unsupported_keys[CONFIG_UNSUPPORTED_MAX];

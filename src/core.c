@@ -793,8 +793,8 @@ int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size
 	timerq_init(&c->timers);
 	/* Room for the largest of: an MTU-sized packet encrypted and padded, or
 	 * a datagram from a peer whose MTU is the usual Ethernet one. */
-	size_t room = (c->mtu > 1500 ? c->mtu : 1500) + MESSAGE_DATA_HEADER_LEN + MESSAGE_PADDING_MULTIPLE +
-		      NOISE_AUTHTAG_LEN + 64;
+	c->max_mtu = c->mtu > 1500 ? c->mtu : 1500;
+	size_t room = c->max_mtu + MESSAGE_DATA_HEADER_LEN + MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN + 64;
 	if (pool_init(&c->pool, pool_count, PKT_HEADROOM + room) < 0)
 		return -ENOMEM;
 	c->max_staged = (uint32_t)(pool_count / 4);

@@ -58,7 +58,8 @@ struct core {
 	uint32_t max_staged;        /* at most a quarter of the pool */
 	struct ratelimit ratelimit;
 	struct core_hooks hooks;
-	uint32_t mtu;
+	uint32_t mtu;               /* the tun's: padding stops here */
+	uint32_t max_mtu;           /* the largest MTU the buffers carry */
 	int64_t wall_offset_ns;     /* unix time = now + wall_offset_ns */
 
 	/* Load: handshake messages seen in the current second. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -466,12 +467,60 @@ static int configure_link(struct device *d, const struct interface_config *cfg)
 			return r;
 		}
 	}
+	if (cfg->link_unmanaged)
+		return 0;
 	r = nl_link_set_up(d->ifindex, 1);
 	if (r < 0) {
 		log_err("cannot bring %s up: %s", d->ifname, strerror(-r));
 		return r;
 	}
 	return add_routes(d, cfg);
+}
+
+/* The tun's MTU is its administrator's (ip link set mtu; wg-quick sets it
+ * after `sluice IFACE` made the tun with 1420): padding follows it, as in
+ * WireGuard. One larger than the packet buffers carry (their size is fixed
+ * at start) is lowered to what they carry, with a warning, rather than
+ * leaving bigger packets to vanish. */
+static void follow_mtu(struct device *d)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (d->udp_fd < 0 || !if_indextoname((unsigned)d->ifindex, ifr.ifr_name) ||
+	    ioctl(d->udp_fd, SIOCGIFMTU, &ifr) < 0 || ifr.ifr_mtu <= 0)
+		return;
+	uint32_t mtu = (uint32_t)ifr.ifr_mtu;
+	if (mtu > d->core.max_mtu) {
+		int r = nl_link_set_mtu(d->ifindex, d->core.max_mtu);
+		if (r < 0) {
+			log_err("MTU %u of %s is more than sluice's buffers carry (%u), and lowering it failed: %s",
+				mtu, d->ifname, d->core.max_mtu, strerror(-r));
+			return;
+		}
+		log_warn("MTU %u of %s is more than sluice's buffers carry (%u, fixed at start): lowered to %u; "
+			 "for more, start it with `sluice up` and MTU = %u in the file",
+			 mtu, d->ifname, d->core.max_mtu, d->core.max_mtu, mtu);
+		mtu = d->core.max_mtu;
+	}
+	if (mtu != d->core.mtu) {
+		log_debug("MTU of %s is now %u", d->ifname, mtu);
+		d->core.mtu = d->mtu = mtu;
+	}
+}
+
+/* Whether the control socket's file is still the one we made: wg-quick and
+ * wireguard-go's users stop a daemon by removing it, and a new daemon for
+ * the same name may have put its own in its place. */
+static bool uapi_file_ours(const struct device *d)
+{
+	unsigned long long dev, ino;
+	int r = uapi_socket_identity(d->ifname, &dev, &ino);
+
+	/* Failing to ask (no memory, a path too long) is not "removed". */
+	if (r < 0)
+		return r != -ENOENT && r != -ENOTDIR;
+	return dev == d->uapi_file_dev && ino == d->uapi_file_ino;
 }
 
 static int watch(struct device *d, int fd, enum fd_tag tag)
@@ -542,6 +591,10 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	}
 	if ((r = watch(d, d->uapi_fd, TAG_UAPI)) < 0)
 		goto fail;
+	if ((r = uapi_socket_identity(d->ifname, &d->uapi_file_dev, &d->uapi_file_ino)) < 0) {
+		log_err("cannot stat the control socket %s/%s.sock: %s", uapi_dir(), d->ifname, strerror(-r));
+		goto fail;
+	}
 
 	d->tun_fd = tun_open(d->ifname, &d->ifindex);
 	if (d->tun_fd < 0) {
@@ -709,6 +762,12 @@ int device_run(struct device *d)
 			if (!tun_exists(d->ifindex)) {
 				log_info("%s was deleted; shutting down", d->ifname);
 				d->stop = true;
+			} else if (!uapi_file_ours(d)) {
+				log_info("the control socket %s/%s.sock was removed or replaced; shutting down", uapi_dir(),
+					 d->ifname);
+				d->stop = true;
+			} else {
+				follow_mtu(d);
 			}
 		}
 	}
@@ -717,8 +776,14 @@ int device_run(struct device *d)
 
 void device_down(struct device *d)
 {
-	if (d->uapi_fd >= 0)
-		uapi_close(d->uapi_fd, d->ifname);
+	if (d->uapi_fd >= 0) {
+		/* Unlink the file only if it is still ours: another daemon
+		 * may have taken the name over. */
+		if (!d->uapi_file_ino || uapi_file_ours(d))
+			uapi_close(d->uapi_fd, d->ifname);
+		else
+			close(d->uapi_fd);
+	}
 	if (d->udp_fd >= 0)
 		close(d->udp_fd);
 	if (d->tcp.pool) /* tcp_init ran */

@@ -38,15 +38,20 @@ struct device {
 	uint64_t last_tcp_sweep;
 	volatile bool stop;
 	uint64_t last_liveness_check;
+	/* The control socket's file (lstat), to notice it removed or replaced. */
+	unsigned long long uapi_file_dev, uapi_file_ino;
 	uint64_t tun_write_errors;
 	int keylog_fd;              /* SLUICE_KEYLOG, or -1 */
 };
 
 /* Creates the interface named ifname from cfg: tun, addresses, MTU, link up,
- * routes, socket, control socket. Returns 0, or -errno after logging why
- * (everything made so far is undone). */
+ * routes, socket, control socket (with cfg->link_unmanaged: tun with the
+ * default MTU, left down, socket, control socket). An empty cfg is fine: no
+ * key means no handshakes until one is set over the UAPI. Returns 0, or
+ * -errno after logging why (everything made so far is undone). */
 int device_up(struct device *d, const char *ifname, const struct interface_config *cfg);
-/* Runs until SIGINT/SIGTERM, or until the tun disappears. */
+/* Runs until SIGINT/SIGTERM, until the tun disappears, or until the control
+ * socket's file is removed or replaced (as wireguard-go). */
 int device_run(struct device *d);
 /* Removes the interface and the control socket, wipes every secret. */
 void device_down(struct device *d);

@@ -11,7 +11,8 @@
  * (wireguard-tools src/ipc-uapi.h). sluice replies the same way; its client
  * accepts either sign.
  *
- * A set request is read whole, up to its empty line, and parsed into an
+ * A set request is read whole, up to its empty line (or the end of the
+ * stream after a whole line, as wireguard-go allows), and parsed into an
  * interface_config before anything is applied: a bad line rejects the
  * request and changes nothing (wireguard-go applies lines as they come).
  */
@@ -235,6 +236,21 @@ void uapi_close(int listen_fd, const char *ifname)
 		unlink(addr.sun_path);
 }
 
+int uapi_socket_identity(const char *ifname, unsigned long long *dev, unsigned long long *ino)
+{
+	struct sockaddr_un addr;
+	struct stat st;
+	int rc = socket_address(&addr, ifname);
+
+	if (rc)
+		return rc;
+	if (lstat(addr.sun_path, &st) < 0)
+		return -errno;
+	*dev = (unsigned long long)st.st_dev;
+	*ino = (unsigned long long)st.st_ino;
+	return 0;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -377,8 +393,21 @@ static void serve(int fd, const struct uapi_ops *ops, int64_t deadline)
 				continue;
 			goto out;
 		}
-		if (n == 0)
-			goto out; /* closed; an unfinished request is dropped, not applied */
+		if (n == 0) {
+			/* The client stopped sending (it may still read):
+			 * wireguard-go takes the end of the stream for the
+			 * empty line, and scripts rely on it (printf
+			 * 'set=1\nlisten_port=1\n' | nc -U). So does sluice,
+			 * when the request ends with a whole line; a line cut
+			 * off may be a truncated value, and is refused. */
+			if (in.len >= 6 && !memcmp(in.data, "set=1\n", 6)) {
+				if (in.data[in.len - 1] == '\n')
+					serve_set(fd, ops, in.data + 6, in.len - 6, deadline);
+				else
+					send_errno(fd, EPROTO, deadline);
+			}
+			goto out;
+		}
 		in.len += (size_t)n;
 	}
 out:

@@ -51,11 +51,19 @@ int uapi_listen(const char *ifname);
  * slow client cannot stall the daemon for long): one call spends at most a
  * second on all its clients together; connections still waiting then are
  * served by the next call. Several requests may come on one connection. A
- * set request is parsed whole before ops->set sees it; an unknown operation
- * closes the connection without a reply. */
+ * set request is parsed whole before ops->set sees it; it ends at its empty
+ * line, or where the client stops sending after a whole line (a line cut
+ * off there is answered EPROTO and nothing is applied). An unknown
+ * operation closes the connection without a reply. */
 void uapi_accept(int listen_fd, const struct uapi_ops *ops);
 /* Closes the socket and removes its file. */
 void uapi_close(int listen_fd, const char *ifname);
+/* The identity (st_dev, st_ino) of IFACE's socket file, as lstat sees it:
+ * taken after uapi_listen, it tells the daemon later whether its file was
+ * removed or replaced by another daemon's (wireguard-go exits then, and a
+ * daemon must not unlink a file that is no longer its own). 0 or -errno
+ * (-ENOENT: no such file). */
+int uapi_socket_identity(const char *ifname, unsigned long long *dev, unsigned long long *ino);
 
 /* Parses the lines of a set=1 request (after the "set=1" line, up to the
  * blank line, which may be included) into cfg. Returns 0 or a positive

@@ -403,6 +403,50 @@ static void test_p2p_refuses(void **state)
 	crypto_wipe(priv64, sizeof(priv64));
 }
 
+/* main's reading of a first argument that is no command: wireguard-go's
+ * `sluice IFACE` for a name, "not a command" for the rest. */
+static void test_classify_word(void **state)
+{
+	static const char *const commands[] = { "up", "down", "show", "quickstart", "p2p", "genkey", "genpsk", "pubkey" };
+	const size_t n = sizeof(commands) / sizeof(commands[0]);
+	const char *nearest;
+
+	assert_int_equal(cmd_classify_word("show", commands, n, &nearest), CMD_WORD_COMMAND);
+	assert_null(nearest);
+	static const char *const names[] = { "wg0", "wg-vpn", "p2p0", "up0", "tun.x", "abcdefghijklmno", "shower" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_int_equal(cmd_classify_word(names[i], commands, n, &nearest), CMD_WORD_IFACE);
+		assert_null(nearest);
+	}
+	/* One typo from a command of four letters or more. */
+	static const struct {
+		const char *word, *nearest;
+	} typos[] = { { "shwo", "show" }, { "sho", "show" }, { "genky", "genkey" }, { "dwon", "down" },
+		      { "pubkeys", "pubkey" }, { "quickstrat", "quickstart" } };
+	for (size_t i = 0; i < sizeof(typos) / sizeof(typos[0]); i++) {
+		assert_int_equal(cmd_classify_word(typos[i].word, commands, n, &nearest), CMD_WORD_UNKNOWN);
+		assert_non_null(nearest);
+		assert_string_equal(nearest, typos[i].nearest);
+	}
+	/* Not a name Linux takes, or an option. */
+	static const char *const junk[] = { "a/b", "a:b", "a b", "", ".", "..", "abcdefghijklmnop", "-x", "--bogus" };
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		assert_int_equal(cmd_classify_word(junk[i], commands, n, &nearest), CMD_WORD_UNKNOWN);
+		assert_null(nearest);
+	}
+}
+
+static void test_iface_refuses(void **state)
+{
+	/* Nothing is created: each is refused before the daemon starts. */
+	assert_int_equal(RUN(cmd_iface, "sluice", "-f", "a/b"), EXIT_USAGE);
+	assert_int_equal(RUN(cmd_iface, "sluice", "-f"), EXIT_USAGE);
+	assert_int_equal(RUN(cmd_iface, "sluice", "-f", "wg0", "wg1"), EXIT_USAGE);
+	assert_int_equal(RUN(cmd_iface, "sluice", "--bogus", "wg0"), EXIT_USAGE);
+	assert_int_equal(RUN(cmd_iface, "sluice", "abcdefghijklmnop"), EXIT_USAGE);
+	assert_int_equal(RUN(cmd_iface, "sluice", "--help"), EXIT_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +456,8 @@ int main(void)
 		cmocka_unit_test(test_quickstart_no_overwrite),
 		cmocka_unit_test(test_quickstart_refuses),
 		cmocka_unit_test(test_p2p_refuses),
+		cmocka_unit_test(test_classify_word),
+		cmocka_unit_test(test_iface_refuses),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

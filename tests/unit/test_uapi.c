@@ -377,6 +377,33 @@ static void test_stale_socket_replaced(void **state)
 	unlink(addr.sun_path);
 }
 
+/* The daemon notices its socket file removed or replaced by its identity. */
+static void test_socket_identity(void **state)
+{
+	unsigned long long dev, ino, dev2, ino2;
+	int fd, fd2;
+
+	assert_int_equal(uapi_socket_identity("wgt6", &dev, &ino), -ENOENT);
+	fd = uapi_listen("wgt6");
+	assert_true(fd >= 0);
+	assert_int_equal(uapi_socket_identity("wgt6", &dev, &ino), 0);
+	assert_int_equal(uapi_socket_identity("wgt6", &dev2, &ino2), 0);
+	assert_true(dev == dev2 && ino == ino2);
+	assert_int_equal(uapi_socket_identity("a/b", &dev2, &ino2), -EINVAL);
+
+	/* Removed (as one stops wireguard-go), then another daemon's. */
+	char path[128];
+	assert_int_equal(uapi_socket_path(path, sizeof(path), "wgt6"), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(uapi_socket_identity("wgt6", &dev2, &ino2), -ENOENT);
+	fd2 = uapi_listen("wgt6");
+	assert_true(fd2 >= 0);
+	assert_int_equal(uapi_socket_identity("wgt6", &dev2, &ino2), 0);
+	assert_false(dev == dev2 && ino == ino2);
+	close(fd);
+	uapi_close(fd2, "wgt6");
+}
+
 static void test_path_too_long(void **state)
 {
 	char longdir[200];
@@ -478,14 +505,27 @@ static void test_wire_format(void **state)
 	assert_string_equal(raw_exchange("wgt4", "g", true), "");
 	/* A get with something after it. */
 	assert_string_equal(raw_exchange("wgt4", "get=1\nx=1\n\n", true), "errno=-22\n\n");
-	/* A set cut short is dropped, not applied. */
+	/* A set whose client stops sending after a whole line ends there, as
+	 * with wireguard-go (printf 'set=1\nlisten_port=9\n' | nc -U). */
 	pthread_mutex_lock(&d.lock);
 	int calls = d.set_calls;
 	pthread_mutex_unlock(&d.lock);
-	assert_string_equal(raw_exchange("wgt4", "set=1\nlisten_port=9\n", true), "");
+	assert_string_equal(raw_exchange("wgt4", "set=1\nlisten_port=9\n", true), "errno=0\n\n");
 	pthread_mutex_lock(&d.lock);
-	assert_int_equal(d.set_calls, calls);
+	assert_int_equal(d.set_calls, calls + 1);
+	assert_true(d.has_listen_port);
+	assert_int_equal(d.listen_port, 9);
 	pthread_mutex_unlock(&d.lock);
+	assert_string_equal(raw_exchange("wgt4", "set=1\n", true), "errno=0\n\n");
+	/* A line cut off may be a truncated value: refused, not applied. */
+	assert_string_equal(raw_exchange("wgt4", "set=1\nlisten_port=9", true), "errno=-71\n\n");
+	assert_string_equal(raw_exchange("wgt4", "set=1\nlisten_port=8\nlisten_po", true), "errno=-71\n\n");
+	pthread_mutex_lock(&d.lock);
+	assert_int_equal(d.set_calls, calls + 2);
+	assert_int_equal(d.listen_port, 0);
+	pthread_mutex_unlock(&d.lock);
+	/* A get needs its empty line. */
+	assert_string_equal(raw_exchange("wgt4", "get=1\n", true), "");
 	fake_daemon_stop(&d, "wgt4");
 }
 
@@ -537,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_listen_modes_and_paths),
 		cmocka_unit_test(test_stale_socket_replaced),
+		cmocka_unit_test(test_socket_identity),
 		cmocka_unit_test(test_path_too_long),
 		cmocka_unit_test(test_client_round_trip),
 		cmocka_unit_test(test_wire_format),
