@@ -84,8 +84,9 @@ static void drop(struct core *c, struct pkt *k, enum drop_cause why)
 	pool_put(&c->pool, k);
 }
 
-/* Sends a handshake message (already with macs) to the peer's endpoint. */
-static void send_handshake_message(struct core *c, const struct endpoint *ep, const void *msg, size_t len)
+/* Sends a handshake message (already with macs) to ep, on behalf of p
+ * (NULL for a cookie reply, which belongs to no peer yet). */
+static void send_handshake_message(struct core *c, struct peer *p, const struct endpoint *ep, const void *msg, size_t len)
 {
 	struct pkt *k = pool_get(&c->pool);
 	if (!k) {
@@ -95,6 +96,7 @@ static void send_handshake_message(struct core *c, const struct endpoint *ep, co
 	memcpy(k->data, msg, len);
 	k->len = (uint32_t)len;
 	k->ep = *ep;
+	k->peer = p;
 	out_net(c, k);
 }
 
@@ -244,7 +246,7 @@ static void send_initiation(struct core *c, struct peer *p, uint64_t now, bool i
 	keylog(c, p);
 	p->last_sent_handshake = now;
 	if (p->endpoint.addr.sa.sa_family != AF_UNSPEC)
-		send_handshake_message(c, &p->endpoint, &msg, sizeof(msg));
+		send_handshake_message(c, p, &p->endpoint, &msg, sizeof(msg));
 	timers_any_authenticated_packet_traversal(p, now);
 	timers_any_authenticated_packet_sent(p);
 	timers_handshake_initiated(p, now, jitter());
@@ -343,7 +345,7 @@ static void send_staged(struct core *c, struct peer *p, uint64_t now)
 			continue;
 		}
 		k->ep = p->endpoint;
-		p->tx_bytes += k->len;
+		k->peer = p;
 		sent_any = true;
 		sent_data |= !is_keepalive;
 		out_net(c, k);
@@ -469,7 +471,7 @@ static bool check_macs(struct core *c, struct pkt *k, uint32_t sender_index, uin
 		return ratelimit_allow(&c->ratelimit, &k->ep, now);
 	struct message_handshake_cookie reply;
 	if (cookie_create_reply(&c->cookie_checker, &reply, k->data, k->len, sender_index, &k->ep, now))
-		send_handshake_message(c, &k->ep, &reply, sizeof(reply));
+		send_handshake_message(c, NULL, &k->ep, &reply, sizeof(reply));
 	return false;
 }
 
@@ -501,6 +503,7 @@ static void consume_initiation(struct core *c, struct pkt *k, uint64_t now)
 	p->handshake = st;
 	memcpy(p->latest_timestamp, info.timestamp, NOISE_TIMESTAMP_LEN);
 	p->last_initiation_consumed = now;
+	p->rx_bytes += k->len;
 	update_endpoint(p, &k->ep);
 	timers_any_authenticated_packet_received(p);
 	timers_any_authenticated_packet_traversal(p, now);
@@ -514,7 +517,7 @@ static void consume_initiation(struct core *c, struct pkt *k, uint64_t now)
 	cookie_add_macs(&p->cookie, &resp, sizeof(resp), now);
 	keylog(c, p);
 	if (begin_session(c, p, now)) {
-		send_handshake_message(c, &p->endpoint, &resp, sizeof(resp));
+		send_handshake_message(c, p, &p->endpoint, &resp, sizeof(resp));
 		/* Counts as our handshake: no initiation of ours until this one settles. */
 		p->last_sent_handshake = now;
 		timers_any_authenticated_packet_sent(p);
@@ -548,6 +551,7 @@ static void consume_response(struct core *c, struct pkt *k, uint64_t now)
 	p->handshake = st;
 	if (!begin_session(c, p, now))
 		goto out;
+	p->rx_bytes += k->len;
 	update_endpoint(p, &k->ep);
 	p->last_handshake_unix_ns = (uint64_t)((int64_t)now + c->wall_offset_ns);
 	timers_handshake_complete(p);
@@ -882,8 +886,11 @@ struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC
 	p->endpoint.addr.sa.sa_family = AF_UNSPEC;
 	cookie_maker_init(&p->cookie, public_key);
 	timerq_entry_init(&p->timer);
-	p->next = c->peers;
-	c->peers = p;
+	/* Appended: peers are listed in the order they were added, as WireGuard does. */
+	struct peer **tail = &c->peers;
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = p;
 	c->n_peers++;
 	return p;
 }

@@ -119,6 +119,14 @@ uint64_t core_next_deadline(const struct core *c);
  * them are answered by the core (ReplyPing). 0 or -ENOMEM. */
 int core_set_reply_ping(struct core *c, bool on, const struct cidr *addrs, size_t n);
 
+/* The send_net hook calls this for each packet it handed out: a peer's
+ * transfer counts what actually left, handshakes included, as WireGuard's. */
+static inline void core_account_sent(const struct pkt *k)
+{
+	if (k->peer && !k->send_failed)
+		((struct peer *)k->peer)->tx_bytes += k->len;
+}
+
 /* Starts a handshake with the peer now (tests and `wg set` use it). */
 void core_peer_initiate(struct core *c, struct peer *p, uint64_t now);
 

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,8 @@ static void send_udp(struct device *d, struct pkt **pkts, int n)
 		sent += r;
 	}
 	d->core.drops[DROP_SEND_FAILED] += (uint64_t)(n - sent);
+	for (int i = sent; i < n; i++)
+		pkts[i]->send_failed = true;
 }
 
 /* Each packet goes out on the transport its endpoint names: a TCP
@@ -80,8 +83,10 @@ static void hook_send_net(void *ctx, struct pkt **pkts, int n)
 		if (n_udp)
 			send_udp(d, udp, n_udp);
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		core_account_sent(pkts[i]);
 		pool_put(&d->core.pool, pkts[i]);
+	}
 }
 
 /* Whether a peer's endpoint is TCP connection id. */
@@ -91,6 +96,11 @@ static bool conn_in_use(struct device *d, uint32_t id)
 		if (p->endpoint.conn == id)
 			return true;
 	return false;
+}
+
+static bool tcp_id_in_use(void *ctx, uint32_t id)
+{
+	return conn_in_use(ctx, id);
 }
 
 /* The peer we dial, if we dial it. */
@@ -161,10 +171,23 @@ static int open_keylog(struct device *d)
 	d->keylog_fd = -1;
 	if (!path || !*path)
 		return 0;
-	d->keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* Not through a symlink, and only a file of ours that nobody else can
+	 * read: root appending session secrets to a file someone planted would
+	 * hand them over. */
+	d->keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (d->keylog_fd < 0) {
-		log_err("SLUICE_KEYLOG: cannot open %s: %s", path, strerror(errno));
-		return -errno;
+		int e = errno;
+		log_err("SLUICE_KEYLOG: cannot open %s: %s%s", path, strerror(e),
+			e == ELOOP ? " (it is a symbolic link; give the file itself)" : "");
+		return -e;
+	}
+	struct stat st;
+	if (fstat(d->keylog_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+		log_err("SLUICE_KEYLOG: %s must be a regular file owned by this user and readable by nobody else "
+			"(fix with: chmod 600 %s)", path, path);
+		close(d->keylog_fd);
+		d->keylog_fd = -1;
+		return -EPERM;
 	}
 	log_warn("*** SLUICE_KEYLOG is set: the secrets of every handshake are written to %s; "
 		 "anyone who reads it can decrypt this interface's traffic. For debugging only. ***", path);
@@ -331,6 +354,7 @@ static int apply_config(struct device *d, const struct interface_config *cfg, ui
 		crypto_wipe(peers, cfg->n_peers * sizeof(*peers)); /* preshared keys */
 		free(peers);
 	}
+	crypto_wipe(&copy, sizeof(copy)); /* it held the private key */
 	return r;
 }
 
@@ -533,7 +557,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 {
 	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun, .keylog = hook_keylog,
 				    .endpoint_changed = hook_endpoint_changed };
-	struct tcp_ops tcp_ops = { .ctx = d, .recv = tcp_recv, .dialer_up = tcp_dialer_up, .dialer_down = tcp_dialer_down };
+	struct tcp_ops tcp_ops = { .ctx = d, .recv = tcp_recv, .dialer_up = tcp_dialer_up, .dialer_down = tcp_dialer_down,
+				   .id_in_use = tcp_id_in_use };
 	sigset_t mask;
 	int r;
 

@@ -39,6 +39,7 @@ struct pkt *pool_get(struct pool *p)
 	k->data = k->buf + PKT_HEADROOM;
 	k->len = 0;
 	k->peer = NULL;
+	k->send_failed = false;
 	k->ep.addr.sa.sa_family = AF_UNSPEC;
 	return k;
 }

@@ -6,6 +6,7 @@
 #ifndef SLUICE_POOL_H
 #define SLUICE_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +23,8 @@ struct pkt {
 	uint32_t cap;          /* bytes from buf to the end of the buffer */
 	struct endpoint ep;    /* where it came from / goes to */
 	void *peer;            /* set by the core while it routes the packet */
-	uint8_t buf[];
+	bool send_failed;      /* set by the transport that could not send it */
+	uint8_t buf[] __attribute__((aligned(16))); /* headers inside are read in place */
 };
 
 struct pool {

@@ -935,14 +935,16 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 			if (i == n)
 				break;
 		}
-		const struct pkt *k = pkts[i];
+		struct pkt *k = pkts[i];
 		struct tcp_conn *c = conn_find(t, k->ep.conn);
 		if (!c || c->state == CONN_CONNECTING) {
 			t->drops[DROP_TCP_NO_CONN]++;
+			k->send_failed = true;
 			continue;
 		}
 		if (!tcp_tx_push(&c->tx, k->data, k->len)) {
 			t->drops[DROP_TCP_TX_FULL]++;
+			k->send_failed = true;
 			continue;
 		}
 		if (!c->queued) {

@@ -219,6 +219,7 @@ int udp_send_batch(int fd, struct pkt *const *pkts, int n)
 		/* This destination is unreachable, refused, filtered or the
 		 * datagram too big: drop it, count it as handled, go on. */
 		log_debug("udp: send to one endpoint failed: %s", strerror(err));
+		pkts[done]->send_failed = true;
 		done++;
 	}
 	return done;

@@ -19,8 +19,10 @@ int udp_set_fwmark(int fd, uint32_t fwmark);
  * PKT_HEADROOM), setting len and ep. Returns how many (0 when none is
  * waiting) or -errno. */
 int udp_recv_batch(int fd, struct pkt **pkts, int n);
-/* Sends pkts[i]->data/len to pkts[i]->ep. Returns how many were handed to
- * the kernel (a full socket buffer stops the batch early) or -errno. */
+/* Sends pkts[i]->data/len to pkts[i]->ep. Returns how many were dealt with
+ * (a full socket buffer stops the batch early) or -errno; a datagram the
+ * kernel refused on its own (unreachable, too big) counts as dealt with and
+ * gets send_failed set. */
 int udp_send_batch(int fd, struct pkt *const *pkts, int n);
 
 #endif

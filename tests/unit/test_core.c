@@ -42,6 +42,7 @@ static void hook_net(void *ctx, struct pkt **pkts, int n)
 		assert_true(pkts[i]->len <= sizeof(s->net[0].data));
 		memcpy(s->net[s->n_net].data, pkts[i]->data, pkts[i]->len);
 		s->net[s->n_net++].len = pkts[i]->len;
+		core_account_sent(pkts[i]);
 		pool_put(&s->core.pool, pkts[i]);
 	}
 }
