@@ -77,6 +77,7 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 		}
 	}
 	ret = device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
+	notify_stopping(); /* systemd: shutdown begins (before the interface goes) */
 	device_down(&dev);
 	log_info("%s down", ifname);
 out:
