@@ -205,9 +205,7 @@ static bool parse_uint(const char *s, bool allow_hex, uint32_t max, uint32_t *ou
 	return true;
 }
 
-/* Makes room for one more element. Parsing is not the packet path: arrays
- * grow as needed and no count is capped. */
-static bool grow(void **array, size_t *cap, size_t n, size_t elem)
+bool config_grow(void **array, size_t *cap, size_t n, size_t elem)
 {
 	size_t new_cap;
 	void *p;
@@ -217,9 +215,16 @@ static bool grow(void **array, size_t *cap, size_t n, size_t elem)
 	new_cap = *cap ? *cap * 2 : 4;
 	if (new_cap > SIZE_MAX / elem)
 		return false;
-	p = realloc(*array, new_cap * elem);
+	/* Not realloc: the old block may hold preshared keys, and realloc
+	 * would free it unwiped. */
+	p = malloc(new_cap * elem);
 	if (!p)
 		return false;
+	if (*array) {
+		memcpy(p, *array, n * elem);
+		crypto_wipe(*array, *cap * elem);
+		free(*array);
+	}
 	*array = p;
 	*cap = new_cap;
 	return true;
@@ -261,7 +266,7 @@ static bool begin_section(struct parser *p, char *header)
 	}
 	if (!strcasecmp(inner, "Peer")) {
 		struct interface_config *cfg = p->cfg;
-		if (!grow((void **)&cfg->peers, &p->cap_peers, cfg->n_peers, sizeof(*cfg->peers)))
+		if (!config_grow((void **)&cfg->peers, &p->cap_peers, cfg->n_peers, sizeof(*cfg->peers)))
 			return fail(p, "out of memory");
 		memset(&cfg->peers[cfg->n_peers], 0, sizeof(*cfg->peers));
 		cfg->peers[cfg->n_peers].endpoint.addr.sa.sa_family = AF_UNSPEC;
@@ -309,7 +314,7 @@ static bool add_address(struct parser *p, char *item)
 
 	if (!cidr_parse(&c, item, true))
 		return fail(p, "invalid Address: %s", shown(buf, item));
-	if (!grow((void **)&cfg->addresses, &p->cap_addresses, cfg->n_addresses, sizeof(c)))
+	if (!config_grow((void **)&cfg->addresses, &p->cap_addresses, cfg->n_addresses, sizeof(c)))
 		return fail(p, "out of memory");
 	cfg->addresses[cfg->n_addresses++] = c;
 	return true;
@@ -324,7 +329,7 @@ static bool add_allowed_ip(struct parser *p, char *item)
 	if (!cidr_parse(&c, item, true))
 		return fail(p, "invalid AllowedIPs: %s", shown(buf, item));
 	cidr_mask(&c);
-	if (!grow((void **)&peer->allowed_ips, &p->cap_allowed_ips, peer->n_allowed_ips, sizeof(c)))
+	if (!config_grow((void **)&peer->allowed_ips, &p->cap_allowed_ips, peer->n_allowed_ips, sizeof(c)))
 		return fail(p, "out of memory");
 	peer->allowed_ips[peer->n_allowed_ips++] = c;
 	return true;

@@ -98,6 +98,10 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 /* Resolves every peer's endpoint_str into endpoint (names via getaddrinfo).
  * Error: "NAME:LINE: cannot resolve Endpoint 'host:port': <gai_strerror>". */
 bool config_resolve(struct interface_config *cfg, const char *name, char *err, size_t errlen);
+/* Makes room for element n of an array of *cap elements of elem bytes,
+ * doubling it; the old block is wiped (it may hold keys). False: no memory. */
+bool config_grow(void **array, size_t *cap, size_t n, size_t elem);
+
 /* Frees everything and wipes the keys; leaves cfg zeroed, so calling it
  * twice is harmless. */
 void config_free(struct interface_config *cfg);

@@ -520,14 +520,8 @@ static int peer_line(struct peer_config *peer, size_t *cap_ips, const char *key,
 		if (!cidr_parse(&c, value, false))
 			return EINVAL;
 		cidr_mask(&c);
-		if (peer->n_allowed_ips == *cap_ips) {
-			size_t cap = *cap_ips ? *cap_ips * 2 : 4;
-			struct cidr *p = reallocarray(peer->allowed_ips, cap, sizeof(*p));
-			if (!p)
-				return ENOMEM;
-			peer->allowed_ips = p;
-			*cap_ips = cap;
-		}
+		if (!config_grow((void **)&peer->allowed_ips, cap_ips, peer->n_allowed_ips, sizeof(c)))
+			return ENOMEM;
 		peer->allowed_ips[peer->n_allowed_ips++] = c;
 	} else if (key_is(key, klen, "protocol_version")) {
 		if (strcmp(value, "1"))
@@ -542,14 +536,8 @@ static int new_peer(struct interface_config *cfg, size_t *cap_peers, const char 
 {
 	struct peer_config *peer;
 
-	if (cfg->n_peers == *cap_peers) {
-		size_t cap = *cap_peers ? *cap_peers * 2 : 4;
-		struct peer_config *p = reallocarray(cfg->peers, cap, sizeof(*p));
-		if (!p)
-			return ENOMEM;
-		cfg->peers = p;
-		*cap_peers = cap;
-	}
+	if (!config_grow((void **)&cfg->peers, cap_peers, cfg->n_peers, sizeof(*cfg->peers)))
+		return ENOMEM;
 	peer = &cfg->peers[cfg->n_peers];
 	memset(peer, 0, sizeof(*peer));
 	peer->endpoint.addr.sa.sa_family = AF_UNSPEC;
