@@ -43,7 +43,7 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DFUZZING
 
 .DEFAULT_GOAL := all
-.PHONY: all deps check unit asan fuzz fuzz-short netns clang-check demo bench clean install
+.PHONY: all deps check check-run unit asan fuzz fuzz-short netns clang-check demo bench clean install
 .PHONY: uninstall man
 all: $(B)/sluice
 
@@ -100,7 +100,10 @@ clang-check:
 # The whole suite: build with both compilers, unit tests (plain and
 # ASan+UBSan), each fuzz harness for a short while, then the network
 # namespace tests. Prints "N passed, N failed" last.
-check: deps all clang-check $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN)
+# deps first, even under -j: nothing compiles before the headers are there.
+check: deps
+	@$(MAKE) --no-print-directory check-run
+check-run: all clang-check $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN)
 	@tests/run.sh
 
 fuzz: deps $(FUZZ_BIN)

@@ -1043,3 +1043,64 @@ int core_apply(struct core *c, const struct interface_config *cfg, uint64_t now)
 	}
 	return 0;
 }
+
+struct pool *core_pool(struct core *c)
+{
+	return &c->pool;
+}
+
+uint32_t core_mtu(const struct core *c)
+{
+	return c->mtu;
+}
+
+uint32_t core_max_mtu(const struct core *c)
+{
+	return c->max_mtu;
+}
+
+int core_set_mtu(struct core *c, uint32_t mtu)
+{
+	if (!mtu || mtu > c->max_mtu)
+		return -EINVAL;
+	c->mtu = mtu;
+	return 0;
+}
+
+void core_set_wall_offset(struct core *c, int64_t offset_ns)
+{
+	c->wall_offset_ns = offset_ns;
+}
+
+void core_count_drop(struct core *c, enum drop_cause cause, uint64_t n)
+{
+	if ((unsigned)cause < DROP_CAUSE_COUNT)
+		c->drops[cause] += n;
+}
+
+uint64_t core_drops(const struct core *c, enum drop_cause cause)
+{
+	return (unsigned)cause < DROP_CAUSE_COUNT ? c->drops[cause] : 0;
+}
+
+const struct peer *core_peers_first(const struct core *c)
+{
+	return c->peers;
+}
+
+const struct peer *core_peers_next(const struct peer *p)
+{
+	return p->next;
+}
+
+size_t core_peer_count(const struct core *c)
+{
+	return c->n_peers;
+}
+
+void core_transport_up(struct core *c, struct peer *p, const struct endpoint *ep, uint64_t now)
+{
+	core_peer_set_endpoint(c, p, ep);
+	p->last_sent_handshake = 0;
+	core_peer_initiate(c, p, now);
+}

@@ -130,4 +130,31 @@ static inline void core_account_sent(const struct pkt *k)
 /* Starts a handshake with the peer now (tests and `wg set` use it). */
 void core_peer_initiate(struct core *c, struct peer *p, uint64_t now);
 
+/* ---- what the daemon around the engine may ask and tell it ---- */
+
+/* The packet buffers: the I/O layer takes buffers here to read into and
+ * returns the ones it did not hand to the engine. */
+struct pool *core_pool(struct core *c);
+/* The tun's MTU (padding stops at it) and the largest one the buffers carry. */
+uint32_t core_mtu(const struct core *c);
+uint32_t core_max_mtu(const struct core *c);
+/* Sets the tun's MTU, at most core_max_mtu. Returns 0 or -EINVAL. */
+int core_set_mtu(struct core *c, uint32_t mtu);
+/* Unix time in ns = now + offset: TAI64N timestamps and `latest handshake`
+ * follow the wall clock, also when it is set late (NTP). */
+void core_set_wall_offset(struct core *c, int64_t offset_ns);
+/* Counts n packets (or connections) lost outside the engine, by cause. */
+void core_count_drop(struct core *c, enum drop_cause cause, uint64_t n);
+uint64_t core_drops(const struct core *c, enum drop_cause cause);
+/* Peers in the order they were added, read-only: the daemon reads what it
+ * shows, it never writes a peer's fields. */
+const struct peer *core_peers_first(const struct core *c);
+const struct peer *core_peers_next(const struct peer *p);
+size_t core_peer_count(const struct core *c);
+/* A transport came up for the peer at ep (a TCP connection the dialer just
+ * made): the endpoint moves there and a handshake starts at once, not held
+ * back by the one-initiation-per-REKEY_TIMEOUT rule, since whatever went out
+ * while it was down was lost. */
+void core_transport_up(struct core *c, struct peer *p, const struct endpoint *ep, uint64_t now);
+
 #endif

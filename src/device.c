@@ -57,7 +57,7 @@ static void send_udp(struct device *d, struct pkt **pkts, int n)
 			break;
 		sent += r;
 	}
-	d->core.drops[DROP_SEND_FAILED] += (uint64_t)(n - sent);
+	core_count_drop(&d->core, DROP_SEND_FAILED, (uint64_t)(n - sent));
 	for (int i = sent; i < n; i++)
 		pkts[i]->send_failed = true;
 }
@@ -85,14 +85,14 @@ static void hook_send_net(void *ctx, struct pkt **pkts, int n)
 	}
 	for (int i = 0; i < n; i++) {
 		core_account_sent(pkts[i]);
-		pool_put(&d->core.pool, pkts[i]);
+		pool_put(core_pool(&d->core), pkts[i]);
 	}
 }
 
 /* Whether a peer's endpoint is TCP connection id. */
 static bool conn_in_use(struct device *d, uint32_t id)
 {
-	for (struct peer *p = d->core.peers; p; p = p->next)
+	for (const struct peer *p = core_peers_first(&d->core); p; p = core_peers_next(p))
 		if (p->endpoint.conn == id)
 			return true;
 	return false;
@@ -137,7 +137,7 @@ static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
 	for (int i = 0; i < n; i++) {
 		if (tun_write(d->tun_fd, pkts[i]) < 0)
 			d->tun_write_errors++;
-		pool_put(&d->core.pool, pkts[i]);
+		pool_put(core_pool(&d->core), pkts[i]);
 	}
 }
 
@@ -256,8 +256,8 @@ static void uapi_get_extended(void *ctx, FILE *out)
 
 	for (int i = 0; i < DROP_CAUSE_COUNT; i++)
 		fprintf(out, "sluice_drop_%s=%llu\n", drop_cause_name((enum drop_cause)i),
-			(unsigned long long)d->core.drops[i]);
-	for (struct peer *p = d->core.peers; p; p = p->next) {
+			(unsigned long long)core_drops(&d->core, (enum drop_cause)i));
+	for (const struct peer *p = core_peers_first(&d->core); p; p = core_peers_next(p)) {
 		print_key(out, "sluice_peer", p->public_key);
 		fprintf(out, "sluice_transport=%s\n", p->endpoint.conn ? "tcp" : "udp");
 		fprintf(out, "sluice_cipher=%s\n", p->suite == SUITE_AESGCM ? "aes-256-gcm" : "chacha20-poly1305");
@@ -395,12 +395,7 @@ static void tcp_dialer_up(void *ctx, void *user, const struct endpoint *ep, uint
 		tcp_dialer_stop(&d->tcp, tp->dialer);
 		return;
 	}
-	core_peer_set_endpoint(&d->core, p, ep);
-	/* Whatever initiation went out while the connection was down was
-	 * dropped here, so this one is a retry and not held back by the one
-	 * initiation per REKEY_TIMEOUT rule: traffic resumes at once. */
-	p->last_sent_handshake = 0;
-	core_peer_initiate(&d->core, p, now);
+	core_transport_up(&d->core, p, ep, now);
 }
 
 static void tcp_dialer_down(void *ctx, void *user, uint32_t conn)
@@ -446,7 +441,7 @@ static int add_tcp_peers(struct device *d, const struct interface_config *cfg, u
 static void tcp_sweep(struct device *d)
 {
 	tcp_sweep_begin(&d->tcp);
-	for (struct peer *p = d->core.peers; p; p = p->next)
+	for (const struct peer *p = core_peers_first(&d->core); p; p = core_peers_next(p))
 		if (p->endpoint.conn)
 			tcp_sweep_mark(&d->tcp, p->endpoint.conn);
 	tcp_sweep_end(&d->tcp);
@@ -515,21 +510,21 @@ static void follow_mtu(struct device *d)
 	    ioctl(d->udp_fd, SIOCGIFMTU, &ifr) < 0 || ifr.ifr_mtu <= 0)
 		return;
 	uint32_t mtu = (uint32_t)ifr.ifr_mtu;
-	if (mtu > d->core.max_mtu) {
-		int r = nl_link_set_mtu(d->ifindex, d->core.max_mtu);
+	if (mtu > core_max_mtu(&d->core)) {
+		int r = nl_link_set_mtu(d->ifindex, core_max_mtu(&d->core));
 		if (r < 0) {
 			log_err("MTU %u of %s is more than sluice's buffers carry (%u), and lowering it failed: %s",
-				mtu, d->ifname, d->core.max_mtu, strerror(-r));
+				mtu, d->ifname, core_max_mtu(&d->core), strerror(-r));
 			return;
 		}
 		log_warn("MTU %u of %s is more than sluice's buffers carry (%u, fixed at start): lowered to %u; "
 			 "for more, start it with `sluice up` and MTU = %u in the file",
-			 mtu, d->ifname, d->core.max_mtu, d->core.max_mtu, mtu);
-		mtu = d->core.max_mtu;
+			 mtu, d->ifname, core_max_mtu(&d->core), core_max_mtu(&d->core), mtu);
+		mtu = core_max_mtu(&d->core);
 	}
-	if (mtu != d->core.mtu) {
+	if (mtu != core_mtu(&d->core) && core_set_mtu(&d->core, mtu) == 0) {
 		log_debug("MTU of %s is now %u", d->ifname, mtu);
-		d->core.mtu = d->mtu = mtu;
+		d->mtu = mtu;
 	}
 }
 
@@ -579,7 +574,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		log_err("cannot allocate packet buffers: %s", strerror(-r));
 		return r;
 	}
-	d->core.wall_offset_ns = wall_offset();
+	core_set_wall_offset(&d->core, wall_offset());
 	if ((r = open_keylog(d)) < 0)
 		goto fail;
 
@@ -588,7 +583,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		r = -errno;
 		goto fail;
 	}
-	r = tcp_init(&d->tcp, &tcp_ops, d->epoll_fd, TAG_TCP_LISTEN, TAG_TCP_CONN, &d->core.pool, d->core.drops);
+	r = tcp_init(&d->tcp, &tcp_ops, d->epoll_fd, TAG_TCP_LISTEN, TAG_TCP_CONN, core_pool(&d->core), d->core.drops);
 	if (r < 0)
 		goto fail;
 	tcp_set_fwmark(&d->tcp, d->fwmark);
@@ -653,7 +648,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		goto fail;
 	log_info("interface %s up, listening on %s port %u, %zu peer%s", d->ifname,
 		 d->transports == TRANSPORT_TCP ? "TCP" : d->transports & TRANSPORT_TCP ? "UDP and TCP" : "UDP",
-		 d->listen_port, d->core.n_peers, d->core.n_peers == 1 ? "" : "s");
+		 d->listen_port, core_peer_count(&d->core), core_peer_count(&d->core) == 1 ? "" : "s");
 	return 0;
 fail:
 	device_down(d);
@@ -669,7 +664,7 @@ static void discard_one(struct device *d, int fd)
 	static uint8_t scratch[65536];
 	if (read(fd, scratch, sizeof(scratch)) < 0 && errno != EAGAIN)
 		log_debug("discarding a packet: %s", strerror(errno));
-	d->core.drops[DROP_NO_BUFFER]++;
+	core_count_drop(&d->core, DROP_NO_BUFFER, 1);
 }
 
 static void read_tun(struct device *d, uint64_t now)
@@ -677,7 +672,7 @@ static void read_tun(struct device *d, uint64_t now)
 	struct pkt *pkts[CORE_BATCH];
 	int n = 0, got;
 
-	while (n < CORE_BATCH && (pkts[n] = pool_get(&d->core.pool)))
+	while (n < CORE_BATCH && (pkts[n] = pool_get(core_pool(&d->core))))
 		n++;
 	if (!n) {
 		discard_one(d, d->tun_fd);
@@ -685,7 +680,7 @@ static void read_tun(struct device *d, uint64_t now)
 	}
 	got = tun_read_batch(d->tun_fd, pkts, n);
 	for (int i = got < 0 ? 0 : got; i < n; i++)
-		pool_put(&d->core.pool, pkts[i]);
+		pool_put(core_pool(&d->core), pkts[i]);
 	if (got == -EBADFD || got == -EIO || got == -ENXIO) {
 		log_info("%s was deleted; shutting down", d->ifname);
 		d->stop = true;
@@ -700,7 +695,7 @@ static void read_udp(struct device *d, uint64_t now)
 	struct pkt *pkts[CORE_BATCH];
 	int n = 0, got;
 
-	while (n < CORE_BATCH && (pkts[n] = pool_get(&d->core.pool)))
+	while (n < CORE_BATCH && (pkts[n] = pool_get(core_pool(&d->core))))
 		n++;
 	if (!n) {
 		discard_one(d, d->udp_fd);
@@ -708,7 +703,7 @@ static void read_udp(struct device *d, uint64_t now)
 	}
 	got = udp_recv_batch(d->udp_fd, pkts, n);
 	for (int i = got < 0 ? 0 : got; i < n; i++)
-		pool_put(&d->core.pool, pkts[i]);
+		pool_put(core_pool(&d->core), pkts[i]);
 	if (got > 0)
 		core_net_rx(&d->core, now, pkts, got);
 }
@@ -748,7 +743,7 @@ int device_run(struct device *d)
 		}
 		now = device_now();
 		/* Timestamps follow the wall clock, also when it is set late (NTP). */
-		d->core.wall_offset_ns = wall_offset();
+		core_set_wall_offset(&d->core, wall_offset());
 		for (int i = 0; i < n; i++) {
 			switch ((uint32_t)evs[i].data.u64) {
 			case TAG_TUN:

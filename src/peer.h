@@ -13,6 +13,7 @@
 
 #include "cookie.h"
 #include "crypto.h"
+#include "drop.h"
 #include "handshake.h"
 #include "netaddr.h"
 #include "pool.h"
@@ -32,30 +33,6 @@ struct keypair {
 	bool we_initiated;
 };
 
-/* Why packets were dropped; shown by `sluice show`. */
-enum drop_cause {
-	DROP_NO_KEYPAIR = 0,     /* data for an unknown or expired session */
-	DROP_REPLAY,             /* counter seen before or too old */
-	DROP_DECRYPT,            /* authentication failed */
-	DROP_ALLOWEDIPS,         /* inner source not in the peer's AllowedIPs */
-	DROP_MALFORMED,          /* not a valid message or inner packet */
-	DROP_NO_PEER,            /* no peer for the destination */
-	DROP_NO_BUFFER,          /* pool empty / staged queue full */
-	DROP_SEND_FAILED,        /* the socket refused it */
-	DROP_HANDSHAKE,          /* a handshake message that failed a check */
-	/* The TCP transport (tcp.c). The first two count packets; the others
-	 * count connections closed, each holding whatever it had sent. */
-	DROP_TCP_NO_CONN,        /* for a TCP endpoint whose connection is not up */
-	DROP_TCP_TX_FULL,        /* the connection's send buffer was full */
-	DROP_TCP_FRAMING,        /* a zero or oversized frame length: closed */
-	DROP_TCP_TRUNCATED,      /* the peer closed in the middle of a frame */
-	DROP_TCP_CONN_LIMIT,     /* too many unauthenticated connections: refused */
-	DROP_TCP_AUTH_TIMEOUT,   /* no authenticated message in time: closed */
-	DROP_CAUSE_COUNT
-};
-
-/* A short name of each cause ("replay", "decrypt", ...) for show and logs. */
-const char *drop_cause_name(enum drop_cause cause);
 
 struct peer {
 	struct core *core;
