@@ -24,7 +24,8 @@ int cmd_iface(int argc, char **argv);
 enum cmd_word {
 	CMD_WORD_COMMAND, /* one of commands[] */
 	CMD_WORD_IFACE,   /* an interface name: wireguard-go's `sluice IFACE` */
-	CMD_WORD_UNKNOWN, /* neither; *nearest is the command it is one typo from, if any */
+	CMD_WORD_UNKNOWN, /* neither; *nearest is the command it is one typo from, or what
+			   * to type for a verb of other tools (status, stop...), if any */
 };
 enum cmd_word cmd_classify_word(const char *word, const char *const *commands, size_t n_commands,
 				const char **nearest);
@@ -40,5 +41,14 @@ bool cmd_wants_help(int argc, char **argv, const char *usage);
 /* The interface name of "wg0", "wg0.conf" or "/etc/x/wg0.conf"; false (and a
  * message) when it is empty or longer than IFNAMSIZ - 1. */
 bool cmd_ifname(char out[16], const char *arg);
+
+/* The file `sluice up ARG` reads: ARG itself when it holds a '/' or ends in
+ * .conf; for a bare name (wg0), the first DIR/wg0.conf of the search path
+ * ($SLUICE_CONFIG_PATH, colon-separated, or /etc/sluice:/etc/wireguard),
+ * else a file of that name in the current directory. 0, -ENOENT (nothing
+ * found: cmd_config_search_path() says where it looked) or -ENAMETOOLONG. */
+#define CONFIG_PATH_ENV "SLUICE_CONFIG_PATH"
+int cmd_config_path(char *out, size_t outlen, const char *arg);
+const char *cmd_config_search_path(void);
 
 #endif

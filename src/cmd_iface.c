@@ -66,6 +66,23 @@ static int distance_capped(const char *a, const char *b)
 	return d[la][lb] < 2 ? d[la][lb] : 2;
 }
 
+/* Words people type for a verb sluice spells otherwise (systemctl's, wg's,
+ * other VPNs'): never taken for an interface name, each with what to type. */
+static const struct {
+	const char *word, *instead;
+} verbs[] = {
+	{ "status", "show" }, { "list", "show" }, { "ls", "show" }, { "info", "show" }, { "stats", "show" },
+	{ "dump", "show" }, { "peers", "show" }, { "showconf", "show" }, { "stop", "down" }, { "disconnect", "down" },
+	{ "disable", "down" }, { "destroy", "down" }, { "remove", "down" }, { "rm", "down" }, { "del", "down" },
+	{ "delete", "down" }, { "kill", "down" }, { "start", "up" }, { "connect", "up" }, { "enable", "up" },
+	{ "create", "up" }, { "add", "up" }, { "run", "up" }, { "restart", "sluice down IFACE; sluice up FILE" },
+	{ "reload", "sluice down IFACE; sluice up FILE" }, { "setconf", "wg setconf IFACE FILE" }, { "addconf", "wg addconf IFACE FILE" }, { "syncconf", "wg syncconf IFACE FILE" },
+	{ "set", "wg set IFACE ..." }, { "get", "show" }, { "config", "quickstart" }, { "conf", "quickstart" },
+	{ "init", "quickstart" }, { "keygen", "genkey" }, { "genkeys", "genkey" }, { "gen", "genkey" },
+	{ "key", "genkey" }, { "keys", "genkey" }, { "psk", "genpsk" }, { "pub", "pubkey" }, { "log", "show" },
+	{ "logs", "show" }, { "iface", "sluice -f IFACE" }, { "interface", "sluice -f IFACE" },
+};
+
 enum cmd_word cmd_classify_word(const char *word, const char *const *commands, size_t n_commands,
 				const char **nearest)
 {
@@ -75,6 +92,12 @@ enum cmd_word cmd_classify_word(const char *word, const char *const *commands, s
 	for (size_t i = 0; i < n_commands; i++)
 		if (!strcmp(word, commands[i]))
 			return CMD_WORD_COMMAND;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (!strcmp(word, verbs[i].word)) {
+			*nearest = verbs[i].instead;
+			return CMD_WORD_UNKNOWN;
+		}
+	}
 	/* An option is never a name, and a name is what Linux accepts for an
 	 * interface (uapi_socket_path applies its rule). */
 	if (word[0] == '-' || uapi_socket_path(path, sizeof(path), word) < 0)

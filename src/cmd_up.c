@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -15,9 +16,11 @@
 #include "notify.h"
 
 static const char usage[] =
-	"Usage: sluice up [-f] [-v] FILE\n"
+	"Usage: sluice up [-f] [-v] FILE|NAME\n"
 	"Brings up the interface described by FILE (wg-quick format); the interface\n"
-	"is named after FILE without .conf (wg0.conf -> wg0).\n"
+	"is named after FILE without .conf (wg0.conf -> wg0). A bare NAME (wg0) reads\n"
+	"/etc/sluice/NAME.conf, else /etc/wireguard/NAME.conf, as wg-quick does\n"
+	"($SLUICE_CONFIG_PATH, colon-separated directories, changes where it looks).\n"
 	"  -f, --foreground  stay in the foreground and log to stderr\n"
 	"  -v, --verbose     log debugging detail\n"
 	"Without -f, returns once the interface is up; the daemon logs to syslog.\n";
@@ -63,8 +66,20 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 	notify_ready();
 	config_free(cfg); /* the keys now live in the device only */
 	if (!foreground) {
-		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		log_to_syslog("sluice");
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC), logfd = -1;
+		if (!log_to_syslog("sluice")) {
+			/* No syslog daemon (a container, a minimal host): messages
+			 * would be lost, so they go to a file that says so. */
+			char path[64];
+			snprintf(path, sizeof(path), "%s/%s.log", LOG_FALLBACK_DIR, ifname);
+			if (mkdir(LOG_FALLBACK_DIR, 0700) == 0 || errno == EEXIST)
+				logfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+			if (logfd >= 0)
+				fprintf(stderr, "sluice: no syslog on this host (/dev/log): %s logs to %s\n", ifname, path);
+			else
+				fprintf(stderr, "sluice: no syslog on this host (/dev/log) and %s cannot be written: %s\n",
+					path, strerror(errno));
+		}
 		char ok = 0;
 		if (write(ready[1], &ok, 1) != 1) { /* the parent is gone: carry on */ }
 		close(ready[1]);
@@ -72,9 +87,12 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
-			dup2(null, 2);
+			dup2(logfd >= 0 ? logfd : null, 2);
 			close(null);
 		}
+		if (logfd >= 0)
+			close(logfd);
+		log_info("%s up; daemon running as pid %d", ifname, (int)getpid());
 	}
 	ret = device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
 	notify_stopping(); /* systemd: shutdown begins (before the interface goes) */
@@ -134,7 +152,17 @@ int cmd_up(int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	const char *file = argv[optind];
+	char path[4096];
+	int r = cmd_config_path(path, sizeof(path), argv[optind]);
+	if (r == -ENOENT) {
+		fprintf(stderr, "up: no configuration named '%s': looked for %s.conf in %s, and for ./%s\n",
+			argv[optind], argv[optind], cmd_config_search_path(), argv[optind]);
+		return EXIT_RUNTIME;
+	} else if (r < 0) {
+		fprintf(stderr, "up: '%s': %s\n", argv[optind], strerror(-r));
+		return EXIT_USAGE;
+	}
+	const char *file = path;
 	if (!cmd_ifname(ifname, file))
 		return EXIT_USAGE;
 	if (!config_load(&cfg, file, err, sizeof(err)) || !config_resolve(&cfg, file, err, sizeof(err))) {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -40,4 +43,41 @@ bool cmd_ifname(char out[16], const char *arg)
 	memcpy(out, base, len);
 	out[len] = '\0';
 	return true;
+}
+
+/* A bare name is looked up as wg-quick does, in sluice's own directory
+ * first: `sluice up wg0` reads /etc/sluice/wg0.conf or, failing that,
+ * /etc/wireguard/wg0.conf. */
+#define CONFIG_PATH_DEFAULT "/etc/sluice:/etc/wireguard"
+
+const char *cmd_config_search_path(void)
+{
+	const char *env = getenv(CONFIG_PATH_ENV);
+	return env && *env ? env : CONFIG_PATH_DEFAULT;
+}
+
+int cmd_config_path(char *out, size_t outlen, const char *arg)
+{
+	size_t len = strlen(arg);
+	bool bare = len && !strchr(arg, '/') && !(len > 5 && !strcmp(arg + len - 5, ".conf"));
+
+	if (bare) {
+		const char *dirs = cmd_config_search_path();
+		while (*dirs) {
+			size_t n = strcspn(dirs, ":");
+			if (n && n + 1 + len + 5 < outlen) {
+				snprintf(out, outlen, "%.*s/%s.conf", (int)n, dirs, arg);
+				if (access(out, F_OK) == 0)
+					return 0;
+			}
+			dirs += n + (dirs[n] == ':');
+		}
+		/* A file of that name here, as sluice has always read it. */
+		if (access(arg, F_OK) != 0)
+			return -ENOENT;
+	}
+	if (len >= outlen)
+		return -ENAMETOOLONG;
+	memcpy(out, arg, len + 1);
+	return 0;
 }

@@ -4,18 +4,42 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 enum log_level log_level = LOG_LVL_INFO;
 static bool use_syslog;
 static char log_prefix[32];
 
-void log_to_syslog(const char *ident)
+bool log_to_syslog(const char *ident)
 {
+	struct stat st;
+
+	if (stat("/dev/log", &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
 	openlog(ident, LOG_PID, LOG_DAEMON);
 	use_syslog = true;
+	return true;
+}
+
+/* Whether stderr is the stream systemd's journal reads (JOURNAL_STREAM is
+ * "DEV:INO" of it; a child whose stderr was redirected inherits the
+ * variable, so the descriptor itself is compared). */
+static bool stderr_is_journal(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		const char *env = getenv("JOURNAL_STREAM");
+		unsigned long long dev, ino;
+		struct stat st;
+		known = env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+			(unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	}
+	return known;
 }
 
 void log_set_prefix(const char *prefix)
@@ -37,6 +61,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	if (use_syslog) {
 		syslog(prio[lvl], "%s%s%s", log_prefix, log_prefix[0] ? ": " : "", msg);
+		return;
+	}
+	if (stderr_is_journal()) {
+		fprintf(stderr, "<%d>%s%s%s\n", prio[lvl], log_prefix, log_prefix[0] ? ": " : "", msg);
 		return;
 	}
 	struct timespec ts;

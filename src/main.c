@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* sluice: a table of subcommands. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -29,7 +31,8 @@ static void usage(FILE *out)
 		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\n  --version   Prints the version\n");
 	fprintf(out, "\nsluice [-f|--foreground] IFACE, as wireguard-go: creates IFACE unconfigured, for\n"
-		     "wg(8) and wg-quick(8) (WG_QUICK_USERSPACE_IMPLEMENTATION=sluice) to set up\n");
+		     "wg(8) and wg-quick(8) (WG_QUICK_USERSPACE_IMPLEMENTATION=sluice) to set up; a bare\n"
+		     "IFACE is taken only from a tool (-f, WG_PROCESS_FOREGROUND, wg-quick, no terminal)\n");
 }
 
 int main(int argc, char **argv)
@@ -51,20 +54,34 @@ int main(int argc, char **argv)
 			return commands[i].fn(argc - 1, argv + 1);
 
 	/* wireguard-go's command line, as wg-quick uses it: [-f] IFACE and
-	 * nothing else. A word one typo from a command is not taken for a
-	 * name: `sluice shwo` must not create an interface. */
+	 * nothing else. A word that is a verb in other tools (status, stop,
+	 * reload...) or one typo from a command is never taken for a name:
+	 * `sluice status` must not create an interface. A bare name is taken
+	 * for one only when a tool is calling: -f, WG_PROCESS_FOREGROUND, or
+	 * WG_QUICK_USERSPACE_IMPLEMENTATION in the environment (wg-quick),
+	 * or a standard input that is no terminal (scripts, service managers).
+	 * Typed at a terminal, a bare word is a mistyped command. */
 	const char *names[N_COMMANDS], *nearest = NULL;
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		names[i] = commands[i].name;
 	bool flag = !strcmp(argv[1], "-f") || !strcmp(argv[1], "--foreground");
-	if (flag || (argc == 2 && cmd_classify_word(argv[1], names, N_COMMANDS, &nearest) == CMD_WORD_IFACE))
+	const char *word = flag && argc > 2 ? argv[2] : argv[1];
+	enum cmd_word kind = cmd_classify_word(word, names, N_COMMANDS, &nearest);
+	bool tool_calling = flag || getenv("WG_PROCESS_FOREGROUND") || getenv("WG_QUICK_USERSPACE_IMPLEMENTATION") ||
+			    !isatty(STDIN_FILENO);
+	if (kind == CMD_WORD_IFACE && argc == 2 + flag && tool_calling)
 		return cmd_iface(argc, argv);
-	if (!nearest && argc > 2)
-		cmd_classify_word(argv[1], names, N_COMMANDS, &nearest);
+	if (flag && argc != 3)
+		return cmd_iface(argc, argv); /* prints its usage */
 	if (nearest)
-		fprintf(stderr, "sluice: '%s' is not a command; did you mean '%s'?\n\n", argv[1], nearest);
+		fprintf(stderr, "sluice: '%s' is not a command; did you mean '%s%s'?\n\n", word,
+			strchr(nearest, ' ') ? "" : "sluice ", nearest);
 	else
-		fprintf(stderr, "sluice: '%s' is not a command\n\n", argv[1]);
+		fprintf(stderr, "sluice: '%s' is not a command\n\n", word);
+	if (kind == CMD_WORD_IFACE && argc == 2)
+		fprintf(stderr, "(To create an unconfigured interface named %s as wireguard-go does, run it as\n"
+				"`sluice -f %s`, or let wg-quick do it with WG_QUICK_USERSPACE_IMPLEMENTATION=sluice.)\n\n",
+			word, word);
 	usage(stderr);
 	return EXIT_USAGE;
 }

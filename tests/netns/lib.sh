@@ -159,7 +159,8 @@ cleanup() {
 		fi
 		ip netns del "$ns" 2>/dev/null
 	done
-	for ifc in "${IFACES[@]}"; do rm -f "$WG_RUN/$ifc.sock"; done
+	# The socket, and the log a daemon keeps where no syslog listens.
+	for ifc in "${IFACES[@]}"; do rm -f "$WG_RUN/$ifc.sock" "/run/sluice/$ifc.log"; done
 	if [ -n "$TMPD" ] && [ -d "$TMPD" ]; then
 		if [ "${SLUICE_KEEP_TMP:-}" = 1 ]; then
 			echo "kept $TMPD"

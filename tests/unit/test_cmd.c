@@ -9,6 +9,7 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -428,6 +429,17 @@ static void test_classify_word(void **state)
 		assert_non_null(nearest);
 		assert_string_equal(nearest, typos[i].nearest);
 	}
+	/* Verbs of other tools, with what to type instead. */
+	static const struct {
+		const char *word, *instead;
+	} verbs[] = { { "status", "show" }, { "stop", "down" }, { "start", "up" }, { "list", "show" },
+		      { "reload", "sluice down IFACE; sluice up FILE" }, { "setconf", "wg setconf IFACE FILE" },
+		      { "keygen", "genkey" }, { "showconf", "show" } };
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		assert_int_equal(cmd_classify_word(verbs[i].word, commands, n, &nearest), CMD_WORD_UNKNOWN);
+		assert_non_null(nearest);
+		assert_string_equal(nearest, verbs[i].instead);
+	}
 	/* Not a name Linux takes, or an option. */
 	static const char *const junk[] = { "a/b", "a:b", "a b", "", ".", "..", "abcdefghijklmnop", "-x", "--bogus" };
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
@@ -447,6 +459,43 @@ static void test_iface_refuses(void **state)
 	assert_int_equal(RUN(cmd_iface, "sluice", "--help"), EXIT_OK);
 }
 
+/* `sluice up NAME`: NAME.conf along the search path, first match wins; a
+ * path or a .conf name is taken as it is. */
+static void test_config_path(void **state)
+{
+	char dir[] = "/tmp/sluice-cfgpath.XXXXXX", path[512], want[512], env[1100];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/b", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/b/wg7.conf", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(env, sizeof(env), "%s/none:%s/a:%s/b", dir, dir, dir);
+	setenv(CONFIG_PATH_ENV, env, 1);
+
+	assert_int_equal(cmd_config_path(path, sizeof(path), "wg7"), 0);
+	snprintf(want, sizeof(want), "%s/b/wg7.conf", dir);
+	assert_string_equal(path, want);
+	assert_int_equal(cmd_config_path(path, sizeof(path), "wg8"), -ENOENT);
+	assert_int_equal(cmd_config_path(path, sizeof(path), "./wg8"), 0);
+	assert_string_equal(path, "./wg8");
+	assert_int_equal(cmd_config_path(path, sizeof(path), "wg8.conf"), 0);
+	assert_string_equal(path, "wg8.conf");
+	assert_int_equal(cmd_config_path(path, 4, "wg8.conf"), -ENAMETOOLONG);
+
+	unsetenv(CONFIG_PATH_ENV);
+	snprintf(path, sizeof(path), "%s/b/wg7.conf", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/a", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/b", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_p2p_refuses),
 		cmocka_unit_test(test_classify_word),
 		cmocka_unit_test(test_iface_refuses),
+		cmocka_unit_test(test_config_path),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
