@@ -71,8 +71,8 @@ int main(int argc, char **argv)
 			    !isatty(STDIN_FILENO);
 	if (kind == CMD_WORD_IFACE && argc == 2 + flag && tool_calling)
 		return cmd_iface(argc, argv);
-	if (flag && argc != 3)
-		return cmd_iface(argc, argv); /* prints its usage */
+	if (flag && !nearest)
+		return cmd_iface(argc, argv); /* says what is wrong with the name or the arguments */
 	if (nearest)
 		fprintf(stderr, "sluice: '%s' is not a command; did you mean '%s%s'?\n\n", word,
 			strchr(nearest, ' ') ? "" : "sluice ", nearest);
