@@ -19,7 +19,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing -MMD -MP
-LDLIBS  := -lcrypto -lmnl
+LDLIBS  := -lcrypto -lmnl -lseccomp
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 # Only main.c knows the version, so a new commit rebuilds one file.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and the demo need,
 # only those missing: `apt-get update`, then `apt-get install --no-install-recommends`.
+# libseccomp filters the running daemon's system calls (src/sandbox.c).
 # nftables lets tests drop packets inside their own namespaces (test_replyping.sh).
 # mandoc lints the man pages; systemd brings systemd-analyze, which checks the
 # unit file (it works without systemd running as PID 1).
@@ -9,7 +10,7 @@
 # users capture is answered "no" up front and never asked.
 set -eu
 pkgs=(
-	build-essential clang libssl-dev libmnl-dev libcmocka-dev pkg-config
+	build-essential clang libssl-dev libmnl-dev libcmocka-dev libseccomp-dev pkg-config
 	iproute2 iputils-ping procps coreutils iperf3
 	wireguard-tools wireguard-go netcat-openbsd jq nftables
 	mandoc systemd tshark

@@ -14,6 +14,7 @@
 #include "device.h"
 #include "log.h"
 #include "notify.h"
+#include "sandbox.h"
 
 static const char usage[] =
 	"Usage: sluice up [-f] [-v] FILE|NAME\n"
@@ -94,6 +95,8 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 			close(logfd);
 		log_info("%s up; daemon running as pid %d", ifname, (int)getpid());
 	}
+	/* Set-up is done: the daemon runs with what it still needs only. */
+	sandbox_enter();
 	ret = device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
 	notify_stopping(); /* systemd: shutdown begins (before the interface goes) */
 	device_down(&dev);

@@ -282,7 +282,7 @@ conf_get() {
 iface_of() { local b; b=$(basename "$1"); printf '%s\n' "${b%.conf}"; }
 
 # iface_up NS IFACE: the interface exists and is administratively up.
-iface_up() { ip -n "$1" -o link show "$2" 2>/dev/null | grep -q '[<,]UP[,>]'; }
+iface_up() { ip -n "$1" -o link show "$2" 2>/dev/null | grep '[<,]UP[,>]' >/dev/null; }
 iface_exists() { ip -n "$1" link show "$2" >/dev/null 2>&1; }
 
 # --- the daemons ------------------------------------------------------------
@@ -483,7 +483,7 @@ transfer() {
 	rm -f "$in" "$out"
 	[ "$want" = "$got" ] || { echo "sha256 differs: sent $want, received $got"; return 1; }
 }
-_listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q .; }
+_listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep . >/dev/null; }
 
 # peer_live NS IFACE PEER_PUB [ENDPOINT]: `show` lists the peer with a latest
 # handshake and nonzero transfer both ways (and this endpoint, if given).

@@ -61,8 +61,10 @@ daemon_in() {
 }
 
 mtu_is() { ip -n "$1" -o link show "$2" | grep -q "mtu $3 "; }
-has_addr() { ip -n "$1" -o addr show dev "$2" | grep -qF " $3 "; }
-has_route() { ip -n "$1" "${@:4}" route show dev "$2" | grep -q "^$3 "; }
+# grep reads all (no -q): under pipefail, ip writing after grep -q quit
+# would fail the pipe with SIGPIPE (141) though the line was found.
+has_addr() { ip -n "$1" -o addr show dev "$2" | grep -F " $3 " >/dev/null; }
+has_route() { ip -n "$1" "${@:4}" route show dev "$2" | grep "^$3 " >/dev/null; }
 
 # peer_live_wg NS IFACE PUB: wg show's latest handshake and transfer.
 peer_live_wg() {
