@@ -19,6 +19,7 @@
 #include "messages.h"
 #include "peer.h"
 #include "tcp.h"
+#include "tcp_frame.h"
 
 #define NS (1000000000ULL)
 #define MAX_FRAME 1600
