@@ -385,6 +385,12 @@ static void tcp_recv(void *ctx, struct pkt **pkts, int n, uint64_t now)
 	core_net_rx(&d->core, now, pkts, n);
 }
 
+static void tcp_drop(void *ctx, enum drop_cause cause, uint64_t n)
+{
+	struct device *d = ctx;
+	core_count_drop(&d->core, cause, n);
+}
+
 static void tcp_dialer_up(void *ctx, void *user, const struct endpoint *ep, uint64_t now)
 {
 	struct device *d = ctx;
@@ -553,7 +559,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun, .keylog = hook_keylog,
 				    .endpoint_changed = hook_endpoint_changed };
 	struct tcp_ops tcp_ops = { .ctx = d, .recv = tcp_recv, .dialer_up = tcp_dialer_up, .dialer_down = tcp_dialer_down,
-				   .id_in_use = tcp_id_in_use };
+				   .id_in_use = tcp_id_in_use, .drop = tcp_drop };
 	sigset_t mask;
 	int r;
 
@@ -583,7 +589,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		r = -errno;
 		goto fail;
 	}
-	r = tcp_init(&d->tcp, &tcp_ops, d->epoll_fd, TAG_TCP_LISTEN, TAG_TCP_CONN, core_pool(&d->core), d->core.drops);
+	r = tcp_init(&d->tcp, &tcp_ops, d->epoll_fd, TAG_TCP_LISTEN, TAG_TCP_CONN, core_pool(&d->core));
 	if (r < 0)
 		goto fail;
 	tcp_set_fwmark(&d->tcp, d->fwmark);

@@ -13,7 +13,7 @@
 
 #include "crypto.h"
 #include "log.h"
-#include "peer.h"
+#include "drop.h"
 
 #define NS_PER_S 1000000000ULL
 /* Work per event, so one busy connection cannot hold the loop. */
@@ -99,6 +99,12 @@ static void note_deadline(struct tcp *t, uint64_t when)
 {
 	if (when < t->next_deadline)
 		t->next_deadline = when;
+}
+
+static void count_drop(struct tcp *t, enum drop_cause cause, uint64_t n)
+{
+	if (n && t->ops.drop)
+		t->ops.drop(t->ops.ctx, cause, n);
 }
 
 /* Rate limit for messages a remote party can cause. */
@@ -375,7 +381,7 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 		}
 		if (got == 0) {
 			if (tcp_rx_buffered(&c->rx)) {
-				t->drops[DROP_TCP_TRUNCATED]++;
+				count_drop(t, DROP_TCP_TRUNCATED, 1);
 				if (may_log(t)) {
 					endpoint_format(buf, &c->ep);
 					log_info("tcp: %s closed the connection in the middle of a frame", buf);
@@ -389,7 +395,7 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 		while (c->state != CONN_DEAD && (st = tcp_rx_next(&c->rx, &frame, &len)) == TCP_FRAME_OK) {
 			struct pkt *k = pool_get(t->pool);
 			if (!k) {
-				t->drops[DROP_NO_BUFFER]++;
+				count_drop(t, DROP_NO_BUFFER, 1);
 				continue;
 			}
 			memcpy(k->data, frame, len);
@@ -400,7 +406,7 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 				deliver(t, pkts, &n, now); /* frames stay put: rx is not touched */
 		}
 		if (st != TCP_FRAME_PARTIAL) {
-			t->drops[DROP_TCP_FRAMING]++;
+			count_drop(t, DROP_TCP_FRAMING, 1);
 			if (may_log(t)) {
 				endpoint_format(buf, &c->ep);
 				log_info("tcp: %s sent a frame of %s length; closing its connection", buf,
@@ -449,7 +455,7 @@ static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
 /* ---- the transport ---- */
 
 int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
-	     struct pool *pool, uint64_t *drops)
+	     struct pool *pool)
 {
 	size_t room = pool->stride - sizeof(struct pkt);
 
@@ -458,7 +464,6 @@ int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t ta
 		return -EINVAL;
 	t->ops = *ops;
 	t->pool = pool;
-	t->drops = drops;
 	t->epoll_fd = epoll_fd;
 	t->tag_listen = tag_listen;
 	t->tag_conn = tag_conn;
@@ -616,7 +621,7 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 		endpoint_from_sockaddr(&from, &ss, 0);
 		if (unauth_from(t, &from) >= TCP_MAX_UNAUTH_PER_SOURCE) {
 			/* One source may not hold more than a few waiting slots. */
-			t->drops[DROP_TCP_CONN_LIMIT]++;
+			count_drop(t, DROP_TCP_CONN_LIMIT, 1);
 			if (may_log(t)) {
 				endpoint_format(buf, &from);
 				log_info("tcp: %s has %u connections waiting for a handshake already; refusing another",
@@ -630,7 +635,7 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 			 * client sends its initiation at once, so it is never the
 			 * oldest for long; an idle flood only evicts itself. */
 			struct tcp_conn *oldest = oldest_unauth(t);
-			t->drops[DROP_TCP_CONN_LIMIT]++;
+			count_drop(t, DROP_TCP_CONN_LIMIT, 1);
 			if (may_log(t))
 				log_info("tcp: %u connections are waiting for a handshake; closing the oldest",
 					 TCP_MAX_UNAUTH);
@@ -729,7 +734,7 @@ void tcp_tick(struct tcp *t, uint64_t now)
 			if (now < c->deadline) {
 				note_deadline(t, c->deadline);
 			} else if (c->state == CONN_UNAUTH) {
-				t->drops[DROP_TCP_AUTH_TIMEOUT]++;
+				count_drop(t, DROP_TCP_AUTH_TIMEOUT, 1);
 				if (may_log(t)) {
 					endpoint_format(buf, &c->ep);
 					log_info("tcp: no handshake from %s within %llu s; closing its connection", buf,
@@ -760,6 +765,7 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 {
 	struct tcp_conn *touched[TCP_RECV_BATCH];
 	int n_touched = 0;
+	uint64_t no_conn = 0, full = 0;
 
 	for (int i = 0; i <= n; i++) {
 		/* Write once per connection per batch (and when the list is full). */
@@ -777,12 +783,12 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 		struct pkt *k = pkts[i];
 		struct tcp_conn *c = conn_find(t, k->ep.conn);
 		if (!c || c->state == CONN_CONNECTING) {
-			t->drops[DROP_TCP_NO_CONN]++;
+			no_conn++;
 			k->send_failed = true;
 			continue;
 		}
 		if (!tcp_tx_push(&c->tx, k->data, k->len)) {
-			t->drops[DROP_TCP_TX_FULL]++;
+			full++;
 			k->send_failed = true;
 			continue;
 		}
@@ -791,6 +797,8 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 			touched[n_touched++] = c;
 		}
 	}
+	count_drop(t, DROP_TCP_NO_CONN, no_conn);
+	count_drop(t, DROP_TCP_TX_FULL, full);
 }
 
 void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drop.h"
 #include "netaddr.h"
 #include "pool.h"
 #include "tcp_frame.h"
@@ -61,12 +62,14 @@ struct tcp_ops {
 	/* Optional: whether a peer still names this (closed) id, which must
 	 * then not be handed to a new connection. */
 	bool (*id_in_use)(void *ctx, uint32_t id);
+	/* n packets, or connections, were lost, for this cause (the
+	 * DROP_TCP_* ones and DROP_NO_BUFFER). */
+	void (*drop)(void *ctx, enum drop_cause cause, uint64_t n);
 };
 
 struct tcp {
 	struct tcp_ops ops;
 	struct pool *pool;
-	uint64_t *drops;            /* the core's counters, by enum drop_cause */
 	int epoll_fd;
 	uint32_t tag_listen, tag_conn; /* epoll data: tag | (uint64_t)id << 32 */
 	int listen_fd;
@@ -89,9 +92,9 @@ struct tcp {
 
 /* ops is copied. Frames may be as large as a pool buffer holds. Events of
  * the listening socket are tagged tag_listen, those of a connection
- * tag_conn | (uint64_t)id << 32. drops points at DROP_CAUSE_COUNT counters. */
+ * tag_conn | (uint64_t)id << 32. */
 int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
-	     struct pool *pool, uint64_t *drops);
+	     struct pool *pool);
 /* Closes every connection and the listening socket. */
 void tcp_destroy(struct tcp *t);
 

@@ -17,7 +17,7 @@
 
 #include "log.h"
 #include "messages.h"
-#include "peer.h"
+#include "drop.h"
 #include "tcp.h"
 #include "tcp_frame.h"
 
@@ -396,14 +396,20 @@ static void on_down(void *ctx, void *user, uint32_t conn)
 	s->down_conn = conn;
 }
 
+static void on_drop(void *ctx, enum drop_cause cause, uint64_t n)
+{
+	struct side *s = ctx;
+	s->drops[cause] += n;
+}
+
 static void side_init(struct side *s)
 {
-	struct tcp_ops ops = { .ctx = s, .recv = on_recv, .dialer_up = on_up, .dialer_down = on_down };
+	struct tcp_ops ops = { .ctx = s, .recv = on_recv, .dialer_up = on_up, .dialer_down = on_down, .drop = on_drop };
 
 	memset(s, 0, sizeof(*s));
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(s->epfd >= 0);
-	assert_int_equal(tcp_init(&s->t, &ops, s->epfd, TAG_LISTEN, TAG_CONN, &pool, s->drops), 0);
+	assert_int_equal(tcp_init(&s->t, &ops, s->epfd, TAG_LISTEN, TAG_CONN, &pool), 0);
 }
 
 static void side_free(struct side *s)
