@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "tcp.h"
+#include "tcp_internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,11 +12,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "log.h"
 #include "drop.h"
+#include "log.h"
 
-#define NS_PER_S 1000000000ULL
 /* Work per event, so one busy connection cannot hold the loop. */
 #define TCP_READS_PER_EVENT 8
 #define TCP_ACCEPTS_PER_EVENT 64
@@ -58,44 +57,7 @@ int tcp_tx_flush(struct tcp_tx *tx, int fd)
 	return 0;
 }
 
-enum conn_state {
-	CONN_CONNECTING, /* dialed, connect() in progress */
-	CONN_DIALED,     /* dialed and up */
-	CONN_UNAUTH,     /* accepted, nothing authenticated from it yet */
-	CONN_BOUND,      /* accepted, a peer's endpoint */
-	CONN_DEAD,       /* closed; freed by the next tcp_tick */
-};
-
-struct tcp_conn {
-	struct tcp_conn *next;  /* t->conns */
-	struct tcp_conn *hnext; /* t->buckets[id % TCP_BUCKETS] */
-	uint32_t id;
-	int fd;
-	enum conn_state state;
-	bool want_out;          /* EPOLLOUT is armed: tx is pending */
-	bool queued;            /* to be flushed at the end of tcp_send */
-	bool marked;            /* in use by a peer (sweep) */
-	bool carried;           /* it worked: authenticated traffic, or up a while */
-	uint64_t up_since;      /* a dialed connection: when it came up */
-	bool keep;              /* accepted from a peer we also dial: never swept */
-	uint64_t deadline;      /* connect or authentication deadline, 0 = none */
-	struct endpoint ep;     /* remote address, conn = id */
-	struct tcp_dialer *dialer;
-	struct tcp_rx rx;
-	struct tcp_tx tx;
-};
-
-struct tcp_dialer {
-	struct tcp_dialer *next;
-	struct endpoint target; /* conn = 0 */
-	void *user;
-	uint32_t conn;          /* connecting or up, 0 = none */
-	uint64_t retry_at;      /* next attempt, 0 = none scheduled */
-	unsigned failures;      /* since the last connection that worked */
-	bool stopped;
-};
-
-static void note_deadline(struct tcp *t, uint64_t when)
+void tcp_note_deadline(struct tcp *t, uint64_t when)
 {
 	if (when < t->next_deadline)
 		t->next_deadline = when;
@@ -119,7 +81,7 @@ static bool may_log(struct tcp *t)
 	return t->log_count++ < TCP_ABUSE_LOGS_PER_MINUTE;
 }
 
-static struct tcp_conn *conn_find(const struct tcp *t, uint32_t id)
+struct tcp_conn *tcp_conn_find(const struct tcp *t, uint32_t id)
 {
 	if (id == 0 || id == ENDPOINT_TCP_DOWN)
 		return NULL;
@@ -134,7 +96,7 @@ static uint32_t new_id(struct tcp *t)
 	for (;;) {
 		uint32_t id = t->next_id++;
 		/* Ids wrap after 2^32 connections: skip one still named anywhere. */
-		if (id != 0 && id != ENDPOINT_TCP_DOWN && !conn_find(t, id) &&
+		if (id != 0 && id != ENDPOINT_TCP_DOWN && !tcp_conn_find(t, id) &&
 		    !(t->ops.id_in_use && t->ops.id_in_use(t->ops.ctx, id)))
 			return id;
 	}
@@ -171,7 +133,7 @@ static void set_fwmark(int fd, uint32_t fwmark)
 }
 
 /* Options of every connection. Failures only log: it works without them. */
-static void conn_sockopts(int fd, uint32_t fwmark)
+void tcp_conn_sockopts(int fd, uint32_t fwmark)
 {
 	int one = 1, idle = TCP_KEEPALIVE_IDLE_S, interval = TCP_KEEPALIVE_INTERVAL_S, count = TCP_KEEPALIVE_COUNT;
 	unsigned timeout = TCP_USER_TIMEOUT_MS;
@@ -204,7 +166,7 @@ static int conn_epoll(struct tcp *t, struct tcp_conn *c, int op, uint32_t events
 }
 
 /* Takes fd (closed on failure). remote: the peer's address. */
-static struct tcp_conn *conn_new(struct tcp *t, int fd, enum conn_state state, const struct sockaddr_storage *remote)
+struct tcp_conn *tcp_conn_new(struct tcp *t, int fd, enum conn_state state, const struct sockaddr_storage *remote)
 {
 	size_t rx_cap = t->max_frame + TCP_FRAME_HEADER_LEN > TCP_RX_BUF ? t->max_frame + TCP_FRAME_HEADER_LEN : TCP_RX_BUF;
 	struct tcp_conn *c = calloc(1, sizeof(*c));
@@ -239,45 +201,11 @@ fail:
 	return NULL;
 }
 
-static uint64_t backoff(unsigned failures)
-{
-	uint64_t max = TCP_RETRY_FIRST_NS;
-	uint32_t r = 0;
-
-	for (unsigned i = 0; i < failures && max < TCP_RETRY_MAX_NS; i++)
-		max *= 2;
-	if (max > TCP_RETRY_MAX_NS)
-		max = TCP_RETRY_MAX_NS;
-	/* Jitter over the upper half, so peers that lost the same server do
-	 * not all come back in the same instant. */
-	if (!crypto_random(&r, sizeof(r)))
-		r = 0;
-	return max / 2 + (uint64_t)r % (max / 2 + 1);
-}
-
-static void dialer_schedule(struct tcp *t, struct tcp_dialer *dl, int err, bool was_up)
-{
-	char buf[ENDPOINT_STR_MAX];
-	uint64_t delay = backoff(dl->failures++);
-
-	dl->retry_at = t->now + delay;
-	note_deadline(t, dl->retry_at);
-	endpoint_format(buf, &dl->target);
-	/* Say when it changes; a server that stays away is not news every 15 s. */
-	if (was_up || dl->failures == 1)
-		log_info("tcp: connection to %s %s: %s; trying again in %llu ms", buf, was_up ? "lost" : "failed",
-			 err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / 1000000));
-	else
-		log_debug("tcp: connection to %s failed: %s; trying again in %llu ms", buf,
-			  err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / 1000000));
-}
-
 /* Closes c (err: why, 0 for an orderly close, for the log). The memory
  * stays until tcp_tick, so callers up the stack may still look at c. */
-static void conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset)
+void tcp_conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset)
 {
 	enum conn_state was = c->state;
-	struct tcp_dialer *dl = c->dialer;
 
 	if (was == CONN_DEAD)
 		return;
@@ -297,19 +225,8 @@ static void conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset)
 	t->n_dead++;
 	if (was == CONN_UNAUTH)
 		t->n_unauth--;
-	if (dl && dl->conn == c->id) {
-		dl->conn = 0;
-		/* Backoff starts over after a connection that worked: one the peer
-		 * authenticated on, or one that stayed up for a while (a dialed
-		 * connection's own messages never move the peer's endpoint). A
-		 * middlebox that accepts and hangs up at once does not qualify. */
-		if (c->carried || (was == CONN_DIALED && t->now - c->up_since >= TCP_STABLE_NS))
-			dl->failures = 0;
-		if (!dl->stopped)
-			dialer_schedule(t, dl, err, was == CONN_DIALED);
-		if (t->ops.dialer_down)
-			t->ops.dialer_down(t->ops.ctx, dl->user, was == CONN_DIALED ? c->id : 0);
-	}
+	if (c->dialer)
+		tcp_dial_closed(t, c, was, err);
 }
 
 static void conn_free(struct tcp_conn *c)
@@ -340,14 +257,14 @@ static void conn_flush(struct tcp *t, struct tcp_conn *c)
 	bool want;
 
 	if (r < 0) {
-		conn_close(t, c, -r, false);
+		tcp_conn_close(t, c, -r, false);
 		return;
 	}
 	want = r > 0;
 	if (want != c->want_out) {
 		c->want_out = want;
 		if (conn_epoll(t, c, EPOLL_CTL_MOD, EPOLLIN | (want ? EPOLLOUT : 0)) < 0)
-			conn_close(t, c, errno, false);
+			tcp_conn_close(t, c, errno, false);
 	}
 }
 
@@ -376,7 +293,7 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				conn_close(t, c, errno, false);
+				tcp_conn_close(t, c, errno, false);
 			break;
 		}
 		if (got == 0) {
@@ -387,7 +304,7 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 					log_info("tcp: %s closed the connection in the middle of a frame", buf);
 				}
 			}
-			conn_close(t, c, 0, false);
+			tcp_conn_close(t, c, 0, false);
 			break;
 		}
 		tcp_rx_commit(&c->rx, (size_t)got);
@@ -412,7 +329,7 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 				log_info("tcp: %s sent a frame of %s length; closing its connection", buf,
 					 st == TCP_FRAME_EMPTY ? "zero" : "too large a");
 			}
-			conn_close(t, c, EPROTO, true);
+			tcp_conn_close(t, c, EPROTO, true);
 			break;
 		}
 		if ((size_t)got < room)
@@ -434,7 +351,7 @@ static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
 	if (!err && getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
 		err = errno;
 	if (err) {
-		conn_close(t, c, err, true);
+		tcp_conn_close(t, c, err, true);
 		return;
 	}
 	endpoint_from_sockaddr(&c->ep, &ss, c->id);
@@ -443,13 +360,13 @@ static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
 	c->deadline = 0;
 	c->want_out = false;
 	if (conn_epoll(t, c, EPOLL_CTL_MOD, EPOLLIN) < 0) {
-		conn_close(t, c, errno, true);
+		tcp_conn_close(t, c, errno, true);
 		return;
 	}
 	endpoint_format(buf, &c->ep);
 	log_info("tcp: connected to %s", buf);
-	if (c->dialer && t->ops.dialer_up)
-		t->ops.dialer_up(t->ops.ctx, c->dialer->user, &c->ep, now);
+	if (c->dialer)
+		tcp_dial_up(t, c, now);
 }
 
 /* ---- the transport ---- */
@@ -485,11 +402,7 @@ void tcp_destroy(struct tcp *t)
 		}
 		conn_free(c);
 	}
-	while (t->dialers) {
-		struct tcp_dialer *dl = t->dialers;
-		t->dialers = dl->next;
-		free(dl);
-	}
+	tcp_dial_destroy(t);
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	memset(t->buckets, 0, sizeof(t->buckets));
@@ -613,7 +526,7 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 				epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, t->listen_fd, NULL);
 				t->listen_paused = true;
 				t->listen_resume_at = now + TCP_LISTEN_PAUSE_NS;
-				note_deadline(t, t->listen_resume_at);
+				tcp_note_deadline(t, t->listen_resume_at);
 			}
 			return;
 		}
@@ -640,14 +553,14 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 				log_info("tcp: %u connections are waiting for a handshake; closing the oldest",
 					 TCP_MAX_UNAUTH);
 			if (oldest)
-				conn_close(t, oldest, 0, true);
+				tcp_conn_close(t, oldest, 0, true);
 		}
-		conn_sockopts(fd, t->fwmark);
-		c = conn_new(t, fd, CONN_UNAUTH, &ss);
+		tcp_conn_sockopts(fd, t->fwmark);
+		c = tcp_conn_new(t, fd, CONN_UNAUTH, &ss);
 		if (!c)
 			continue;
 		c->deadline = now + TCP_AUTH_TIMEOUT_NS;
-		note_deadline(t, c->deadline);
+		tcp_note_deadline(t, c->deadline);
 		endpoint_format(buf, &c->ep);
 		log_debug("tcp: accepted %s (connection %u)", buf, c->id);
 	}
@@ -655,7 +568,7 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 
 void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now)
 {
-	struct tcp_conn *c = conn_find(t, id);
+	struct tcp_conn *c = tcp_conn_find(t, id);
 
 	t->now = now;
 	if (!c)
@@ -668,47 +581,6 @@ void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now)
 		conn_read(t, c, now); /* errors and the end show up as read results */
 	if (c->state != CONN_DEAD && (events & EPOLLOUT))
 		conn_flush(t, c);
-}
-
-/* An attempt failed before it made a connection. */
-static void dialer_failed(struct tcp *t, struct tcp_dialer *dl, int err)
-{
-	dialer_schedule(t, dl, err, false);
-	if (t->ops.dialer_down)
-		t->ops.dialer_down(t->ops.ctx, dl->user, 0);
-}
-
-static void dialer_attempt(struct tcp *t, struct tcp_dialer *dl, uint64_t now)
-{
-	struct sockaddr_storage ss;
-	struct tcp_conn *c;
-	int fd, err;
-
-	dl->retry_at = 0;
-	memset(&ss, 0, sizeof(ss));
-	memcpy(&ss, &dl->target.addr, endpoint_len(&dl->target));
-	fd = socket(dl->target.addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (fd < 0) {
-		dialer_failed(t, dl, errno);
-		return;
-	}
-	/* Before connect(): the mark routes the SYN too. */
-	conn_sockopts(fd, t->fwmark);
-	if (connect(fd, &dl->target.addr.sa, endpoint_len(&dl->target)) < 0 && errno != EINPROGRESS) {
-		err = errno;
-		close(fd);
-		dialer_failed(t, dl, err);
-		return;
-	}
-	c = conn_new(t, fd, CONN_CONNECTING, &ss);
-	if (!c) {
-		dialer_failed(t, dl, ENOMEM);
-		return;
-	}
-	c->dialer = dl;
-	dl->conn = c->id;
-	c->deadline = now + TCP_CONNECT_TIMEOUT_NS;
-	note_deadline(t, c->deadline);
 }
 
 void tcp_tick(struct tcp *t, uint64_t now)
@@ -725,14 +597,14 @@ void tcp_tick(struct tcp *t, uint64_t now)
 				if (listener_watch(t) < 0)
 					log_err("tcp: cannot watch the listening socket again: %s", strerror(errno));
 			} else {
-				note_deadline(t, t->listen_resume_at);
+				tcp_note_deadline(t, t->listen_resume_at);
 			}
 		}
 		for (struct tcp_conn *c = t->conns; c; c = c->next) {
 			if (c->state == CONN_DEAD || !c->deadline)
 				continue;
 			if (now < c->deadline) {
-				note_deadline(t, c->deadline);
+				tcp_note_deadline(t, c->deadline);
 			} else if (c->state == CONN_UNAUTH) {
 				count_drop(t, DROP_TCP_AUTH_TIMEOUT, 1);
 				if (may_log(t)) {
@@ -740,17 +612,12 @@ void tcp_tick(struct tcp *t, uint64_t now)
 					log_info("tcp: no handshake from %s within %llu s; closing its connection", buf,
 						 (unsigned long long)(TCP_AUTH_TIMEOUT_NS / NS_PER_S));
 				}
-				conn_close(t, c, ETIMEDOUT, true);
+				tcp_conn_close(t, c, ETIMEDOUT, true);
 			} else if (c->state == CONN_CONNECTING) {
-				conn_close(t, c, ETIMEDOUT, true);
+				tcp_conn_close(t, c, ETIMEDOUT, true);
 			}
 		}
-		for (struct tcp_dialer *dl = t->dialers; dl; dl = dl->next) {
-			if (dl->retry_at && now >= dl->retry_at)
-				dialer_attempt(t, dl, now);
-			else if (dl->retry_at)
-				note_deadline(t, dl->retry_at);
-		}
+		tcp_dial_tick(t, now);
 	}
 	if (t->n_dead)
 		reap(t);
@@ -781,7 +648,7 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 				break;
 		}
 		struct pkt *k = pkts[i];
-		struct tcp_conn *c = conn_find(t, k->ep.conn);
+		struct tcp_conn *c = tcp_conn_find(t, k->ep.conn);
 		if (!c || c->state == CONN_CONNECTING) {
 			no_conn++;
 			k->send_failed = true;
@@ -803,7 +670,7 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 
 void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep)
 {
-	struct tcp_conn *c = conn_find(t, id);
+	struct tcp_conn *c = tcp_conn_find(t, id);
 
 	if (!c)
 		return;
@@ -821,17 +688,17 @@ void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep)
 
 void tcp_conn_release(struct tcp *t, uint32_t id)
 {
-	struct tcp_conn *c = conn_find(t, id);
+	struct tcp_conn *c = tcp_conn_find(t, id);
 
 	if (c && (c->state == CONN_UNAUTH || c->state == CONN_BOUND)) {
 		log_debug("tcp: connection %u is no peer's any more; closing it", id);
-		conn_close(t, c, 0, false);
+		tcp_conn_close(t, c, 0, false);
 	}
 }
 
 bool tcp_conn_exists(const struct tcp *t, uint32_t id)
 {
-	return conn_find(t, id) != NULL;
+	return tcp_conn_find(t, id) != NULL;
 }
 
 void tcp_sweep_begin(struct tcp *t)
@@ -842,7 +709,7 @@ void tcp_sweep_begin(struct tcp *t)
 
 void tcp_sweep_mark(struct tcp *t, uint32_t id)
 {
-	struct tcp_conn *c = conn_find(t, id);
+	struct tcp_conn *c = tcp_conn_find(t, id);
 	if (c)
 		c->marked = true;
 }
@@ -852,65 +719,4 @@ void tcp_sweep_end(struct tcp *t)
 	for (struct tcp_conn *c = t->conns; c; c = c->next)
 		if (c->state == CONN_BOUND && !c->marked && !c->keep)
 			tcp_conn_release(t, c->id);
-}
-
-struct tcp_dialer *tcp_dialer_add(struct tcp *t, const struct endpoint *target, void *user, uint64_t now)
-{
-	struct tcp_dialer *dl = calloc(1, sizeof(*dl));
-
-	if (!dl)
-		return NULL;
-	dl->target = *target;
-	dl->target.conn = 0;
-	dl->user = user;
-	dl->retry_at = now;
-	note_deadline(t, now);
-	dl->next = t->dialers;
-	t->dialers = dl;
-	return dl;
-}
-
-/* Closes the dialer's connection without telling the owner, who knows. */
-static void dialer_detach(struct tcp *t, struct tcp_dialer *dl)
-{
-	struct tcp_conn *c = conn_find(t, dl->conn);
-
-	dl->conn = 0;
-	if (c) {
-		c->dialer = NULL;
-		conn_close(t, c, 0, false);
-	}
-}
-
-void tcp_dialer_set_target(struct tcp *t, struct tcp_dialer *dl, const struct endpoint *target, uint64_t now)
-{
-	struct endpoint to = *target;
-
-	to.conn = 0;
-	if (endpoint_equal(&dl->target, &to) && !dl->stopped)
-		return;
-	dialer_detach(t, dl);
-	dl->target = to;
-	dl->stopped = false;
-	dl->failures = 0;
-	dl->retry_at = now;
-	note_deadline(t, now);
-}
-
-void tcp_dialer_stop(struct tcp *t, struct tcp_dialer *dl)
-{
-	dl->stopped = true;
-	dl->retry_at = 0;
-	dialer_detach(t, dl);
-}
-
-uint32_t tcp_dialer_conn(const struct tcp *t, const struct tcp_dialer *dl)
-{
-	const struct tcp_conn *c = conn_find(t, dl->conn);
-	return c && c->state == CONN_DIALED ? c->id : ENDPOINT_TCP_DOWN;
-}
-
-const struct endpoint *tcp_dialer_target(const struct tcp_dialer *dl)
-{
-	return &dl->target;
 }
