@@ -91,13 +91,33 @@ struct tcp_conn *tcp_conn_find(const struct tcp *t, uint32_t id)
 	return NULL;
 }
 
+struct id_search {
+	uint32_t id;
+	bool found;
+};
+
+static void id_search_visit(void *arg, uint32_t id)
+{
+	struct id_search *search = arg;
+	search->found |= id == search->id;
+}
+
+/* Whether one of the owner's peers names connection id. */
+static bool id_in_use(struct tcp *t, uint32_t id)
+{
+	struct id_search search = { .id = id };
+
+	if (t->ops.conns_in_use)
+		t->ops.conns_in_use(t->ops.ctx, id_search_visit, &search);
+	return search.found;
+}
+
 static uint32_t new_id(struct tcp *t)
 {
 	for (;;) {
 		uint32_t id = t->next_id++;
 		/* Ids wrap after 2^32 connections: skip one still named anywhere. */
-		if (id != 0 && id != ENDPOINT_TCP_DOWN && !tcp_conn_find(t, id) &&
-		    !(t->ops.id_in_use && t->ops.id_in_use(t->ops.ctx, id)))
+		if (id != 0 && id != ENDPOINT_TCP_DOWN && !tcp_conn_find(t, id) && !id_in_use(t, id))
 			return id;
 	}
 }
@@ -619,6 +639,13 @@ void tcp_tick(struct tcp *t, uint64_t now)
 		}
 		tcp_dial_tick(t, now);
 	}
+	if (t->ops.conns_in_use && t->n_conns) {
+		if (now - t->last_sweep >= TCP_SWEEP_INTERVAL_NS) {
+			t->last_sweep = now;
+			tcp_sweep(t);
+		}
+		tcp_note_deadline(t, t->last_sweep + TCP_SWEEP_INTERVAL_NS);
+	}
 	if (t->n_dead)
 		reap(t);
 }
@@ -668,6 +695,21 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 	count_drop(t, DROP_TCP_TX_FULL, full);
 }
 
+void tcp_endpoint_changed(struct tcp *t, const uint8_t public_key[KEY_LEN], uint32_t old_conn, uint32_t new_conn)
+{
+	/* Two peers that dial each other hold two connections, and each side
+	 * moves to whichever one it last heard from: closing the other would
+	 * only have it dialed again, and again. */
+	bool dialed = tcp_peer_find(t, public_key) != NULL;
+
+	/* The peer authenticated a message from this connection: it is theirs. */
+	if (new_conn && new_conn != ENDPOINT_TCP_DOWN)
+		tcp_conn_authenticated(t, new_conn, dialed);
+	/* A client that reconnected leaves its old connection behind. */
+	if (!dialed && old_conn && old_conn != ENDPOINT_TCP_DOWN && old_conn != new_conn && !id_in_use(t, old_conn))
+		tcp_conn_release(t, old_conn);
+}
+
 void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep)
 {
 	struct tcp_conn *c = tcp_conn_find(t, id);
@@ -701,21 +743,19 @@ bool tcp_conn_exists(const struct tcp *t, uint32_t id)
 	return tcp_conn_find(t, id) != NULL;
 }
 
-void tcp_sweep_begin(struct tcp *t)
+static void sweep_mark(void *arg, uint32_t id)
 {
-	for (struct tcp_conn *c = t->conns; c; c = c->next)
-		c->marked = false;
-}
-
-void tcp_sweep_mark(struct tcp *t, uint32_t id)
-{
-	struct tcp_conn *c = tcp_conn_find(t, id);
+	struct tcp_conn *c = tcp_conn_find(arg, id);
 	if (c)
 		c->marked = true;
 }
 
-void tcp_sweep_end(struct tcp *t)
+void tcp_sweep(struct tcp *t)
 {
+	for (struct tcp_conn *c = t->conns; c; c = c->next)
+		c->marked = false;
+	if (t->ops.conns_in_use)
+		t->ops.conns_in_use(t->ops.ctx, sweep_mark, t);
 	for (struct tcp_conn *c = t->conns; c; c = c->next)
 		if (c->state == CONN_BOUND && !c->marked && !c->keep)
 			tcp_conn_release(t, c->id);

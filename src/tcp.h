@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "drop.h"
+#include "encoding.h"
 #include "netaddr.h"
 #include "pool.h"
 #include "tcp_frame.h"
@@ -41,27 +42,34 @@ int tcp_tx_flush(struct tcp_tx *tx, int fd);
 #define TCP_CONNECT_TIMEOUT_NS (10 * 1000000000ULL)
 #define TCP_RETRY_FIRST_NS (1000000000ULL)   /* first retry within 1 s */
 #define TCP_RETRY_MAX_NS (15 * 1000000000ULL)
+/* How often accepted connections no peer names any more are closed. */
+#define TCP_SWEEP_INTERVAL_NS (10 * 1000000000ULL)
 #define TCP_RX_BUF (64 * 1024)
 #define TCP_TX_BUF (128 * 1024)
 #define TCP_TX_RESERVE 2048            /* a dozen handshake messages */
 #define TCP_BUCKETS 256
 
 struct tcp_conn;
-struct tcp_dialer;
+struct tcp_peer;
 
 struct tcp_ops {
 	void *ctx;
 	/* Frames read from a connection, as packets from the pool with ep =
 	 * the remote address and the connection's id. The callee owns them. */
 	void (*recv)(void *ctx, struct pkt **pkts, int n, uint64_t now);
-	/* A dialer's connection is up: ep is the remote address and its id. */
-	void (*dialer_up)(void *ctx, void *user, const struct endpoint *ep, uint64_t now);
-	/* A dialer's connection (id conn, or 0 if it never came up) failed or
-	 * closed; the dialer tries again by itself. */
-	void (*dialer_down)(void *ctx, void *user, uint32_t conn);
-	/* Optional: whether a peer still names this (closed) id, which must
-	 * then not be handed to a new connection. */
-	bool (*id_in_use)(void *ctx, uint32_t id);
+	/* The connection to a dialed peer (tcp_peer_add) is up: ep is the
+	 * remote address and its id. Returns false when the owner has no such
+	 * peer any more: the transport then stops dialing it (tcp_peer_stop). */
+	bool (*dialer_up)(void *ctx, const uint8_t public_key[KEY_LEN], const struct endpoint *ep, uint64_t now);
+	/* A dialed peer's connection (id conn, or 0 if it never came up)
+	 * failed or closed; the transport dials again by itself. */
+	void (*dialer_down)(void *ctx, const uint8_t public_key[KEY_LEN], uint32_t conn);
+	/* Optional: calls fn(arg, id) for the connection id that each of the
+	 * owner's peers names (endpoint.conn), if not 0. A closed id a peer
+	 * still names is not handed to a new connection, and an accepted
+	 * connection that no peer names is closed (tcp_endpoint_changed, and a
+	 * sweep every TCP_SWEEP_INTERVAL_NS). */
+	void (*conns_in_use)(void *ctx, void (*fn)(void *arg, uint32_t id), void *arg);
 	/* n packets, or connections, were lost, for this cause (the
 	 * DROP_TCP_* ones and DROP_NO_BUFFER). */
 	void (*drop)(void *ctx, enum drop_cause cause, uint64_t n);
@@ -82,7 +90,11 @@ struct tcp {
 	struct tcp_conn *buckets[TCP_BUCKETS];
 	struct tcp_conn *conns;     /* every connection, dead ones until reaped */
 	unsigned n_conns, n_unauth, n_dead;
-	struct tcp_dialer *dialers;
+	uint64_t last_sweep;
+
+	struct tcp_peer *peers;     /* every dialed peer, newest first */
+	struct tcp_peer **peer_buckets; /* by public key; a power of two of them */
+	size_t n_peers, n_peer_buckets;
 
 	uint64_t now;               /* the latest time passed in */
 	uint64_t next_deadline;     /* no work before this (may be early) */
@@ -95,7 +107,7 @@ struct tcp {
  * tag_conn | (uint64_t)id << 32. */
 int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
 	     struct pool *pool);
-/* Closes every connection and the listening socket. */
+/* Closes every connection and the listening socket; forgets every peer. */
 void tcp_destroy(struct tcp *t);
 
 /* A dual-stack listening socket, non-blocking, on *port (0 picks one; *port
@@ -110,8 +122,8 @@ void tcp_set_fwmark(struct tcp *t, uint32_t fwmark);
 /* Epoll events. */
 void tcp_on_listen(struct tcp *t, uint64_t now);
 void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now);
-/* Connect and authentication timeouts, dialer retries, freeing closed
- * connections. Call after each round of events. */
+/* Connect and authentication timeouts, dialer retries, the sweep, freeing
+ * closed connections. Call after each round of events. */
 void tcp_tick(struct tcp *t, uint64_t now);
 /* When tcp_tick next has work, or UINT64_MAX. */
 uint64_t tcp_next_deadline(const struct tcp *t);
@@ -121,6 +133,12 @@ uint64_t tcp_next_deadline(const struct tcp *t);
  * and skipped. The caller keeps the packets. */
 void tcp_send(struct tcp *t, struct pkt *const *pkts, int n);
 
+/* The engine moved the endpoint of peer public_key from connection
+ * old_conn to new_conn (either may also be 0, UDP, or ENDPOINT_TCP_DOWN) on
+ * a message the peer authenticated: new_conn is the peer's
+ * (tcp_conn_authenticated), and an accepted old_conn no peer names any more
+ * is closed (a client that reconnected leaves its old connection behind). */
+void tcp_endpoint_changed(struct tcp *t, const uint8_t public_key[KEY_LEN], uint32_t old_conn, uint32_t new_conn);
 /* A peer authenticated a message from connection id: an accepted one stops
  * counting against TCP_MAX_UNAUTH and has no more deadline. keep: the peer
  * is one we dial too, so each side may use either of two connections; the
@@ -131,27 +149,37 @@ void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep);
 void tcp_conn_release(struct tcp *t, uint32_t id);
 /* Whether id names an open connection. */
 bool tcp_conn_exists(const struct tcp *t, uint32_t id);
+/* Closes the accepted, authenticated connections that no peer names any
+ * more (ops.conns_in_use; without it, every one), except kept ones
+ * (tcp_conn_authenticated). With ops.conns_in_use, tcp_tick does it every
+ * TCP_SWEEP_INTERVAL_NS. */
+void tcp_sweep(struct tcp *t);
 
-/* Accepted, authenticated connections that no peer uses any more (the peer
- * was removed or moved) are closed by a sweep: begin, mark each id a peer
- * uses, end. Kept ones (tcp_conn_authenticated) are not. */
-void tcp_sweep_begin(struct tcp *t);
-void tcp_sweep_mark(struct tcp *t, uint32_t id);
-void tcp_sweep_end(struct tcp *t);
+/* ---- peers we dial ---- */
 
-/* Keeps a connection to target open for its owner (user is handed back in
- * the callbacks): connects at once, and after each failure or close again,
- * backing off exponentially with jitter (first retry within 1 s, at most
- * 15 s apart; back to the first after a connection that carried a frame).
- * NULL when out of memory. Dialers live until tcp_destroy. */
-struct tcp_dialer *tcp_dialer_add(struct tcp *t, const struct endpoint *target, void *user, uint64_t now);
+/* A peer reached at a tcp:// endpoint, found by its public key (peers come
+ * and go over the UAPI). The transport keeps a connection to its target
+ * open: it connects at once, and after each failure or close again, backing
+ * off exponentially with jitter (first retry within 1 s, at most 15 s
+ * apart; back to the first after a connection that worked). */
+
+/* Starts dialing target for public_key; if that key is dialed already,
+ * returns its peer unchanged. NULL when out of memory. Peers stay until
+ * tcp_destroy; tcp_peer_stop stops one. */
+struct tcp_peer *tcp_peer_add(struct tcp *t, const uint8_t public_key[KEY_LEN], const struct endpoint *target,
+			      uint64_t now);
+/* The dialed peer with this key, stopped or not, or NULL. */
+struct tcp_peer *tcp_peer_find(const struct tcp *t, const uint8_t public_key[KEY_LEN]);
+static inline size_t tcp_peer_count(const struct tcp *t)
+{
+	return t->n_peers;
+}
 /* A new target (closes the connection to the old one, dials at once), or
- * the same one again (only restarts a stopped dialer). */
-void tcp_dialer_set_target(struct tcp *t, struct tcp_dialer *dl, const struct endpoint *target, uint64_t now);
-/* Closes the dialer's connection and makes no new one until set_target. */
-void tcp_dialer_stop(struct tcp *t, struct tcp_dialer *dl);
-/* The id of the dialer's connection when it is up, else ENDPOINT_TCP_DOWN. */
-uint32_t tcp_dialer_conn(const struct tcp *t, const struct tcp_dialer *dl);
-const struct endpoint *tcp_dialer_target(const struct tcp_dialer *dl);
+ * the same one again (only restarts a stopped peer). */
+void tcp_peer_set_target(struct tcp *t, struct tcp_peer *tp, const struct endpoint *target, uint64_t now);
+/* Closes the peer's connection and makes no new one until set_target. */
+void tcp_peer_stop(struct tcp *t, struct tcp_peer *tp);
+/* The id of the peer's connection when it is up, else ENDPOINT_TCP_DOWN. */
+uint32_t tcp_peer_conn(const struct tcp *t, const struct tcp_peer *tp);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Inside the TCP transport: what tcp.c (connections, the listener) and
- * tcp_dial.c (the dialers) share. Not for the transport's users: they have
- * tcp.h.
+ * tcp_dial.c (the peers we dial) share. Not for the transport's users: they
+ * have tcp.h.
  */
 #ifndef SLUICE_TCP_INTERNAL_H
 #define SLUICE_TCP_INTERNAL_H
@@ -39,15 +39,17 @@ struct tcp_conn {
 	bool keep;              /* accepted from a peer we also dial: never swept */
 	uint64_t deadline;      /* connect or authentication deadline, 0 = none */
 	struct endpoint ep;     /* remote address, conn = id */
-	struct tcp_dialer *dialer;
+	struct tcp_peer *dialer; /* the peer it was dialed for; NULL: accepted */
 	struct tcp_rx rx;
 	struct tcp_tx tx;
 };
 
-struct tcp_dialer {
-	struct tcp_dialer *next;
+/* A peer we dial, and the state of its dialer. */
+struct tcp_peer {
+	struct tcp_peer *next;  /* t->peers */
+	struct tcp_peer *hnext; /* t->peer_buckets[] */
+	uint8_t public_key[KEY_LEN];
 	struct endpoint target; /* conn = 0 */
-	void *user;
 	uint32_t conn;          /* connecting or up, 0 = none */
 	uint64_t retry_at;      /* next attempt, 0 = none scheduled */
 	unsigned failures;      /* since the last connection that worked */
@@ -72,12 +74,13 @@ void tcp_conn_sockopts(int fd, uint32_t fwmark);
 
 /* ---- tcp_dial.c ---- */
 
-/* c->dialer's connection c is up. */
+/* The connection c dialed for c->dialer is up. */
 void tcp_dial_up(struct tcp *t, struct tcp_conn *c, uint64_t now);
-/* c->dialer's connection c (in state `was` before) was closed. */
+/* The connection c dialed for c->dialer (in state `was` before) was closed. */
 void tcp_dial_closed(struct tcp *t, struct tcp_conn *c, enum conn_state was, int err);
 /* Attempts that are due; notes the deadlines of the others. */
 void tcp_dial_tick(struct tcp *t, uint64_t now);
+/* Forgets every peer. */
 void tcp_dial_destroy(struct tcp *t);
 
 #endif
