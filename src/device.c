@@ -2,7 +2,6 @@
 #include "device.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +9,12 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
 #include "encoding.h"
+#include "keylog.h"
 #include "log.h"
 #include "netlink.h"
 #include "timers.h"
@@ -104,57 +103,11 @@ static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
 	}
 }
 
-/* Wireshark's WireGuard key log (preference wg.keylog_file): one block of
- * "TYPE = base64" lines per handshake message we make. */
 static void hook_keylog(void *ctx, const uint8_t local_static_private[32], const uint8_t remote_static_public[32],
 			const uint8_t local_ephemeral_private[32], const uint8_t preshared_key[32])
 {
-	struct device *d = ctx;
-	char b64[4][KEY_B64_LEN + 1], text[4 * (KEY_B64_LEN + 40)];
-
-	if (d->keylog_fd < 0)
-		return;
-	key_to_base64(b64[0], local_static_private);
-	key_to_base64(b64[1], remote_static_public);
-	key_to_base64(b64[2], local_ephemeral_private);
-	key_to_base64(b64[3], preshared_key);
-	int n = snprintf(text, sizeof(text),
-			 "LOCAL_STATIC_PRIVATE_KEY = %s\nREMOTE_STATIC_PUBLIC_KEY = %s\n"
-			 "LOCAL_EPHEMERAL_PRIVATE_KEY = %s\nPRESHARED_KEY = %s\n",
-			 b64[0], b64[1], b64[2], b64[3]);
-	if (n > 0 && write(d->keylog_fd, text, (size_t)n) != n)
-		log_warn("cannot write to the key log: %s", strerror(errno));
-	crypto_wipe(b64, sizeof(b64));
-	crypto_wipe(text, sizeof(text));
-}
-
-static int open_keylog(struct device *d)
-{
-	const char *path = getenv("SLUICE_KEYLOG");
-	d->keylog_fd = -1;
-	if (!path || !*path)
-		return 0;
-	/* Not through a symlink, and only a file of ours that nobody else can
-	 * read: root appending session secrets to a file someone planted would
-	 * hand them over. */
-	d->keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (d->keylog_fd < 0) {
-		int e = errno;
-		log_err("SLUICE_KEYLOG: cannot open %s: %s%s", path, strerror(e),
-			e == ELOOP ? " (it is a symbolic link; give the file itself)" : "");
-		return -e;
-	}
-	struct stat st;
-	if (fstat(d->keylog_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-		log_err("SLUICE_KEYLOG: %s must be a regular file owned by this user and readable by nobody else "
-			"(fix with: chmod 600 %s)", path, path);
-		close(d->keylog_fd);
-		d->keylog_fd = -1;
-		return -EPERM;
-	}
-	log_warn("*** SLUICE_KEYLOG is set: the secrets of every handshake are written to %s; "
-		 "anyone who reads it can decrypt this interface's traffic. For debugging only. ***", path);
-	return 0;
+	keylog_write(((struct device *)ctx)->keylog_fd, local_static_private, remote_static_public,
+		     local_ephemeral_private, preshared_key);
 }
 
 /* ---- control socket ---- */
@@ -527,7 +480,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		return r;
 	}
 	core_set_wall_offset(&d->core, wall_offset());
-	if ((r = open_keylog(d)) < 0)
+	if ((r = keylog_open(&d->keylog_fd)) < 0)
 		goto fail;
 
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
