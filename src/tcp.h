@@ -5,8 +5,11 @@
  * connection. The device drives it from its epoll loop; nothing here blocks.
  *
  * The frames, the receive buffer and the send ring are in tcp_frame.h (pure,
- * no I/O). Here is the transport (struct tcp): one listening socket, the
- * connections it accepts, and a dialer per peer reached at a tcp:// endpoint.
+ * no I/O). Here is the transport (struct tcp): one listening socket and the
+ * connections it accepts (tcp.c), and the peers reached at a tcp://
+ * endpoint, by public key, with a connection each that it dials and redials
+ * (tcp_dial.c). It knows peers by their keys only; what the engine makes of
+ * a connection coming or going is the owner's business (struct tcp_ops).
  *
  * A connection has an id (struct endpoint.conn): never 0 (UDP) nor
  * ENDPOINT_TCP_DOWN, never reused while the process lives (until the 32-bit
@@ -136,8 +139,9 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n);
 /* The engine moved the endpoint of peer public_key from connection
  * old_conn to new_conn (either may also be 0, UDP, or ENDPOINT_TCP_DOWN) on
  * a message the peer authenticated: new_conn is the peer's
- * (tcp_conn_authenticated), and an accepted old_conn no peer names any more
- * is closed (a client that reconnected leaves its old connection behind). */
+ * (tcp_conn_authenticated, kept if we dial the peer too), and an accepted
+ * old_conn that no peer names any more is closed, unless we dial the peer
+ * (a client that reconnected leaves its old connection behind). */
 void tcp_endpoint_changed(struct tcp *t, const uint8_t public_key[KEY_LEN], uint32_t old_conn, uint32_t new_conn);
 /* A peer authenticated a message from connection id: an accepted one stops
  * counting against TCP_MAX_UNAUTH and has no more deadline. keep: the peer
