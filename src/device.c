@@ -2,7 +2,6 @@
 #include "device.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +9,12 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
 #include "encoding.h"
+#include "keylog.h"
 #include "log.h"
 #include "netlink.h"
 #include "timers.h"
@@ -25,8 +24,6 @@
 
 #define POOL_BUFFERS 4096
 #define LIVENESS_INTERVAL_NS NS_PER_SEC
-/* How often accepted TCP connections no peer uses any more are closed. */
-#define TCP_SWEEP_INTERVAL_NS (10 * NS_PER_SEC)
 
 /* epoll data: the tag in the low 32 bits; a TCP connection's id above. */
 enum fd_tag { TAG_TUN = 1, TAG_UDP, TAG_UAPI, TAG_SIGNAL, TAG_TCP_LISTEN, TAG_TCP_CONN };
@@ -89,45 +86,10 @@ static void hook_send_net(void *ctx, struct pkt **pkts, int n)
 	}
 }
 
-/* Whether a peer's endpoint is TCP connection id. */
-static bool conn_in_use(struct device *d, uint32_t id)
-{
-	for (const struct peer *p = core_peers_first(&d->core); p; p = core_peers_next(p))
-		if (p->endpoint.conn == id)
-			return true;
-	return false;
-}
-
-static bool tcp_id_in_use(void *ctx, uint32_t id)
-{
-	return conn_in_use(ctx, id);
-}
-
-/* The peer we dial, if we dial it. */
-static struct device_tcp_peer *tcp_peer_find(struct device *d, const uint8_t public_key[32])
-{
-	for (size_t i = 0; i < d->n_tcp_peers; i++)
-		if (!memcmp(d->tcp_peers[i].public_key, public_key, 32))
-			return &d->tcp_peers[i];
-	return NULL;
-}
-
 static void hook_endpoint_changed(void *ctx, struct peer *p, const struct endpoint *old_ep,
 				  const struct endpoint *new_ep)
 {
-	struct device *d = ctx;
-	/* Two peers that dial each other hold two connections, and each side
-	 * moves to whichever one it last heard from: closing the other would
-	 * only have it dialed again, and again. */
-	bool dialed = tcp_peer_find(d, p->public_key) != NULL;
-
-	/* The peer authenticated a message from this connection: it is theirs. */
-	if (new_ep->conn && new_ep->conn != ENDPOINT_TCP_DOWN)
-		tcp_conn_authenticated(&d->tcp, new_ep->conn, dialed);
-	/* A client that reconnected leaves its old connection behind. */
-	if (!dialed && old_ep->conn && old_ep->conn != ENDPOINT_TCP_DOWN && old_ep->conn != new_ep->conn &&
-	    !conn_in_use(d, old_ep->conn))
-		tcp_conn_release(&d->tcp, old_ep->conn);
+	tcp_endpoint_changed(&((struct device *)ctx)->tcp, p->public_key, old_ep->conn, new_ep->conn);
 }
 
 static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
@@ -141,57 +103,11 @@ static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
 	}
 }
 
-/* Wireshark's WireGuard key log (preference wg.keylog_file): one block of
- * "TYPE = base64" lines per handshake message we make. */
 static void hook_keylog(void *ctx, const uint8_t local_static_private[32], const uint8_t remote_static_public[32],
 			const uint8_t local_ephemeral_private[32], const uint8_t preshared_key[32])
 {
-	struct device *d = ctx;
-	char b64[4][KEY_B64_LEN + 1], text[4 * (KEY_B64_LEN + 40)];
-
-	if (d->keylog_fd < 0)
-		return;
-	key_to_base64(b64[0], local_static_private);
-	key_to_base64(b64[1], remote_static_public);
-	key_to_base64(b64[2], local_ephemeral_private);
-	key_to_base64(b64[3], preshared_key);
-	int n = snprintf(text, sizeof(text),
-			 "LOCAL_STATIC_PRIVATE_KEY = %s\nREMOTE_STATIC_PUBLIC_KEY = %s\n"
-			 "LOCAL_EPHEMERAL_PRIVATE_KEY = %s\nPRESHARED_KEY = %s\n",
-			 b64[0], b64[1], b64[2], b64[3]);
-	if (n > 0 && write(d->keylog_fd, text, (size_t)n) != n)
-		log_warn("cannot write to the key log: %s", strerror(errno));
-	crypto_wipe(b64, sizeof(b64));
-	crypto_wipe(text, sizeof(text));
-}
-
-static int open_keylog(struct device *d)
-{
-	const char *path = getenv("SLUICE_KEYLOG");
-	d->keylog_fd = -1;
-	if (!path || !*path)
-		return 0;
-	/* Not through a symlink, and only a file of ours that nobody else can
-	 * read: root appending session secrets to a file someone planted would
-	 * hand them over. */
-	d->keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (d->keylog_fd < 0) {
-		int e = errno;
-		log_err("SLUICE_KEYLOG: cannot open %s: %s%s", path, strerror(e),
-			e == ELOOP ? " (it is a symbolic link; give the file itself)" : "");
-		return -e;
-	}
-	struct stat st;
-	if (fstat(d->keylog_fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-		log_err("SLUICE_KEYLOG: %s must be a regular file owned by this user and readable by nobody else "
-			"(fix with: chmod 600 %s)", path, path);
-		close(d->keylog_fd);
-		d->keylog_fd = -1;
-		return -EPERM;
-	}
-	log_warn("*** SLUICE_KEYLOG is set: the secrets of every handshake are written to %s; "
-		 "anyone who reads it can decrypt this interface's traffic. For debugging only. ***", path);
-	return 0;
+	keylog_write(((struct device *)ctx)->keylog_fd, local_static_private, remote_static_public,
+		     local_ephemeral_private, preshared_key);
 }
 
 /* ---- control socket ---- */
@@ -331,20 +247,20 @@ static int apply_config(struct device *d, const struct interface_config *cfg, ui
 	struct peer_config *peers = NULL;
 	int r;
 
-	if (cfg->n_peers && d->n_tcp_peers) {
+	if (cfg->n_peers && tcp_peer_count(&d->tcp)) {
 		peers = malloc(cfg->n_peers * sizeof(*peers));
 		if (!peers)
 			return ENOMEM;
 		memcpy(peers, cfg->peers, cfg->n_peers * sizeof(*peers));
 		for (size_t i = 0; i < cfg->n_peers; i++) {
-			struct device_tcp_peer *tp = tcp_peer_find(d, peers[i].public_key);
-			if (!tp || !tp->dialer)
+			struct tcp_peer *tp = tcp_peer_find(&d->tcp, peers[i].public_key);
+			if (!tp)
 				continue;
 			if (peers[i].remove) {
-				tcp_dialer_stop(&d->tcp, tp->dialer);
+				tcp_peer_stop(&d->tcp, tp);
 			} else if (peers[i].endpoint.addr.sa.sa_family != AF_UNSPEC) {
-				tcp_dialer_set_target(&d->tcp, tp->dialer, &peers[i].endpoint, now);
-				peers[i].endpoint.conn = tcp_dialer_conn(&d->tcp, tp->dialer);
+				tcp_peer_set_target(&d->tcp, tp, &peers[i].endpoint, now);
+				peers[i].endpoint.conn = tcp_peer_conn(&d->tcp, tp);
 			}
 		}
 		copy.peers = peers;
@@ -385,24 +301,26 @@ static void tcp_recv(void *ctx, struct pkt **pkts, int n, uint64_t now)
 	core_net_rx(&d->core, now, pkts, n);
 }
 
-static void tcp_dialer_up(void *ctx, void *user, const struct endpoint *ep, uint64_t now)
+static void tcp_drop(void *ctx, enum drop_cause cause, uint64_t n)
 {
 	struct device *d = ctx;
-	struct device_tcp_peer *tp = user;
-	struct peer *p = core_peer_find(&d->core, tp->public_key);
-
-	if (!p) { /* removed over the UAPI meanwhile */
-		tcp_dialer_stop(&d->tcp, tp->dialer);
-		return;
-	}
-	core_transport_up(&d->core, p, ep, now);
+	core_count_drop(&d->core, cause, n);
 }
 
-static void tcp_dialer_down(void *ctx, void *user, uint32_t conn)
+static bool tcp_dialer_up(void *ctx, const uint8_t public_key[KEY_LEN], const struct endpoint *ep, uint64_t now)
 {
 	struct device *d = ctx;
-	struct device_tcp_peer *tp = user;
-	struct peer *p = core_peer_find(&d->core, tp->public_key);
+	struct peer *p = core_peer_find(&d->core, public_key);
+
+	if (p)
+		core_transport_up(&d->core, p, ep, now);
+	return p != NULL; /* false: removed over the UAPI meanwhile */
+}
+
+static void tcp_dialer_down(void *ctx, const uint8_t public_key[KEY_LEN], uint32_t conn)
+{
+	struct device *d = ctx;
+	struct peer *p = core_peer_find(&d->core, public_key);
 
 	if (p && conn && p->endpoint.conn == conn) {
 		struct endpoint ep = p->endpoint;
@@ -411,40 +329,27 @@ static void tcp_dialer_down(void *ctx, void *user, uint32_t conn)
 	}
 }
 
-/* A dialer for each peer the file gives a tcp:// endpoint. */
+/* The connection each peer's endpoint names: the transport gives no new
+ * connection such an id, and closes accepted connections nobody names. */
+static void tcp_conns_in_use(void *ctx, void (*fn)(void *arg, uint32_t id), void *arg)
+{
+	struct device *d = ctx;
+
+	for (const struct peer *p = core_peers_first(&d->core); p; p = core_peers_next(p))
+		if (p->endpoint.conn)
+			fn(arg, p->endpoint.conn);
+}
+
+/* A dialed peer for each peer the file gives a tcp:// endpoint. */
 static int add_tcp_peers(struct device *d, const struct interface_config *cfg, uint64_t now)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < cfg->n_peers; i++)
-		n += cfg->peers[i].endpoint_transport == TRANSPORT_TCP;
-	if (!n)
-		return 0;
-	d->tcp_peers = calloc(n, sizeof(*d->tcp_peers));
-	if (!d->tcp_peers)
-		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		const struct peer_config *pc = &cfg->peers[i];
-		struct device_tcp_peer *tp;
-		if (pc->endpoint_transport != TRANSPORT_TCP || pc->endpoint.addr.sa.sa_family == AF_UNSPEC ||
-		    tcp_peer_find(d, pc->public_key))
-			continue;
-		tp = &d->tcp_peers[d->n_tcp_peers++];
-		memcpy(tp->public_key, pc->public_key, sizeof(tp->public_key));
-		tp->dialer = tcp_dialer_add(&d->tcp, &pc->endpoint, tp, now);
-		if (!tp->dialer)
+		if (pc->endpoint_transport == TRANSPORT_TCP && pc->endpoint.addr.sa.sa_family != AF_UNSPEC &&
+		    !tcp_peer_add(&d->tcp, pc->public_key, &pc->endpoint, now))
 			return -ENOMEM;
 	}
 	return 0;
-}
-
-static void tcp_sweep(struct device *d)
-{
-	tcp_sweep_begin(&d->tcp);
-	for (const struct peer *p = core_peers_first(&d->core); p; p = core_peers_next(p))
-		if (p->endpoint.conn)
-			tcp_sweep_mark(&d->tcp, p->endpoint.conn);
-	tcp_sweep_end(&d->tcp);
 }
 
 /* ---- set-up ---- */
@@ -553,7 +458,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun, .keylog = hook_keylog,
 				    .endpoint_changed = hook_endpoint_changed };
 	struct tcp_ops tcp_ops = { .ctx = d, .recv = tcp_recv, .dialer_up = tcp_dialer_up, .dialer_down = tcp_dialer_down,
-				   .id_in_use = tcp_id_in_use };
+				   .conns_in_use = tcp_conns_in_use, .drop = tcp_drop };
 	sigset_t mask;
 	int r;
 
@@ -575,7 +480,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		return r;
 	}
 	core_set_wall_offset(&d->core, wall_offset());
-	if ((r = open_keylog(d)) < 0)
+	if ((r = keylog_open(&d->keylog_fd)) < 0)
 		goto fail;
 
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -583,7 +488,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		r = -errno;
 		goto fail;
 	}
-	r = tcp_init(&d->tcp, &tcp_ops, d->epoll_fd, TAG_TCP_LISTEN, TAG_TCP_CONN, core_pool(&d->core), d->core.drops);
+	r = tcp_init(&d->tcp, &tcp_ops, d->epoll_fd, TAG_TCP_LISTEN, TAG_TCP_CONN, core_pool(&d->core));
 	if (r < 0)
 		goto fail;
 	tcp_set_fwmark(&d->tcp, d->fwmark);
@@ -773,10 +678,6 @@ int device_run(struct device *d)
 		}
 		core_tick(&d->core, now);
 		tcp_tick(&d->tcp, now);
-		if ((d->transports & TRANSPORT_TCP) && now - d->last_tcp_sweep >= TCP_SWEEP_INTERVAL_NS) {
-			d->last_tcp_sweep = now;
-			tcp_sweep(d);
-		}
 		if (now - d->last_liveness_check >= LIVENESS_INTERVAL_NS) {
 			d->last_liveness_check = now;
 			if (!tun_exists(d->ifindex)) {
@@ -808,9 +709,6 @@ void device_down(struct device *d)
 		close(d->udp_fd);
 	if (d->tcp.pool) /* tcp_init ran */
 		tcp_destroy(&d->tcp);
-	free(d->tcp_peers);
-	d->tcp_peers = NULL;
-	d->n_tcp_peers = 0;
 	if (d->tun_fd >= 0) {
 		/* A non-persistent tun goes away with its last descriptor; make
 		 * sure of it in case someone else holds one. */

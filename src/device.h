@@ -15,13 +15,6 @@
 #include "core.h"
 #include "tcp.h"
 
-/* A peer reached at a tcp:// endpoint, and the dialer that keeps its
- * connection up. Found by public key: peers may come and go over the UAPI. */
-struct device_tcp_peer {
-	uint8_t public_key[32];
-	struct tcp_dialer *dialer;
-};
-
 struct device {
 	char ifname[IFNAMSIZ];
 	int ifindex;
@@ -33,9 +26,6 @@ struct device {
 	uint32_t mtu;
 	struct core core;
 	struct tcp tcp;
-	struct device_tcp_peer *tcp_peers;
-	size_t n_tcp_peers;
-	uint64_t last_tcp_sweep;
 	volatile bool stop;
 	uint64_t last_liveness_check;
 	/* The control socket's file (lstat), to notice it removed or replaced. */

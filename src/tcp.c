@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "tcp.h"
+#include "tcp_internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,12 +12,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "crypto.h"
+#include "drop.h"
 #include "log.h"
-#include "messages.h"
-#include "peer.h"
 
-#define NS_PER_S 1000000000ULL
 /* Work per event, so one busy connection cannot hold the loop. */
 #define TCP_READS_PER_EVENT 8
 #define TCP_ACCEPTS_PER_EVENT 64
@@ -33,171 +31,17 @@
 /* Messages about misbehaving connections: at most this many a minute. */
 #define TCP_ABUSE_LOGS_PER_MINUTE 20
 
-/* ---- frames ---- */
-
-enum tcp_frame_status tcp_frame_parse(const uint8_t *buf, size_t len, size_t max_frame, size_t *frame_len)
-{
-	size_t n;
-
-	if (len < TCP_FRAME_HEADER_LEN)
-		return TCP_FRAME_PARTIAL;
-	n = (size_t)buf[0] << 8 | buf[1];
-	if (n == 0)
-		return TCP_FRAME_EMPTY;
-	if (n > max_frame)
-		return TCP_FRAME_OVERSIZE;
-	if (len - TCP_FRAME_HEADER_LEN < n)
-		return TCP_FRAME_PARTIAL;
-	*frame_len = n;
-	return TCP_FRAME_OK;
-}
-
-int tcp_rx_init(struct tcp_rx *rx, size_t cap, size_t max_frame)
-{
-	memset(rx, 0, sizeof(*rx));
-	if (max_frame == 0 || max_frame > TCP_FRAME_MAX || cap < max_frame + TCP_FRAME_HEADER_LEN)
-		return -EINVAL;
-	rx->buf = malloc(cap);
-	if (!rx->buf)
-		return -ENOMEM;
-	rx->cap = cap;
-	rx->max_frame = max_frame;
-	return 0;
-}
-
-void tcp_rx_free(struct tcp_rx *rx)
-{
-	free(rx->buf);
-	memset(rx, 0, sizeof(*rx));
-}
-
-uint8_t *tcp_rx_space(struct tcp_rx *rx, size_t *room)
-{
-	if (rx->error) {
-		*room = 0;
-		return rx->buf;
-	}
-	/* What is left is less than one frame: moving it is cheap. */
-	if (rx->start) {
-		memmove(rx->buf, rx->buf + rx->start, rx->end - rx->start);
-		rx->end -= rx->start;
-		rx->start = 0;
-	}
-	*room = rx->cap - rx->end;
-	return rx->buf + rx->end;
-}
-
-void tcp_rx_commit(struct tcp_rx *rx, size_t n)
-{
-	rx->end += n;
-}
-
-size_t tcp_rx_feed(struct tcp_rx *rx, const void *data, size_t len)
-{
-	size_t room;
-	uint8_t *p = tcp_rx_space(rx, &room);
-
-	if (len > room)
-		len = room;
-	memcpy(p, data, len);
-	tcp_rx_commit(rx, len);
-	return len;
-}
-
-enum tcp_frame_status tcp_rx_next(struct tcp_rx *rx, const uint8_t **frame, size_t *len)
-{
-	enum tcp_frame_status st;
-	size_t n = 0;
-
-	if (rx->error)
-		return rx->error;
-	st = tcp_frame_parse(rx->buf + rx->start, rx->end - rx->start, rx->max_frame, &n);
-	if (st == TCP_FRAME_OK) {
-		*frame = rx->buf + rx->start + TCP_FRAME_HEADER_LEN;
-		*len = n;
-		rx->start += TCP_FRAME_HEADER_LEN + n;
-		/* Nothing moves: the frame stays where it is until new bytes come. */
-		if (rx->start == rx->end)
-			rx->start = rx->end = 0;
-	} else if (st != TCP_FRAME_PARTIAL) {
-		rx->error = st;
-	}
-	return st;
-}
-
-/* ---- the send ring ---- */
-
-int tcp_tx_init(struct tcp_tx *tx, size_t cap, size_t reserve)
-{
-	memset(tx, 0, sizeof(*tx));
-	if (reserve >= cap)
-		return -EINVAL;
-	tx->buf = malloc(cap);
-	if (!tx->buf)
-		return -ENOMEM;
-	tx->cap = cap;
-	tx->reserve = reserve;
-	return 0;
-}
-
-void tcp_tx_free(struct tcp_tx *tx)
-{
-	free(tx->buf);
-	memset(tx, 0, sizeof(*tx));
-}
-
-static void tx_put(struct tcp_tx *tx, const uint8_t *p, size_t n)
-{
-	size_t tail = tx->head + tx->len;
-	size_t first;
-
-	if (tail >= tx->cap)
-		tail -= tx->cap;
-	first = tx->cap - tail < n ? tx->cap - tail : n;
-	memcpy(tx->buf + tail, p, first);
-	memcpy(tx->buf, p + first, n - first);
-	tx->len += n;
-}
-
-static bool is_handshake(const uint8_t *msg)
-{
-	return msg[0] == MESSAGE_HANDSHAKE_INITIATION || msg[0] == MESSAGE_HANDSHAKE_RESPONSE ||
-	       msg[0] == MESSAGE_HANDSHAKE_COOKIE;
-}
-
-bool tcp_tx_push(struct tcp_tx *tx, const uint8_t *msg, size_t len)
-{
-	size_t need = TCP_FRAME_HEADER_LEN + len;
-	size_t room = tx->cap - tx->len;
-	uint8_t hdr[TCP_FRAME_HEADER_LEN];
-
-	if (len == 0 || len > TCP_FRAME_MAX || need > room)
-		return false;
-	if (!is_handshake(msg) && room - need < tx->reserve)
-		return false;
-	hdr[0] = (uint8_t)(len >> 8);
-	hdr[1] = (uint8_t)len;
-	tx_put(tx, hdr, sizeof(hdr));
-	tx_put(tx, msg, len);
-	return true;
-}
+/* ---- connections ---- */
 
 int tcp_tx_flush(struct tcp_tx *tx, int fd)
 {
-	while (tx->len) {
-		struct iovec iov[2];
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 1 };
-		size_t first = tx->cap - tx->head < tx->len ? tx->cap - tx->head : tx->len;
-		ssize_t n;
+	struct iovec iov[2];
+	int n_iov;
 
-		iov[0].iov_base = tx->buf + tx->head;
-		iov[0].iov_len = first;
-		if (first < tx->len) {
-			iov[1].iov_base = tx->buf;
-			iov[1].iov_len = tx->len - first;
-			mh.msg_iovlen = 2;
-		}
-		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while ((n_iov = tcp_tx_peek(tx, iov)) > 0) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n_iov };
+		ssize_t n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -205,61 +49,24 @@ int tcp_tx_flush(struct tcp_tx *tx, int fd)
 				return 1;
 			return -errno;
 		}
-		tx->head += (size_t)n;
-		if (tx->head >= tx->cap)
-			tx->head -= tx->cap;
-		tx->len -= (size_t)n;
+		tcp_tx_consume(tx, (size_t)n);
 		/* A short write means the socket buffer is full. */
-		if (tx->len)
+		if (tcp_tx_pending(tx))
 			return 1;
 	}
-	tx->head = 0; /* empty: the next frames go in one piece */
 	return 0;
 }
 
-/* ---- connections ---- */
-
-enum conn_state {
-	CONN_CONNECTING, /* dialed, connect() in progress */
-	CONN_DIALED,     /* dialed and up */
-	CONN_UNAUTH,     /* accepted, nothing authenticated from it yet */
-	CONN_BOUND,      /* accepted, a peer's endpoint */
-	CONN_DEAD,       /* closed; freed by the next tcp_tick */
-};
-
-struct tcp_conn {
-	struct tcp_conn *next;  /* t->conns */
-	struct tcp_conn *hnext; /* t->buckets[id % TCP_BUCKETS] */
-	uint32_t id;
-	int fd;
-	enum conn_state state;
-	bool want_out;          /* EPOLLOUT is armed: tx is pending */
-	bool queued;            /* to be flushed at the end of tcp_send */
-	bool marked;            /* in use by a peer (sweep) */
-	bool carried;           /* it worked: authenticated traffic, or up a while */
-	uint64_t up_since;      /* a dialed connection: when it came up */
-	bool keep;              /* accepted from a peer we also dial: never swept */
-	uint64_t deadline;      /* connect or authentication deadline, 0 = none */
-	struct endpoint ep;     /* remote address, conn = id */
-	struct tcp_dialer *dialer;
-	struct tcp_rx rx;
-	struct tcp_tx tx;
-};
-
-struct tcp_dialer {
-	struct tcp_dialer *next;
-	struct endpoint target; /* conn = 0 */
-	void *user;
-	uint32_t conn;          /* connecting or up, 0 = none */
-	uint64_t retry_at;      /* next attempt, 0 = none scheduled */
-	unsigned failures;      /* since the last connection that worked */
-	bool stopped;
-};
-
-static void note_deadline(struct tcp *t, uint64_t when)
+void tcp_note_deadline(struct tcp *t, uint64_t when)
 {
 	if (when < t->next_deadline)
 		t->next_deadline = when;
+}
+
+static void count_drop(struct tcp *t, enum drop_cause cause, uint64_t n)
+{
+	if (n && t->ops.drop)
+		t->ops.drop(t->ops.ctx, cause, n);
 }
 
 /* Rate limit for messages a remote party can cause. */
@@ -274,7 +81,7 @@ static bool may_log(struct tcp *t)
 	return t->log_count++ < TCP_ABUSE_LOGS_PER_MINUTE;
 }
 
-static struct tcp_conn *conn_find(const struct tcp *t, uint32_t id)
+struct tcp_conn *tcp_conn_find(const struct tcp *t, uint32_t id)
 {
 	if (id == 0 || id == ENDPOINT_TCP_DOWN)
 		return NULL;
@@ -284,13 +91,33 @@ static struct tcp_conn *conn_find(const struct tcp *t, uint32_t id)
 	return NULL;
 }
 
+struct id_search {
+	uint32_t id;
+	bool found;
+};
+
+static void id_search_visit(void *arg, uint32_t id)
+{
+	struct id_search *search = arg;
+	search->found |= id == search->id;
+}
+
+/* Whether one of the owner's peers names connection id. */
+static bool id_in_use(struct tcp *t, uint32_t id)
+{
+	struct id_search search = { .id = id };
+
+	if (t->ops.conns_in_use)
+		t->ops.conns_in_use(t->ops.ctx, id_search_visit, &search);
+	return search.found;
+}
+
 static uint32_t new_id(struct tcp *t)
 {
 	for (;;) {
 		uint32_t id = t->next_id++;
 		/* Ids wrap after 2^32 connections: skip one still named anywhere. */
-		if (id != 0 && id != ENDPOINT_TCP_DOWN && !conn_find(t, id) &&
-		    !(t->ops.id_in_use && t->ops.id_in_use(t->ops.ctx, id)))
+		if (id != 0 && id != ENDPOINT_TCP_DOWN && !tcp_conn_find(t, id) && !id_in_use(t, id))
 			return id;
 	}
 }
@@ -326,7 +153,7 @@ static void set_fwmark(int fd, uint32_t fwmark)
 }
 
 /* Options of every connection. Failures only log: it works without them. */
-static void conn_sockopts(int fd, uint32_t fwmark)
+void tcp_conn_sockopts(int fd, uint32_t fwmark)
 {
 	int one = 1, idle = TCP_KEEPALIVE_IDLE_S, interval = TCP_KEEPALIVE_INTERVAL_S, count = TCP_KEEPALIVE_COUNT;
 	unsigned timeout = TCP_USER_TIMEOUT_MS;
@@ -359,7 +186,7 @@ static int conn_epoll(struct tcp *t, struct tcp_conn *c, int op, uint32_t events
 }
 
 /* Takes fd (closed on failure). remote: the peer's address. */
-static struct tcp_conn *conn_new(struct tcp *t, int fd, enum conn_state state, const struct sockaddr_storage *remote)
+struct tcp_conn *tcp_conn_new(struct tcp *t, int fd, enum conn_state state, const struct sockaddr_storage *remote)
 {
 	size_t rx_cap = t->max_frame + TCP_FRAME_HEADER_LEN > TCP_RX_BUF ? t->max_frame + TCP_FRAME_HEADER_LEN : TCP_RX_BUF;
 	struct tcp_conn *c = calloc(1, sizeof(*c));
@@ -394,45 +221,11 @@ fail:
 	return NULL;
 }
 
-static uint64_t backoff(unsigned failures)
-{
-	uint64_t max = TCP_RETRY_FIRST_NS;
-	uint32_t r = 0;
-
-	for (unsigned i = 0; i < failures && max < TCP_RETRY_MAX_NS; i++)
-		max *= 2;
-	if (max > TCP_RETRY_MAX_NS)
-		max = TCP_RETRY_MAX_NS;
-	/* Jitter over the upper half, so peers that lost the same server do
-	 * not all come back in the same instant. */
-	if (!crypto_random(&r, sizeof(r)))
-		r = 0;
-	return max / 2 + (uint64_t)r % (max / 2 + 1);
-}
-
-static void dialer_schedule(struct tcp *t, struct tcp_dialer *dl, int err, bool was_up)
-{
-	char buf[ENDPOINT_STR_MAX];
-	uint64_t delay = backoff(dl->failures++);
-
-	dl->retry_at = t->now + delay;
-	note_deadline(t, dl->retry_at);
-	endpoint_format(buf, &dl->target);
-	/* Say when it changes; a server that stays away is not news every 15 s. */
-	if (was_up || dl->failures == 1)
-		log_info("tcp: connection to %s %s: %s; trying again in %llu ms", buf, was_up ? "lost" : "failed",
-			 err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / 1000000));
-	else
-		log_debug("tcp: connection to %s failed: %s; trying again in %llu ms", buf,
-			  err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / 1000000));
-}
-
 /* Closes c (err: why, 0 for an orderly close, for the log). The memory
  * stays until tcp_tick, so callers up the stack may still look at c. */
-static void conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset)
+void tcp_conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset)
 {
 	enum conn_state was = c->state;
-	struct tcp_dialer *dl = c->dialer;
 
 	if (was == CONN_DEAD)
 		return;
@@ -452,19 +245,8 @@ static void conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset)
 	t->n_dead++;
 	if (was == CONN_UNAUTH)
 		t->n_unauth--;
-	if (dl && dl->conn == c->id) {
-		dl->conn = 0;
-		/* Backoff starts over after a connection that worked: one the peer
-		 * authenticated on, or one that stayed up for a while (a dialed
-		 * connection's own messages never move the peer's endpoint). A
-		 * middlebox that accepts and hangs up at once does not qualify. */
-		if (c->carried || (was == CONN_DIALED && t->now - c->up_since >= TCP_STABLE_NS))
-			dl->failures = 0;
-		if (!dl->stopped)
-			dialer_schedule(t, dl, err, was == CONN_DIALED);
-		if (t->ops.dialer_down)
-			t->ops.dialer_down(t->ops.ctx, dl->user, was == CONN_DIALED ? c->id : 0);
-	}
+	if (c->dialer)
+		tcp_dial_closed(t, c, was, err);
 }
 
 static void conn_free(struct tcp_conn *c)
@@ -495,14 +277,14 @@ static void conn_flush(struct tcp *t, struct tcp_conn *c)
 	bool want;
 
 	if (r < 0) {
-		conn_close(t, c, -r, false);
+		tcp_conn_close(t, c, -r, false);
 		return;
 	}
 	want = r > 0;
 	if (want != c->want_out) {
 		c->want_out = want;
 		if (conn_epoll(t, c, EPOLL_CTL_MOD, EPOLLIN | (want ? EPOLLOUT : 0)) < 0)
-			conn_close(t, c, errno, false);
+			tcp_conn_close(t, c, errno, false);
 	}
 }
 
@@ -531,18 +313,18 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				conn_close(t, c, errno, false);
+				tcp_conn_close(t, c, errno, false);
 			break;
 		}
 		if (got == 0) {
 			if (tcp_rx_buffered(&c->rx)) {
-				t->drops[DROP_TCP_TRUNCATED]++;
+				count_drop(t, DROP_TCP_TRUNCATED, 1);
 				if (may_log(t)) {
 					endpoint_format(buf, &c->ep);
 					log_info("tcp: %s closed the connection in the middle of a frame", buf);
 				}
 			}
-			conn_close(t, c, 0, false);
+			tcp_conn_close(t, c, 0, false);
 			break;
 		}
 		tcp_rx_commit(&c->rx, (size_t)got);
@@ -550,7 +332,7 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 		while (c->state != CONN_DEAD && (st = tcp_rx_next(&c->rx, &frame, &len)) == TCP_FRAME_OK) {
 			struct pkt *k = pool_get(t->pool);
 			if (!k) {
-				t->drops[DROP_NO_BUFFER]++;
+				count_drop(t, DROP_NO_BUFFER, 1);
 				continue;
 			}
 			memcpy(k->data, frame, len);
@@ -561,13 +343,13 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 				deliver(t, pkts, &n, now); /* frames stay put: rx is not touched */
 		}
 		if (st != TCP_FRAME_PARTIAL) {
-			t->drops[DROP_TCP_FRAMING]++;
+			count_drop(t, DROP_TCP_FRAMING, 1);
 			if (may_log(t)) {
 				endpoint_format(buf, &c->ep);
 				log_info("tcp: %s sent a frame of %s length; closing its connection", buf,
 					 st == TCP_FRAME_EMPTY ? "zero" : "too large a");
 			}
-			conn_close(t, c, EPROTO, true);
+			tcp_conn_close(t, c, EPROTO, true);
 			break;
 		}
 		if ((size_t)got < room)
@@ -589,7 +371,7 @@ static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
 	if (!err && getpeername(c->fd, (struct sockaddr *)&ss, &len) < 0)
 		err = errno;
 	if (err) {
-		conn_close(t, c, err, true);
+		tcp_conn_close(t, c, err, true);
 		return;
 	}
 	endpoint_from_sockaddr(&c->ep, &ss, c->id);
@@ -598,19 +380,19 @@ static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
 	c->deadline = 0;
 	c->want_out = false;
 	if (conn_epoll(t, c, EPOLL_CTL_MOD, EPOLLIN) < 0) {
-		conn_close(t, c, errno, true);
+		tcp_conn_close(t, c, errno, true);
 		return;
 	}
 	endpoint_format(buf, &c->ep);
 	log_info("tcp: connected to %s", buf);
-	if (c->dialer && t->ops.dialer_up)
-		t->ops.dialer_up(t->ops.ctx, c->dialer->user, &c->ep, now);
+	if (c->dialer)
+		tcp_dial_up(t, c, now);
 }
 
 /* ---- the transport ---- */
 
 int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
-	     struct pool *pool, uint64_t *drops)
+	     struct pool *pool)
 {
 	size_t room = pool->stride - sizeof(struct pkt);
 
@@ -619,7 +401,6 @@ int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t ta
 		return -EINVAL;
 	t->ops = *ops;
 	t->pool = pool;
-	t->drops = drops;
 	t->epoll_fd = epoll_fd;
 	t->tag_listen = tag_listen;
 	t->tag_conn = tag_conn;
@@ -641,11 +422,7 @@ void tcp_destroy(struct tcp *t)
 		}
 		conn_free(c);
 	}
-	while (t->dialers) {
-		struct tcp_dialer *dl = t->dialers;
-		t->dialers = dl->next;
-		free(dl);
-	}
+	tcp_dial_destroy(t);
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	memset(t->buckets, 0, sizeof(t->buckets));
@@ -769,7 +546,7 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 				epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, t->listen_fd, NULL);
 				t->listen_paused = true;
 				t->listen_resume_at = now + TCP_LISTEN_PAUSE_NS;
-				note_deadline(t, t->listen_resume_at);
+				tcp_note_deadline(t, t->listen_resume_at);
 			}
 			return;
 		}
@@ -777,7 +554,7 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 		endpoint_from_sockaddr(&from, &ss, 0);
 		if (unauth_from(t, &from) >= TCP_MAX_UNAUTH_PER_SOURCE) {
 			/* One source may not hold more than a few waiting slots. */
-			t->drops[DROP_TCP_CONN_LIMIT]++;
+			count_drop(t, DROP_TCP_CONN_LIMIT, 1);
 			if (may_log(t)) {
 				endpoint_format(buf, &from);
 				log_info("tcp: %s has %u connections waiting for a handshake already; refusing another",
@@ -791,19 +568,19 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 			 * client sends its initiation at once, so it is never the
 			 * oldest for long; an idle flood only evicts itself. */
 			struct tcp_conn *oldest = oldest_unauth(t);
-			t->drops[DROP_TCP_CONN_LIMIT]++;
+			count_drop(t, DROP_TCP_CONN_LIMIT, 1);
 			if (may_log(t))
 				log_info("tcp: %u connections are waiting for a handshake; closing the oldest",
 					 TCP_MAX_UNAUTH);
 			if (oldest)
-				conn_close(t, oldest, 0, true);
+				tcp_conn_close(t, oldest, 0, true);
 		}
-		conn_sockopts(fd, t->fwmark);
-		c = conn_new(t, fd, CONN_UNAUTH, &ss);
+		tcp_conn_sockopts(fd, t->fwmark);
+		c = tcp_conn_new(t, fd, CONN_UNAUTH, &ss);
 		if (!c)
 			continue;
 		c->deadline = now + TCP_AUTH_TIMEOUT_NS;
-		note_deadline(t, c->deadline);
+		tcp_note_deadline(t, c->deadline);
 		endpoint_format(buf, &c->ep);
 		log_debug("tcp: accepted %s (connection %u)", buf, c->id);
 	}
@@ -811,7 +588,7 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 
 void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now)
 {
-	struct tcp_conn *c = conn_find(t, id);
+	struct tcp_conn *c = tcp_conn_find(t, id);
 
 	t->now = now;
 	if (!c)
@@ -824,47 +601,6 @@ void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now)
 		conn_read(t, c, now); /* errors and the end show up as read results */
 	if (c->state != CONN_DEAD && (events & EPOLLOUT))
 		conn_flush(t, c);
-}
-
-/* An attempt failed before it made a connection. */
-static void dialer_failed(struct tcp *t, struct tcp_dialer *dl, int err)
-{
-	dialer_schedule(t, dl, err, false);
-	if (t->ops.dialer_down)
-		t->ops.dialer_down(t->ops.ctx, dl->user, 0);
-}
-
-static void dialer_attempt(struct tcp *t, struct tcp_dialer *dl, uint64_t now)
-{
-	struct sockaddr_storage ss;
-	struct tcp_conn *c;
-	int fd, err;
-
-	dl->retry_at = 0;
-	memset(&ss, 0, sizeof(ss));
-	memcpy(&ss, &dl->target.addr, endpoint_len(&dl->target));
-	fd = socket(dl->target.addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (fd < 0) {
-		dialer_failed(t, dl, errno);
-		return;
-	}
-	/* Before connect(): the mark routes the SYN too. */
-	conn_sockopts(fd, t->fwmark);
-	if (connect(fd, &dl->target.addr.sa, endpoint_len(&dl->target)) < 0 && errno != EINPROGRESS) {
-		err = errno;
-		close(fd);
-		dialer_failed(t, dl, err);
-		return;
-	}
-	c = conn_new(t, fd, CONN_CONNECTING, &ss);
-	if (!c) {
-		dialer_failed(t, dl, ENOMEM);
-		return;
-	}
-	c->dialer = dl;
-	dl->conn = c->id;
-	c->deadline = now + TCP_CONNECT_TIMEOUT_NS;
-	note_deadline(t, c->deadline);
 }
 
 void tcp_tick(struct tcp *t, uint64_t now)
@@ -881,32 +617,34 @@ void tcp_tick(struct tcp *t, uint64_t now)
 				if (listener_watch(t) < 0)
 					log_err("tcp: cannot watch the listening socket again: %s", strerror(errno));
 			} else {
-				note_deadline(t, t->listen_resume_at);
+				tcp_note_deadline(t, t->listen_resume_at);
 			}
 		}
 		for (struct tcp_conn *c = t->conns; c; c = c->next) {
 			if (c->state == CONN_DEAD || !c->deadline)
 				continue;
 			if (now < c->deadline) {
-				note_deadline(t, c->deadline);
+				tcp_note_deadline(t, c->deadline);
 			} else if (c->state == CONN_UNAUTH) {
-				t->drops[DROP_TCP_AUTH_TIMEOUT]++;
+				count_drop(t, DROP_TCP_AUTH_TIMEOUT, 1);
 				if (may_log(t)) {
 					endpoint_format(buf, &c->ep);
 					log_info("tcp: no handshake from %s within %llu s; closing its connection", buf,
 						 (unsigned long long)(TCP_AUTH_TIMEOUT_NS / NS_PER_S));
 				}
-				conn_close(t, c, ETIMEDOUT, true);
+				tcp_conn_close(t, c, ETIMEDOUT, true);
 			} else if (c->state == CONN_CONNECTING) {
-				conn_close(t, c, ETIMEDOUT, true);
+				tcp_conn_close(t, c, ETIMEDOUT, true);
 			}
 		}
-		for (struct tcp_dialer *dl = t->dialers; dl; dl = dl->next) {
-			if (dl->retry_at && now >= dl->retry_at)
-				dialer_attempt(t, dl, now);
-			else if (dl->retry_at)
-				note_deadline(t, dl->retry_at);
+		tcp_dial_tick(t, now);
+	}
+	if (t->ops.conns_in_use && t->n_conns) {
+		if (now - t->last_sweep >= TCP_SWEEP_INTERVAL_NS) {
+			t->last_sweep = now;
+			tcp_sweep(t);
 		}
+		tcp_note_deadline(t, t->last_sweep + TCP_SWEEP_INTERVAL_NS);
 	}
 	if (t->n_dead)
 		reap(t);
@@ -921,6 +659,7 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 {
 	struct tcp_conn *touched[TCP_RECV_BATCH];
 	int n_touched = 0;
+	uint64_t no_conn = 0, full = 0;
 
 	for (int i = 0; i <= n; i++) {
 		/* Write once per connection per batch (and when the list is full). */
@@ -936,14 +675,14 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 				break;
 		}
 		struct pkt *k = pkts[i];
-		struct tcp_conn *c = conn_find(t, k->ep.conn);
+		struct tcp_conn *c = tcp_conn_find(t, k->ep.conn);
 		if (!c || c->state == CONN_CONNECTING) {
-			t->drops[DROP_TCP_NO_CONN]++;
+			no_conn++;
 			k->send_failed = true;
 			continue;
 		}
 		if (!tcp_tx_push(&c->tx, k->data, k->len)) {
-			t->drops[DROP_TCP_TX_FULL]++;
+			full++;
 			k->send_failed = true;
 			continue;
 		}
@@ -952,11 +691,28 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 			touched[n_touched++] = c;
 		}
 	}
+	count_drop(t, DROP_TCP_NO_CONN, no_conn);
+	count_drop(t, DROP_TCP_TX_FULL, full);
+}
+
+void tcp_endpoint_changed(struct tcp *t, const uint8_t public_key[KEY_LEN], uint32_t old_conn, uint32_t new_conn)
+{
+	/* Two peers that dial each other hold two connections, and each side
+	 * moves to whichever one it last heard from: closing the other would
+	 * only have it dialed again, and again. */
+	bool dialed = tcp_peer_find(t, public_key) != NULL;
+
+	/* The peer authenticated a message from this connection: it is theirs. */
+	if (new_conn && new_conn != ENDPOINT_TCP_DOWN)
+		tcp_conn_authenticated(t, new_conn, dialed);
+	/* A client that reconnected leaves its old connection behind. */
+	if (!dialed && old_conn && old_conn != ENDPOINT_TCP_DOWN && old_conn != new_conn && !id_in_use(t, old_conn))
+		tcp_conn_release(t, old_conn);
 }
 
 void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep)
 {
-	struct tcp_conn *c = conn_find(t, id);
+	struct tcp_conn *c = tcp_conn_find(t, id);
 
 	if (!c)
 		return;
@@ -974,96 +730,33 @@ void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep)
 
 void tcp_conn_release(struct tcp *t, uint32_t id)
 {
-	struct tcp_conn *c = conn_find(t, id);
+	struct tcp_conn *c = tcp_conn_find(t, id);
 
 	if (c && (c->state == CONN_UNAUTH || c->state == CONN_BOUND)) {
 		log_debug("tcp: connection %u is no peer's any more; closing it", id);
-		conn_close(t, c, 0, false);
+		tcp_conn_close(t, c, 0, false);
 	}
 }
 
 bool tcp_conn_exists(const struct tcp *t, uint32_t id)
 {
-	return conn_find(t, id) != NULL;
+	return tcp_conn_find(t, id) != NULL;
 }
 
-void tcp_sweep_begin(struct tcp *t)
+static void sweep_mark(void *arg, uint32_t id)
 {
-	for (struct tcp_conn *c = t->conns; c; c = c->next)
-		c->marked = false;
-}
-
-void tcp_sweep_mark(struct tcp *t, uint32_t id)
-{
-	struct tcp_conn *c = conn_find(t, id);
+	struct tcp_conn *c = tcp_conn_find(arg, id);
 	if (c)
 		c->marked = true;
 }
 
-void tcp_sweep_end(struct tcp *t)
+void tcp_sweep(struct tcp *t)
 {
+	for (struct tcp_conn *c = t->conns; c; c = c->next)
+		c->marked = false;
+	if (t->ops.conns_in_use)
+		t->ops.conns_in_use(t->ops.ctx, sweep_mark, t);
 	for (struct tcp_conn *c = t->conns; c; c = c->next)
 		if (c->state == CONN_BOUND && !c->marked && !c->keep)
 			tcp_conn_release(t, c->id);
-}
-
-struct tcp_dialer *tcp_dialer_add(struct tcp *t, const struct endpoint *target, void *user, uint64_t now)
-{
-	struct tcp_dialer *dl = calloc(1, sizeof(*dl));
-
-	if (!dl)
-		return NULL;
-	dl->target = *target;
-	dl->target.conn = 0;
-	dl->user = user;
-	dl->retry_at = now;
-	note_deadline(t, now);
-	dl->next = t->dialers;
-	t->dialers = dl;
-	return dl;
-}
-
-/* Closes the dialer's connection without telling the owner, who knows. */
-static void dialer_detach(struct tcp *t, struct tcp_dialer *dl)
-{
-	struct tcp_conn *c = conn_find(t, dl->conn);
-
-	dl->conn = 0;
-	if (c) {
-		c->dialer = NULL;
-		conn_close(t, c, 0, false);
-	}
-}
-
-void tcp_dialer_set_target(struct tcp *t, struct tcp_dialer *dl, const struct endpoint *target, uint64_t now)
-{
-	struct endpoint to = *target;
-
-	to.conn = 0;
-	if (endpoint_equal(&dl->target, &to) && !dl->stopped)
-		return;
-	dialer_detach(t, dl);
-	dl->target = to;
-	dl->stopped = false;
-	dl->failures = 0;
-	dl->retry_at = now;
-	note_deadline(t, now);
-}
-
-void tcp_dialer_stop(struct tcp *t, struct tcp_dialer *dl)
-{
-	dl->stopped = true;
-	dl->retry_at = 0;
-	dialer_detach(t, dl);
-}
-
-uint32_t tcp_dialer_conn(const struct tcp *t, const struct tcp_dialer *dl)
-{
-	const struct tcp_conn *c = conn_find(t, dl->conn);
-	return c && c->state == CONN_DIALED ? c->id : ENDPOINT_TCP_DOWN;
-}
-
-const struct endpoint *tcp_dialer_target(const struct tcp_dialer *dl)
-{
-	return &dl->target;
 }

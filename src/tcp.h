@@ -4,12 +4,12 @@
  * message travels as one frame, [u16 big-endian length][message], over a TCP
  * connection. The device drives it from its epoll loop; nothing here blocks.
  *
- * Three layers, each testable on its own:
- *   - the frame parser (tcp_frame_parse, struct tcp_rx): pure, no I/O;
- *   - a connection's send ring (struct tcp_tx), which keeps a reserve so
- *     handshake messages still fit when data has filled it;
- *   - the transport (struct tcp): one listening socket, the connections it
- *     accepts, and a dialer per peer reached at a tcp:// endpoint.
+ * The frames, the receive buffer and the send ring are in tcp_frame.h (pure,
+ * no I/O). Here is the transport (struct tcp): one listening socket and the
+ * connections it accepts (tcp.c), and the peers reached at a tcp://
+ * endpoint, by public key, with a connection each that it dials and redials
+ * (tcp_dial.c). It knows peers by their keys only; what the engine makes of
+ * a connection coming or going is the owner's business (struct tcp_ops).
  *
  * A connection has an id (struct endpoint.conn): never 0 (UDP) nor
  * ENDPOINT_TCP_DOWN, never reused while the process lives (until the 32-bit
@@ -23,81 +23,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drop.h"
+#include "encoding.h"
 #include "netaddr.h"
 #include "pool.h"
-
-#define TCP_FRAME_HEADER_LEN 2
-#define TCP_FRAME_MAX 65535
-
-/* ---- frames ---- */
-
-enum tcp_frame_status {
-	TCP_FRAME_OK = 0,   /* a complete frame */
-	TCP_FRAME_PARTIAL,  /* not yet: more bytes are needed */
-	TCP_FRAME_EMPTY,    /* a zero length: the stream is bad */
-	TCP_FRAME_OVERSIZE, /* a length above the limit: the stream is bad */
-};
-
-/* Looks at the frame at the start of buf[0..len). On TCP_FRAME_OK,
- * *frame_len is the message length (the message starts at
- * buf + TCP_FRAME_HEADER_LEN). The length is checked as soon as its two
- * bytes are there, before the message arrives. */
-enum tcp_frame_status tcp_frame_parse(const uint8_t *buf, size_t len, size_t max_frame, size_t *frame_len);
-
-/* A connection's receive side: bytes as they come, frames as they complete. */
-struct tcp_rx {
-	uint8_t *buf;
-	size_t cap;
-	size_t start, end;           /* bytes not yet parsed: buf[start..end) */
-	size_t max_frame;
-	enum tcp_frame_status error; /* TCP_FRAME_OK, or the error, which sticks */
-};
-
-/* cap must hold a largest frame with its header. 0 or -ENOMEM/-EINVAL. */
-int tcp_rx_init(struct tcp_rx *rx, size_t cap, size_t max_frame);
-void tcp_rx_free(struct tcp_rx *rx);
-/* Where the next bytes go, and how many fit (at least one while no error:
- * the space is compacted first). */
-uint8_t *tcp_rx_space(struct tcp_rx *rx, size_t *room);
-/* n bytes were written at tcp_rx_space. */
-void tcp_rx_commit(struct tcp_rx *rx, size_t n);
-/* Copies in as much of data as fits; returns how much (tests, fuzzing). */
-size_t tcp_rx_feed(struct tcp_rx *rx, const void *data, size_t len);
-/* The next complete frame, valid until the next tcp_rx_space or
- * tcp_rx_feed: TCP_FRAME_OK with *frame and *len, TCP_FRAME_PARTIAL, or the
- * stream's error (returned again on every later call). */
-enum tcp_frame_status tcp_rx_next(struct tcp_rx *rx, const uint8_t **frame, size_t *len);
-/* Bytes of a frame begun but not complete (a truncation if the stream ends). */
-static inline size_t tcp_rx_buffered(const struct tcp_rx *rx)
-{
-	return rx->end - rx->start;
-}
-
-/* A connection's send side: a ring of framed messages not yet taken by the
- * kernel. Its last `reserve` bytes are for handshake messages (types 1-3)
- * only, so a socket slowed by data cannot stop a handshake. */
-struct tcp_tx {
-	uint8_t *buf;
-	size_t cap;
-	size_t head, len; /* pending bytes: len of them from head, wrapping */
-	size_t reserve;
-};
-
-int tcp_tx_init(struct tcp_tx *tx, size_t cap, size_t reserve);
-void tcp_tx_free(struct tcp_tx *tx);
-/* Appends msg as one frame, all or nothing. False when it does not fit
- * (for a data message: when it would eat into the reserve) or when len is
- * 0 or above TCP_FRAME_MAX; the caller drops and counts it. */
-bool tcp_tx_push(struct tcp_tx *tx, const uint8_t *msg, size_t len);
-/* Writes what is pending to fd. 0: all written; 1: some is left (the socket
- * is full, wait for EPOLLOUT); -errno: the connection is broken. */
-int tcp_tx_flush(struct tcp_tx *tx, int fd);
-static inline size_t tcp_tx_pending(const struct tcp_tx *tx)
-{
-	return tx->len;
-}
+#include "tcp_frame.h"
 
 /* ---- the transport ---- */
+
+/* Writes what is pending in tx to fd. 0: all written; 1: some is left (the
+ * socket is full, wait for EPOLLOUT); -errno: the connection is broken. */
+int tcp_tx_flush(struct tcp_tx *tx, int fd);
 
 /* Limits. */
 #define TCP_MAX_UNAUTH 32              /* accepted, not yet authenticated */
@@ -109,33 +45,42 @@ static inline size_t tcp_tx_pending(const struct tcp_tx *tx)
 #define TCP_CONNECT_TIMEOUT_NS (10 * 1000000000ULL)
 #define TCP_RETRY_FIRST_NS (1000000000ULL)   /* first retry within 1 s */
 #define TCP_RETRY_MAX_NS (15 * 1000000000ULL)
+/* How often accepted connections no peer names any more are closed. */
+#define TCP_SWEEP_INTERVAL_NS (10 * 1000000000ULL)
 #define TCP_RX_BUF (64 * 1024)
 #define TCP_TX_BUF (128 * 1024)
 #define TCP_TX_RESERVE 2048            /* a dozen handshake messages */
 #define TCP_BUCKETS 256
 
 struct tcp_conn;
-struct tcp_dialer;
+struct tcp_peer;
 
 struct tcp_ops {
 	void *ctx;
 	/* Frames read from a connection, as packets from the pool with ep =
 	 * the remote address and the connection's id. The callee owns them. */
 	void (*recv)(void *ctx, struct pkt **pkts, int n, uint64_t now);
-	/* A dialer's connection is up: ep is the remote address and its id. */
-	void (*dialer_up)(void *ctx, void *user, const struct endpoint *ep, uint64_t now);
-	/* A dialer's connection (id conn, or 0 if it never came up) failed or
-	 * closed; the dialer tries again by itself. */
-	void (*dialer_down)(void *ctx, void *user, uint32_t conn);
-	/* Optional: whether a peer still names this (closed) id, which must
-	 * then not be handed to a new connection. */
-	bool (*id_in_use)(void *ctx, uint32_t id);
+	/* The connection to a dialed peer (tcp_peer_add) is up: ep is the
+	 * remote address and its id. Returns false when the owner has no such
+	 * peer any more: the transport then stops dialing it (tcp_peer_stop). */
+	bool (*dialer_up)(void *ctx, const uint8_t public_key[KEY_LEN], const struct endpoint *ep, uint64_t now);
+	/* A dialed peer's connection (id conn, or 0 if it never came up)
+	 * failed or closed; the transport dials again by itself. */
+	void (*dialer_down)(void *ctx, const uint8_t public_key[KEY_LEN], uint32_t conn);
+	/* Optional: calls fn(arg, id) for the connection id that each of the
+	 * owner's peers names (endpoint.conn), if not 0. A closed id a peer
+	 * still names is not handed to a new connection, and an accepted
+	 * connection that no peer names is closed (tcp_endpoint_changed, and a
+	 * sweep every TCP_SWEEP_INTERVAL_NS). */
+	void (*conns_in_use)(void *ctx, void (*fn)(void *arg, uint32_t id), void *arg);
+	/* n packets, or connections, were lost, for this cause (the
+	 * DROP_TCP_* ones and DROP_NO_BUFFER). */
+	void (*drop)(void *ctx, enum drop_cause cause, uint64_t n);
 };
 
 struct tcp {
 	struct tcp_ops ops;
 	struct pool *pool;
-	uint64_t *drops;            /* the core's counters, by enum drop_cause */
 	int epoll_fd;
 	uint32_t tag_listen, tag_conn; /* epoll data: tag | (uint64_t)id << 32 */
 	int listen_fd;
@@ -148,7 +93,11 @@ struct tcp {
 	struct tcp_conn *buckets[TCP_BUCKETS];
 	struct tcp_conn *conns;     /* every connection, dead ones until reaped */
 	unsigned n_conns, n_unauth, n_dead;
-	struct tcp_dialer *dialers;
+	uint64_t last_sweep;
+
+	struct tcp_peer *peers;     /* every dialed peer, newest first */
+	struct tcp_peer **peer_buckets; /* by public key; a power of two of them */
+	size_t n_peers, n_peer_buckets;
 
 	uint64_t now;               /* the latest time passed in */
 	uint64_t next_deadline;     /* no work before this (may be early) */
@@ -158,10 +107,10 @@ struct tcp {
 
 /* ops is copied. Frames may be as large as a pool buffer holds. Events of
  * the listening socket are tagged tag_listen, those of a connection
- * tag_conn | (uint64_t)id << 32. drops points at DROP_CAUSE_COUNT counters. */
+ * tag_conn | (uint64_t)id << 32. */
 int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
-	     struct pool *pool, uint64_t *drops);
-/* Closes every connection and the listening socket. */
+	     struct pool *pool);
+/* Closes every connection and the listening socket; forgets every peer. */
 void tcp_destroy(struct tcp *t);
 
 /* A dual-stack listening socket, non-blocking, on *port (0 picks one; *port
@@ -176,8 +125,8 @@ void tcp_set_fwmark(struct tcp *t, uint32_t fwmark);
 /* Epoll events. */
 void tcp_on_listen(struct tcp *t, uint64_t now);
 void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now);
-/* Connect and authentication timeouts, dialer retries, freeing closed
- * connections. Call after each round of events. */
+/* Connect and authentication timeouts, dialer retries, the sweep, freeing
+ * closed connections. Call after each round of events. */
 void tcp_tick(struct tcp *t, uint64_t now);
 /* When tcp_tick next has work, or UINT64_MAX. */
 uint64_t tcp_next_deadline(const struct tcp *t);
@@ -187,6 +136,13 @@ uint64_t tcp_next_deadline(const struct tcp *t);
  * and skipped. The caller keeps the packets. */
 void tcp_send(struct tcp *t, struct pkt *const *pkts, int n);
 
+/* The engine moved the endpoint of peer public_key from connection
+ * old_conn to new_conn (either may also be 0, UDP, or ENDPOINT_TCP_DOWN) on
+ * a message the peer authenticated: new_conn is the peer's
+ * (tcp_conn_authenticated, kept if we dial the peer too), and an accepted
+ * old_conn that no peer names any more is closed, unless we dial the peer
+ * (a client that reconnected leaves its old connection behind). */
+void tcp_endpoint_changed(struct tcp *t, const uint8_t public_key[KEY_LEN], uint32_t old_conn, uint32_t new_conn);
 /* A peer authenticated a message from connection id: an accepted one stops
  * counting against TCP_MAX_UNAUTH and has no more deadline. keep: the peer
  * is one we dial too, so each side may use either of two connections; the
@@ -197,27 +153,37 @@ void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep);
 void tcp_conn_release(struct tcp *t, uint32_t id);
 /* Whether id names an open connection. */
 bool tcp_conn_exists(const struct tcp *t, uint32_t id);
+/* Closes the accepted, authenticated connections that no peer names any
+ * more (ops.conns_in_use; without it, every one), except kept ones
+ * (tcp_conn_authenticated). With ops.conns_in_use, tcp_tick does it every
+ * TCP_SWEEP_INTERVAL_NS. */
+void tcp_sweep(struct tcp *t);
 
-/* Accepted, authenticated connections that no peer uses any more (the peer
- * was removed or moved) are closed by a sweep: begin, mark each id a peer
- * uses, end. Kept ones (tcp_conn_authenticated) are not. */
-void tcp_sweep_begin(struct tcp *t);
-void tcp_sweep_mark(struct tcp *t, uint32_t id);
-void tcp_sweep_end(struct tcp *t);
+/* ---- peers we dial ---- */
 
-/* Keeps a connection to target open for its owner (user is handed back in
- * the callbacks): connects at once, and after each failure or close again,
- * backing off exponentially with jitter (first retry within 1 s, at most
- * 15 s apart; back to the first after a connection that carried a frame).
- * NULL when out of memory. Dialers live until tcp_destroy. */
-struct tcp_dialer *tcp_dialer_add(struct tcp *t, const struct endpoint *target, void *user, uint64_t now);
+/* A peer reached at a tcp:// endpoint, found by its public key (peers come
+ * and go over the UAPI). The transport keeps a connection to its target
+ * open: it connects at once, and after each failure or close again, backing
+ * off exponentially with jitter (first retry within 1 s, at most 15 s
+ * apart; back to the first after a connection that worked). */
+
+/* Starts dialing target for public_key; if that key is dialed already,
+ * returns its peer unchanged. NULL when out of memory. Peers stay until
+ * tcp_destroy; tcp_peer_stop stops one. */
+struct tcp_peer *tcp_peer_add(struct tcp *t, const uint8_t public_key[KEY_LEN], const struct endpoint *target,
+			      uint64_t now);
+/* The dialed peer with this key, stopped or not, or NULL. */
+struct tcp_peer *tcp_peer_find(const struct tcp *t, const uint8_t public_key[KEY_LEN]);
+static inline size_t tcp_peer_count(const struct tcp *t)
+{
+	return t->n_peers;
+}
 /* A new target (closes the connection to the old one, dials at once), or
- * the same one again (only restarts a stopped dialer). */
-void tcp_dialer_set_target(struct tcp *t, struct tcp_dialer *dl, const struct endpoint *target, uint64_t now);
-/* Closes the dialer's connection and makes no new one until set_target. */
-void tcp_dialer_stop(struct tcp *t, struct tcp_dialer *dl);
-/* The id of the dialer's connection when it is up, else ENDPOINT_TCP_DOWN. */
-uint32_t tcp_dialer_conn(const struct tcp *t, const struct tcp_dialer *dl);
-const struct endpoint *tcp_dialer_target(const struct tcp_dialer *dl);
+ * the same one again (only restarts a stopped peer). */
+void tcp_peer_set_target(struct tcp *t, struct tcp_peer *tp, const struct endpoint *target, uint64_t now);
+/* Closes the peer's connection and makes no new one until set_target. */
+void tcp_peer_stop(struct tcp *t, struct tcp_peer *tp);
+/* The id of the peer's connection when it is up, else ENDPOINT_TCP_DOWN. */
+uint32_t tcp_peer_conn(const struct tcp *t, const struct tcp_peer *tp);
 
 #endif

@@ -3,7 +3,9 @@
  * several per read, zero, oversized and largest lengths), the send ring
  * (partial writes against a socketpair, wrap-around, the handshake reserve),
  * and the transport over loopback (dialing, authentication timeout and
- * redial with backoff, the limit on unauthenticated connections, bad frames). */
+ * redial with backoff, the limit on unauthenticated connections, bad frames,
+ * the table of dialed peers, which connections a peer's move or a sweep
+ * closes). */
 #include "unit.h"
 
 #include <poll.h>
@@ -17,8 +19,10 @@
 
 #include "log.h"
 #include "messages.h"
-#include "peer.h"
+#include "drop.h"
+#include "encoding.h"
 #include "tcp.h"
+#include "tcp_frame.h"
 
 #define NS (1000000000ULL)
 #define MAX_FRAME 1600
@@ -360,9 +364,17 @@ struct side {
 	unsigned ups, downs;
 	struct endpoint up_ep;
 	uint32_t down_conn;
+	uint8_t up_key[KEY_LEN], down_key[KEY_LEN];
+	bool refuse_up;          /* on_up: "no such peer" */
+	/* With in_use_op: the connections the side's peers name. */
+	bool in_use_op;
+	uint32_t in_use[4];
+	size_t n_in_use;
+	unsigned in_use_asked;
 };
 
 static struct pool pool;
+static const uint8_t key_a[KEY_LEN] = { 0xa1, 0xa2, 0xa3 }, key_b[KEY_LEN] = { 0xb1, 0xb2, 0xb3 };
 static uint64_t now = NS;
 
 static void on_recv(void *ctx, struct pkt **pkts, int n, uint64_t t)
@@ -378,31 +390,55 @@ static void on_recv(void *ctx, struct pkt **pkts, int n, uint64_t t)
 	}
 }
 
-static void on_up(void *ctx, void *user, const struct endpoint *ep, uint64_t t)
+static bool on_up(void *ctx, const uint8_t public_key[KEY_LEN], const struct endpoint *ep, uint64_t t)
 {
 	struct side *s = ctx;
-	(void)user;
 	(void)t;
 	s->ups++;
 	s->up_ep = *ep;
+	memcpy(s->up_key, public_key, KEY_LEN);
+	return !s->refuse_up;
 }
 
-static void on_down(void *ctx, void *user, uint32_t conn)
+static void on_down(void *ctx, const uint8_t public_key[KEY_LEN], uint32_t conn)
 {
 	struct side *s = ctx;
-	(void)user;
 	s->downs++;
 	s->down_conn = conn;
+	memcpy(s->down_key, public_key, KEY_LEN);
+}
+
+static void on_conns_in_use(void *ctx, void (*fn)(void *arg, uint32_t id), void *arg)
+{
+	struct side *s = ctx;
+	s->in_use_asked++;
+	for (size_t i = 0; i < s->n_in_use; i++)
+		fn(arg, s->in_use[i]);
+}
+
+static void on_drop(void *ctx, enum drop_cause cause, uint64_t n)
+{
+	struct side *s = ctx;
+	s->drops[cause] += n;
+}
+
+/* in_use_op: the side tells the transport which connections its peers name
+ * (and so the transport sweeps by itself). */
+static void side_init_with(struct side *s, bool in_use_op)
+{
+	struct tcp_ops ops = { .ctx = s, .recv = on_recv, .dialer_up = on_up, .dialer_down = on_down, .drop = on_drop };
+
+	memset(s, 0, sizeof(*s));
+	if (in_use_op)
+		ops.conns_in_use = on_conns_in_use;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(s->epfd >= 0);
+	assert_int_equal(tcp_init(&s->t, &ops, s->epfd, TAG_LISTEN, TAG_CONN, &pool), 0);
 }
 
 static void side_init(struct side *s)
 {
-	struct tcp_ops ops = { .ctx = s, .recv = on_recv, .dialer_up = on_up, .dialer_down = on_down };
-
-	memset(s, 0, sizeof(*s));
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	assert_true(s->epfd >= 0);
-	assert_int_equal(tcp_init(&s->t, &ops, s->epfd, TAG_LISTEN, TAG_CONN, &pool, s->drops), 0);
+	side_init_with(s, false);
 }
 
 static void side_free(struct side *s)
@@ -501,9 +537,11 @@ static void test_dial_exchange_bind(void **state)
 	side_init(&b);
 	port = side_listen(&a);
 	loopback(&target, port);
-	struct tcp_dialer *dl = tcp_dialer_add(&b.t, &target, NULL, now);
+	struct tcp_peer *dl = tcp_peer_add(&b.t, key_a, &target, now);
 	assert_non_null(dl);
 	PUMP_UNTIL(b.ups == 1 && a.t.n_unauth == 1, &a, &b);
+	assert_memory_equal(b.up_key, key_a, KEY_LEN);
+	assert_int_equal(tcp_peer_conn(&b.t, dl), b.up_ep.conn);
 	assert_true(b.up_ep.conn != 0 && b.up_ep.conn != ENDPOINT_TCP_DOWN);
 	assert_true(tcp_conn_exists(&b.t, b.up_ep.conn));
 	target.conn = b.up_ep.conn;
@@ -533,11 +571,11 @@ static void test_dial_exchange_bind(void **state)
 
 	/* A sweep without a mark closes it; B's dialer notices and redials. */
 	uint32_t old = b.up_ep.conn;
-	tcp_sweep_begin(&a.t);
-	tcp_sweep_end(&a.t);
+	tcp_sweep(&a.t);
 	PUMP_UNTIL(b.downs == 1, &a, &b);
 	assert_int_equal(b.down_conn, old);
-	assert_int_equal(tcp_dialer_conn(&b.t, dl), ENDPOINT_TCP_DOWN);
+	assert_memory_equal(b.down_key, key_a, KEY_LEN);
+	assert_int_equal(tcp_peer_conn(&b.t, dl), ENDPOINT_TCP_DOWN);
 	/* The connection carried frames: the first retry comes within 1 s. */
 	assert_true(tcp_next_deadline(&b.t) <= now + TCP_RETRY_FIRST_NS);
 	now += TCP_RETRY_FIRST_NS;
@@ -564,13 +602,12 @@ static void test_sweep_spares_kept(void **state)
 	side_init(&a);
 	side_init(&b);
 	loopback(&target, side_listen(&a));
-	assert_non_null(tcp_dialer_add(&b.t, &target, NULL, now));
+	assert_non_null(tcp_peer_add(&b.t, key_a, &target, now));
 	PUMP_UNTIL(b.ups == 1 && a.t.n_unauth == 1, &a, &b);
 	send_msg(&b, &b.up_ep, MESSAGE_DATA, 32);
 	PUMP_UNTIL(a.n_recv == 1, &a, &b);
 	tcp_conn_authenticated(&a.t, a.last_from.conn, true);
-	tcp_sweep_begin(&a.t);
-	tcp_sweep_end(&a.t);
+	tcp_sweep(&a.t);
 	now += 60 * NS;
 	pump2(&a, &b);
 	assert_true(tcp_conn_exists(&a.t, a.last_from.conn));
@@ -590,7 +627,7 @@ static void test_auth_timeout_and_backoff(void **state)
 	side_init(&a);
 	side_init(&b);
 	loopback(&target, side_listen(&a));
-	assert_non_null(tcp_dialer_add(&b.t, &target, NULL, now));
+	assert_non_null(tcp_peer_add(&b.t, key_a, &target, now));
 	PUMP_UNTIL(b.ups == 1 && a.t.n_unauth == 1, &a, &b);
 	now += TCP_AUTH_TIMEOUT_NS - 1;
 	pump(&a);
@@ -697,6 +734,188 @@ static void test_unauth_per_source(void **state)
 	side_free(&a);
 }
 
+/* A raw client from 127.0.0.SRC that sends one frame; returns its socket
+ * and, in *id, the connection's id on A. */
+static int client_with_frame(struct side *a, uint16_t port, uint8_t src, uint32_t *id)
+{
+	static const char frame[] = { 0x00, 0x01, MESSAGE_DATA };
+	unsigned before = a->n_recv;
+	int fd = connect_from(port, src);
+
+	assert_int_equal(send(fd, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+	PUMP_UNTIL(a->n_recv == before + 1, a, NULL);
+	*id = a->last_from.conn;
+	assert_true(tcp_conn_exists(&a->t, *id));
+	return fd;
+}
+
+/* Dialed peers by public key: many of them, found again, each once. */
+static void test_peer_table(void **state)
+{
+	struct side a;
+	struct endpoint target;
+	struct tcp_peer *first = NULL;
+	uint8_t key[KEY_LEN];
+	enum { N = 3000 };
+
+	(void)state;
+	side_init(&a);
+	loopback(&target, 9);
+	assert_null(tcp_peer_find(&a.t, key_a));
+	for (unsigned i = 0; i < N; i++) {
+		memset(key, 0, sizeof(key));
+		/* A third differ only in their last bytes: one bucket's chain. */
+		memcpy(i % 3 ? key : key + KEY_LEN - sizeof(i), &i, sizeof(i));
+		key[KEY_LEN - 8] = (uint8_t)(i % 3);
+		struct tcp_peer *tp = tcp_peer_add(&a.t, key, &target, now);
+		assert_non_null(tp);
+		if (!first)
+			first = tp;
+		assert_ptr_equal(tcp_peer_add(&a.t, key, &target, now), tp); /* once */
+	}
+	assert_int_equal(tcp_peer_count(&a.t), N);
+	for (unsigned i = 0; i < N; i++) {
+		memset(key, 0, sizeof(key));
+		memcpy(i % 3 ? key : key + KEY_LEN - sizeof(i), &i, sizeof(i));
+		key[KEY_LEN - 8] = (uint8_t)(i % 3);
+		struct tcp_peer *tp = tcp_peer_find(&a.t, key);
+		assert_non_null(tp);
+		assert_int_equal(tcp_peer_conn(&a.t, tp), ENDPOINT_TCP_DOWN); /* not dialed yet */
+		if (i == 0)
+			assert_ptr_equal(tp, first);
+	}
+	assert_null(tcp_peer_find(&a.t, key_a));
+	side_free(&a);
+}
+
+/* The owner has no such peer any more when its connection comes up: the
+ * transport stops dialing it, until it gets a target again. */
+static void test_dialer_up_refused(void **state)
+{
+	struct side a, b;
+	struct endpoint target;
+	struct tcp_peer *tp;
+
+	(void)state;
+	side_init(&a);
+	side_init(&b);
+	loopback(&target, side_listen(&a));
+	tp = tcp_peer_add(&b.t, key_a, &target, now);
+	assert_non_null(tp);
+	b.refuse_up = true;
+	PUMP_UNTIL(b.ups == 1 && b.t.n_conns == 0, &a, &b);
+	assert_int_equal(tcp_peer_conn(&b.t, tp), ENDPOINT_TCP_DOWN);
+	now += 60 * NS;
+	PUMP_UNTIL(a.t.n_conns == 0, &a, &b);
+	assert_int_equal(b.ups, 1);
+	assert_int_equal(b.downs, 0); /* the owner knows */
+	assert_int_equal(tcp_next_deadline(&b.t), UINT64_MAX);
+
+	b.refuse_up = false;
+	tcp_peer_set_target(&b.t, tp, &target, now);
+	PUMP_UNTIL(b.ups == 2, &a, &b);
+	assert_int_equal(tcp_peer_conn(&b.t, tp), b.up_ep.conn);
+	side_free(&a);
+	side_free(&b);
+}
+
+/* The engine moves a peer from one accepted connection to another: the old
+ * one is closed unless another peer names it or we dial the peer too. */
+static void test_endpoint_changed(void **state)
+{
+	struct side a;
+	struct endpoint nowhere;
+	uint32_t x, y, z;
+	int fx, fy, fz;
+	uint16_t port;
+
+	(void)state;
+	side_init_with(&a, true);
+	port = side_listen(&a);
+	fx = client_with_frame(&a, port, 2, &x);
+	fy = client_with_frame(&a, port, 3, &y);
+	fz = client_with_frame(&a, port, 4, &z);
+	assert_int_equal(a.t.n_unauth, 3);
+
+	/* B authenticates on x: bound, no deadline. */
+	a.in_use[0] = x;
+	a.n_in_use = 1;
+	tcp_endpoint_changed(&a.t, key_b, 0, x);
+	assert_int_equal(a.t.n_unauth, 2);
+	/* B reconnected on y: x is nobody's, closed. */
+	a.in_use[0] = y;
+	tcp_endpoint_changed(&a.t, key_b, x, y);
+	assert_false(tcp_conn_exists(&a.t, x));
+	assert_true(tcp_conn_exists(&a.t, y));
+	/* B moves on to z, but another peer names y (it is behind the same
+	 * address, say): y stays. */
+	a.in_use[1] = z;
+	a.n_in_use = 2;
+	tcp_endpoint_changed(&a.t, key_b, y, z);
+	assert_true(tcp_conn_exists(&a.t, y));
+	assert_true(tcp_conn_exists(&a.t, z));
+
+	/* A peer we dial too keeps both of its connections: moving to UDP
+	 * closes nothing, nor does a sweep when nobody names z. */
+	loopback(&nowhere, 9);
+	assert_non_null(tcp_peer_add(&a.t, key_b, &nowhere, now));
+	tcp_endpoint_changed(&a.t, key_b, z, z);
+	a.n_in_use = 0;
+	tcp_endpoint_changed(&a.t, key_b, z, 0);
+	tcp_sweep(&a.t);
+	assert_true(tcp_conn_exists(&a.t, z));
+	assert_false(tcp_conn_exists(&a.t, y)); /* nobody's, not kept */
+
+	tcp_peer_stop(&a.t, tcp_peer_find(&a.t, key_b)); /* before it ever dialed */
+	close(fx);
+	close(fy);
+	close(fz);
+	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
+	side_free(&a);
+}
+
+/* With conns_in_use, the transport sweeps every TCP_SWEEP_INTERVAL_NS by
+ * itself, and never hands out an id a peer still names. */
+static void test_sweep_by_itself(void **state)
+{
+	struct side a;
+	uint32_t x, named;
+	uint16_t port;
+	int fd;
+
+	(void)state;
+	side_init_with(&a, true);
+	port = side_listen(&a);
+	named = a.t.next_id;
+	a.in_use[0] = named; /* a closed connection some peer still names */
+	a.n_in_use = 1;
+	fd = client_with_frame(&a, port, 2, &x);
+	assert_int_equal(x, named + 1);
+	tcp_endpoint_changed(&a.t, key_b, 0, x);
+	a.in_use[0] = x;
+
+	/* Named: it stays, sweep after sweep. */
+	for (int i = 0; i < 3; i++) {
+		unsigned asked = a.in_use_asked;
+		assert_true(tcp_next_deadline(&a.t) <= now + TCP_SWEEP_INTERVAL_NS);
+		now += TCP_SWEEP_INTERVAL_NS;
+		pump(&a);
+		assert_true(a.in_use_asked > asked);
+		assert_true(tcp_conn_exists(&a.t, x));
+	}
+	/* Nobody's any more: the next sweep closes it, not an earlier one. */
+	a.n_in_use = 0;
+	now += TCP_SWEEP_INTERVAL_NS - 1;
+	pump(&a);
+	assert_true(tcp_conn_exists(&a.t, x));
+	now += 1;
+	pump(&a);
+	assert_false(tcp_conn_exists(&a.t, x));
+	close(fd);
+	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
+	side_free(&a);
+}
+
 /* A raw client: zero and oversized lengths, truncated frames. */
 static void test_bad_streams(void **state)
 {
@@ -756,6 +975,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unauth_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauth_per_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_streams, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dialer_up_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoint_changed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_by_itself, setup, teardown),
 	};
 	log_level = LOG_LVL_WARN; /* the transport reports each connection at info */
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the TCP transport: what tcp.c (connections, the listener) and
+ * tcp_dial.c (the peers we dial) share. Not for the transport's users: they
+ * have tcp.h.
+ */
+#ifndef SLUICE_TCP_INTERNAL_H
+#define SLUICE_TCP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "netaddr.h"
+#include "tcp.h"
+#include "tcp_frame.h"
+
+#define NS_PER_S 1000000000ULL
+
+enum conn_state {
+	CONN_CONNECTING, /* dialed, connect() in progress */
+	CONN_DIALED,     /* dialed and up */
+	CONN_UNAUTH,     /* accepted, nothing authenticated from it yet */
+	CONN_BOUND,      /* accepted, a peer's endpoint */
+	CONN_DEAD,       /* closed; freed by the next tcp_tick */
+};
+
+struct tcp_conn {
+	struct tcp_conn *next;  /* t->conns */
+	struct tcp_conn *hnext; /* t->buckets[id % TCP_BUCKETS] */
+	uint32_t id;
+	int fd;
+	enum conn_state state;
+	bool want_out;          /* EPOLLOUT is armed: tx is pending */
+	bool queued;            /* to be flushed at the end of tcp_send */
+	bool marked;            /* in use by a peer (sweep) */
+	bool carried;           /* it worked: authenticated traffic, or up a while */
+	uint64_t up_since;      /* a dialed connection: when it came up */
+	bool keep;              /* accepted from a peer we also dial: never swept */
+	uint64_t deadline;      /* connect or authentication deadline, 0 = none */
+	struct endpoint ep;     /* remote address, conn = id */
+	struct tcp_peer *dialer; /* the peer it was dialed for; NULL: accepted */
+	struct tcp_rx rx;
+	struct tcp_tx tx;
+};
+
+/* A peer we dial, and the state of its dialer. */
+struct tcp_peer {
+	struct tcp_peer *next;  /* t->peers */
+	struct tcp_peer *hnext; /* t->peer_buckets[] */
+	uint8_t public_key[KEY_LEN];
+	struct endpoint target; /* conn = 0 */
+	uint32_t conn;          /* connecting or up, 0 = none */
+	uint64_t retry_at;      /* next attempt, 0 = none scheduled */
+	unsigned failures;      /* since the last connection that worked */
+	bool stopped;
+};
+
+/* ---- tcp.c ---- */
+
+/* Lowers t->next_deadline to when, if that is earlier. */
+void tcp_note_deadline(struct tcp *t, uint64_t when);
+/* The open connection id, or NULL. */
+struct tcp_conn *tcp_conn_find(const struct tcp *t, uint32_t id);
+/* Takes fd (closed on failure) and watches it. remote: the peer's address.
+ * NULL (after logging why) when out of memory or descriptors. */
+struct tcp_conn *tcp_conn_new(struct tcp *t, int fd, enum conn_state state, const struct sockaddr_storage *remote);
+/* Closes c (err: why, 0 for an orderly close, for the log). The memory
+ * stays until tcp_tick, so callers up the stack may still look at c. A
+ * dialed connection's dialer hears of it through tcp_dial_closed. */
+void tcp_conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset);
+/* Options of every connection, set before connect() for a dialed one. */
+void tcp_conn_sockopts(int fd, uint32_t fwmark);
+
+/* ---- tcp_dial.c ---- */
+
+/* The connection c dialed for c->dialer is up. */
+void tcp_dial_up(struct tcp *t, struct tcp_conn *c, uint64_t now);
+/* The connection c dialed for c->dialer (in state `was` before) was closed. */
+void tcp_dial_closed(struct tcp *t, struct tcp_conn *c, enum conn_state was, int err);
+/* Attempts that are due; notes the deadlines of the others. */
+void tcp_dial_tick(struct tcp *t, uint64_t now);
+/* Forgets every peer. */
+void tcp_dial_destroy(struct tcp *t);
+
+#endif
