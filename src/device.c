@@ -528,6 +528,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 			r == -EPERM || r == -EACCES ? " (sluice needs CAP_NET_ADMIN: run it as root)" : "");
 		goto fail;
 	}
+	d->tun_where = TUN_HERE;
 	if ((r = watch(d, d->tun_fd, TAG_TUN)) < 0)
 		goto fail;
 
@@ -680,14 +681,24 @@ int device_run(struct device *d)
 		tcp_tick(&d->tcp, now);
 		if (now - d->last_liveness_check >= LIVENESS_INTERVAL_NS) {
 			d->last_liveness_check = now;
-			if (!tun_exists(d->ifindex)) {
+			unsigned where = tun_state(d->tun_fd);
+			if (where != d->tun_where && where == TUN_ELSEWHERE)
+				log_info("%s moved to another network namespace; serving it there, the sockets stay here",
+					 d->ifname);
+			else if (where != d->tun_where && where == TUN_HERE)
+				log_info("%s is back in this network namespace", d->ifname);
+			d->tun_where = where;
+			if (where == TUN_GONE) {
 				log_info("%s was deleted; shutting down", d->ifname);
 				d->stop = true;
 			} else if (!uapi_file_ours(d)) {
 				log_info("the control socket %s/%s.sock was removed or replaced; shutting down", uapi_dir(),
 					 d->ifname);
 				d->stop = true;
-			} else {
+			} else if (where == TUN_HERE) {
+				/* Moved away, its index and MTU are another
+				 * namespace's: asked here, they would name some
+				 * other link. */
 				follow_mtu(d);
 			}
 		}
@@ -711,9 +722,12 @@ void device_down(struct device *d)
 		tcp_destroy(&d->tcp);
 	if (d->tun_fd >= 0) {
 		/* A non-persistent tun goes away with its last descriptor; make
-		 * sure of it in case someone else holds one. */
+		 * sure of it in case someone else holds one, by index and only
+		 * while it is in our namespace: by name, or once moved away, it
+		 * would be some other link. */
+		if (tun_state(d->tun_fd) == TUN_HERE)
+			nl_link_delete_index(d->ifindex);
 		close(d->tun_fd);
-		nl_link_delete(d->ifname);
 	}
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);

@@ -28,6 +28,7 @@ struct device {
 	struct tcp tcp;
 	volatile bool stop;
 	uint64_t last_liveness_check;
+	unsigned tun_where;         /* enum tun_state at the last check */
 	/* The control socket's file (lstat), to notice it removed or replaced. */
 	unsigned long long uapi_file_dev, uapi_file_ino;
 	uint64_t tun_write_errors;

@@ -148,6 +148,22 @@ int nl_link_delete(const char *ifname)
 	return nl_request(nlh);
 }
 
+int nl_link_delete_index(int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_DELLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return nl_request(nlh);
+}
+
 int nl_addr_add(int ifindex, const struct cidr *addr)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/if_tun.h>
@@ -52,6 +54,24 @@ int tun_exists(int ifindex)
 	 * says the link is gone; failing to ask (no fd left, no memory) must
 	 * not make the daemon think so. */
 	return errno != ENXIO && errno != ENODEV;
+}
+
+enum tun_state tun_state(int fd)
+{
+	struct ifreq ifr;
+	struct stat mine, its;
+
+	memset(&ifr, 0, sizeof(ifr));
+	/* A deleted TUN leaves its descriptors detached: EBADFD. */
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return errno == EBADFD || errno == EBADF ? TUN_GONE : TUN_HERE;
+	int ns = ioctl(fd, TUNGETDEVNETNS);
+	if (ns < 0)
+		return TUN_HERE; /* a kernel before 5.2 cannot say: assume it stayed */
+	bool here = fstat(ns, &its) < 0 || stat("/proc/self/ns/net", &mine) < 0 ||
+		    (its.st_dev == mine.st_dev && its.st_ino == mine.st_ino);
+	close(ns);
+	return here ? TUN_HERE : TUN_ELSEWHERE;
 }
 
 int tun_read_batch(int fd, struct pkt **pkts, int n)
