@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "device_config.h"
 #include "encoding.h"
 #include "log.h"
 #include "netlink.h"
@@ -163,6 +164,14 @@ static void hook_keylog(void *ctx, const uint8_t local_static_private[32], const
 		log_warn("cannot write to the key log: %s", strerror(errno));
 	crypto_wipe(b64, sizeof(b64));
 	crypto_wipe(text, sizeof(text));
+}
+
+/* The engine's debug lines ("Sending handshake initiation to peer 3 ..."),
+ * shown with `sluice up -v`; the engine limits their rate. */
+static void hook_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	log_msg((enum log_level)level, "%s", msg);
 }
 
 static int open_keylog(struct device *d)
@@ -321,10 +330,10 @@ static int rebind(struct device *d, uint16_t port)
 	return 0;
 }
 
-/* core_apply, but a peer reached over TCP keeps its endpoint on its
+/* device_apply_config, but a peer reached over TCP keeps its endpoint on its
  * connection: an endpoint given for it (config file, UAPI) is where its
  * dialer connects, and the peer's endpoint names the connection (or
- * ENDPOINT_TCP_DOWN until it is up). Returns 0 or a positive errno. */
+ * ENDPOINT_TCP_DOWN until it is up). Returns 0 or a negative errno. */
 static int apply_config(struct device *d, const struct interface_config *cfg, uint64_t now)
 {
 	struct interface_config copy = *cfg;
@@ -334,7 +343,7 @@ static int apply_config(struct device *d, const struct interface_config *cfg, ui
 	if (cfg->n_peers && d->n_tcp_peers) {
 		peers = malloc(cfg->n_peers * sizeof(*peers));
 		if (!peers)
-			return ENOMEM;
+			return -ENOMEM;
 		memcpy(peers, cfg->peers, cfg->n_peers * sizeof(*peers));
 		for (size_t i = 0; i < cfg->n_peers; i++) {
 			struct device_tcp_peer *tp = tcp_peer_find(d, peers[i].public_key);
@@ -349,7 +358,7 @@ static int apply_config(struct device *d, const struct interface_config *cfg, ui
 		}
 		copy.peers = peers;
 	}
-	r = core_apply(&d->core, &copy, now);
+	r = device_apply_config(&d->core, &copy, now);
 	if (peers) {
 		crypto_wipe(peers, cfg->n_peers * sizeof(*peers)); /* preshared keys */
 		free(peers);
@@ -374,7 +383,7 @@ static int uapi_set(void *ctx, const struct interface_config *cfg)
 		if (r < 0)
 			return -r;
 	}
-	return apply_config(d, cfg, device_now());
+	return -apply_config(d, cfg, device_now()); /* the UAPI layer takes a positive errno */
 }
 
 /* ---- the TCP transport's callbacks ---- */
@@ -551,7 +560,7 @@ static int watch(struct device *d, int fd, enum fd_tag tag)
 int device_up(struct device *d, const char *ifname, const struct interface_config *cfg)
 {
 	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun, .keylog = hook_keylog,
-				    .endpoint_changed = hook_endpoint_changed };
+				    .endpoint_changed = hook_endpoint_changed, .log = hook_log };
 	struct tcp_ops tcp_ops = { .ctx = d, .recv = tcp_recv, .dialer_up = tcp_dialer_up, .dialer_down = tcp_dialer_down,
 				   .id_in_use = tcp_id_in_use };
 	sigset_t mask;
@@ -635,9 +644,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		goto fail;
 	}
 	r = apply_config(d, cfg, device_now());
-	if (r) {
-		log_err("cannot apply the configuration: %s", strerror(r));
-		r = -r;
+	if (r < 0) {
+		log_err("cannot apply the configuration: %s", strerror(-r));
 		goto fail;
 	}
 	r = core_set_reply_ping(&d->core, cfg->reply_ping, cfg->addresses, cfg->n_addresses);
