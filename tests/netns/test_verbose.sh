@@ -9,8 +9,9 @@
 #            naming the public key it is not configured with.
 # Peers are named by their id (1, 2, 3... in the order added), which the
 # "Peer N created, public key ..." line ties to a key.
-# keypair and ns_new set variables by name; shellcheck can't see it.
-# shellcheck disable=SC2154
+# keypair and ns_new set variables by name, and check calls the helpers
+# below; shellcheck can't see either.
+# shellcheck disable=SC2154,SC2317
 # shellcheck source=tests/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_root
