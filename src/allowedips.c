@@ -28,7 +28,15 @@ struct allowedips_node {
 	struct allowedips_node *child[2];
 	void *peer;         /* NULL for a node that only branches */
 	uint8_t cidr;
+	bool v6;
 	struct allowedips_node *parent;
+	/* The peer's other prefixes (nodes with a peer only). */
+	struct allowedips_node *peer_prev, *peer_next;
+};
+
+struct allowedips_owner {
+	void *peer;         /* NULL: a free slot */
+	struct allowedips_node *first;
 };
 
 static unsigned int family_bits(int family)
@@ -140,6 +148,111 @@ static void free_subtree(struct allowedips_node *n)
 	free(n);
 }
 
+/* ---- each peer's list of prefixes ---- */
+
+static size_t owner_hash(const void *peer)
+{
+	/* Peer pointers come from us, not from the network: a mix will do. */
+	uint64_t x = (uint64_t)(uintptr_t)peer;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return (size_t)x;
+}
+
+static struct allowedips_owner *owner_find(const struct allowedips *t, const void *peer)
+{
+	if (!t->owners)
+		return NULL;
+	for (size_t i = owner_hash(peer) & t->owners_mask; t->owners[i].peer; i = (i + 1) & t->owners_mask)
+		if (t->owners[i].peer == peer)
+			return &t->owners[i];
+	return NULL;
+}
+
+static void owner_place(struct allowedips_owner *slots, size_t mask, const struct allowedips_owner *o)
+{
+	size_t i = owner_hash(o->peer) & mask;
+	while (slots[i].peer)
+		i = (i + 1) & mask;
+	slots[i] = *o;
+}
+
+/* Room for one more owner, so that linking a node cannot fail later. */
+static int owners_reserve_one(struct allowedips *t)
+{
+	size_t size = t->owners ? t->owners_mask + 1 : 8;
+	while (2 * (t->owners_used + 1) > size)
+		size *= 2;
+	if (t->owners && size == t->owners_mask + 1)
+		return 0;
+	struct allowedips_owner *slots = calloc(size, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; t->owners && i <= t->owners_mask; i++)
+		if (t->owners[i].peer)
+			owner_place(slots, size - 1, &t->owners[i]);
+	free(t->owners);
+	t->owners = slots;
+	t->owners_mask = size - 1;
+	return 0;
+}
+
+static void owner_delete(struct allowedips *t, struct allowedips_owner *o)
+{
+	size_t hole = (size_t)(o - t->owners);
+
+	t->owners[hole].peer = NULL;
+	t->owners[hole].first = NULL;
+	t->owners_used--;
+	/* Backward-shift deletion keeps every probe chain unbroken. */
+	for (size_t j = (hole + 1) & t->owners_mask; t->owners[j].peer; j = (j + 1) & t->owners_mask) {
+		size_t home = owner_hash(t->owners[j].peer) & t->owners_mask;
+		bool stays = (hole <= j) ? (home > hole && home <= j) : (home > hole || home <= j);
+		if (!stays) {
+			t->owners[hole] = t->owners[j];
+			t->owners[j].peer = NULL;
+			t->owners[j].first = NULL;
+			hole = j;
+		}
+	}
+}
+
+/* Puts n (whose peer is set) at the head of its peer's list. The owner
+ * table has room (owners_reserve_one). */
+static void list_link(struct allowedips *t, struct allowedips_node *n)
+{
+	struct allowedips_owner *o = owner_find(t, n->peer);
+
+	if (!o) {
+		struct allowedips_owner fresh = { .peer = n->peer };
+		owner_place(t->owners, t->owners_mask, &fresh);
+		t->owners_used++;
+		o = owner_find(t, n->peer);
+	}
+	n->peer_prev = NULL;
+	n->peer_next = o->first;
+	if (o->first)
+		o->first->peer_prev = n;
+	o->first = n;
+}
+
+/* Takes n out of its peer's list (before n->peer changes). */
+static void list_unlink(struct allowedips *t, struct allowedips_node *n)
+{
+	if (n->peer_next)
+		n->peer_next->peer_prev = n->peer_prev;
+	if (n->peer_prev) {
+		n->peer_prev->peer_next = n->peer_next;
+	} else {
+		struct allowedips_owner *o = owner_find(t, n->peer);
+		o->first = n->peer_next;
+		if (!o->first)
+			owner_delete(t, o);
+	}
+	n->peer_prev = n->peer_next = NULL;
+}
+
 void allowedips_init(struct allowedips *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -149,6 +262,7 @@ void allowedips_free(struct allowedips *t)
 {
 	free_subtree(t->root4);
 	free_subtree(t->root6);
+	free(t->owners);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -167,6 +281,8 @@ int allowedips_insert(struct allowedips *t, int family, const void *addr, uint8_
 	prefix_mask(mask, cidr);
 	key[0] &= mask[0];
 	key[1] &= mask[1];
+	if (owners_reserve_one(t) < 0)
+		return -ENOMEM;
 
 	/* Descend while the node's prefix covers the new one. */
 	link = family_root(t, family);
@@ -177,9 +293,14 @@ int allowedips_insert(struct allowedips *t, int family, const void *addr, uint8_
 		if (common < n->cidr)
 			break;
 		if (n->cidr == cidr) {
-			if (!n->peer)
+			if (n->peer == peer)
+				return 0;
+			if (n->peer)
+				list_unlink(t, n);
+			else
 				t->count++;
 			n->peer = peer;
+			list_link(t, n);
 			return 0;
 		}
 		parent = n;
@@ -190,12 +311,14 @@ int allowedips_insert(struct allowedips *t, int family, const void *addr, uint8_
 	fresh = node_new(key, cidr, peer);
 	if (!fresh)
 		return -ENOMEM;
+	fresh->v6 = family == AF_INET6;
 	if (n && common < cidr) {
 		branch = node_new(key, common, NULL);
 		if (!branch) {
 			free(fresh);
 			return -ENOMEM;
 		}
+		branch->v6 = fresh->v6;
 	}
 
 	if (!n) {
@@ -217,6 +340,7 @@ int allowedips_insert(struct allowedips *t, int family, const void *addr, uint8_
 		n->parent = branch;
 		*link = branch;
 	}
+	list_link(t, fresh);
 	t->count++;
 	return 0;
 }
@@ -259,41 +383,28 @@ int allowedips_remove(struct allowedips *t, int family, const void *addr, uint8_
 	/* key is masked, so covering at equal length means equal. */
 	if (!n || n->cidr != cidr || !node_covers(n, key) || n->peer != peer)
 		return -ENOENT;
+	list_unlink(t, n);
 	n->peer = NULL;
 	t->count--;
 	prune(root, n);
 	return 0;
 }
 
-/* Post-order, so each node sees its children already compacted. */
-static void remove_peer_subtree(struct allowedips_node **link, const void *peer, size_t *count)
-{
-	struct allowedips_node *n = *link, *child;
-
-	if (!n)
-		return;
-	remove_peer_subtree(&n->child[0], peer, count);
-	remove_peer_subtree(&n->child[1], peer, count);
-	if (n->peer == peer) {
-		n->peer = NULL;
-		(*count)--;
-	}
-	if (n->peer || (n->child[0] && n->child[1]))
-		return;
-	child = n->child[0] ? n->child[0] : n->child[1];
-	if (child)
-		child->parent = n->parent;
-	*link = child;
-	free(n);
-}
-
 void allowedips_remove_by_peer(struct allowedips *t, void *peer)
 {
-	/* No per-peer list: this is configuration time, one pass over the trie. */
-	if (!peer)
-		return;
-	remove_peer_subtree(&t->root4, peer, &t->count);
-	remove_peer_subtree(&t->root6, peer, &t->count);
+	struct allowedips_owner *o = peer ? owner_find(t, peer) : NULL;
+
+	while (o) {
+		/* Pruning frees only nodes without a peer: the list stays whole. */
+		struct allowedips_node *n = o->first;
+		bool last = !n->peer_next;
+		list_unlink(t, n);
+		n->peer = NULL;
+		t->count--;
+		prune(family_root(t, n->v6 ? AF_INET6 : AF_INET), n);
+		if (last)
+			break;
+	}
 }
 
 void *allowedips_lookup(const struct allowedips *t, int family, const void *addr)
@@ -325,6 +436,67 @@ void *allowedips_lookup(const struct allowedips *t, int family, const void *addr
 	return best;
 }
 
+/* IPv4 before IPv6, then by address, then shorter prefixes first: the
+ * trie's pre-order, in which a prefix precedes everything it covers. */
+static int node_order(const void *a, const void *b)
+{
+	const struct allowedips_node *x = *(const struct allowedips_node *const *)a;
+	const struct allowedips_node *y = *(const struct allowedips_node *const *)b;
+
+	if (x->v6 != y->v6)
+		return x->v6 ? 1 : -1;
+	for (int i = 0; i < 2; i++)
+		if (x->key[i] != y->key[i])
+			return x->key[i] < y->key[i] ? -1 : 1;
+	return (x->cidr > y->cidr) - (x->cidr < y->cidr);
+}
+
+/* The peer's list, sorted. Without the memory for that, a walk over the
+ * whole trie in pre-order gives the same order. */
+static const struct allowedips_node *preorder_next(const struct allowedips_node *n);
+
+static void walk_trie(const struct allowedips_node *n, const void *peer, allowedips_walk_fn fn, void *ctx)
+{
+	uint8_t addr[16];
+
+	for (; n; n = preorder_next(n)) {
+		if (n->peer != peer)
+			continue;
+		store_key(addr, n->v6 ? AF_INET6 : AF_INET, n->key);
+		fn(ctx, n->v6 ? AF_INET6 : AF_INET, addr, n->cidr);
+	}
+}
+
+void allowedips_walk_by_peer(const struct allowedips *t, const void *peer, allowedips_walk_fn fn, void *ctx)
+{
+	const struct allowedips_owner *o = peer ? owner_find(t, peer) : NULL;
+	const struct allowedips_node **sorted;
+	const struct allowedips_node *n;
+	uint8_t addr[16];
+	size_t count = 0;
+
+	if (!o)
+		return;
+	for (n = o->first; n; n = n->peer_next)
+		count++;
+	sorted = malloc(count * sizeof(*sorted));
+	if (!sorted) {
+		walk_trie(t->root4, peer, fn, ctx);
+		walk_trie(t->root6, peer, fn, ctx);
+		return;
+	}
+	count = 0;
+	for (n = o->first; n; n = n->peer_next)
+		sorted[count++] = n;
+	qsort(sorted, count, sizeof(*sorted), node_order);
+	for (size_t i = 0; i < count; i++) {
+		int family = sorted[i]->v6 ? AF_INET6 : AF_INET;
+		store_key(addr, family, sorted[i]->key);
+		fn(ctx, family, addr, sorted[i]->cidr);
+	}
+	free(sorted);
+}
+
 /* Pre-order successor: a node's prefix starts at or before everything below
  * it and child[0]'s addresses precede child[1]'s, so this order is ascending
  * by address, then by prefix length. */
@@ -339,26 +511,4 @@ static const struct allowedips_node *preorder_next(const struct allowedips_node 
 			return n->parent->child[1];
 	}
 	return NULL;
-}
-
-static void walk_family(const struct allowedips_node *n, int family, const void *peer,
-			allowedips_walk_fn fn, void *ctx)
-{
-	uint8_t addr[16];
-
-	/* fn must not change the trie: the walk holds a pointer into it. */
-	for (; n; n = preorder_next(n)) {
-		if (n->peer != peer)
-			continue;
-		store_key(addr, family, n->key);
-		fn(ctx, family, addr, n->cidr);
-	}
-}
-
-void allowedips_walk_by_peer(const struct allowedips *t, const void *peer, allowedips_walk_fn fn, void *ctx)
-{
-	if (!peer)
-		return;
-	walk_family(t->root4, AF_INET, peer, fn, ctx);
-	walk_family(t->root6, AF_INET6, peer, fn, ctx);
 }

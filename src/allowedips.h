@@ -2,7 +2,10 @@
 /*
  * Cryptokey routing: a longest-prefix-match binary trie per address family
  * that maps an IP prefix to an opaque peer pointer. Inserting allocates
- * (configuration time); lookups do not (packet path).
+ * (configuration time); lookups do not (packet path). Each peer's prefixes
+ * are also linked in a list of their own, found through a small table by
+ * peer, so removing or listing one peer's prefixes costs what that peer has,
+ * not a walk over every peer's.
  */
 #ifndef SLUICE_ALLOWEDIPS_H
 #define SLUICE_ALLOWEDIPS_H
@@ -12,11 +15,16 @@
 #include <stdint.h>
 
 struct allowedips_node;
+struct allowedips_owner;
 
 struct allowedips {
 	struct allowedips_node *root4;
 	struct allowedips_node *root6;
 	size_t count; /* number of prefixes stored */
+	/* Peers that have prefixes, each with the head of its list: open
+	 * addressing, at most half full. */
+	struct allowedips_owner *owners;
+	size_t owners_mask, owners_used;
 };
 
 void allowedips_init(struct allowedips *t);
@@ -34,7 +42,8 @@ void allowedips_remove_by_peer(struct allowedips *t, void *peer);
 void *allowedips_lookup(const struct allowedips *t, int family, const void *addr);
 
 /* Calls fn for each prefix of peer (addr is the masked network address),
- * IPv4 first, then IPv6, each in ascending address order. */
+ * IPv4 first, then IPv6, each in ascending address order. fn must not
+ * change the trie. */
 typedef void (*allowedips_walk_fn)(void *ctx, int family, const uint8_t *addr, uint8_t cidr);
 void allowedips_walk_by_peer(const struct allowedips *t, const void *peer, allowedips_walk_fn fn, void *ctx);
 

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: MIT
-#include "core.h"
-
+/*
+ * The engine's packet paths: packets from the tun (send path) and datagrams
+ * from the network (handshake messages and data).
+ * What the timers set off is in core_timers.c, peers and the engine's state
+ * in core_peer.c; which keypair sends and how sessions rotate is session.c's.
+ */
+#include <arpa/inet.h>
 #include <endian.h>
-#include <errno.h>
+#include <inttypes.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <stddef.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "core_internal.h"
 #include "crypto.h"
+#include "encoding.h"
 #include "icmp.h"
-#include "log.h"
+#include "session.h"
 #include "timers.h"
 
 #define UNDER_LOAD_PER_SECOND 128
@@ -24,31 +31,17 @@ static uint64_t jitter(void)
 	return (uint64_t)(r % (REKEY_TIMEOUT_JITTER_MAX_MS * 1000U)) * 1000U;
 }
 
-static bool expired(uint64_t birth, uint64_t now, uint64_t seconds)
+/* "198.18.0.9" or "2001:db8::9", for log lines. */
+static const char *ip_string(char out[INET6_ADDRSTRLEN], int family, const uint8_t *addr)
 {
-	return now - birth >= seconds * NS_PER_SEC;
-}
-
-static struct peer *peer_of_timer(struct timerq_entry *e)
-{
-	return (struct peer *)((char *)e - offsetof(struct peer, timer));
-}
-
-/* Keeps the peer's heap entry no later than its earliest deadline. Deadlines
- * that move later are left alone: the entry fires early, finds nothing due
- * and is put back at the right time (cheaper than a heap move per packet). */
-static void schedule(struct core *c, struct peer *p)
-{
-	uint64_t t = timers_next_deadline(p);
-	if (t == UINT64_MAX)
-		return;
-	if (!timerq_entry_queued(&p->timer) || t < p->timer.deadline)
-		timerq_set(&c->timers, &p->timer, t);
+	if (!inet_ntop(family, addr, out, INET6_ADDRSTRLEN))
+		snprintf(out, INET6_ADDRSTRLEN, "?");
+	return out;
 }
 
 /* ---- output batches ---- */
 
-static void flush_net(struct core *c)
+void core_flush_net(struct core *c)
 {
 	if (c->n_out_net) {
 		c->hooks.send_net(c->hooks.ctx, c->out_net, c->n_out_net);
@@ -67,7 +60,7 @@ static void flush_tun(struct core *c)
 static void out_net(struct core *c, struct pkt *k)
 {
 	if (c->n_out_net == CORE_BATCH)
-		flush_net(c);
+		core_flush_net(c);
 	c->out_net[c->n_out_net++] = k;
 }
 
@@ -78,7 +71,7 @@ static void out_tun(struct core *c, struct pkt *k)
 	c->out_tun[c->n_out_tun++] = k;
 }
 
-static void drop(struct core *c, struct pkt *k, enum drop_cause why)
+void core_drop(struct core *c, struct pkt *k, enum drop_cause why)
 {
 	c->drops[why]++;
 	pool_put(&c->pool, k);
@@ -100,119 +93,6 @@ static void send_handshake_message(struct core *c, struct peer *p, const struct 
 	out_net(c, k);
 }
 
-/* ---- keypairs ---- */
-
-static void keypair_release(struct core *c, struct keypair *kp)
-{
-	if (!kp || !kp->valid)
-		return;
-	index_table_remove(&c->index, kp->local_index);
-	crypto_aead_ctx_clear(&kp->send);
-	crypto_aead_ctx_clear(&kp->recv);
-	kp->valid = false;
-	kp->send_counter = 0;
-}
-
-static void handshake_release(struct core *c, struct peer *p)
-{
-	/* A zeroed handshake handed its index over to a keypair (or never had one). */
-	if (p->handshake.state != HANDSHAKE_ZEROED && p->handshake.local_index)
-		index_table_remove(&c->index, p->handshake.local_index);
-	handshake_wipe(&p->handshake);
-}
-
-static void keypairs_clear(struct core *c, struct peer *p)
-{
-	for (int i = 0; i < 3; i++)
-		keypair_release(c, &p->keypairs[i]);
-	p->previous = p->current = p->next_keypair = NULL;
-}
-
-static struct keypair *keypair_free_slot(struct peer *p)
-{
-	for (int i = 0; i < 3; i++) {
-		struct keypair *kp = &p->keypairs[i];
-		if (kp != p->previous && kp != p->current && kp != p->next_keypair)
-			return kp;
-	}
-	return NULL;
-}
-
-/* Turns the finished handshake into a session (whitepaper 5.4.5 and the
- * keypair rotation of the Linux module): the initiator uses it at once; the
- * responder keeps it as `next` until the initiator's first packet confirms it. */
-static bool begin_session(struct core *c, struct peer *p, uint64_t now)
-{
-	uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN], recv_key[NOISE_SYMMETRIC_KEY_LEN];
-	uint32_t local_index = p->handshake.local_index, remote_index = p->handshake.remote_index;
-	enum cipher_suite suite = p->handshake.suite;
-	bool initiator = false, ok = false;
-
-	if (!handshake_derive_keys(&p->handshake, send_key, recv_key, &initiator))
-		goto out;
-	if (initiator) {
-		if (p->next_keypair) {
-			keypair_release(c, p->previous);
-			p->previous = p->next_keypair;
-			p->next_keypair = NULL;
-			keypair_release(c, p->current);
-		} else {
-			keypair_release(c, p->previous);
-			p->previous = p->current;
-		}
-		p->current = NULL;
-	} else {
-		keypair_release(c, p->next_keypair);
-		p->next_keypair = NULL;
-		keypair_release(c, p->previous);
-		p->previous = NULL;
-	}
-	struct keypair *kp = keypair_free_slot(p);
-	if (!kp || !crypto_aead_ctx_setkey(&kp->send, suite, send_key) || !crypto_aead_ctx_setkey(&kp->recv, suite, recv_key)) {
-		if (kp) {
-			crypto_aead_ctx_clear(&kp->send);
-			crypto_aead_ctx_clear(&kp->recv);
-		}
-		index_table_remove(&c->index, local_index);
-		goto out;
-	}
-	replay_init(&kp->replay);
-	kp->send_counter = 0;
-	kp->birth = now;
-	kp->local_index = local_index;
-	kp->remote_index = remote_index;
-	kp->we_initiated = initiator;
-	kp->valid = true;
-	/* The handshake's index now names the session. */
-	struct index_slot *slot = (struct index_slot *)index_table_lookup(&c->index, local_index);
-	if (slot) {
-		slot->kind = INDEX_KEYPAIR;
-		slot->keypair = kp;
-	}
-	if (initiator)
-		p->current = kp;
-	else
-		p->next_keypair = kp;
-	timers_session_derived(p, now);
-	ok = true;
-out:
-	crypto_wipe(send_key, sizeof(send_key));
-	crypto_wipe(recv_key, sizeof(recv_key));
-	return ok;
-}
-
-/* The responder's `next` keypair is confirmed by the first packet on it. */
-static bool received_with_keypair(struct core *c, struct peer *p, struct keypair *kp)
-{
-	if (kp != p->next_keypair)
-		return false;
-	keypair_release(c, p->previous);
-	p->previous = p->current;
-	p->current = kp;
-	p->next_keypair = NULL;
-	return true;
-}
-
 /* ---- handshake initiation ---- */
 
 static void keylog(struct core *c, const struct peer *p)
@@ -222,7 +102,7 @@ static void keylog(struct core *c, const struct peer *p)
 				p->preshared_key);
 }
 
-static void send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_retry)
+void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_retry)
 {
 	struct message_handshake_initiation msg;
 	uint8_t ts[NOISE_TIMESTAMP_LEN];
@@ -230,11 +110,13 @@ static void send_initiation(struct core *c, struct peer *p, uint64_t now, bool i
 	if (!is_retry)
 		p->handshake_attempts = 0;
 	/* At most one initiation per REKEY_TIMEOUT. */
-	if (p->last_sent_handshake && !expired(p->last_sent_handshake, now, REKEY_TIMEOUT))
+	if (p->last_sent_handshake && !timers_passed(p->last_sent_handshake, now, REKEY_TIMEOUT))
 		return;
-	if (!c->identity.has_key)
+	if (!c->identity.has_key) {
+		core_log(c, CORE_LOG_INITIATION_SENT, "No handshake with %s: the interface has no private key", PEER(p));
 		return;
-	handshake_release(c, p);
+	}
+	session_handshake_release(p);
 	uint32_t idx = index_table_insert(&c->index, INDEX_HANDSHAKE, p, NULL);
 	handshake_tai64n(ts, (uint64_t)((int64_t)now + c->wall_offset_ns));
 	if (!handshake_create_initiation(&p->handshake, &msg, &c->identity, p->public_key, p->preshared_key,
@@ -245,29 +127,35 @@ static void send_initiation(struct core *c, struct peer *p, uint64_t now, bool i
 	cookie_add_macs(&p->cookie, &msg, sizeof(msg), now);
 	keylog(c, p);
 	p->last_sent_handshake = now;
-	if (p->endpoint.addr.sa.sa_family != AF_UNSPEC)
+	if (p->endpoint.addr.sa.sa_family != AF_UNSPEC) {
+		core_log(c, CORE_LOG_INITIATION_SENT, "Sending handshake initiation to %s", PEER(p));
 		send_handshake_message(c, p, &p->endpoint, &msg, sizeof(msg));
+	} else {
+		core_log(c, CORE_LOG_INITIATION_SENT, "No handshake initiation sent to %s: it has no endpoint", PEER(p));
+	}
 	timers_any_authenticated_packet_traversal(p, now);
 	timers_any_authenticated_packet_sent(p);
 	timers_handshake_initiated(p, now, jitter());
-	schedule(c, p);
+	core_schedule(c, p);
 out:
 	crypto_wipe(&msg, sizeof(msg));
 }
 
 void core_peer_initiate(struct core *c, struct peer *p, uint64_t now)
 {
-	send_initiation(c, p, now, false);
-	flush_net(c);
+	core_clock(c, now);
+	core_send_initiation(c, p, now, false);
+	core_flush_net(c);
+}
+
+void core_transport_up(struct core *c, struct peer *p, const struct endpoint *ep, uint64_t now)
+{
+	core_peer_set_endpoint(c, p, ep);
+	p->last_sent_handshake = 0;
+	core_peer_initiate(c, p, now);
 }
 
 /* ---- the send path ---- */
-
-static bool keypair_can_send(const struct keypair *kp, uint64_t now)
-{
-	return kp && kp->valid && !expired(kp->birth, now, REJECT_AFTER_TIME) &&
-	       kp->send_counter < REJECT_AFTER_MESSAGES;
-}
 
 /* Queues a packet until the peer has a session: at most CORE_MAX_STAGED per
  * peer as in WireGuard, and a fair share of a quarter of the pool, so peers
@@ -278,10 +166,10 @@ static void stage(struct core *c, struct peer *p, struct pkt *k)
 	uint32_t limit = share < 1 ? 1 : share > CORE_MAX_STAGED ? CORE_MAX_STAGED : share;
 
 	if (p->staged.len >= limit) {
-		drop(c, pkt_queue_pop(&p->staged), DROP_NO_BUFFER);
+		core_drop(c, pkt_queue_pop(&p->staged), DROP_NO_BUFFER);
 		c->n_staged--;
 	} else if (c->n_staged >= c->max_staged) {
-		drop(c, k, DROP_NO_BUFFER);
+		core_drop(c, k, DROP_NO_BUFFER);
 		return;
 	}
 	k->peer = p;
@@ -289,7 +177,7 @@ static void stage(struct core *c, struct peer *p, struct pkt *k)
 	c->n_staged++;
 }
 
-static struct pkt *unstage(struct core *c, struct peer *p)
+struct pkt *core_unstage(struct core *c, struct peer *p)
 {
 	struct pkt *k = pkt_queue_pop(&p->staged);
 	if (k)
@@ -327,23 +215,25 @@ static bool encrypt_packet(struct core *c, struct keypair *kp, struct pkt *k)
  * when there is no usable session. */
 static void send_staged(struct core *c, struct peer *p, uint64_t now)
 {
-	struct keypair *kp = p->current;
+	struct keypair *kp;
 	bool sent_data = false, sent_any = false;
 	struct pkt *k;
 
 	/* No session: start one, even if nothing could be queued for it. */
-	if (!keypair_can_send(kp, now) || p->endpoint.addr.sa.sa_family == AF_UNSPEC) {
-		send_initiation(c, p, now, false);
+	if (session_sending(p, now, &kp) == SESSION_NONE || p->endpoint.addr.sa.sa_family == AF_UNSPEC) {
+		core_send_initiation(c, p, now, false);
 		return;
 	}
 	if (!p->staged.len)
 		return;
-	while ((k = unstage(c, p))) {
+	while ((k = core_unstage(c, p))) {
 		bool is_keepalive = k->len == 0;
-		if (!keypair_can_send(kp, now) || !encrypt_packet(c, kp, k)) {
-			drop(c, k, DROP_NO_KEYPAIR);
+		if (!session_can_send(kp, now) || !encrypt_packet(c, kp, k)) {
+			core_drop(c, k, DROP_NO_KEYPAIR);
 			continue;
 		}
+		if (is_keepalive)
+			core_log(c, CORE_LOG_KEEPALIVE_SENT, "Sending keepalive packet to %s", PEER(p));
 		k->ep = p->endpoint;
 		k->peer = p;
 		sent_any = true;
@@ -356,13 +246,12 @@ static void send_staged(struct core *c, struct peer *p, uint64_t now)
 		if (sent_data)
 			timers_data_sent(p, now, jitter());
 	}
-	/* Rekey when the session is worn (either side) or old (its initiator). */
-	if (kp->send_counter > REKEY_AFTER_MESSAGES || (kp->we_initiated && expired(kp->birth, now, REKEY_AFTER_TIME)))
-		send_initiation(c, p, now, false);
-	schedule(c, p);
+	if (session_sent(kp, now) == SESSION_REKEY)
+		core_send_initiation(c, p, now, false);
+	core_schedule(c, p);
 }
 
-static void send_keepalive(struct core *c, struct peer *p, uint64_t now)
+void core_send_keepalive(struct core *c, struct peer *p, uint64_t now)
 {
 	if (!p->staged.len) {
 		struct pkt *k = pool_get(&c->pool);
@@ -394,17 +283,24 @@ void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 	struct peer *touched[CORE_BATCH];
 	int n_touched = 0;
 
+	core_clock(c, now);
 	for (int i = 0; i < n; i++) {
 		struct pkt *k = pkts[i];
 		const uint8_t *dst;
 		int family = ip_destination(k, &dst);
 		if (family == AF_UNSPEC) {
-			drop(c, k, DROP_MALFORMED);
+			core_drop(c, k, DROP_MALFORMED);
 			continue;
 		}
 		struct peer *p = allowedips_lookup(&c->allowedips, family, dst);
 		if (!p) {
-			drop(c, k, DROP_NO_PEER);
+			/* Multicast (the kernel's router solicitations) is no mistake to report. */
+			bool multicast = family == AF_INET ? (dst[0] & 0xf0) == 224 : dst[0] == 0xff;
+			char ip[INET6_ADDRSTRLEN];
+			if (!multicast)
+				core_log(c, CORE_LOG_NO_PEER_FOR_DST, "No peer has allowed IPs matching %s",
+					 ip_string(ip, family, dst));
+			core_drop(c, k, DROP_NO_PEER);
 			continue;
 		}
 		stage(c, p, k);
@@ -421,7 +317,7 @@ void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 	}
 	for (int j = 0; j < n_touched; j++)
 		send_staged(c, touched[j], now);
-	flush_net(c);
+	core_flush_net(c);
 }
 
 /* ---- the receive path ---- */
@@ -446,6 +342,11 @@ static void update_endpoint(struct peer *p, const struct endpoint *ep)
 		return;
 	old = p->endpoint;
 	p->endpoint = *ep;
+	if (old.addr.sa.sa_family == AF_UNSPEC)
+		core_log(c, CORE_LOG_ENDPOINT_CHANGED, "Peer %" PRIu64 " endpoint changed to %s", p->id, FROM(ep));
+	else
+		core_log(c, CORE_LOG_ENDPOINT_CHANGED, "Peer %" PRIu64 " endpoint changed to %s (was %s)", p->id,
+			 FROM(ep), FROM(&old));
 	if (c->hooks.endpoint_changed)
 		c->hooks.endpoint_changed(c->hooks.ctx, p, &old, &p->endpoint);
 }
@@ -461,8 +362,11 @@ static bool check_macs(struct core *c, struct pkt *k, uint32_t sender_index, uin
 	bool over_tcp = k->ep.conn != 0;
 	enum cookie_mac_state st = cookie_validate(&c->cookie_checker, k->data, k->len, &k->ep, load && !over_tcp, now);
 
-	if (st == COOKIE_MAC_INVALID)
+	if (st == COOKIE_MAC_INVALID) {
+		/* Most often: the sender has another public key for us. */
+		core_log(c, CORE_LOG_INVALID_MAC, "Invalid MAC of handshake, dropping packet from %s", FROM(&k->ep));
 		return false;
+	}
 	if (!load)
 		return true;
 	if (over_tcp)
@@ -470,9 +374,54 @@ static bool check_macs(struct core *c, struct pkt *k, uint32_t sender_index, uin
 	if (st == COOKIE_MAC_VALID_WITH_COOKIE)
 		return ratelimit_allow(&c->ratelimit, &k->ep, now);
 	struct message_handshake_cookie reply;
-	if (cookie_create_reply(&c->cookie_checker, &reply, k->data, k->len, sender_index, &k->ep, now))
+	if (cookie_create_reply(&c->cookie_checker, &reply, k->data, k->len, sender_index, &k->ep, now)) {
+		core_log(c, CORE_LOG_COOKIE_SENT, "Sending cookie response for denied handshake message for %s",
+			 FROM(&k->ep));
 		send_handshake_message(c, NULL, &k->ep, &reply, sizeof(reply));
+	}
 	return false;
+}
+
+static const char *suite_name(enum cipher_suite suite)
+{
+	return suite == SUITE_AESGCM ? "aes-256-gcm" : "chacha20-poly1305";
+}
+
+/* Finds the initiation's peer and checks it may start a handshake now;
+ * says why not. */
+static struct peer *initiation_peer(struct core *c, const struct pkt *k, const struct handshake *st,
+				    const struct handshake_initiation_info *info, uint64_t now)
+{
+	struct peer *p = core_peer_find(c, info->initiator_public);
+
+	if (!p) {
+		if (core_log_allow(c, CORE_LOG_INVALID_INITIATION)) {
+			char b64[KEY_B64_LEN + 1];
+			key_to_base64(b64, info->initiator_public);
+			core_log_emit(c, CORE_LOG_INVALID_INITIATION,
+				      "Invalid handshake initiation from %s: no peer has its public key %s", FROM(&k->ep), b64);
+		}
+		return NULL;
+	}
+	if (p->suite != st->suite) {
+		core_log(c, CORE_LOG_INVALID_INITIATION,
+			 "Invalid handshake initiation from %s: peer %" PRIu64 " uses %s, this one %s", FROM(&k->ep), p->id,
+			 suite_name(p->suite), suite_name(st->suite));
+		return NULL;
+	}
+	/* Only a newer timestamp, and not more often than INITIATIONS_PER_SECOND. */
+	if (memcmp(info->timestamp, p->latest_timestamp, NOISE_TIMESTAMP_LEN) <= 0) {
+		core_log(c, CORE_LOG_INVALID_INITIATION,
+			 "Invalid handshake initiation from %s: replayed timestamp of peer %" PRIu64, FROM(&k->ep), p->id);
+		return NULL;
+	}
+	if (p->last_initiation_consumed && now - p->last_initiation_consumed < NS_PER_SEC / INITIATIONS_PER_SECOND) {
+		core_log(c, CORE_LOG_INVALID_INITIATION,
+			 "Invalid handshake initiation from %s: peer %" PRIu64 " sends more than %d a second",
+			 FROM(&k->ep), p->id, INITIATIONS_PER_SECOND);
+		return NULL;
+	}
+	return p;
 }
 
 static void consume_initiation(struct core *c, struct pkt *k, uint64_t now)
@@ -488,41 +437,39 @@ static void consume_initiation(struct core *c, struct pkt *k, uint64_t now)
 	if (!check_macs(c, k, msg->sender_index, now))
 		goto out;
 	enum cipher_suite suite = msg->header.suite == MESSAGE_SUITE_AESGCM ? SUITE_AESGCM : SUITE_CHACHAPOLY;
-	if (!handshake_consume_initiation(&st, &info, msg, &c->identity, suite))
+	if (!handshake_consume_initiation(&st, &info, msg, &c->identity, suite)) {
+		core_log(c, CORE_LOG_INVALID_INITIATION, "Invalid handshake initiation from %s", FROM(&k->ep));
 		goto bad;
-	p = core_peer_find(c, info.initiator_public);
-	if (!p || p->suite != st.suite)
-		goto bad;
-	/* Only a newer timestamp, and not more often than INITIATIONS_PER_SECOND. */
-	if (memcmp(info.timestamp, p->latest_timestamp, NOISE_TIMESTAMP_LEN) <= 0)
-		goto bad;
-	if (p->last_initiation_consumed && now - p->last_initiation_consumed < NS_PER_SEC / INITIATIONS_PER_SECOND)
+	}
+	if (!(p = initiation_peer(c, k, &st, &info, now)))
 		goto bad;
 	/* Every check passed: commit to the peer. */
-	handshake_release(c, p);
+	session_handshake_release(p);
 	p->handshake = st;
 	memcpy(p->latest_timestamp, info.timestamp, NOISE_TIMESTAMP_LEN);
 	p->last_initiation_consumed = now;
 	p->rx_bytes += k->len;
 	update_endpoint(p, &k->ep);
+	core_log(c, CORE_LOG_INITIATION_RECEIVED, "Receiving handshake initiation from %s", PEER(p));
 	timers_any_authenticated_packet_received(p);
 	timers_any_authenticated_packet_traversal(p, now);
 
 	uint32_t idx = index_table_insert(&c->index, INDEX_HANDSHAKE, p, NULL);
 	if (!handshake_create_response(&p->handshake, &resp, p->public_key, p->preshared_key, idx)) {
 		index_table_remove(&c->index, idx);
-		handshake_release(c, p);
+		session_handshake_release(p);
 		goto out;
 	}
 	cookie_add_macs(&p->cookie, &resp, sizeof(resp), now);
 	keylog(c, p);
-	if (begin_session(c, p, now)) {
+	if (session_begin(p, now) == SESSION_AWAITS_CONFIRMATION) {
+		core_log(c, CORE_LOG_RESPONSE_SENT, "Sending handshake response to %s", PEER(p));
 		send_handshake_message(c, p, &p->endpoint, &resp, sizeof(resp));
 		/* Counts as our handshake: no initiation of ours until this one settles. */
 		p->last_sent_handshake = now;
 		timers_any_authenticated_packet_sent(p);
 	}
-	schedule(c, p);
+	core_schedule(c, p);
 	goto out;
 bad:
 	c->drops[DROP_HANDSHAKE]++;
@@ -549,7 +496,8 @@ static void consume_response(struct core *c, struct pkt *k, uint64_t now)
 	if (!handshake_consume_response(&st, &p->handshake, msg, &c->identity, p->preshared_key))
 		goto bad;
 	p->handshake = st;
-	if (!begin_session(c, p, now))
+	core_log(c, CORE_LOG_RESPONSE_RECEIVED, "Receiving handshake response from %s", PEER(p));
+	if (session_begin(p, now) != SESSION_SENDS_NOW)
 		goto out;
 	p->rx_bytes += k->len;
 	update_endpoint(p, &k->ep);
@@ -558,10 +506,11 @@ static void consume_response(struct core *c, struct pkt *k, uint64_t now)
 	timers_any_authenticated_packet_received(p);
 	timers_any_authenticated_packet_traversal(p, now);
 	/* Confirm the session to the responder: staged data, or a keepalive. */
-	send_keepalive(c, p, now);
-	schedule(c, p);
+	core_send_keepalive(c, p, now);
+	core_schedule(c, p);
 	goto out;
 bad:
+	core_log(c, CORE_LOG_INVALID_RESPONSE, "Invalid handshake response from %s", FROM(&k->ep));
 	c->drops[DROP_HANDSHAKE]++;
 out:
 	handshake_wipe(&st);
@@ -572,8 +521,13 @@ static void consume_cookie(struct core *c, struct pkt *k, uint64_t now)
 	const struct message_handshake_cookie *msg = (const void *)k->data;
 	const struct index_slot *slot = index_table_lookup(&c->index, msg->receiver_index);
 
-	if (!slot || !cookie_consume_reply(&slot->peer->cookie, msg, now))
+	if (!slot || !cookie_consume_reply(&slot->peer->cookie, msg, now)) {
+		core_log(c, CORE_LOG_INVALID_COOKIE, "Could not decrypt invalid cookie response from %s", FROM(&k->ep));
 		c->drops[DROP_HANDSHAKE]++;
+		return;
+	}
+	core_log(c, CORE_LOG_COOKIE_RECEIVED, "Receiving cookie response from %s for peer %" PRIu64, FROM(&k->ep),
+		 slot->peer->id);
 }
 
 /* Length of the IP packet at the start of a decrypted payload (padding
@@ -607,34 +561,35 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 	struct peer *p;
 
 	if (!slot || slot->kind != INDEX_KEYPAIR) {
-		drop(c, k, DROP_NO_KEYPAIR);
+		core_drop(c, k, DROP_NO_KEYPAIR);
 		return;
 	}
 	kp = slot->keypair;
 	p = slot->peer;
 	uint64_t counter = le64toh(hdr->counter);
-	if (!kp->valid || expired(kp->birth, now, REJECT_AFTER_TIME) ||
-	    (hdr->header.suite == MESSAGE_SUITE_AESGCM) != (kp->recv.suite == SUITE_AESGCM)) {
-		drop(c, k, DROP_NO_KEYPAIR);
+	enum cipher_suite suite = hdr->header.suite == MESSAGE_SUITE_AESGCM ? SUITE_AESGCM : SUITE_CHACHAPOLY;
+	if (session_receivable(kp, suite, now) == SESSION_REJECTED) {
+		core_drop(c, k, DROP_NO_KEYPAIR);
 		return;
 	}
 	if (!replay_check(&kp->replay, counter)) {
-		drop(c, k, DROP_REPLAY);
+		core_drop(c, k, DROP_REPLAY);
 		return;
 	}
 	uint32_t clen = k->len - MESSAGE_DATA_HEADER_LEN;
 	if (!crypto_aead_ctx_open(&kp->recv, hdr->encrypted_data, hdr->encrypted_data, clen, counter)) {
-		drop(c, k, DROP_DECRYPT);
+		core_drop(c, k, DROP_DECRYPT);
 		return;
 	}
 	if (!replay_update(&kp->replay, counter)) {
-		drop(c, k, DROP_REPLAY);
+		core_drop(c, k, DROP_REPLAY);
 		return;
 	}
 	/* Authenticated: this is the peer, wherever it now is. */
 	p->rx_bytes += k->len;
 	update_endpoint(p, &k->ep);
-	if (received_with_keypair(c, p, kp)) {
+	enum session_outcome rx = session_received(p, kp, now);
+	if (rx == SESSION_CONFIRMED) {
 		p->last_handshake_unix_ns = (uint64_t)((int64_t)now + c->wall_offset_ns);
 		timers_handshake_complete(p);
 		if (*n_confirmed < CORE_BATCH)
@@ -642,17 +597,13 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 	}
 	timers_any_authenticated_packet_received(p);
 	timers_any_authenticated_packet_traversal(p, now);
-	/* The current session is ours and old: rekey before it is rejected. */
-	struct keypair *cur = p->current;
-	if (cur && cur->valid && cur->we_initiated && !p->sent_lastminute_handshake &&
-	    expired(cur->birth, now, REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT)) {
-		p->sent_lastminute_handshake = true;
-		send_initiation(c, p, now, false);
-	}
+	if (rx == SESSION_REKEY)
+		core_send_initiation(c, p, now, false);
 
 	uint32_t plen = clen - NOISE_AUTHTAG_LEN;
-	if (plen == 0) { /* keepalive */
-		schedule(c, p);
+	if (plen == 0) {
+		core_log(c, CORE_LOG_KEEPALIVE_RECEIVED, "Receiving keepalive packet from %s", PEER(p));
+		core_schedule(c, p);
 		pool_put(&c->pool, k);
 		return;
 	}
@@ -660,17 +611,21 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 	const uint8_t *src;
 	uint32_t ip_len = inner_length(hdr->encrypted_data, plen, &family, &src);
 	if (!ip_len) {
-		schedule(c, p);
-		drop(c, k, DROP_MALFORMED);
+		core_log(c, CORE_LOG_BAD_INNER_PACKET, "Packet is neither well-formed IPv4 nor IPv6 from %s", PEER(p));
+		core_schedule(c, p);
+		core_drop(c, k, DROP_MALFORMED);
 		return;
 	}
 	if (allowedips_lookup(&c->allowedips, family, src) != p) {
-		schedule(c, p);
-		drop(c, k, DROP_ALLOWEDIPS);
+		char ip[INET6_ADDRSTRLEN];
+		core_log(c, CORE_LOG_UNALLOWED_SRC, "Packet has unallowed src IP (%s) from %s",
+			 ip_string(ip, family, src), PEER(p));
+		core_schedule(c, p);
+		core_drop(c, k, DROP_ALLOWEDIPS);
 		return;
 	}
 	timers_data_received(p, now);
-	schedule(c, p);
+	core_schedule(c, p);
 	k->data = hdr->encrypted_data;
 	k->len = ip_len;
 	k->peer = p;
@@ -699,6 +654,7 @@ void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 	struct peer *confirmed[CORE_BATCH];
 	int n_confirmed = 0;
 
+	core_clock(c, now);
 	for (int i = 0; i < n; i++) {
 		struct pkt *k = pkts[i];
 		uint8_t type = k->len >= sizeof(struct message_header) ? k->data[0] : 0;
@@ -716,391 +672,11 @@ void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 			pool_put(&c->pool, k);
 			continue;
 		}
-		drop(c, k, DROP_MALFORMED);
+		core_drop(c, k, DROP_MALFORMED);
 	}
 	flush_tun(c);
 	/* A confirmed session releases what waited for it (and echo replies go out). */
 	for (int i = 0; i < n_confirmed; i++)
 		send_staged(c, confirmed[i], now);
-	flush_net(c);
-}
-
-/* ---- timers ---- */
-
-static void zero_key_material(struct core *c, struct peer *p)
-{
-	keypairs_clear(c, p);
-	handshake_release(c, p);
-}
-
-static void peer_timers_fire(struct core *c, struct peer *p, uint64_t now)
-{
-	unsigned due = timers_expired(p, now);
-
-	if (due & TIMER_RETRANSMIT_HANDSHAKE) {
-		if (p->handshake_attempts > MAX_TIMER_HANDSHAKES) {
-			/* Give up: drop what waited and forget the handshake soon. */
-			struct pkt *k;
-			while ((k = unstage(c, p)))
-				drop(c, k, DROP_NO_KEYPAIR);
-			p->timer_send_keepalive = 0;
-			if (!p->timer_zero_key_material)
-				p->timer_zero_key_material = now + 3ULL * REJECT_AFTER_TIME * NS_PER_SEC;
-		} else {
-			p->handshake_attempts++;
-			p->last_sent_handshake = 0; /* a retry is not rate limited again */
-			send_initiation(c, p, now, true);
-		}
-	}
-	if (due & TIMER_SEND_KEEPALIVE) {
-		send_keepalive(c, p, now);
-		if (p->need_another_keepalive) {
-			p->need_another_keepalive = false;
-			p->timer_send_keepalive = now + KEEPALIVE_TIMEOUT * NS_PER_SEC;
-		}
-	}
-	if (due & TIMER_NEW_HANDSHAKE)
-		send_initiation(c, p, now, false);
-	if (due & TIMER_ZERO_KEY_MATERIAL)
-		zero_key_material(c, p);
-	if ((due & TIMER_PERSISTENT_KEEPALIVE) && p->persistent_keepalive)
-		send_keepalive(c, p, now);
-}
-
-void core_tick(struct core *c, uint64_t now)
-{
-	struct timerq_entry *e;
-
-	while ((e = timerq_peek(&c->timers)) && e->deadline <= now) {
-		struct peer *p = peer_of_timer(e);
-		timerq_remove(&c->timers, e);
-		peer_timers_fire(c, p, now);
-		schedule(c, p);
-	}
-	flush_net(c);
-}
-
-uint64_t core_next_deadline(const struct core *c)
-{
-	struct timerq_entry *e = timerq_peek(&c->timers);
-	return e ? e->deadline : UINT64_MAX;
-}
-
-/* ---- configuration ---- */
-
-int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size_t pool_count)
-{
-	memset(c, 0, sizeof(*c));
-	c->hooks = *hooks;
-	c->mtu = mtu ? mtu : DEFAULT_MTU;
-	allowedips_init(&c->allowedips);
-	timerq_init(&c->timers);
-	/* Room for the largest of: an MTU-sized packet encrypted and padded, or
-	 * a datagram from a peer whose MTU is the usual Ethernet one. */
-	c->max_mtu = c->mtu > 1500 ? c->mtu : 1500;
-	size_t room = c->max_mtu + MESSAGE_DATA_HEADER_LEN + MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN + 64;
-	if (pool_init(&c->pool, pool_count, PKT_HEADROOM + room) < 0)
-		return -ENOMEM;
-	c->max_staged = (uint32_t)(pool_count / 4);
-	if (index_table_init(&c->index, 64) < 0 || timerq_reserve(&c->timers, 16) < 0 ||
-	    ratelimit_init(&c->ratelimit) < 0) {
-		core_destroy(c);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void peer_free(struct core *c, struct peer *p)
-{
-	struct pkt *k;
-
-	timerq_remove(&c->timers, &p->timer);
-	keypairs_clear(c, p);
-	handshake_release(c, p);
-	while ((k = unstage(c, p)))
-		pool_put(&c->pool, k);
-	for (int i = 0; i < 3; i++) {
-		crypto_aead_ctx_free(&p->keypairs[i].send);
-		crypto_aead_ctx_free(&p->keypairs[i].recv);
-	}
-	cookie_maker_wipe(&p->cookie);
-	crypto_wipe(p, sizeof(*p));
-	free(p);
-}
-
-void core_destroy(struct core *c)
-{
-	while (c->peers) {
-		struct peer *p = c->peers;
-		c->peers = p->next;
-		allowedips_remove_by_peer(&c->allowedips, p);
-		peer_free(c, p);
-	}
-	allowedips_free(&c->allowedips);
-	index_table_free(&c->index);
-	timerq_free(&c->timers);
-	ratelimit_free(&c->ratelimit);
-	free(c->own_addresses);
-	c->own_addresses = NULL;
-	/* Buffers may still hold plaintext. */
-	if (c->pool.mem)
-		crypto_wipe(c->pool.mem, c->pool.count * c->pool.stride);
-	pool_destroy(&c->pool);
-	cookie_checker_wipe(&c->cookie_checker);
-	crypto_wipe(&c->identity, sizeof(c->identity));
-}
-
-struct peer *core_peer_find(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
-{
-	for (struct peer *p = c->peers; p; p = p->next)
-		if (crypto_equal(p->public_key, public_key, NOISE_PUBLIC_KEY_LEN))
-			return p;
-	return NULL;
-}
-
-struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
-{
-	struct peer *p;
-
-	if (c->n_peers >= MAX_PEERS_PER_DEVICE)
-		return NULL;
-	if (index_table_reserve(&c->index, (uint32_t)(c->n_peers + 1) * 4) < 0 ||
-	    timerq_reserve(&c->timers, c->n_peers + 1) < 0)
-		return NULL;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	for (int i = 0; i < 3; i++) {
-		if (!crypto_aead_ctx_init(&p->keypairs[i].send) || !crypto_aead_ctx_init(&p->keypairs[i].recv)) {
-			for (int j = 0; j <= i; j++) {
-				crypto_aead_ctx_free(&p->keypairs[j].send);
-				crypto_aead_ctx_free(&p->keypairs[j].recv);
-			}
-			free(p);
-			return NULL;
-		}
-	}
-	p->core = c;
-	memcpy(p->public_key, public_key, NOISE_PUBLIC_KEY_LEN);
-	p->suite = SUITE_CHACHAPOLY;
-	p->endpoint.addr.sa.sa_family = AF_UNSPEC;
-	cookie_maker_init(&p->cookie, public_key);
-	timerq_entry_init(&p->timer);
-	/* Appended: peers are listed in the order they were added, as WireGuard does. */
-	struct peer **tail = &c->peers;
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = p;
-	c->n_peers++;
-	return p;
-}
-
-void core_peer_remove(struct core *c, struct peer *p)
-{
-	for (struct peer **pp = &c->peers; *pp; pp = &(*pp)->next) {
-		if (*pp == p) {
-			*pp = p->next;
-			c->n_peers--;
-			allowedips_remove_by_peer(&c->allowedips, p);
-			peer_free(c, p);
-			return;
-		}
-	}
-}
-
-void core_peer_set_psk(struct core *c, struct peer *p, const uint8_t *psk)
-{
-	(void)c;
-	if (psk)
-		memcpy(p->preshared_key, psk, NOISE_SYMMETRIC_KEY_LEN);
-	else
-		crypto_wipe(p->preshared_key, NOISE_SYMMETRIC_KEY_LEN);
-}
-
-void core_peer_set_endpoint(struct core *c, struct peer *p, const struct endpoint *ep)
-{
-	(void)c;
-	p->endpoint = *ep;
-}
-
-void core_peer_set_keepalive(struct core *c, struct peer *p, uint16_t seconds, uint64_t now)
-{
-	bool was_off = !p->persistent_keepalive;
-	p->persistent_keepalive = seconds;
-	if (!seconds) {
-		p->timer_persistent_keepalive = 0;
-		return;
-	}
-	if (was_off && p->endpoint.addr.sa.sa_family != AF_UNSPEC && c->identity.has_key) {
-		send_keepalive(c, p, now);
-		flush_net(c);
-	}
-}
-
-int core_peer_add_allowed_ip(struct core *c, struct peer *p, const struct cidr *ip)
-{
-	return allowedips_insert(&c->allowedips, ip->family, ip->addr.bytes, ip->prefix, p);
-}
-
-void core_peer_clear_allowed_ips(struct core *c, struct peer *p)
-{
-	allowedips_remove_by_peer(&c->allowedips, p);
-}
-
-void core_set_private_key(struct core *c, const uint8_t *private_key)
-{
-	struct static_identity id;
-
-	memset(&id, 0, sizeof(id));
-	if (private_key && !crypto_is_zero(private_key, NOISE_PUBLIC_KEY_LEN)) {
-		memcpy(id.private_key, private_key, NOISE_PUBLIC_KEY_LEN);
-		if (crypto_x25519_public(id.public_key, id.private_key))
-			id.has_key = true;
-	}
-	if (c->identity.has_key == id.has_key &&
-	    crypto_equal(c->identity.private_key, id.private_key, NOISE_PUBLIC_KEY_LEN))
-		goto out;
-	c->identity = id;
-	cookie_checker_init(&c->cookie_checker, id.public_key);
-	/* Sessions made with the old key are void. */
-	struct peer *p = c->peers;
-	while (p) {
-		struct peer *next = p->next;
-		if (id.has_key && crypto_equal(p->public_key, id.public_key, NOISE_PUBLIC_KEY_LEN)) {
-			core_peer_remove(c, p);
-		} else {
-			handshake_release(c, p);
-			keypairs_clear(c, p);
-		}
-		p = next;
-	}
-out:
-	crypto_wipe(&id, sizeof(id));
-}
-
-int core_set_reply_ping(struct core *c, bool on, const struct cidr *addrs, size_t n)
-{
-	struct cidr *copy = NULL;
-
-	if (n) {
-		copy = calloc(n, sizeof(*copy));
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, addrs, n * sizeof(*copy));
-	}
-	free(c->own_addresses);
-	c->own_addresses = copy;
-	c->n_own_addresses = n;
-	c->reply_ping = on;
-	return 0;
-}
-
-int core_apply(struct core *c, const struct interface_config *cfg, uint64_t now)
-{
-	if (cfg->has_private_key)
-		core_set_private_key(c, cfg->private_key);
-	if (cfg->replace_peers) {
-		while (c->peers)
-			core_peer_remove(c, c->peers);
-	}
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		const struct peer_config *pc = &cfg->peers[i];
-		struct peer *p = core_peer_find(c, pc->public_key);
-		if (pc->remove) {
-			if (p)
-				core_peer_remove(c, p);
-			continue;
-		}
-		if (!p) {
-			if (pc->update_only)
-				continue;
-			/* A peer with our own public key is ignored, as in WireGuard. */
-			if (c->identity.has_key && crypto_equal(pc->public_key, c->identity.public_key, NOISE_PUBLIC_KEY_LEN))
-				continue;
-			p = core_peer_add(c, pc->public_key);
-			if (!p)
-				return ENOMEM;
-		}
-		if (pc->has_preshared_key)
-			core_peer_set_psk(c, p, pc->preshared_key);
-		if (pc->has_suite && pc->suite != p->suite) {
-			/* Sessions of the other suite are void. */
-			handshake_release(c, p);
-			keypairs_clear(c, p);
-			p->suite = pc->suite;
-		}
-		if (pc->endpoint.addr.sa.sa_family != AF_UNSPEC)
-			core_peer_set_endpoint(c, p, &pc->endpoint);
-		if (pc->replace_allowed_ips)
-			core_peer_clear_allowed_ips(c, p);
-		for (size_t j = 0; j < pc->n_allowed_ips; j++) {
-			int r = core_peer_add_allowed_ip(c, p, &pc->allowed_ips[j]);
-			if (r < 0)
-				return -r;
-		}
-		if (pc->has_persistent_keepalive)
-			core_peer_set_keepalive(c, p, pc->persistent_keepalive, now);
-	}
-	return 0;
-}
-
-struct pool *core_pool(struct core *c)
-{
-	return &c->pool;
-}
-
-uint32_t core_mtu(const struct core *c)
-{
-	return c->mtu;
-}
-
-uint32_t core_max_mtu(const struct core *c)
-{
-	return c->max_mtu;
-}
-
-int core_set_mtu(struct core *c, uint32_t mtu)
-{
-	if (!mtu || mtu > c->max_mtu)
-		return -EINVAL;
-	c->mtu = mtu;
-	return 0;
-}
-
-void core_set_wall_offset(struct core *c, int64_t offset_ns)
-{
-	c->wall_offset_ns = offset_ns;
-}
-
-void core_count_drop(struct core *c, enum drop_cause cause, uint64_t n)
-{
-	if ((unsigned)cause < DROP_CAUSE_COUNT)
-		c->drops[cause] += n;
-}
-
-uint64_t core_drops(const struct core *c, enum drop_cause cause)
-{
-	return (unsigned)cause < DROP_CAUSE_COUNT ? c->drops[cause] : 0;
-}
-
-const struct peer *core_peers_first(const struct core *c)
-{
-	return c->peers;
-}
-
-const struct peer *core_peers_next(const struct peer *p)
-{
-	return p->next;
-}
-
-size_t core_peer_count(const struct core *c)
-{
-	return c->n_peers;
-}
-
-void core_transport_up(struct core *c, struct peer *p, const struct endpoint *ep, uint64_t now)
-{
-	core_peer_set_endpoint(c, p, ep);
-	p->last_sent_handshake = 0;
-	core_peer_initiate(c, p, now);
+	core_flush_net(c);
 }

@@ -18,8 +18,8 @@
 #include <stdint.h>
 
 #include "allowedips.h"
-#include "config.h"
 #include "cookie.h"
+#include "core_log.h"
 #include "handshake.h"
 #include "peer.h"
 #include "pool.h"
@@ -43,13 +43,19 @@ struct core_hooks {
 	 * in the terms of Wireshark's WireGuard key log. */
 	void (*keylog)(void *ctx, const uint8_t local_static_private[32], const uint8_t remote_static_public[32],
 		       const uint8_t local_ephemeral_private[32], const uint8_t preshared_key[32]);
+	/* Optional: one line of what happens ("Sending handshake initiation to
+	 * peer 3 (192.0.2.2:51820)"), level as in log.h, rate limited per kind
+	 * of line by the engine (core_log.h). msg is gone after the call. */
+	void (*log)(void *ctx, int level, const char *msg);
 };
 
 struct core {
 	struct static_identity identity;
 	struct cookie_checker cookie_checker;
-	struct peer *peers;
+	struct peer *peers, *peers_tail; /* in the order added */
 	size_t n_peers;
+	struct peer_table peer_table;    /* by public key */
+	uint64_t peer_ids, keypair_ids;  /* the last id given out */
 	struct allowedips allowedips;
 	struct index_table index;
 	struct timerq timers;
@@ -74,6 +80,7 @@ struct core {
 	size_t n_own_addresses;
 
 	uint64_t drops[DROP_CAUSE_COUNT];
+	struct core_log log;
 
 	/* Output batches, flushed at the end of each call. */
 	struct pkt *out_net[CORE_BATCH];
@@ -82,7 +89,10 @@ struct core {
 	int n_out_tun;
 };
 
-/* pool_count buffers, each big enough for an MTU-sized packet once encrypted. */
+/* Every call that can fail returns 0 or a negative errno. */
+
+/* pool_count buffers, each big enough for an MTU-sized packet once encrypted.
+ * 0, -ENOMEM, or -EIO (no randomness). */
 int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size_t pool_count);
 void core_destroy(struct core *c);
 
@@ -90,21 +100,28 @@ void core_destroy(struct core *c);
  * equals our own public key is removed. */
 void core_set_private_key(struct core *c, const uint8_t *private_key);
 
+/* Whether public_key is the one of our own private key (WireGuard ignores
+ * a peer with it). */
+bool core_is_own_public_key(const struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+
+/* Peers are found by a keyed hash of their public key, and added and
+ * removed in O(1) (amortized): ten thousand peers load in moments. */
 struct peer *core_peer_find(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+/* A new peer, listed last, with the next id (1, 2, 3...). NULL: no memory,
+ * or MAX_PEERS_PER_DEVICE reached. */
 struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
 void core_peer_remove(struct core *c, struct peer *p);
+void core_peer_remove_all(struct core *c);
 void core_peer_set_psk(struct core *c, struct peer *p, const uint8_t *psk);
+/* Another suite voids the peer's handshake and sessions. */
+void core_peer_set_suite(struct core *c, struct peer *p, enum cipher_suite suite);
 void core_peer_set_endpoint(struct core *c, struct peer *p, const struct endpoint *ep);
 /* Sets the interval and, when it is on and the peer has an endpoint, sends a
  * keepalive at once (as WireGuard does). */
 void core_peer_set_keepalive(struct core *c, struct peer *p, uint16_t seconds, uint64_t now);
+/* 0, -EINVAL (a bad prefix) or -ENOMEM. */
 int core_peer_add_allowed_ip(struct core *c, struct peer *p, const struct cidr *ip);
 void core_peer_clear_allowed_ips(struct core *c, struct peer *p);
-
-/* Applies a parsed configuration or UAPI set request (everything but the
- * interface-level things the device owns: port, fwmark, addresses, mtu).
- * Returns 0 or a positive errno. */
-int core_apply(struct core *c, const struct interface_config *cfg, uint64_t now);
 
 /* Packets read from the tun. */
 void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);

@@ -529,6 +529,66 @@ bool crypto_aead_ctx_open(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t
 	return aead_ctx_run(c, false, dst, src, len, counter);
 }
 
+/* ---- SipHash-2-4 ------------------------------------------------------ */
+
+static inline uint64_t rotl64(uint64_t x, unsigned b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static inline uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* One SipRound over the four state words. */
+#define SIPROUND(v0, v1, v2, v3)                                                              \
+	do {                                                                                  \
+		v0 += v1; v1 = rotl64(v1, 13); v1 ^= v0; v0 = rotl64(v0, 32);                 \
+		v2 += v3; v3 = rotl64(v3, 16); v3 ^= v2;                                      \
+		v0 += v3; v3 = rotl64(v3, 21); v3 ^= v0;                                      \
+		v2 += v1; v1 = rotl64(v1, 17); v1 ^= v2; v2 = rotl64(v2, 32);                 \
+	} while (0)
+
+uint64_t crypto_siphash(const uint8_t key[CRYPTO_SIPHASH_KEY_LEN], const void *in, size_t len)
+{
+	const uint8_t *p = in;
+	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
+	/* "somepseudorandomlygeneratedbytes" */
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+	uint64_t m, last = (uint64_t)(len & 0xff) << 56;
+	size_t i;
+
+	/* Compression: two SipRounds per 8-byte word. */
+	for (i = 0; i + 8 <= len; i += 8) {
+		m = load_le64(p + i);
+		v3 ^= m;
+		SIPROUND(v0, v1, v2, v3);
+		SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	/* The last word: the 0..7 bytes left, and the length in its top byte. */
+	for (size_t j = 0; i + j < len; j++)
+		last |= (uint64_t)p[i + j] << (8 * j);
+	v3 ^= last;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	v0 ^= last;
+	/* Finalization: four SipRounds. */
+	v2 ^= 0xff;
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+#undef SIPROUND
+
 /* ---- Comparison and wiping -------------------------------------------- */
 
 bool crypto_equal(const void *a, const void *b, size_t len)

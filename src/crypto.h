@@ -108,6 +108,13 @@ void crypto_aead_ctx_free(struct crypto_aead_ctx *c);
 bool crypto_aead_ctx_seal(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len, uint64_t counter) WUR;
 bool crypto_aead_ctx_open(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len, uint64_t counter) WUR;
 
+/* SipHash-2-4 (Aumasson and Bernstein, 2012) of in with a 128-bit key: a
+ * keyed hash for hash tables whose keys come from outside (public keys), so
+ * nobody who lacks the key can aim many keys at one bucket. Written here
+ * because libcrypto's EVP_MAC "SIPHASH" costs a context per call. */
+#define CRYPTO_SIPHASH_KEY_LEN 16
+uint64_t crypto_siphash(const uint8_t key[CRYPTO_SIPHASH_KEY_LEN], const void *in, size_t len);
+
 /* Constant-time equality (CRYPTO_memcmp) and wiping (OPENSSL_cleanse). */
 bool crypto_equal(const void *a, const void *b, size_t len);
 bool crypto_is_zero(const void *a, size_t len);

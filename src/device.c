@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "device_config.h"
 #include "encoding.h"
 #include "keylog.h"
 #include "log.h"
@@ -108,6 +109,14 @@ static void hook_keylog(void *ctx, const uint8_t local_static_private[32], const
 {
 	keylog_write(((struct device *)ctx)->keylog_fd, local_static_private, remote_static_public,
 		     local_ephemeral_private, preshared_key);
+}
+
+/* The engine's debug lines ("Sending handshake initiation to peer 3 ..."),
+ * shown with `sluice up -v`; the engine limits their rate. */
+static void hook_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	log_msg((enum log_level)level, "%s", msg);
 }
 
 /* ---- control socket ---- */
@@ -237,10 +246,10 @@ static int rebind(struct device *d, uint16_t port)
 	return 0;
 }
 
-/* core_apply, but a peer reached over TCP keeps its endpoint on its
+/* device_apply_config, but a peer reached over TCP keeps its endpoint on its
  * connection: an endpoint given for it (config file, UAPI) is where its
  * dialer connects, and the peer's endpoint names the connection (or
- * ENDPOINT_TCP_DOWN until it is up). Returns 0 or a positive errno. */
+ * ENDPOINT_TCP_DOWN until it is up). Returns 0 or a negative errno. */
 static int apply_config(struct device *d, const struct interface_config *cfg, uint64_t now)
 {
 	struct interface_config copy = *cfg;
@@ -250,7 +259,7 @@ static int apply_config(struct device *d, const struct interface_config *cfg, ui
 	if (cfg->n_peers && tcp_peer_count(&d->tcp)) {
 		peers = malloc(cfg->n_peers * sizeof(*peers));
 		if (!peers)
-			return ENOMEM;
+			return -ENOMEM;
 		memcpy(peers, cfg->peers, cfg->n_peers * sizeof(*peers));
 		for (size_t i = 0; i < cfg->n_peers; i++) {
 			struct tcp_peer *tp = tcp_peer_find(&d->tcp, peers[i].public_key);
@@ -265,7 +274,7 @@ static int apply_config(struct device *d, const struct interface_config *cfg, ui
 		}
 		copy.peers = peers;
 	}
-	r = core_apply(&d->core, &copy, now);
+	r = device_apply_config(&d->core, &copy, now);
 	if (peers) {
 		crypto_wipe(peers, cfg->n_peers * sizeof(*peers)); /* preshared keys */
 		free(peers);
@@ -290,7 +299,7 @@ static int uapi_set(void *ctx, const struct interface_config *cfg)
 		if (r < 0)
 			return -r;
 	}
-	return apply_config(d, cfg, device_now());
+	return -apply_config(d, cfg, device_now()); /* the UAPI layer takes a positive errno */
 }
 
 /* ---- the TCP transport's callbacks ---- */
@@ -456,7 +465,7 @@ static int watch(struct device *d, int fd, enum fd_tag tag)
 int device_up(struct device *d, const char *ifname, const struct interface_config *cfg)
 {
 	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun, .keylog = hook_keylog,
-				    .endpoint_changed = hook_endpoint_changed };
+				    .endpoint_changed = hook_endpoint_changed, .log = hook_log };
 	struct tcp_ops tcp_ops = { .ctx = d, .recv = tcp_recv, .dialer_up = tcp_dialer_up, .dialer_down = tcp_dialer_down,
 				   .conns_in_use = tcp_conns_in_use, .drop = tcp_drop };
 	sigset_t mask;
@@ -541,9 +550,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		goto fail;
 	}
 	r = apply_config(d, cfg, device_now());
-	if (r) {
-		log_err("cannot apply the configuration: %s", strerror(r));
-		r = -r;
+	if (r < 0) {
+		log_err("cannot apply the configuration: %s", strerror(-r));
 		goto fail;
 	}
 	r = core_set_reply_ping(&d->core, cfg->reply_ping, cfg->addresses, cfg->n_addresses);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Peers, their keypair slots (previous / current / next) and the index
- * table that maps the 32-bit session indices on the wire to a peer's
- * handshake or keypair. Every keypair's AEAD contexts are made when the peer
- * is made, so installing a new session allocates nothing.
+ * Peers, their keypair slots (previous / current / next; session.c rotates
+ * them), the table that finds a peer by its public key, and the index table
+ * that maps the 32-bit session indices on the wire to a peer's handshake or
+ * keypair. Every keypair's AEAD contexts are made when the peer is made, so
+ * installing a new session allocates nothing.
  */
 #ifndef SLUICE_PEER_H
 #define SLUICE_PEER_H
@@ -27,6 +28,7 @@ struct keypair {
 	struct replay_window replay;
 	uint64_t send_counter;
 	uint64_t birth;          /* ns */
+	uint64_t id;             /* 1, 2, 3... per engine, for log lines */
 	uint32_t local_index;
 	uint32_t remote_index;
 	bool valid;
@@ -36,7 +38,9 @@ struct keypair {
 
 struct peer {
 	struct core *core;
-	struct peer *next;              /* in the core's list */
+	struct peer *next, *prev;       /* in the core's list, in the order added */
+	uint64_t id;                    /* 1, 2, 3... in the order added: log lines name it */
+	uint64_t public_key_hash;       /* in the core's peer_table */
 	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
 	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];
 	enum cipher_suite suite;
@@ -68,6 +72,28 @@ struct peer {
 	uint64_t rx_bytes, tx_bytes;
 	struct pkt_queue staged;             /* waiting for a session */
 };
+
+/* Peers by public key: open addressing with linear probing over SipHash-2-4
+ * with a random key (initiations name their sender by a key an attacker
+ * chooses, so the buckets must not be predictable), at most half full. */
+struct peer_table {
+	struct peer **slots;
+	uint32_t mask;   /* size - 1 */
+	uint32_t used;
+	uint8_t key[CRYPTO_SIPHASH_KEY_LEN];
+};
+
+/* 0, -ENOMEM, or -EIO when there is no randomness for the key. */
+int peer_table_init(struct peer_table *t);
+void peer_table_free(struct peer_table *t);
+/* Grows (doubling) to hold at least n peers at a load of 1/2 or less. */
+int peer_table_reserve(struct peer_table *t, uint32_t n);
+uint64_t peer_table_hash(const struct peer_table *t, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+/* Stores p under p->public_key_hash (set it with peer_table_hash). Never
+ * allocates: reserve first. */
+void peer_table_insert(struct peer_table *t, struct peer *p);
+struct peer *peer_table_lookup(const struct peer_table *t, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+void peer_table_remove(struct peer_table *t, struct peer *p);
 
 /* Index table: open addressing with linear probing, power-of-two size. */
 enum index_kind { INDEX_FREE = 0, INDEX_HANDSHAKE, INDEX_KEYPAIR };

@@ -7,12 +7,19 @@
 #ifndef SLUICE_TIMERS_H
 #define SLUICE_TIMERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "peer.h"
 
 #define NS_PER_SEC 1000000000ULL
 #define NS_PER_MS 1000000ULL
+
+/* Whether `seconds` have passed from `since` to `now` (ns). */
+static inline bool timers_passed(uint64_t since, uint64_t now, uint64_t seconds)
+{
+	return now - since >= seconds * NS_PER_SEC;
+}
 
 enum timer_action {
 	TIMER_RETRANSMIT_HANDSHAKE = 1 << 0,

@@ -3,18 +3,27 @@
  * Two protocol cores against each other in memory, with simulated time:
  * a full handshake, data both ways, rekey after REKEY_AFTER_TIME, loss of the
  * response (retry after REKEY_TIMEOUT), cookies under load, replay and
- * AllowedIPs drops, keys zeroed after 3 x REJECT_AFTER_TIME, and the
- * endpoint_changed hook (roaming, TCP connections).
+ * AllowedIPs drops, keys zeroed after 3 x REJECT_AFTER_TIME, the
+ * endpoint_changed hook (roaming, TCP connections), the log lines the engine
+ * hands its log hook (and their rate limit), configurations applied by the
+ * device layer, and ten thousand peers.
  */
 #include "unit.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <time.h>
 
+#include "config.h"
 #include "core.h"
 #include "crypto.h"
+#include "device_config.h"
+#include "encoding.h"
+#include "log.h"
 #include "timers.h"
 
 #define WIRE_MAX 256
+#define LOG_MAX 512
 
 struct wire_msg {
 	uint8_t data[2048];
@@ -28,6 +37,8 @@ struct side {
 	int n_net;
 	struct wire_msg tun[WIRE_MAX];   /* delivered to the tun */
 	int n_tun;
+	char log[LOG_MAX][400];          /* lines from the log hook */
+	int n_log;
 	uint8_t priv[32], pub[32];
 };
 
@@ -56,6 +67,33 @@ static void hook_tun(void *ctx, struct pkt **pkts, int n)
 		s->tun[s->n_tun++].len = pkts[i]->len;
 		pool_put(&s->core.pool, pkts[i]);
 	}
+}
+
+static void hook_log(void *ctx, int level, const char *msg)
+{
+	struct side *s = ctx;
+	assert_int_equal(level, LOG_LVL_DEBUG);
+	if (s->n_log < LOG_MAX)
+		snprintf(s->log[s->n_log++], sizeof(s->log[0]), "%s", msg);
+}
+
+/* How many of the side's log lines contain `text`. */
+static int logged(const struct side *s, const char *text)
+{
+	int n = 0;
+	for (int i = 0; i < s->n_log; i++)
+		n += strstr(s->log[i], text) != NULL;
+	return n;
+}
+
+/* Fails showing the side's log when no line contains `text`. */
+static void assert_logged(const struct side *s, const char *text)
+{
+	if (logged(s, text))
+		return;
+	for (int i = 0; i < s->n_log; i++)
+		print_message("  log: %s\n", s->log[i]);
+	fail_msg("no log line contains \"%s\"", text);
 }
 
 /* Moves everything `from` sent into `to`, returning how many messages. */
@@ -142,8 +180,8 @@ static struct peer *peer_ab, *peer_ba;
 static int setup(void **state)
 {
 	(void)state;
-	struct core_hooks ha = { .ctx = &A, .send_net = hook_net, .send_tun = hook_tun };
-	struct core_hooks hb = { .ctx = &B, .send_net = hook_net, .send_tun = hook_tun };
+	struct core_hooks ha = { .ctx = &A, .send_net = hook_net, .send_tun = hook_tun, .log = hook_log };
+	struct core_hooks hb = { .ctx = &B, .send_net = hook_net, .send_tun = hook_tun, .log = hook_log };
 
 	memset(&A, 0, sizeof(A));
 	memset(&B, 0, sizeof(B));
@@ -527,7 +565,7 @@ static void test_ratelimit_per_source(void **state)
 
 static void set_suite(struct peer *p, enum cipher_suite suite)
 {
-	p->suite = suite;
+	core_peer_set_suite(p->core, p, suite);
 }
 
 static void test_aesgcm_suite(void **state)
@@ -703,6 +741,346 @@ static void test_under_load_over_tcp_no_cookie(void **state)
 	B.core.force_under_load = false;
 }
 
+/* ---- what the engine says (the log hook) ---- */
+
+/* A handshake and the first packet, told by both sides, with the peers'
+ * ids and endpoints. */
+static void test_log_handshake(void **state)
+{
+	(void)state;
+	assert_logged(&A, "Peer 1 created, public key ");
+	handshake_and_first_packet();
+	assert_logged(&A, "Sending handshake initiation to peer 1 (192.0.2.2:51821)");
+	assert_logged(&B, "Receiving handshake initiation from peer 1 (192.0.2.1:51820)");
+	assert_logged(&B, "Peer 1 endpoint changed to 192.0.2.1:51820");
+	assert_logged(&B, "Sending handshake response to peer 1 (192.0.2.1:51820)");
+	assert_logged(&B, "Keypair 1 created for peer 1");
+	assert_logged(&A, "Receiving handshake response from peer 1 (192.0.2.2:51821)");
+	assert_logged(&A, "Keypair 1 created for peer 1");
+	/* Nothing invalid on either side. */
+	assert_int_equal(logged(&A, "Invalid"), 0);
+	assert_int_equal(logged(&B, "Invalid"), 0);
+
+	/* B has nothing to say back: a keepalive after KEEPALIVE_TIMEOUT. */
+	now += (KEEPALIVE_TIMEOUT + 1) * NS_PER_SEC;
+	core_tick(&B.core, now);
+	assert_logged(&B, "Sending keepalive packet to peer 1 (192.0.2.1:51820)");
+	deliver(&B, &A);
+	assert_logged(&A, "Receiving keepalive packet from peer 1 (192.0.2.2:51821)");
+
+	/* Keys go after 3 x REJECT_AFTER_TIME without a new handshake. */
+	for (int s = 0; s < 3 * REJECT_AFTER_TIME + 30; s += 10) {
+		now += 10 * NS_PER_SEC;
+		core_tick(&A.core, now);
+		drop_wire(&A);
+	}
+	assert_logged(&A, "Zeroing out all keys for peer 1 (192.0.2.2:51821), "
+			  "since we haven't received a new one in 540 seconds");
+	assert_logged(&A, "Keypair 1 destroyed for peer 1");
+}
+
+/* A peer configured with the wrong public key for us: its mac1 is wrong. */
+static void test_log_wrong_public_key(void **state)
+{
+	uint8_t wrong[32];
+
+	(void)state;
+	assert_true(crypto_random(wrong, sizeof(wrong)));
+	core_peer_remove(&A.core, peer_ab);
+	struct peer *p = core_peer_add(&A.core, wrong);
+	assert_non_null(p);
+	assert_int_equal(p->id, 2);
+	core_peer_set_endpoint(&A.core, p, &B.addr);
+	add_allowed(&A.core, p, "198.18.0.2", 32);
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	assert_logged(&A, "Sending handshake initiation to peer 2 (192.0.2.2:51821)");
+	deliver(&A, &B);
+	assert_int_equal(B.n_net, 0);
+	assert_logged(&B, "Invalid MAC of handshake, dropping packet from 192.0.2.1:51820");
+	assert_int_equal(logged(&B, "Receiving handshake initiation"), 0);
+	/* A hears nothing and retries after REKEY_TIMEOUT. */
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
+	core_tick(&A.core, now);
+	assert_logged(&A, "Handshake for peer 2 (192.0.2.2:51821) did not complete after 5 seconds, retrying (try 2)");
+}
+
+/* A sender that is not a peer of ours: its initiation decrypts, but no
+ * peer has its key. */
+static void test_log_unknown_peer(void **state)
+{
+	char b64[KEY_B64_LEN + 1], want[200];
+
+	(void)state;
+	core_peer_remove(&B.core, peer_ba);
+	assert_logged(&B, "Peer 1 removed");
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	deliver(&A, &B);
+	assert_int_equal(B.n_net, 0);
+	key_to_base64(b64, A.pub);
+	snprintf(want, sizeof(want), "Invalid handshake initiation from 192.0.2.1:51820: no peer has its public key %s", b64);
+	assert_logged(&B, want);
+}
+
+static void test_log_unallowed_src(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	send_ip(&A, "198.18.9.9", "198.18.0.2", 9);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 0);
+	assert_logged(&B, "Packet has unallowed src IP (198.18.9.9) from peer 1 (192.0.2.1:51820)");
+	send_ip(&A, "198.18.0.1", "198.51.100.1", 10);
+	assert_logged(&A, "No peer has allowed IPs matching 198.51.100.1");
+}
+
+static void test_log_give_up(void **state)
+{
+	char want[128];
+
+	(void)state;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	for (int s = 0; s < 200; s++) {
+		drop_wire(&A);
+		now += NS_PER_SEC;
+		core_tick(&A.core, now);
+	}
+	for (int try = 2; try <= MAX_TIMER_HANDSHAKES + 2; try++) {
+		snprintf(want, sizeof(want), "did not complete after 5 seconds, retrying (try %d)", try);
+		assert_logged(&A, want);
+	}
+	assert_int_equal(logged(&A, "retrying (try"), MAX_TIMER_HANDSHAKES + 1);
+	assert_logged(&A, "Handshake for peer 1 (192.0.2.2:51821) did not complete after 20 attempts, giving up");
+}
+
+/* At most CORE_LOG_BURST lines of a kind at once; the next one allowed
+ * says how many were suppressed. Other kinds are not affected. */
+static void test_log_rate_limited(void **state)
+{
+	(void)state;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	struct wire_msg init = A.net[0];
+	init.data[116] ^= 0xff; /* mac1 */
+	drop_wire(&A);
+	for (int i = 0; i < 100; i++) {
+		A.net[0] = init;
+		A.n_net = 1;
+		deliver(&A, &B);
+	}
+	assert_int_equal(logged(&B, "Invalid MAC"), CORE_LOG_BURST);
+	/* Tokens come back at CORE_LOG_PER_SECOND. */
+	now += NS_PER_SEC / CORE_LOG_PER_SECOND;
+	A.net[0] = init;
+	A.n_net = 1;
+	deliver(&A, &B);
+	assert_int_equal(logged(&B, "Invalid MAC"), CORE_LOG_BURST + 1);
+	assert_logged(&B, "Invalid MAC of handshake, dropping packet from 192.0.2.1:51820 (90 similar messages suppressed)");
+	/* Another kind of line still gets through. */
+	A.net[0] = init;
+	A.net[0].data[116] ^= 0xff;
+	A.n_net = 1;
+	deliver(&A, &B);
+	assert_logged(&B, "Receiving handshake initiation from peer 1");
+}
+
+/* Ids count up in the order peers are added, never reused; an engine
+ * without a log hook says nothing and works the same. */
+static void test_peer_ids_and_no_log_hook(void **state)
+{
+	uint8_t key[32];
+
+	(void)state;
+	assert_int_equal(peer_ab->id, 1);
+	for (uint64_t want = 2; want <= 4; want++) {
+		assert_true(crypto_random(key, sizeof(key)));
+		struct peer *p = core_peer_add(&A.core, key);
+		assert_non_null(p);
+		assert_int_equal(p->id, want);
+		if (want == 3)
+			core_peer_remove(&A.core, p);
+	}
+	uint64_t ids[4], n = 0;
+	for (const struct peer *p = core_peers_first(&A.core); p; p = core_peers_next(p))
+		ids[n++] = p->id;
+	assert_int_equal(n, 3);
+	assert_int_equal(ids[0], 1);
+	assert_int_equal(ids[1], 2);
+	assert_int_equal(ids[2], 4);
+
+	A.core.hooks.log = NULL;
+	B.core.hooks.log = NULL;
+	A.n_log = B.n_log = 0;
+	handshake_and_first_packet();
+	assert_int_equal(A.n_log + B.n_log, 0);
+}
+
+/* ---- the device layer applies configurations through the engine's calls ---- */
+
+static void test_device_apply_config(void **state)
+{
+	struct interface_config cfg;
+	struct peer_config pcs[4];
+	struct cidr ip4 = { .family = AF_INET, .prefix = 32 };
+	uint8_t k1[32], k2[32];
+
+	(void)state;
+	assert_true(crypto_random(k1, sizeof(k1)));
+	assert_true(crypto_random(k2, sizeof(k2)));
+	inet_pton(AF_INET, "198.18.3.1", &ip4.addr.v4);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(pcs, 0, sizeof(pcs));
+	cfg.peers = pcs;
+	/* A new peer with everything; our own key (ignored); one to update only (absent: ignored). */
+	memcpy(pcs[0].public_key, k1, 32);
+	pcs[0].has_preshared_key = true;
+	memset(pcs[0].preshared_key, 7, 32);
+	pcs[0].has_suite = true;
+	pcs[0].suite = SUITE_AESGCM;
+	pcs[0].endpoint = B.addr;
+	pcs[0].allowed_ips = &ip4;
+	pcs[0].n_allowed_ips = 1;
+	pcs[0].has_persistent_keepalive = true;
+	pcs[0].persistent_keepalive = 25;
+	memcpy(pcs[1].public_key, A.pub, 32);
+	memcpy(pcs[2].public_key, k2, 32);
+	pcs[2].update_only = true;
+	cfg.n_peers = 3;
+	assert_int_equal(device_apply_config(&A.core, &cfg, now), 0);
+	assert_int_equal(core_peer_count(&A.core), 2);
+	struct peer *p = core_peer_find(&A.core, k1);
+	assert_non_null(p);
+	assert_int_equal(p->suite, SUITE_AESGCM);
+	assert_int_equal(p->preshared_key[0], 7);
+	assert_int_equal(p->persistent_keepalive, 25);
+	assert_true(endpoint_equal(&p->endpoint, &B.addr));
+	assert_ptr_equal(allowedips_lookup(&A.core.allowedips, AF_INET, &ip4.addr.v4), p);
+	assert_null(core_peer_find(&A.core, A.pub));
+	assert_null(core_peer_find(&A.core, k2));
+	/* Keepalive on: a handshake started at once (the key is applied). */
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+
+	/* A bad prefix: a negative errno, as every engine call. */
+	struct cidr bad = ip4;
+	bad.prefix = 33;
+	memset(pcs, 0, sizeof(pcs));
+	memcpy(pcs[0].public_key, k1, 32);
+	pcs[0].allowed_ips = &bad;
+	pcs[0].n_allowed_ips = 1;
+	cfg.n_peers = 1;
+	assert_int_equal(device_apply_config(&A.core, &cfg, now), -EINVAL);
+
+	/* Removal, then replace_peers. */
+	memset(pcs, 0, sizeof(pcs));
+	memcpy(pcs[0].public_key, k1, 32);
+	pcs[0].remove = true;
+	assert_int_equal(device_apply_config(&A.core, &cfg, now), 0);
+	assert_null(core_peer_find(&A.core, k1));
+	assert_int_equal(core_peer_count(&A.core), 1);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.replace_peers = true;
+	assert_int_equal(device_apply_config(&A.core, &cfg, now), 0);
+	assert_int_equal(core_peer_count(&A.core), 0);
+	assert_null(core_peers_first(&A.core));
+}
+
+/* ---- ten thousand peers ---- */
+
+#define MANY_PEERS 10000
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Added, found, half removed and found again, each in time linear in the
+ * peer count (the times are printed, not asserted: machines differ); then
+ * the same through the config parser and the device layer. */
+static void test_many_peers(void **state)
+{
+	static uint8_t keys[MANY_PEERS][32];
+	static struct peer *peers[MANY_PEERS];
+	struct timespec t0;
+	double t_add, t_find, t_remove, t_refind;
+
+	(void)state;
+	for (int i = 0; i < MANY_PEERS; i++) {
+		assert_true(crypto_random(keys[i], 32));
+		keys[i][0] = (uint8_t)i; /* distinct for sure */
+		keys[i][1] = (uint8_t)(i >> 8);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < MANY_PEERS; i++) {
+		struct cidr ip = { .family = AF_INET, .prefix = 32 };
+		peers[i] = core_peer_add(&B.core, keys[i]);
+		assert_non_null(peers[i]);
+		ip.addr.bytes[0] = 198;
+		ip.addr.bytes[1] = 19;
+		ip.addr.bytes[2] = (uint8_t)(i >> 8);
+		ip.addr.bytes[3] = (uint8_t)i;
+		assert_int_equal(core_peer_add_allowed_ip(&B.core, peers[i], &ip), 0);
+	}
+	t_add = seconds_since(&t0);
+	assert_int_equal(core_peer_count(&B.core), MANY_PEERS + 1);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < MANY_PEERS; i++)
+		assert_ptr_equal(core_peer_find(&B.core, keys[i]), peers[i]);
+	t_find = seconds_since(&t0);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < MANY_PEERS; i += 2)
+		core_peer_remove(&B.core, peers[i]);
+	t_remove = seconds_since(&t0);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < MANY_PEERS; i++) {
+		if (i % 2)
+			assert_ptr_equal(core_peer_find(&B.core, keys[i]), peers[i]);
+		else
+			assert_null(core_peer_find(&B.core, keys[i]));
+	}
+	t_refind = seconds_since(&t0);
+	/* Still in the order added. */
+	const struct peer *p = core_peers_first(&B.core);
+	assert_ptr_equal(p, peer_ba);
+	for (int i = 1; i < MANY_PEERS; i += 2) {
+		p = core_peers_next(p);
+		assert_ptr_equal(p, peers[i]);
+	}
+	assert_null(core_peers_next(p));
+	assert_int_equal(core_peer_count(&B.core), MANY_PEERS / 2 + 1);
+	print_message("%d peers: add %.3f s, find all %.3f s, remove half %.3f s, find all again %.3f s\n", MANY_PEERS,
+		      t_add, t_find, t_remove, t_refind);
+
+	/* The loading path: a file with 10,000 [Peer] sections, parsed (with
+	 * its duplicate check) and applied. */
+	size_t cap = (size_t)MANY_PEERS * 120 + 200, len = 0;
+	char *text = malloc(cap), b64[KEY_B64_LEN + 1];
+	assert_non_null(text);
+	key_to_base64(b64, A.priv);
+	len += (size_t)snprintf(text + len, cap - len, "[Interface]\nPrivateKey = %s\n", b64);
+	for (int i = 0; i < MANY_PEERS; i++) {
+		key_to_base64(b64, keys[i]);
+		len += (size_t)snprintf(text + len, cap - len, "[Peer]\nPublicKey = %s\nAllowedIPs = 198.19.%d.%d/32\n", b64,
+					i >> 8, i & 255);
+	}
+	struct interface_config cfg;
+	char err[256];
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_true(config_parse(&cfg, "many.conf", text, len, err, sizeof(err)));
+	double t_parse = seconds_since(&t0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(device_apply_config(&A.core, &cfg, now), 0);
+	double t_apply = seconds_since(&t0);
+	assert_int_equal(core_peer_count(&A.core), MANY_PEERS + 1);
+	assert_non_null(core_peer_find(&A.core, keys[MANY_PEERS - 1]));
+	print_message("%d peers from a file: parse %.3f s, apply %.3f s\n", MANY_PEERS, t_parse, t_apply);
+	config_free(&cfg);
+	crypto_wipe(text, len);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +1103,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reply_ping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_under_load_over_tcp_no_cookie, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint_changed_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_handshake, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_wrong_public_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_unknown_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_unallowed_src, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_give_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_rate_limited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_ids_and_no_log_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_apply_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_peers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,9 @@
  *
  * Sources of the expected values: RFC 7693 appendix B and the BLAKE2
  * reference KAT (blake2s-kat.txt, keyed); RFC 7748 sections 5.2 and 6.1;
- * draft-irtf-cfrg-xchacha-03 sections 2.2.1 and A.3.1. The HMAC-BLAKE2s, KDF
+ * draft-irtf-cfrg-xchacha-03 sections 2.2.1 and A.3.1; SipHash: the paper's
+ * appendix A (Aumasson and Bernstein, "SipHash: a fast short-input PRF") and
+ * the first entry of its reference vectors.h. The HMAC-BLAKE2s, KDF
  * and 16-byte keyed BLAKE2s values were computed once with Python's hashlib
  * and hmac modules (an implementation independent of OpenSSL's).
  */
@@ -489,6 +491,47 @@ static void test_equal_and_zero(void **state)
 	assert_true(crypto_is_zero(a, sizeof(a)));
 }
 
+/* ---- SipHash-2-4 ------------------------------------------------------ */
+
+static void test_siphash(void **state)
+{
+	uint8_t key[16], msg[64], mac[8];
+	(void)state;
+
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	/* The paper's appendix A: key 00..0f, the 15-byte message 00..0e. */
+	assert_true(crypto_siphash(key, msg, 15) == 0xa129ca6149be45e5ULL);
+	/* vectors.h, the empty message: 31 0e 0e dd 47 db 6f 72. */
+	assert_true(crypto_siphash(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
+
+	/* Every length from 0 to 64 (each tail length, one and more words)
+	 * against libcrypto's SipHash-2-4 with an 8-byte output. */
+	EVP_MAC *alg = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+	assert_non_null(alg);
+	for (size_t len = 0; len <= sizeof(msg); len++) {
+		EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(alg);
+		size_t size = 8, outlen = 0;
+		OSSL_PARAM params[] = { OSSL_PARAM_construct_size_t("size", &size), OSSL_PARAM_construct_end() };
+		assert_non_null(ctx);
+		assert_int_equal(EVP_MAC_init(ctx, key, sizeof(key), params), 1);
+		assert_int_equal(EVP_MAC_update(ctx, msg, len), 1);
+		assert_int_equal(EVP_MAC_final(ctx, mac, &outlen, sizeof(mac)), 1);
+		assert_int_equal(outlen, 8);
+		uint64_t want = 0;
+		for (int i = 7; i >= 0; i--)
+			want = want << 8 | mac[i];
+		assert_true(crypto_siphash(key, msg, len) == want);
+		EVP_MAC_CTX_free(ctx);
+	}
+	EVP_MAC_free(alg);
+	/* Another key gives another hash. */
+	key[0] ^= 1;
+	assert_true(crypto_siphash(key, msg, 15) != 0xa129ca6149be45e5ULL);
+}
+
 /* Every function initialises lazily, also after crypto_cleanup(). */
 static void test_lazy_init(void **state)
 {
@@ -530,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_aead_rejects_tampering),
 		cmocka_unit_test(test_aead_ctx_matches_oneshot),
 		cmocka_unit_test(test_equal_and_zero),
+		cmocka_unit_test(test_siphash),
 		cmocka_unit_test(test_lazy_init),
 	};
 	int failed;

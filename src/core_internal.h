@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Between the engine's own files only (core.c: the packet paths;
+ * core_timers.c: what the timers set off; core_peer.c: the engine's state
+ * and its peers; session.c: keypair slots). The daemon uses core.h.
+ */
+#ifndef SLUICE_CORE_INTERNAL_H
+#define SLUICE_CORE_INTERNAL_H
+
+#include "core.h"
+
+/* Every entry point that is given the time records it: log lines that are
+ * made where no time is given (a peer removed) are rate limited by it. */
+static inline void core_clock(struct core *c, uint64_t now)
+{
+	if (now > c->log.now)
+		c->log.now = now;
+}
+
+/* For core_log's arguments: "peer 3 (192.0.2.2:51820)" and "192.0.2.9:51820",
+ * in a buffer that lives as long as the enclosing block (the log call). */
+#define PEER(p) core_peer_label(&(struct peer_label){ { 0 } }, (p))
+#define FROM(ep) core_endpoint_label(&(struct endpoint_label){ { 0 } }, (ep))
+
+/* Counts the packet lost for `why` and returns its buffer. */
+void core_drop(struct core *c, struct pkt *k, enum drop_cause why);
+/* Hands the batched datagrams to the send_net hook. */
+void core_flush_net(struct core *c);
+/* Sends what waits for the peer, or a keepalive (batched: flush after). */
+void core_send_keepalive(struct core *c, struct peer *p, uint64_t now);
+/* Takes the peer's next staged packet, or NULL. */
+struct pkt *core_unstage(struct core *c, struct peer *p);
+/* Starts a handshake with the peer unless one went out less than
+ * REKEY_TIMEOUT ago (batched: flush after). A retry keeps the attempt count. */
+void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_retry);
+/* Keeps the peer's heap entry no later than its earliest deadline. */
+void core_schedule(struct core *c, struct peer *p);
+
+#endif

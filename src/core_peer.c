@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The engine's state and its peers: making and destroying an engine, the
+ * private key, adding, finding and removing peers and setting what they are
+ * configured with, and what the daemon may read. The packet paths are in
+ * core.c, the keypair slots in session.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_internal.h"
+#include "crypto.h"
+#include "encoding.h"
+#include "session.h"
+#include "timers.h"
+
+int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size_t pool_count)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->hooks = *hooks;
+	c->mtu = mtu ? mtu : DEFAULT_MTU;
+	allowedips_init(&c->allowedips);
+	timerq_init(&c->timers);
+	core_log_init(&c->log);
+	/* Room for the largest of: an MTU-sized packet encrypted and padded, or
+	 * a datagram from a peer whose MTU is the usual Ethernet one. */
+	c->max_mtu = c->mtu > 1500 ? c->mtu : 1500;
+	size_t room = c->max_mtu + MESSAGE_DATA_HEADER_LEN + MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN + 64;
+	if (pool_init(&c->pool, pool_count, PKT_HEADROOM + room) < 0)
+		return -ENOMEM;
+	c->max_staged = (uint32_t)(pool_count / 4);
+	if ((r = peer_table_init(&c->peer_table)) < 0)
+		goto fail;
+	if (index_table_init(&c->index, 64) < 0 || timerq_reserve(&c->timers, 16) < 0 ||
+	    ratelimit_init(&c->ratelimit) < 0) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	return 0;
+fail:
+	core_destroy(c);
+	return r;
+}
+
+static void peer_free(struct core *c, struct peer *p)
+{
+	struct pkt *k;
+
+	timerq_remove(&c->timers, &p->timer);
+	session_peer_free(p);
+	while ((k = core_unstage(c, p)))
+		pool_put(&c->pool, k);
+	cookie_maker_wipe(&p->cookie);
+	crypto_wipe(p, sizeof(*p));
+	free(p);
+}
+
+void core_destroy(struct core *c)
+{
+	/* Nothing to say while going away; the hook's owner may be going too. */
+	c->hooks.log = NULL;
+	while (c->peers)
+		core_peer_remove(c, c->peers);
+	allowedips_free(&c->allowedips);
+	index_table_free(&c->index);
+	peer_table_free(&c->peer_table);
+	timerq_free(&c->timers);
+	ratelimit_free(&c->ratelimit);
+	free(c->own_addresses);
+	c->own_addresses = NULL;
+	/* Buffers may still hold plaintext. */
+	if (c->pool.mem)
+		crypto_wipe(c->pool.mem, c->pool.count * c->pool.stride);
+	pool_destroy(&c->pool);
+	cookie_checker_wipe(&c->cookie_checker);
+	crypto_wipe(&c->identity, sizeof(c->identity));
+}
+
+bool core_is_own_public_key(const struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+{
+	return c->identity.has_key && crypto_equal(public_key, c->identity.public_key, NOISE_PUBLIC_KEY_LEN);
+}
+
+struct peer *core_peer_find(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+{
+	return peer_table_lookup(&c->peer_table, public_key);
+}
+
+struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+{
+	struct peer *p;
+
+	if (c->n_peers >= MAX_PEERS_PER_DEVICE)
+		return NULL;
+	/* Every table grows by doubling, so adding n peers costs O(n). */
+	size_t want_timers = c->timers.cap > c->n_peers ? c->timers.cap : 2 * c->timers.cap;
+	if (index_table_reserve(&c->index, (uint32_t)(c->n_peers + 1) * 4) < 0 ||
+	    timerq_reserve(&c->timers, want_timers) < 0 ||
+	    peer_table_reserve(&c->peer_table, (uint32_t)c->n_peers + 1) < 0)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	if (session_peer_init(p) < 0) {
+		free(p);
+		return NULL;
+	}
+	p->core = c;
+	p->id = ++c->peer_ids;
+	memcpy(p->public_key, public_key, NOISE_PUBLIC_KEY_LEN);
+	p->public_key_hash = peer_table_hash(&c->peer_table, public_key);
+	p->suite = SUITE_CHACHAPOLY;
+	p->endpoint.addr.sa.sa_family = AF_UNSPEC;
+	cookie_maker_init(&p->cookie, public_key);
+	timerq_entry_init(&p->timer);
+	peer_table_insert(&c->peer_table, p);
+	/* Appended: peers are listed in the order they were added, as WireGuard does. */
+	p->prev = c->peers_tail;
+	if (c->peers_tail)
+		c->peers_tail->next = p;
+	else
+		c->peers = p;
+	c->peers_tail = p;
+	c->n_peers++;
+	if (core_log_allow(c, CORE_LOG_PEER_CREATED)) {
+		char b64[KEY_B64_LEN + 1];
+		key_to_base64(b64, public_key);
+		core_log_emit(c, CORE_LOG_PEER_CREATED, "Peer %" PRIu64 " created, public key %s", p->id, b64);
+	}
+	return p;
+}
+
+void core_peer_remove(struct core *c, struct peer *p)
+{
+	core_log(c, CORE_LOG_PEER_REMOVED, "Peer %" PRIu64 " removed", p->id);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		c->peers = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	else
+		c->peers_tail = p->prev;
+	c->n_peers--;
+	peer_table_remove(&c->peer_table, p);
+	allowedips_remove_by_peer(&c->allowedips, p);
+	peer_free(c, p);
+}
+
+void core_peer_remove_all(struct core *c)
+{
+	while (c->peers)
+		core_peer_remove(c, c->peers);
+}
+
+void core_peer_set_psk(struct core *c, struct peer *p, const uint8_t *psk)
+{
+	(void)c;
+	if (psk)
+		memcpy(p->preshared_key, psk, NOISE_SYMMETRIC_KEY_LEN);
+	else
+		crypto_wipe(p->preshared_key, NOISE_SYMMETRIC_KEY_LEN);
+}
+
+void core_peer_set_suite(struct core *c, struct peer *p, enum cipher_suite suite)
+{
+	(void)c;
+	if (suite == p->suite)
+		return;
+	/* Sessions of the other suite are void. */
+	session_clear(p);
+	p->suite = suite;
+}
+
+void core_peer_set_endpoint(struct core *c, struct peer *p, const struct endpoint *ep)
+{
+	(void)c;
+	p->endpoint = *ep;
+}
+
+void core_peer_set_keepalive(struct core *c, struct peer *p, uint16_t seconds, uint64_t now)
+{
+	bool was_off = !p->persistent_keepalive;
+
+	core_clock(c, now);
+	p->persistent_keepalive = seconds;
+	if (!seconds) {
+		p->timer_persistent_keepalive = 0;
+		return;
+	}
+	if (was_off && p->endpoint.addr.sa.sa_family != AF_UNSPEC && c->identity.has_key) {
+		core_send_keepalive(c, p, now);
+		core_flush_net(c);
+	}
+}
+
+int core_peer_add_allowed_ip(struct core *c, struct peer *p, const struct cidr *ip)
+{
+	return allowedips_insert(&c->allowedips, ip->family, ip->addr.bytes, ip->prefix, p);
+}
+
+void core_peer_clear_allowed_ips(struct core *c, struct peer *p)
+{
+	allowedips_remove_by_peer(&c->allowedips, p);
+}
+
+void core_set_private_key(struct core *c, const uint8_t *private_key)
+{
+	struct static_identity id;
+
+	memset(&id, 0, sizeof(id));
+	if (private_key && !crypto_is_zero(private_key, NOISE_PUBLIC_KEY_LEN)) {
+		memcpy(id.private_key, private_key, NOISE_PUBLIC_KEY_LEN);
+		if (crypto_x25519_public(id.public_key, id.private_key))
+			id.has_key = true;
+	}
+	if (c->identity.has_key == id.has_key &&
+	    crypto_equal(c->identity.private_key, id.private_key, NOISE_PUBLIC_KEY_LEN))
+		goto out;
+	c->identity = id;
+	cookie_checker_init(&c->cookie_checker, id.public_key);
+	/* A peer with our own key is removed, as in WireGuard; sessions made
+	 * with the old key are void. */
+	struct peer *self = id.has_key ? core_peer_find(c, id.public_key) : NULL;
+	if (self)
+		core_peer_remove(c, self);
+	for (struct peer *p = c->peers; p; p = p->next)
+		session_clear(p);
+out:
+	crypto_wipe(&id, sizeof(id));
+}
+
+int core_set_reply_ping(struct core *c, bool on, const struct cidr *addrs, size_t n)
+{
+	struct cidr *copy = NULL;
+
+	if (n) {
+		copy = calloc(n, sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, addrs, n * sizeof(*copy));
+	}
+	free(c->own_addresses);
+	c->own_addresses = copy;
+	c->n_own_addresses = n;
+	c->reply_ping = on;
+	return 0;
+}
+
+/* ---- what the daemon around the engine may ask and tell it ---- */
+
+struct pool *core_pool(struct core *c)
+{
+	return &c->pool;
+}
+
+uint32_t core_mtu(const struct core *c)
+{
+	return c->mtu;
+}
+
+uint32_t core_max_mtu(const struct core *c)
+{
+	return c->max_mtu;
+}
+
+int core_set_mtu(struct core *c, uint32_t mtu)
+{
+	if (!mtu || mtu > c->max_mtu)
+		return -EINVAL;
+	c->mtu = mtu;
+	return 0;
+}
+
+void core_set_wall_offset(struct core *c, int64_t offset_ns)
+{
+	c->wall_offset_ns = offset_ns;
+}
+
+void core_count_drop(struct core *c, enum drop_cause cause, uint64_t n)
+{
+	if ((unsigned)cause < DROP_CAUSE_COUNT)
+		c->drops[cause] += n;
+}
+
+uint64_t core_drops(const struct core *c, enum drop_cause cause)
+{
+	return (unsigned)cause < DROP_CAUSE_COUNT ? c->drops[cause] : 0;
+}
+
+const struct peer *core_peers_first(const struct core *c)
+{
+	return c->peers;
+}
+
+const struct peer *core_peers_next(const struct peer *p)
+{
+	return p->next;
+}
+
+size_t core_peer_count(const struct core *c)
+{
+	return c->n_peers;
+}
