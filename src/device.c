@@ -50,7 +50,7 @@ static void send_udp(struct device *d, struct pkt **pkts, int n)
 	int sent = 0;
 
 	while (sent < n) {
-		int r = udp_send_batch(d->udp_fd, pkts + sent, n - sent);
+		int r = udp_send_batch(d->udp_fd, NULL, pkts + sent, n - sent);
 		if (r <= 0)
 			break;
 		sent += r;

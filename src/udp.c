@@ -2,8 +2,11 @@
 #include "udp.h"
 
 #include <errno.h>
+#include <netinet/udp.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -173,7 +176,7 @@ int udp_recv_batch(int fd, struct pkt **pkts, int n)
 	return total;
 }
 
-int udp_send_batch(int fd, struct pkt *const *pkts, int n)
+static int send_plain(int fd, struct pkt *const *pkts, int n)
 {
 	struct mmsghdr msgs[UDP_CHUNK];
 	struct iovec iov[UDP_CHUNK];
@@ -223,4 +226,245 @@ int udp_send_batch(int fd, struct pkt *const *pkts, int n)
 		done++;
 	}
 	return done;
+}
+
+/* ---- UDP GSO: one sendmsg per run of equal datagrams to one endpoint ---- */
+
+/* The largest UDP payload one GSO send may carry (an IP packet's 65535
+ * less the IPv6 and UDP headers: the smaller room of the two families). */
+#define GSO_MAX_BYTES (65535 - 40 - 8)
+
+/* How many of pkts[0..n) form one run: same endpoint, same length, the
+ * last one possibly shorter; at most UDP_MAX_SEGMENTS and GSO_MAX_BYTES. */
+static int run_length(struct pkt *const *pkts, int n)
+{
+	uint32_t size = pkts[0]->len, total = size;
+	int i = 1;
+
+	while (i < n && i < UDP_MAX_SEGMENTS && pkts[i]->len <= size && total + pkts[i]->len <= GSO_MAX_BYTES &&
+	       endpoint_equal(&pkts[i]->ep, &pkts[0]->ep)) {
+		total += pkts[i]->len;
+		if (pkts[i++]->len < size)
+			break; /* a shorter one ends the run */
+	}
+	return i;
+}
+
+/* Runs per sendmmsg call, and room for their segments. */
+#define GSO_MSGS 16
+#define GSO_IOVS (GSO_MSGS * 8)
+
+static int send_gso(int fd, struct udp_offloads *o, struct pkt *const *pkts, int n)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctrl[GSO_MSGS];
+	struct mmsghdr msgs[GSO_MSGS];
+	struct iovec iov[GSO_IOVS];
+	struct sockaddr_in6 to[GSO_MSGS];
+	int runs[GSO_MSGS];
+	int done = 0;
+
+	while (done < n) {
+		int m = 0, used = 0, at = done;
+
+		memset(msgs, 0, sizeof(msgs));
+		while (m < GSO_MSGS && at < n) {
+			int len = run_length(pkts + at, n - at);
+			if (len > GSO_IOVS - used) {
+				if (used)
+					break;
+				len = GSO_IOVS;
+			}
+			struct msghdr *h = &msgs[m].msg_hdr;
+			for (int i = 0; i < len; i++) {
+				iov[used + i].iov_base = pkts[at + i]->data;
+				iov[used + i].iov_len = pkts[at + i]->len;
+			}
+			h->msg_iov = &iov[used];
+			h->msg_iovlen = (size_t)len;
+			if (sin6_from_endpoint(&to[m], &pkts[at]->ep)) {
+				h->msg_name = &to[m];
+				h->msg_namelen = sizeof(to[m]);
+			}
+			if (len > 1) {
+				memset(&ctrl[m], 0, sizeof(ctrl[m]));
+				h->msg_control = ctrl[m].buf;
+				h->msg_controllen = sizeof(ctrl[m].buf);
+				struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+				cm->cmsg_level = SOL_UDP;
+				cm->cmsg_type = UDP_SEGMENT;
+				cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+				uint16_t seg = (uint16_t)pkts[at]->len;
+				memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+			}
+			runs[m++] = len;
+			used += len;
+			at += len;
+		}
+		int sent = sendmmsg(fd, msgs, (unsigned int)m, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent > 0) {
+			for (int i = 0; i < sent; i++)
+				done += runs[i];
+			continue;
+		}
+		if (sent == 0)
+			break;
+		int err = errno;
+		if (err == EINTR)
+			continue;
+		if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == ENOMEM)
+			break;
+		if (socket_broken(err))
+			return done ? done : -err;
+		if (runs[0] > 1 && (err == EIO || err == EINVAL)) {
+			/* The route's device cannot segment or checksum for
+			 * us: send plainly from now on. */
+			log_info("udp: the kernel refused a segmented send (%s): UDP GSO off", strerror(err));
+			o->gso = false;
+			int r = send_plain(fd, pkts + done, n - done);
+			return r < 0 ? (done ? done : r) : done + r;
+		}
+		/* This destination is unreachable, refused or filtered: the
+		 * whole run is lost, counted as handled. */
+		log_debug("udp: send to one endpoint failed: %s", strerror(err));
+		for (int i = 0; i < runs[0]; i++)
+			pkts[done + i]->send_failed = true;
+		done += runs[0];
+	}
+	return done;
+}
+
+int udp_send_batch(int fd, struct udp_offloads *o, struct pkt *const *pkts, int n)
+{
+	if (o && o->gso)
+		return send_gso(fd, o, pkts, n);
+	return send_plain(fd, pkts, n);
+}
+
+/* ---- UDP GRO: runs of datagrams in one read, cut apart here ---- */
+
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+int udp_offloads_enable(int fd, struct udp_offloads *o)
+{
+	int on = 1, seg = 0;
+	socklen_t len = sizeof(seg);
+
+	udp_offloads_free(o);
+	/* GSO needs no switch: a kernel that knows UDP_SEGMENT answers the
+	 * getsockopt. */
+	o->gso = !env_set("SLUICE_NO_UDP_GSO") && getsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, &len) == 0;
+	if (env_set("SLUICE_NO_UDP_GRO"))
+		return 0;
+	o->gro_mem = malloc((size_t)UDP_GRO_BUFS * UDP_GRO_BUF_LEN);
+	if (!o->gro_mem)
+		return -ENOMEM;
+	if (setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) < 0) {
+		log_debug("udp: no UDP_GRO: %s", strerror(errno));
+		free(o->gro_mem);
+		o->gro_mem = NULL;
+		return 0;
+	}
+	o->gro = true;
+	return 0;
+}
+
+void udp_offloads_free(struct udp_offloads *o)
+{
+	free(o->gro_mem);
+	memset(o, 0, sizeof(*o));
+}
+
+/* The segment size of a GRO run from its control message, or 0. */
+static uint16_t gro_size(struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			int v;
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			return v > 0 && v <= 65535 ? (uint16_t)v : 0;
+		}
+	}
+	return 0;
+}
+
+int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt **out, int max, uint64_t *dropped)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctrl[UDP_GRO_BUFS];
+	struct mmsghdr msgs[UDP_GRO_BUFS];
+	struct iovec iov[UDP_GRO_BUFS];
+	struct sockaddr_in6 from[UDP_GRO_BUFS];
+	int got, n = 0;
+
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < UDP_GRO_BUFS; i++) {
+		iov[i].iov_base = o->gro_mem + (size_t)i * UDP_GRO_BUF_LEN;
+		iov[i].iov_len = UDP_GRO_BUF_LEN;
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_control = ctrl[i].buf;
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctrl[i].buf);
+	}
+	/* Each run may hold up to UDP_MAX_SEGMENTS datagrams: read no more
+	 * runs than out can surely take. */
+	int want = max / UDP_MAX_SEGMENTS;
+	if (want > UDP_GRO_BUFS)
+		want = UDP_GRO_BUFS;
+	if (want < 1)
+		want = 1;
+	do
+		got = recvmmsg(fd, msgs, (unsigned int)want, MSG_DONTWAIT, NULL);
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		int err = errno;
+		if (err == EAGAIN || err == EWOULDBLOCK || err == ENOMEM || err == ENOBUFS)
+			return 0;
+		if (socket_broken(err) || err == EINVAL)
+			return -err;
+		log_debug("udp: receive: %s", strerror(err));
+		return 0; /* an ICMP error, cleared by reading it */
+	}
+	for (int i = 0; i < got; i++) {
+		struct msghdr *h = &msgs[i].msg_hdr;
+		const uint8_t *p = iov[i].iov_base;
+		size_t left = msgs[i].msg_len;
+		size_t seg = gro_size(h);
+		struct endpoint ep;
+
+		if (h->msg_flags & MSG_TRUNC) {
+			(*dropped)++;
+			continue;
+		}
+		if (!seg || seg > left)
+			seg = left;
+		endpoint_from_sin6(&ep, &from[i]);
+		while (left) {
+			size_t len = left < seg ? left : seg;
+			struct pkt *k = n < max ? pool_get(pool) : NULL;
+			if (!k || len > room(k)) {
+				if (k)
+					pool_put(pool, k);
+				(*dropped)++;
+			} else {
+				memcpy(k->data, p, len);
+				k->len = (uint32_t)len;
+				k->ep = ep;
+				out[n++] = k;
+			}
+			p += len;
+			left -= len;
+		}
+	}
+	return n;
 }

@@ -7,6 +7,7 @@
 #ifndef SLUICE_UDP_H
 #define SLUICE_UDP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pool.h"
@@ -22,7 +23,36 @@ int udp_recv_batch(int fd, struct pkt **pkts, int n);
 /* Sends pkts[i]->data/len to pkts[i]->ep. Returns how many were dealt with
  * (a full socket buffer stops the batch early) or -errno; a datagram the
  * kernel refused on its own (unreachable, too big) counts as dealt with and
- * gets send_failed set. */
-int udp_send_batch(int fd, struct pkt *const *pkts, int n);
+ * gets send_failed set. With o->gso, each run of datagrams to one endpoint
+ * of one size (the last of a run may be shorter) leaves in one sendmsg with
+ * UDP_SEGMENT: the kernel cuts it, once per run instead of once per
+ * datagram. o may be NULL (no offloads). */
+struct udp_offloads;
+int udp_send_batch(int fd, struct udp_offloads *o, struct pkt *const *pkts, int n);
+
+/* ---- segmentation offloads (UDP GSO and GRO) ---- */
+
+/* What the kernel does for us on a socket, found by udp_offloads_enable.
+ * A send that the kernel refuses for GSO's sake (EIO: the route's device
+ * cannot checksum) turns gso off for good and is retried plainly. */
+struct udp_offloads {
+	bool gso;                /* UDP_SEGMENT on send */
+	bool gro;                /* UDP_GRO on receive: reads return runs of datagrams */
+	uint8_t *gro_mem;        /* UDP_GRO_BUFS receive buffers of UDP_GRO_BUF_LEN */
+};
+#define UDP_GRO_BUFS 8
+#define UDP_GRO_BUF_LEN 65536
+#define UDP_MAX_SEGMENTS 64      /* the kernel's limit per GSO send (UDP_MAX_SEGMENTS) */
+
+/* Turns GRO on and probes GSO for fd (each off with SLUICE_NO_UDP_GSO /
+ * SLUICE_NO_UDP_GRO set, for tests of the plain path). Allocates the
+ * receive buffers for GRO; 0 or -ENOMEM (the offloads are then off). */
+int udp_offloads_enable(int fd, struct udp_offloads *o);
+void udp_offloads_free(struct udp_offloads *o);
+/* As udp_recv_batch, for a socket with o->gro: reads up to UDP_GRO_BUFS
+ * runs and cuts each into datagrams, copied into buffers from pool, at most
+ * max of them (what does not fit is dropped and counted in *dropped).
+ * Returns how many datagrams are in out, or -errno. */
+int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt **out, int max, uint64_t *dropped);
 
 #endif

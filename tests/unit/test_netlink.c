@@ -277,7 +277,7 @@ static void test_udp_unreachable_is_skipped(void **state)
 	endpoint_set(&k[0]->ep, "192.0.2.1", 9);
 	endpoint_set(&k[1]->ep, "2001:db8::9", 9);
 	endpoint_set(&k[2]->ep, "198.51.100.7", 9);
-	assert_int_equal(udp_send_batch(fd, k, 3), 3);
+	assert_int_equal(udp_send_batch(fd, NULL, k, 3), 3);
 	for (int i = 0; i < 3; i++)
 		pool_put(&pool, k[i]);
 	close(fd);
@@ -397,7 +397,7 @@ static void test_packets(void **state)
 	k->len = sizeof(payload);
 	memcpy(k->data, payload, sizeof(payload));
 	endpoint_set(&k->ep, "198.18.5.9", 4000);
-	assert_int_equal(udp_send_batch(fd, &k, 1), 1);
+	assert_int_equal(udp_send_batch(fd, NULL, &k, 1), 1);
 	inet_pton(AF_INET, "198.18.5.9", v4dst);
 	out = tun_wait_for(4, v4dst);
 	assert_int_equal(out->len, 20 + 8 + sizeof(payload));
@@ -405,7 +405,7 @@ static void test_packets(void **state)
 	pool_put(&pool, out);
 
 	endpoint_set(&k->ep, "2001:db8:78::9", 4000);
-	assert_int_equal(udp_send_batch(fd, &k, 1), 1);
+	assert_int_equal(udp_send_batch(fd, NULL, &k, 1), 1);
 	inet_pton(AF_INET6, "2001:db8:78::9", v6dst);
 	out = tun_wait_for(6, v6dst);
 	assert_int_equal(out->len, 40 + 8 + sizeof(payload));
