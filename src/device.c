@@ -50,7 +50,7 @@ static void send_udp(struct device *d, struct pkt **pkts, int n)
 	int sent = 0;
 
 	while (sent < n) {
-		int r = udp_send_batch(d->udp_fd, NULL, pkts + sent, n - sent);
+		int r = udp_send_batch(d->udp_fd, &d->udp_off, pkts + sent, n - sent);
 		if (r <= 0)
 			break;
 		sent += r;
@@ -236,6 +236,9 @@ static int rebind(struct device *d, uint16_t port)
 			close(d->udp_fd);
 		}
 		d->udp_fd = udp;
+		if (udp_offloads_enable(udp, &d->udp_off) < 0)
+			log_warn("no memory for UDP GRO buffers: receiving one datagram per buffer");
+		log_debug("UDP offloads: GSO %s, GRO %s", d->udp_off.gso ? "on" : "off", d->udp_off.gro ? "on" : "off");
 	}
 	if (tcp >= 0 && (r = tcp_set_listener(&d->tcp, tcp)) < 0) {
 		log_err("cannot watch the TCP listening socket: %s", strerror(-r));
@@ -604,10 +607,30 @@ static void read_tun(struct device *d, uint64_t now)
 		core_tun_rx(&d->core, now, pkts, got);
 }
 
+/* A GRO socket: runs of datagrams cut apart, handed to the core a batch
+ * at a time. */
+static void read_udp_gro(struct device *d, uint64_t now)
+{
+	struct pkt *pkts[UDP_GRO_BUFS * UDP_MAX_SEGMENTS];
+	uint64_t dropped = 0;
+	int got = udp_recv_gro(d->udp_fd, &d->udp_off, core_pool(&d->core), pkts,
+			       (int)(sizeof(pkts) / sizeof(pkts[0])), &dropped);
+
+	if (dropped)
+		core_count_drop(&d->core, DROP_NO_BUFFER, dropped);
+	for (int i = 0; i < got; i += CORE_BATCH)
+		core_net_rx(&d->core, now, pkts + i, got - i < CORE_BATCH ? got - i : CORE_BATCH);
+}
+
 static void read_udp(struct device *d, uint64_t now)
 {
 	struct pkt *pkts[CORE_BATCH];
 	int n = 0, got;
+
+	if (d->udp_off.gro) {
+		read_udp_gro(d, now);
+		return;
+	}
 
 	while (n < CORE_BATCH && (pkts[n] = pool_get(core_pool(&d->core))))
 		n++;
@@ -726,6 +749,7 @@ void device_down(struct device *d)
 	}
 	if (d->udp_fd >= 0)
 		close(d->udp_fd);
+	udp_offloads_free(&d->udp_off);
 	if (d->tcp.pool) /* tcp_init ran */
 		tcp_destroy(&d->tcp);
 	if (d->tun_fd >= 0) {
