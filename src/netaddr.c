@@ -270,7 +270,9 @@ void endpoint_format(char out[ENDPOINT_STR_MAX], const struct endpoint *e)
 
 bool endpoint_equal(const struct endpoint *a, const struct endpoint *b)
 {
-	if (a->addr.sa.sa_family != b->addr.sa.sa_family || a->conn != b->conn)
+	if (a->addr.sa.sa_family != b->addr.sa.sa_family || a->conn != b->conn || a->has_src != b->has_src)
+		return false;
+	if (a->has_src && (a->src_ifindex != b->src_ifindex || memcmp(&a->src, &b->src, sizeof(a->src))))
 		return false;
 	switch (a->addr.sa.sa_family) {
 	case AF_INET:

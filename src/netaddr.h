@@ -31,6 +31,13 @@ struct endpoint {
 	/* Which transport reaches it: 0 = UDP; otherwise a TCP connection of
 	 * the device (ENDPOINT_TCP_DOWN while that connection is being made). */
 	uint32_t conn;
+	/* UDP: the local address the peer's datagrams arrived at, and its
+	 * interface; replies leave from it (sticky source, as WireGuard's),
+	 * so a multi-homed host answers from the address it was reached at.
+	 * IPv4 as IPv4-mapped. has_src false: the kernel chooses. */
+	bool has_src;
+	uint32_t src_ifindex;
+	struct in6_addr src;
 };
 
 #define ENDPOINT_TCP_DOWN UINT32_MAX
@@ -62,6 +69,7 @@ bool endpoint_split(const char *s, char *host, size_t hostlen, uint16_t *port);
 int endpoint_resolve(struct endpoint *out, const char *s);
 /* "192.0.2.1:51820", "[2001:db8::1]:51820"; "(none)" when unset. */
 void endpoint_format(char out[ENDPOINT_STR_MAX], const struct endpoint *e);
+/* Same remote address, transport and (sticky) local source. */
 bool endpoint_equal(const struct endpoint *a, const struct endpoint *b);
 socklen_t endpoint_len(const struct endpoint *e);
 

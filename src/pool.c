@@ -40,7 +40,9 @@ struct pkt *pool_get(struct pool *p)
 	k->len = 0;
 	k->peer = NULL;
 	k->send_failed = false;
+	k->src_stale = false;
 	k->ep.addr.sa.sa_family = AF_UNSPEC;
+	k->ep.has_src = false;
 	return k;
 }
 

@@ -24,6 +24,7 @@ struct pkt {
 	struct endpoint ep;    /* where it came from / goes to */
 	void *peer;            /* set by the core while it routes the packet */
 	bool send_failed;      /* set by the transport that could not send it */
+	bool src_stale;        /* ep's sticky source is no longer ours: sent without it */
 	uint8_t buf[] __attribute__((aligned(16))); /* headers inside are read in place */
 };
 

@@ -52,6 +52,10 @@ int udp_open(uint16_t *port, uint32_t fwmark)
 	/* One socket for both families, whatever net.ipv6.bindv6only says. */
 	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0)
 		goto fail;
+	/* Where each datagram arrived: replies leave from there (sticky
+	 * source). IPV6_PKTINFO covers IPv4 too on this dual-stack socket. */
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &(int){ 1 }, sizeof(int)) < 0)
+		goto fail;
 	set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, "SO_RCVBUF");
 	set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, "SO_SNDBUF");
 	if (fwmark) {
@@ -120,11 +124,84 @@ static size_t room(const struct pkt *k)
 	return k->cap - (size_t)(k->data - k->buf);
 }
 
+/* Room for the control messages of one datagram: where it arrived (or is
+ * to leave from), and a GSO or GRO segment size. */
+#define CTRL_LEN (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)))
+union ctrl {
+	char buf[CTRL_LEN];
+	struct cmsghdr align;
+};
+
+/* The local address a datagram arrived at, from IPV6_PKTINFO. */
+static void src_from_cmsg(struct endpoint *ep, struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm)) {
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			ep->src = pi.ipi6_addr;
+			ep->src_ifindex = (uint32_t)pi.ipi6_ifindex;
+			ep->has_src = true;
+			return;
+		}
+	}
+}
+
+/* Fills h's control messages: the sticky source of ep, if any, and a GSO
+ * segment size, if not 0. */
+static void set_ctrl(struct msghdr *h, union ctrl *c, const struct endpoint *ep, uint16_t gso_size)
+{
+	size_t len = 0;
+
+	h->msg_control = NULL;
+	h->msg_controllen = 0;
+	if (!ep->has_src && !gso_size)
+		return;
+	memset(c, 0, sizeof(*c));
+	h->msg_control = c->buf;
+	h->msg_controllen = sizeof(c->buf);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+	if (ep->has_src) {
+		struct in6_pktinfo pi = { .ipi6_addr = ep->src, .ipi6_ifindex = ep->src_ifindex };
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		len += CMSG_SPACE(sizeof(pi));
+		cm = CMSG_NXTHDR(h, cm);
+	}
+	if (gso_size) {
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		memcpy(CMSG_DATA(cm), &gso_size, sizeof(gso_size));
+		len += CMSG_SPACE(sizeof(uint16_t));
+	}
+	h->msg_controllen = len;
+}
+
+/* A send that failed because its sticky source is no longer one of ours
+ * (the address was removed, the route changed): the datagrams of that
+ * destination go again without one, and say so, so that the peer's
+ * endpoint forgets it. */
+static bool source_gone(int err, struct pkt *const *pkts, int n)
+{
+	if ((err != EINVAL && err != EADDRNOTAVAIL && err != ENETUNREACH) || !pkts[0]->ep.has_src)
+		return false;
+	for (int i = 0; i < n; i++) {
+		pkts[i]->ep.has_src = false;
+		pkts[i]->src_stale = true;
+	}
+	return true;
+}
+
 int udp_recv_batch(int fd, struct pkt **pkts, int n)
 {
 	struct mmsghdr msgs[UDP_CHUNK];
 	struct iovec iov[UDP_CHUNK];
 	struct sockaddr_in6 from[UDP_CHUNK];
+	union ctrl ctrl[UDP_CHUNK];
 	int total = 0, soft_errors = 0;
 
 	while (total < n) {
@@ -141,6 +218,8 @@ int udp_recv_batch(int fd, struct pkt **pkts, int n)
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_control = ctrl[i].buf;
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctrl[i].buf);
 		}
 		got = recvmmsg(fd, msgs, (unsigned int)want, MSG_DONTWAIT, NULL);
 		if (got < 0) {
@@ -168,6 +247,7 @@ int udp_recv_batch(int fd, struct pkt **pkts, int n)
 			 * message we accept; length 0 marks it for the drop. */
 			k->len = msgs[i].msg_hdr.msg_flags & MSG_TRUNC ? 0 : msgs[i].msg_len;
 			endpoint_from_sin6(&k->ep, &from[i]);
+			src_from_cmsg(&k->ep, &msgs[i].msg_hdr);
 		}
 		total += got;
 		if (got < want)
@@ -181,6 +261,7 @@ static int send_plain(int fd, struct pkt *const *pkts, int n)
 	struct mmsghdr msgs[UDP_CHUNK];
 	struct iovec iov[UDP_CHUNK];
 	struct sockaddr_in6 to[UDP_CHUNK];
+	union ctrl ctrl[UDP_CHUNK];
 	int done = 0;
 
 	while (done < n) {
@@ -201,6 +282,7 @@ static int send_plain(int fd, struct pkt *const *pkts, int n)
 			}
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
+			set_ctrl(&msgs[i].msg_hdr, &ctrl[i], &k->ep, 0);
 		}
 		sent = sendmmsg(fd, msgs, (unsigned int)want, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (sent > 0) {
@@ -219,6 +301,8 @@ static int send_plain(int fd, struct pkt *const *pkts, int n)
 			break; /* full: the caller keeps the rest for later */
 		if (socket_broken(err))
 			return done ? done : -err;
+		if (source_gone(err, pkts + done, 1))
+			continue;
 		/* This destination is unreachable, refused, filtered or the
 		 * datagram too big: drop it, count it as handled, go on. */
 		log_debug("udp: send to one endpoint failed: %s", strerror(err));
@@ -256,10 +340,7 @@ static int run_length(struct pkt *const *pkts, int n)
 
 static int send_gso(int fd, struct udp_offloads *o, struct pkt *const *pkts, int n)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(uint16_t))];
-		struct cmsghdr align;
-	} ctrl[GSO_MSGS];
+	union ctrl ctrl[GSO_MSGS];
 	struct mmsghdr msgs[GSO_MSGS];
 	struct iovec iov[GSO_IOVS];
 	struct sockaddr_in6 to[GSO_MSGS];
@@ -288,17 +369,7 @@ static int send_gso(int fd, struct udp_offloads *o, struct pkt *const *pkts, int
 				h->msg_name = &to[m];
 				h->msg_namelen = sizeof(to[m]);
 			}
-			if (len > 1) {
-				memset(&ctrl[m], 0, sizeof(ctrl[m]));
-				h->msg_control = ctrl[m].buf;
-				h->msg_controllen = sizeof(ctrl[m].buf);
-				struct cmsghdr *cm = CMSG_FIRSTHDR(h);
-				cm->cmsg_level = SOL_UDP;
-				cm->cmsg_type = UDP_SEGMENT;
-				cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-				uint16_t seg = (uint16_t)pkts[at]->len;
-				memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
-			}
+			set_ctrl(h, &ctrl[m], &pkts[at]->ep, len > 1 ? (uint16_t)pkts[at]->len : 0);
 			runs[m++] = len;
 			used += len;
 			at += len;
@@ -318,6 +389,8 @@ static int send_gso(int fd, struct udp_offloads *o, struct pkt *const *pkts, int
 			break;
 		if (socket_broken(err))
 			return done ? done : -err;
+		if (source_gone(err, pkts + done, runs[0]))
+			continue;
 		if (runs[0] > 1 && (err == EIO || err == EINVAL)) {
 			/* The route's device cannot segment or checksum for
 			 * us: send plainly from now on. */
@@ -396,10 +469,7 @@ static uint16_t gro_size(struct msghdr *h)
 
 int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt **out, int max, uint64_t *dropped)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctrl[UDP_GRO_BUFS];
+	union ctrl ctrl[UDP_GRO_BUFS];
 	struct mmsghdr msgs[UDP_GRO_BUFS];
 	struct iovec iov[UDP_GRO_BUFS];
 	struct sockaddr_in6 from[UDP_GRO_BUFS];
@@ -449,6 +519,7 @@ int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt *
 		if (!seg || seg > left)
 			seg = left;
 		endpoint_from_sin6(&ep, &from[i]);
+		src_from_cmsg(&ep, h);
 		while (left) {
 			size_t len = left < seg ? left : seg;
 			struct pkt *k = n < max ? pool_get(pool) : NULL;

@@ -356,6 +356,48 @@ static void test_gso_gro_v6(void **state)
 	gso_gro_roundtrip(*state, "::1");
 }
 
+/* Sticky source: a datagram says where it arrived (IPV6_PKTINFO, IPv4 as
+ * mapped), a reply given that source leaves from it; a source that is not
+ * ours any more is dropped from the datagram, which still leaves, marked. */
+static void test_sticky_source(void **state)
+{
+	struct pair *p = *state;
+	struct pkt *k = pool_get(&p->pool), *r = pool_get(&p->pool);
+	struct in6_addr want;
+
+	assert_non_null(k);
+	assert_non_null(r);
+	fill(k, 3);
+	endpoint_set(&k->ep, "127.0.0.1", p->port_b);
+	assert_int_equal(udp_send_batch(p->a, NULL, &k, 1), 1);
+	assert_int_equal(recv_all(p->b, &r, 1), 1);
+	assert_true(r->ep.has_src);
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.1", &want), 1);
+	assert_memory_equal(&r->ep.src, &want, sizeof(want));
+
+	/* From another local address: 127.0.0.2 is ours too (lo has 127/8). */
+	k->ep.has_src = true;
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:127.0.0.2", &k->ep.src), 1);
+	k->ep.src_ifindex = 0;
+	assert_int_equal(udp_send_batch(p->a, NULL, &k, 1), 1);
+	assert_false(k->src_stale);
+	assert_int_equal(recv_all(p->b, &r, 1), 1);
+	assert_int_equal(r->ep.addr.sa.sa_family, AF_INET);
+	assert_int_equal(ntohl(r->ep.addr.in4.sin_addr.s_addr), 0x7f000002);
+
+	/* A source that is no address of ours. */
+	k->ep.has_src = true;
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:192.0.2.99", &k->ep.src), 1);
+	assert_int_equal(udp_send_batch(p->a, NULL, &k, 1), 1);
+	assert_true(k->src_stale);
+	assert_false(k->ep.has_src);
+	assert_false(k->send_failed);
+	assert_int_equal(recv_all(p->b, &r, 1), 1);
+	assert_int_equal(ntohl(r->ep.addr.in4.sin_addr.s_addr), 0x7f000001);
+	pool_put(&p->pool, k);
+	pool_put(&p->pool, r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -366,6 +408,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_skips_unsendable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recv_survives_icmp_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixed_port_and_fwmark, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sticky_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gso_gro_v4, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gso_gro_v6, setup, teardown),
 	};
