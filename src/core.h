@@ -137,11 +137,19 @@ uint64_t core_next_deadline(const struct core *c);
 int core_set_reply_ping(struct core *c, bool on, const struct cidr *addrs, size_t n);
 
 /* The send_net hook calls this for each packet it handed out: a peer's
- * transfer counts what actually left, handshakes included, as WireGuard's. */
+ * transfer counts what actually left, handshakes included, as WireGuard's;
+ * and a sticky source the transport found no longer ours is forgotten, so
+ * the kernel chooses again until the peer's next packet says where. */
 static inline void core_account_sent(const struct pkt *k)
 {
-	if (k->peer && !k->send_failed)
-		((struct peer *)k->peer)->tx_bytes += k->len;
+	struct peer *p = k->peer;
+
+	if (!p)
+		return;
+	if (!k->send_failed)
+		p->tx_bytes += k->len;
+	if (k->src_stale)
+		p->endpoint.has_src = false;
 }
 
 /* Starts a handshake with the peer now (tests and `wg set` use it). */
