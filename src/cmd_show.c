@@ -325,11 +325,18 @@ static void print_json(const struct iface_view *v)
 	printf("]}");
 }
 
-static int show_one(const char *ifname, bool json, const char *separator)
+/* Shows one interface. Listing them all (listing true), a socket whose
+ * daemon is gone, or that went between readdir and connect, is no
+ * interface and not an error: -1 says "skipped". */
+static int show_one(const char *ifname, bool json, const char *separator, bool listing)
 {
 	struct iface_view v;
 	int r = fetch(&v, ifname);
 
+	if (listing && (r == -ENOENT || r == -ECONNREFUSED)) {
+		iface_free(&v);
+		return -1;
+	}
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		fprintf(stderr, "show: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, uapi_dir(), ifname);
 		iface_free(&v);
@@ -370,7 +377,7 @@ int cmd_show(int argc, char **argv)
 	if (only) {
 		if (!cmd_ifname(ifname, only))
 			return EXIT_USAGE;
-		int r = show_one(ifname, json, "");
+		int r = show_one(ifname, json, "", false);
 		if (json && r == EXIT_OK)
 			printf("\n");
 		return r;
@@ -387,10 +394,11 @@ int cmd_show(int argc, char **argv)
 				continue;
 			memcpy(ifname, de->d_name, n - 5);
 			ifname[n - 5] = '\0';
-			if (show_one(ifname, json, !shown ? "" : json ? "," : "\n") != EXIT_OK)
-				ret = EXIT_RUNTIME;
-			else
+			int r = show_one(ifname, json, !shown ? "" : json ? "," : "\n", true);
+			if (r == EXIT_OK)
 				shown++;
+			else if (r != -1)
+				ret = EXIT_RUNTIME;
 		}
 		closedir(dir);
 	}

@@ -72,7 +72,7 @@ check "without IFACE: a JSON array that holds A" \
 section "sluice show (wg's layout)"
 human=$(sluice_cli "$A" show "$IA")
 printf '%s\n' "$human" | sed 's/^/   | /'
-has() { printf '%s\n' "$human" | grep -Eq "$1"; }
+has() { grep -Eq "$1" <<<"$human"; } # no pipe: under pipefail, grep -q quitting early fails printf
 check "interface and public key lines" has "^interface: $IA\$"
 check "private key hidden" has '^  private key: \(hidden\)$'
 check "peer line with B's key" has "^peer: ${kb_pub//+/\\+}\$"
