@@ -44,6 +44,7 @@ FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer 
 
 .DEFAULT_GOAL := all
 .PHONY: all deps check check-run unit asan fuzz fuzz-short netns clang-check demo bench clean install
+.PHONY: bench-deps
 .PHONY: uninstall man
 all: $(B)/sluice
 
@@ -112,7 +113,13 @@ fuzz: deps $(FUZZ_BIN)
 demo: deps all
 	@scripts/demo.sh
 
-bench: deps all
+# The benchmarks (root, network namespaces; see README, "Benchmarks").
+# Never part of `make check`: they install what only they need (OpenVPN,
+# gnuplot, python3) and assert nothing. BENCH_SECONDS=N per measurement.
+bench-deps:
+	@scripts/deps.sh bench
+bench: bench-deps
+	@$(MAKE) --no-print-directory all >&2
 	@tests/bench/bench.sh
 
 clean:
