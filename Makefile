@@ -44,7 +44,7 @@ FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer 
 
 .DEFAULT_GOAL := all
 .PHONY: all deps check check-run unit asan fuzz fuzz-short netns clang-check demo bench clean install
-.PHONY: bench-deps
+.PHONY: bench-peers bench-deps
 .PHONY: uninstall man
 all: $(B)/sluice
 
@@ -121,6 +121,9 @@ bench-deps:
 bench: bench-deps
 	@$(MAKE) --no-print-directory all >&2
 	@tests/bench/bench.sh
+bench-peers: bench-deps
+	@$(MAKE) --no-print-directory all >&2
+	@tests/bench/peers.sh
 
 clean:
 	rm -rf $(B)
