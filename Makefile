@@ -44,6 +44,7 @@ FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer 
 
 .DEFAULT_GOAL := all
 .PHONY: all deps check check-run unit asan fuzz fuzz-short netns clang-check demo bench clean install
+.PHONY: bench-peers bench-handshake bench-deps
 .PHONY: uninstall man
 all: $(B)/sluice
 
@@ -112,8 +113,25 @@ fuzz: deps $(FUZZ_BIN)
 demo: deps all
 	@scripts/demo.sh
 
-bench: deps all
+# The benchmarks (root, network namespaces; see README, "Benchmarks").
+# Never part of `make check`: they install what only they need (OpenVPN,
+# gnuplot, python3) and assert nothing. BENCH_SECONDS=N per measurement.
+bench-deps:
+	@scripts/deps.sh bench
+bench: bench-deps
+	@$(MAKE) --no-print-directory all >&2
 	@tests/bench/bench.sh
+bench-peers: bench-deps
+	@$(MAKE) --no-print-directory all >&2
+	@tests/bench/peers.sh
+bench-handshake: bench-deps
+	@$(MAKE) --no-print-directory all $(B)/tools/hsload >&2
+	@tests/bench/handshake.sh
+
+# The handshake load generator of bench-handshake (tests/tools/hsload.c).
+$(B)/tools/%: tests/tools/%.c $(B)/libsluice.a
+	@mkdir -p $(B)/tools
+	$(CC) $(CFLAGS) -Isrc -o $@ $< $(B)/libsluice.a $(LDLIBS)
 
 clean:
 	rm -rf $(B)
@@ -140,4 +158,4 @@ uninstall:
 man: deps all
 	@tests/packaging/test_man.sh
 
--include $(wildcard $(B)/obj/*.d $(B)/asan/obj/*.d $(B)/fuzz/obj/*.d $(B)/tests/*.d)
+-include $(wildcard $(B)/obj/*.d $(B)/asan/obj/*.d $(B)/fuzz/obj/*.d $(B)/tests/*.d $(B)/tools/*.d)

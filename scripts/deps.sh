@@ -8,6 +8,11 @@
 # tshark (with dumpcap) checks what goes on the wire (test_wireshark.sh); the
 # tests capture as root, so wireshark-common's question about letting other
 # users capture is answered "no" up front and never asked.
+#
+# `scripts/deps.sh bench` (what `make bench` runs) adds what only the
+# benchmark uses, so `make check` never installs it: OpenVPN 2.6 and openssl
+# (the OpenVPN rows, with a CA made at run time), gnuplot-nox
+# (bench/results.png) and python3 (the 10,000-peer configuration).
 set -eu
 pkgs=(
 	build-essential clang libssl-dev libmnl-dev libcmocka-dev libseccomp-dev pkg-config
@@ -15,6 +20,11 @@ pkgs=(
 	wireguard-tools wireguard-go netcat-openbsd jq nftables
 	mandoc systemd tshark
 )
+case ${1:-} in
+'') ;;
+bench) pkgs+=(openvpn openssl gnuplot-nox python3) ;;
+*) echo "usage: $0 [bench]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,34 +1,138 @@
 #!/usr/bin/env bash
-# make bench: TCP throughput through a tunnel between two namespaces, with
-# iperf3, for sluice and for Debian's wireguard-go configured the same way.
-# Bounded: BENCH_SECONDS per run (default 5), one stream and four streams.
-# Prints a table; asserts nothing (performance goals live here, not in tests).
-source "$(dirname "$0")/../netns/lib.sh"
-require_root
-command -v iperf3 >/dev/null || cannot_run "iperf3 not installed (run scripts/deps.sh)"
-test_init
-SECS=${BENCH_SECONDS:-5}
-results=()
+# make bench: TCP throughput, latency and cost of sluice next to plain veth,
+# wireguard-go (Debian's and, when there, the modern one) and OpenVPN 2.6,
+# each between two network namespaces joined by a veth pair, in one run.
+#
+# Per row, always in this order: ping idle (10 x 0.1 s); one TCP stream A->B
+# (iperf3 -c) for BENCH_SECONDS (default 5) with ping running through the
+# tunnel, and the CPU time of both daemons (/proc/PID/stat utime + stime)
+# before and after; one stream B->A (iperf3 -R); four streams A->B (-P 4);
+# then the daemons' peak RSS (VmHWM). Prints a markdown table on stdout and
+# writes bench/results.json and bench/results.png (gnuplot). Asserts nothing;
+# a row that cannot run is reported as such and the run goes on.
+#
+# Environment: BENCH_SECONDS=N; WIREGUARD_GO=PATH a modern wireguard-go
+# (default: ../shared/anchors/wireguard-go-0.0.20250522 next to the repo, or
+# next to the main checkout when this is a git worktree);
+# BENCH_OUT=DIR instead of bench/; BENCH_ROWS="veth sluice wggo ovpn" to run
+# only some kinds of rows; BENCH_MAX_SECONDS (600): no row starts after that.
+# keypair and ns_new set variables by name (ka_pub, na...); shellcheck can't see it.
+# shellcheck disable=SC2154,SC2031 # (TMPD is set per case in run_row's subshell, on purpose)
+set -euo pipefail
+# shellcheck source=tests/bench/common.sh
+source "$(dirname "$0")/common.sh"
+bench_init
 
-run_pair() { # NAME IMPL TRANSPORT CIPHER
-	local name=$1 impl=$2 transport=$3 cipher=$4 na nb ia ib ca cb n=$((${#results[@]} + 1))
+say() { info "$@" >&2; }
+ROWS=${BENCH_ROWS:-veth sluice wggo ovpn}
+want() { [[ " $ROWS " == *" $1 "* ]]; }
+MODERN_WGGO=$(modern_wggo)
+UNDER_A=192.0.2.1 UNDER_B=192.0.2.2
+TUN_A=198.18.0.1 TUN_B=198.18.0.2
+
+# --- the measurement every row makes ------------------------------------------
+
+# iperf_run NS DST PORT OUT ARGS...: one iperf3 client run, JSON to OUT.
+iperf_run() {
+	local ns=$1 dst=$2 port=$3 out=$4; shift 4
+	ip netns exec "$ns" timeout -k 5 $((SECS + 20)) \
+		iperf3 -c "$dst" -p "$port" -t "$SECS" --connect-timeout 5000 -J "$@" >"$out" 2>&1 || true
+}
+# gbps FILE: received Gbit/s of an iperf3 -J run ("" if it failed).
+gbps() { jq -r '(.end.sum_received.bits_per_second // empty) / 1e9 | . * 1000 | round / 1000' "$1" 2>/dev/null || true; }
+rx_bytes() { jq -r '.end.sum_received.bytes // empty' "$1" 2>/dev/null || true; }
+iperf_error() { jq -r '.error // empty' "$1" 2>/dev/null || tail -n 1 "$1"; }
+
+# measure NAME NS_A NS_B DST [KEY=VALUE...] -- [DAEMON_PID_A DAEMON_PID_B]:
+# the row's numbers, written as its JSON.
+measure() {
+	local name=$1 na=$2 nb=$3 dst=$4; shift 4
+	local extra=() pids=() p port
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do extra+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	pids=("$@")
+	# One one-off server per run, on its own port: no "server busy" between runs.
+	for port in 5201 5202 5203; do
+		ip netns exec "$nb" timeout -k 5 $((SECS * 4 + 90)) \
+			iperf3 -s -1 -B "$dst" -p "$port" >"$TMPD/iperf-s.$port.log" 2>&1 &
+		PIDS+=($!)
+	done
+	for port in 5201 5202 5203; do
+		wait_until 5 _listening "$nb" "$port" || { echo "iperf3 -s did not listen on $port"; return 1; }
+	done
+
+	ip netns exec "$na" timeout -k 2 10 ping -n -q -c 10 -i 0.1 -W 1 "$dst" >"$TMPD/ping-idle" 2>&1 || true
+	local c0=0 c1=0
+	[ ${#pids[@]} -gt 0 ] && c0=$(cpu_ticks "${pids[@]}")
+	ip netns exec "$na" timeout -k 2 $((SECS + 5)) ping -n -q -i 0.2 -w "$SECS" -W 1 "$dst" \
+		>"$TMPD/ping-load" 2>&1 &
+	local ping_pid=$!
+	PIDS+=("$ping_pid")
+	iperf_run "$na" "$dst" 5201 "$TMPD/ab.json"
+	[ ${#pids[@]} -gt 0 ] && c1=$(cpu_ticks "${pids[@]}")
+	wait "$ping_pid" || true
+	iperf_run "$na" "$dst" 5202 "$TMPD/ba.json" -R
+	iperf_run "$na" "$dst" 5203 "$TMPD/p4.json" -P 4
+
+	local ab ba p4 bytes cpu_s="" cpu_gb="" hwm_a="" hwm_b="" status=ok note=""
+	ab=$(gbps "$TMPD/ab.json"); ba=$(gbps "$TMPD/ba.json"); p4=$(gbps "$TMPD/p4.json")
+	bytes=$(rx_bytes "$TMPD/ab.json")
+	if [ ${#pids[@]} -gt 0 ]; then
+		cpu_s=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
+		[ -n "$bytes" ] && [ "$bytes" != 0 ] &&
+			cpu_gb=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v b="$bytes" 'BEGIN { printf "%.2f", t / hz / (b / 1e9) }')
+		hwm_a=$(mib "$(status_kib "${pids[0]}" VmHWM)")
+		hwm_b=$(mib "$(status_kib "${pids[1]}" VmHWM)")
+	fi
+	for p in ab ba p4; do
+		if [ -z "${!p}" ]; then
+			status=partial
+			note+="$p: $(iperf_error "$TMPD/$p.json" | head -c 120); "
+		fi
+	done
+	[ -z "$ab$ba$p4" ] && status=fail
+	row_json name="$name" status="$status" note="${note%; }" \
+		ab_gbps="$ab" ba_gbps="$ba" p4_gbps="$p4" \
+		ping_idle_ms="$(ping_avg "$TMPD/ping-idle")" ping_load_ms="$(ping_avg "$TMPD/ping-load")" \
+		ab_bytes="$bytes" cpu_s="$cpu_s" cpu_s_per_gb="$cpu_gb" rss_a_mib="$hwm_a" rss_b_mib="$hwm_b" \
+		"${extra[@]}"
+	say "$name: A->B ${ab:-?}  B->A ${ba:-?}  4x ${p4:-?} Gbit/s, ping $(ping_avg "$TMPD/ping-idle") / $(ping_avg "$TMPD/ping-load") ms, CPU ${cpu_gb:--} s/GB"
+}
+
+# underlay N: namespaces $na, $nb joined by veth, 192.0.2.1 and .2.
+underlay() {
+	ns_new na "b$1a"; ns_new nb "b$1b"
+	veth "$na" ua "$nb" ub
+	addr "$na" ua "$UNDER_A/24"; addr "$nb" ub "$UNDER_B/24"
+}
+
+# --- the rows -----------------------------------------------------------------
+
+row_veth() {
+	local na nb
+	underlay "$ROW_N"
+	measure "veth, no tunnel" "$na" "$nb" "$UNDER_B" kind=veth
+}
+
+# row_wg NAME IMPL TRANSPORT CIPHER [BINARY]: sluice (up -f from a file), or
+# a wireguard-go configured the way wg-quick would (wg setconf, ip).
+row_wg() {
+	local name=$1 impl=$2 transport=$3 cipher=$4 bin=${5:-} na nb ia ib ca cb pa pb
 	local scheme="" listen="" suite=""
 	[ "$transport" = tcp ] && { scheme="tcp://"; listen="Transport = tcp"; }
 	[ "$cipher" = aes-256-gcm ] && suite="Cipher = aes-256-gcm"
-	ns_new na "b${n}a"; ns_new nb "b${n}b"
-	veth "$na" ua "$nb" ub
-	addr "$na" ua 192.0.2.1/24; addr "$nb" ub 192.0.2.2/24
-	ifname ia "${n}a"; ifname ib "${n}b"
+	underlay "$ROW_N"
+	ifname ia "${ROW_N}a"; ifname ib "${ROW_N}b"
 	keypair ka; keypair kb
 	ca=$(conf_write "$ia" <<-EOC
 	[Interface]
 	PrivateKey = $ka_priv
 	ListenPort = 51820
-	Address = 198.18.0.1/24
+	Address = $TUN_A/24
 	[Peer]
 	PublicKey = $kb_pub
-	AllowedIPs = 198.18.0.2/32
-	Endpoint = ${scheme}192.0.2.2:51820
+	AllowedIPs = $TUN_B/32
+	Endpoint = ${scheme}$UNDER_B:51820
 	$suite
 	EOC
 	)
@@ -36,54 +140,174 @@ run_pair() { # NAME IMPL TRANSPORT CIPHER
 	[Interface]
 	PrivateKey = $kb_priv
 	ListenPort = 51820
-	Address = 198.18.0.2/24
+	Address = $TUN_B/24
 	$listen
 	[Peer]
 	PublicKey = $ka_pub
-	AllowedIPs = 198.18.0.1/32
+	AllowedIPs = $TUN_A/32
 	$suite
 	EOC
 	)
 	if [ "$impl" = sluice ]; then
-		start_sluice "$na" "$ca"; start_sluice "$nb" "$cb"
+		SLUICE_IMPL=sluice start_sluice "$na" "$ca"; pa=$LAST_PID
+		SLUICE_IMPL=sluice start_sluice "$nb" "$cb"; pb=$LAST_PID
 	else
-		start_wggo "$na" "$ca"; start_wggo "$nb" "$cb"
+		# start_wggo runs `wireguard-go`: put the one wanted first in PATH.
+		mkdir -p "$TMPD/bin"
+		ln -sf "$bin" "$TMPD/bin/wireguard-go"
+		PATH="$TMPD/bin:$PATH" start_wggo "$na" "$ca"; pa=$LAST_PID
+		PATH="$TMPD/bin:$PATH" start_wggo "$nb" "$cb"; pb=$LAST_PID
 	fi
-	ip netns exec "$na" ping -c 2 -W 2 198.18.0.2 >/dev/null
-	ip netns exec "$nb" timeout $((SECS * 3 + 20)) iperf3 -s -1 -B 198.18.0.2 >/dev/null 2>&1 &
-	PIDS+=($!)
-	wait_until 5 _listening "$nb" 5201
-	local one four
-	one=$(ip netns exec "$na" timeout $((SECS + 15)) iperf3 -c 198.18.0.2 -t "$SECS" -f g | gbits)
-	ip netns exec "$nb" timeout $((SECS * 3 + 20)) iperf3 -s -1 -B 198.18.0.2 >/dev/null 2>&1 &
-	PIDS+=($!)
-	wait_until 5 _listening "$nb" 5201
-	four=$(ip netns exec "$na" timeout $((SECS + 15)) iperf3 -c 198.18.0.2 -t "$SECS" -P 4 -f g | gbits)
-	results+=("$(printf '%-14s %-10s %-18s %9s %9s' "$name" "$transport" "$cipher" "$one" "$four")")
-	stop_pair "$na" "$nb"
+	wait_until 15 ip netns exec "$na" ping -n -c 1 -W 1 "$TUN_B" ||
+		{ echo "no ping through the tunnel within 15 s"; return 1; }
+	measure "$name" "$na" "$nb" "$TUN_B" kind="$impl" transport="$transport" cipher="$cipher" -- "$pa" "$pb"
 }
 
-# The receiver's total of `iperf3 -f g` output (the [SUM] line with -P).
-gbits() { awk '/receiver/ { v = $(NF - 2) } END { print (v == "" ? "?" : v) }'; }
-
-# Frees the pair's namespaces (and so its daemons) before the next run.
-stop_pair() {
-	local ns p
-	for ns in "$@"; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+# A CA, a server and a client certificate (EC P-256), made for this run.
+make_pki() {
+	local d=$1 who eku
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj /CN=sluice-bench-ca -keyout "$d/ca.key" -out "$d/ca.crt" 2>"$d/err" || return 1
+	for who in server client; do
+		eku=serverAuth; [ "$who" = client ] && eku=clientAuth
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-subj "/CN=sluice-bench-$who" -keyout "$d/$who.key" -out "$d/$who.csr" 2>"$d/err" || return 1
+		printf 'keyUsage=digitalSignature\nextendedKeyUsage=%s\n' "$eku" >"$d/$who.ext"
+		openssl x509 -req -in "$d/$who.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+			-days 2 -extfile "$d/$who.ext" -out "$d/$who.crt" 2>"$d/err" || return 1
 	done
-	sleep 0.5
+	chmod 600 "$d"/*.key
 }
 
-section "sluice, UDP, ChaCha20-Poly1305 (WireGuard's suite)"
-run_pair sluice sluice udp chacha20-poly1305
-section "sluice, UDP, AES-256-GCM"
-run_pair sluice sluice udp aes-256-gcm
-section "sluice, TCP, ChaCha20-Poly1305"
-run_pair sluice sluice tcp chacha20-poly1305
-section "wireguard-go (Debian), UDP"
-run_pair wireguard-go wggo udp chacha20-poly1305
+# row_ovpn PROTO: OpenVPN 2.6 peer to peer in TLS mode (static-key mode
+# allows no AEAD cipher), tun, AES-256-GCM, no DCO (a user-space daemon as
+# the others are). B is the TLS server.
+row_ovpn() {
+	local proto=$1 name na nb ia ib pa pb pki="$RUN_TMP/pki" sp=udp cp=udp
+	[ "$proto" = tcp ] && { sp=tcp-server; cp=tcp-client; }
+	name="OpenVPN $OVPN_VERSION ${proto^^} AES-256-GCM"
+	underlay "$ROW_N"
+	ifname ia "${ROW_N}a"; ifname ib "${ROW_N}b"
+	local common=(--dev-type tun --data-ciphers AES-256-GCM --disable-dco --ca "$pki/ca.crt"
+		--verb 3 --script-security 1 --auth-nocache)
+	ip netns exec "$nb" env --default-signal=INT,QUIT openvpn "${common[@]}" --dev "$ib" \
+		--proto "$sp" --local "$UNDER_B" --lport 1194 --ifconfig "$TUN_B" "$TUN_A" \
+		--tls-server --dh none --cert "$pki/server.crt" --key "$pki/server.key" \
+		--remote-cert-tls client >"$TMPD/ovpn-b.log" 2>&1 </dev/null &
+	pb=$!; PIDS+=("$pb"); DAEMONS+=("$nb $ib $pb $TMPD/ovpn-b.log openvpn")
+	[ "$proto" = tcp ] && wait_until 5 _listening "$nb" 1194
+	ip netns exec "$na" env --default-signal=INT,QUIT openvpn "${common[@]}" --dev "$ia" \
+		--proto "$cp" --remote "$UNDER_B" 1194 --nobind --ifconfig "$TUN_A" "$TUN_B" \
+		--tls-client --cert "$pki/client.crt" --key "$pki/client.key" \
+		--remote-cert-tls server >"$TMPD/ovpn-a.log" 2>&1 </dev/null &
+	pa=$!; PIDS+=("$pa"); DAEMONS+=("$na $ia $pa $TMPD/ovpn-a.log openvpn")
+	wait_until 20 ip netns exec "$na" ping -n -c 1 -W 1 "$TUN_B" ||
+		{ echo "no ping through OpenVPN within 20 s"; return 1; }
+	local data
+	data=$(grep -o "Data Channel: cipher '[^']*'" "$TMPD/ovpn-a.log" | tail -n 1 || true)
+	[[ $data == *AES-256-GCM* ]] || { echo "OpenVPN did not negotiate AES-256-GCM: ${data:-(no Data Channel line)}"; return 1; }
+	measure "$name" "$na" "$nb" "$TUN_B" kind=openvpn transport="$proto" cipher=aes-256-gcm -- "$pa" "$pb"
+}
 
-section "TCP throughput through the tunnel, Gbit/s ($SECS s each, $(nproc) cores)"
-printf '%-14s %-10s %-18s %9s %9s\n' implementation transport cipher "1 stream" "4 streams"
-printf '%s\n' "${results[@]}"
+# row NAME FUNCTION ARGS...: runs a row, records a failure if it failed.
+# Rows that would start after BENCH_MAX_SECONDS (default 600) are skipped.
+MAX_SECS=${BENCH_MAX_SECONDS:-600}
+row() {
+	local name=$1; shift
+	if [ $SECONDS -ge "$MAX_SECS" ]; then
+		row_skipped "$name" "time budget used up (BENCH_MAX_SECONDS=$MAX_SECS)"
+		return 0
+	fi
+	section "$name" >&2
+	run_row "$@" || row_failed "$name" "could not run (see the log above)"
+}
+
+# --- the run ----------------------------------------------------------------
+
+T0=$(now_ms)
+say "BENCH_SECONDS=$SECS, $(nproc) cores, $(uname -r), results in $OUT_DIR"
+want veth && row "veth, no tunnel" row_veth
+if want sluice; then
+	row "sluice UDP ChaCha20-Poly1305" row_wg "sluice UDP ChaCha20-Poly1305" sluice udp chacha20-poly1305
+	row "sluice UDP AES-256-GCM" row_wg "sluice UDP AES-256-GCM" sluice udp aes-256-gcm
+	row "sluice TCP ChaCha20-Poly1305" row_wg "sluice TCP ChaCha20-Poly1305" sluice tcp chacha20-poly1305
+	row "sluice TCP AES-256-GCM" row_wg "sluice TCP AES-256-GCM" sluice tcp aes-256-gcm
+fi
+if want wggo; then
+	v=$(version_of wireguard-go)
+	row "wireguard-go $v (Debian)" row_wg "wireguard-go $v (Debian)" wggo udp chacha20-poly1305 "$(command -v wireguard-go)"
+	if [ -x "$MODERN_WGGO" ]; then
+		v=$(version_of "$MODERN_WGGO")
+		row "wireguard-go $v" row_wg "wireguard-go $v" wggo udp chacha20-poly1305 "$(realpath "$MODERN_WGGO")"
+	else
+		row_skipped "wireguard-go (modern)" "no $MODERN_WGGO (WIREGUARD_GO=PATH names one)" kind=wggo
+	fi
+fi
+if want ovpn; then
+	if ! command -v openvpn >/dev/null || ! command -v openssl >/dev/null; then
+		row_skipped "OpenVPN" "openvpn or openssl not installed (scripts/deps.sh bench)" kind=openvpn
+	elif ! OVPN_VERSION=$(openvpn --version 2>/dev/null | awk 'NR == 1 { print $2 }') ||
+		! make_pki "$RUN_TMP/pki"; then
+		row_skipped "OpenVPN" "could not make the test CA: $(tail -n 1 "$RUN_TMP/pki/err" 2>/dev/null)" kind=openvpn
+	else
+		row "OpenVPN $OVPN_VERSION UDP AES-256-GCM" row_ovpn udp
+		row "OpenVPN $OVPN_VERSION TCP AES-256-GCM" row_ovpn tcp
+	fi
+fi
+
+# --- results: JSON, table, plot ----------------------------------------------
+
+# Ratios: to veth, and to the fastest non-sluice tunnel (A->B).
+jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
+	--arg commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
+	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
+	def r3: if . == null then null else . * 1000 | round / 1000 end;
+	(map(select(.kind == "veth" and .ab_gbps != null)) | first | .ab_gbps) as $veth
+	| (map(select(.kind != "veth" and .kind != "sluice" and .ab_gbps != null)) | max_by(.ab_gbps)) as $best
+	| { date: $date, commit: $commit, seconds: ($secs | tonumber), cores: ($cores | tonumber),
+	    kernel: $kernel, reference_peer: $best.name,
+	    rows: map(. + {
+		ratio_veth: (if .ab_gbps != null and $veth then .ab_gbps / $veth | r3 else null end),
+		ratio_best_peer: (if .ab_gbps != null and $best then .ab_gbps / $best.ab_gbps | r3 else null end) }) }
+' "$ROW_DIR"/*.json >"$OUT_DIR/results.json"
+
+{
+	echo
+	echo "TCP through each tunnel between two namespaces, $SECS s per run, $(nproc) cores, $(uname -r)"
+	echo
+	jq -r '
+		def f: if . == null then "-" else tostring end;
+		def rss: if .rss_a_mib == null then "-" else "\(.rss_a_mib) / \(.rss_b_mib)" end;
+		"| row | A→B Gbit/s | B→A Gbit/s | 4×A→B Gbit/s | ping idle ms | ping loaded ms | CPU s/GB | RSS MiB A / B | ×veth | ×best peer |",
+		"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+		(.rows[] | if .status == "skipped" or .status == "fail" then
+			"| \(.name) | \(.status): \(.note) | | | | | | | | |"
+		else
+			"| \(.name) | \(.ab_gbps | f) | \(.ba_gbps | f) | \(.p4_gbps | f) | \(.ping_idle_ms | f) | \(.ping_load_ms | f) | \(.cpu_s_per_gb | f) | \(rss) | \(.ratio_veth | f) | \(.ratio_best_peer | f) |"
+		end),
+		"",
+		"CPU s/GB: user + system time of both daemons during the A→B run per GB iperf3 received. RSS: peak (VmHWM).",
+		"×best peer: A→B relative to the fastest non-sluice tunnel, \(.reference_peer // "none")."
+	' "$OUT_DIR/results.json"
+	jq -r '.rows[] | select(.status == "partial") | "\(.name): \(.note)"' "$OUT_DIR/results.json"
+}
+
+if command -v gnuplot >/dev/null; then
+	# shellcheck disable=SC2016
+	colour='(if .kind == "sluice" then 3898840 elif .kind == "veth" then 10066329 else 14186043 end)'
+	jq -r ".rows[] | select(.ab_gbps != null) | [.name, .ab_gbps, $colour] | @tsv" \
+		"$OUT_DIR/results.json" >"$RUN_TMP/plot.tsv"
+	jq -r ".rows[] | select(.cpu_s_per_gb != null) | [.name, .cpu_s_per_gb, $colour] | @tsv" \
+		"$OUT_DIR/results.json" >"$RUN_TMP/cpu.tsv"
+	if [ -s "$RUN_TMP/plot.tsv" ] && [ -s "$RUN_TMP/cpu.tsv" ] &&
+		gnuplot -e "datafile='$RUN_TMP/plot.tsv'; cpufile='$RUN_TMP/cpu.tsv'; outfile='$OUT_DIR/results.png'; secs='$SECS'" \
+			"$(dirname "$0")/plot.gp" 2>"$RUN_TMP/gnuplot.err"; then
+		echo; echo "wrote $OUT_DIR/results.json and $OUT_DIR/results.png"
+	else
+		echo; echo "wrote $OUT_DIR/results.json; no results.png: $(head -n 3 "$RUN_TMP/gnuplot.err" 2>/dev/null || echo 'nothing to plot')"
+	fi
+else
+	echo; echo "wrote $OUT_DIR/results.json (no gnuplot: no results.png; scripts/deps.sh bench installs it)"
+fi
+say "whole run: $((($(now_ms) - T0) / 1000)) s"
