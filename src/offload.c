@@ -11,7 +11,7 @@ enum {
 	IP4_TOS = 1, IP4_TOT_LEN = 2, IP4_ID = 4, IP4_FRAG = 6, IP4_TTL = 8, IP4_PROTO = 9,
 	IP4_CSUM = 10, IP4_SRC = 12, IP4_HDR_MIN = 20,
 	IP6_PLEN = 4, IP6_NEXT = 6, IP6_HOPS = 7, IP6_SRC = 8, IP6_HDR = 40,
-	TCP_SEQ = 4, TCP_ACK = 8, TCP_DOFF = 12, TCP_FLAGS = 13, TCP_WINDOW = 14, TCP_CSUM = 16,
+	TCP_SEQ = 4, TCP_ACK = 8, TCP_DOFF = 12, TCP_FLAGS = 13, TCP_WINDOW = 14, TCP_CSUM = 16, TCP_URG_PTR = 18,
 	TCP_HDR_MIN = 20, TCP_HDR_MAX = 60,
 	UDP_LEN = 4, UDP_CSUM = 6, UDP_HDR = 8,
 };
@@ -174,7 +174,7 @@ int offload_split_init(struct offload_split *s, const struct virtio_net_hdr *h, 
 
 	memset(s, 0, sizeof(*s));
 	s->pkt = pkt;
-	if (len > OFFLOAD_MAX_PACKET)
+	if (len == 0 || len > OFFLOAD_MAX_PACKET)
 		return OFFLOAD_ERR_IP;
 	s->len = (uint32_t)len;
 
@@ -492,10 +492,12 @@ static bool can_join(const struct offload_gro_group *G, const uint8_t *h, const 
 	const uint8_t *ht = h + G->l4_off, *pt = p + G->l4_off;
 	/* Contiguous, acknowledging the same, with the same window and
 	 * options (timestamps included), and flags equal but for PSH: the
-	 * kernel's GRO asks as much (tcp_gro_receive). */
+	 * kernel's GRO asks as much (tcp_gro_receive). The urgent pointer
+	 * means nothing without URG, but resegmenting would copy the
+	 * first's to all: equal too, so that nothing is lost. */
 	return get32(pt + TCP_SEQ) == G->next_seq && !memcmp(ht + TCP_ACK, pt + TCP_ACK, 4) &&
 	       ht[TCP_DOFF] == pt[TCP_DOFF] && ht[TCP_FLAGS] == (pt[TCP_FLAGS] & ~TCP_PSH) &&
-	       !memcmp(ht + TCP_WINDOW, pt + TCP_WINDOW, 2) &&
+	       !memcmp(ht + TCP_WINDOW, pt + TCP_WINDOW, 2) && !memcmp(ht + TCP_URG_PTR, pt + TCP_URG_PTR, 2) &&
 	       !memcmp(ht + TCP_HDR_MIN, pt + TCP_HDR_MIN, G->hdrs_len - G->l4_off - TCP_HDR_MIN);
 }
 

@@ -103,7 +103,7 @@ enum offload_result {
 	OFFLOAD_ERR_CSUM_FIELDS = -4,  /* NEEDS_CSUM missing on GSO, or csum_start/offset not
 					* where the transport checksum is, or past the end */
 	OFFLOAD_ERR_IP = -5,           /* IP header: short, bad version or IHL, lengths that
-					* disagree with the read, a fragment */
+					* disagree with the read, a fragment; an empty read */
 	OFFLOAD_ERR_L4 = -6,           /* transport header short or with a bad data offset */
 	OFFLOAD_ERR_UNSUPPORTED = -7,  /* IPv6 extension header we cannot segment past */
 	OFFLOAD_ERR_NOSPACE = -8,      /* the segment does not fit the buffer given */
@@ -162,7 +162,7 @@ static inline uint32_t offload_split_remaining(const struct offload_split *s)
 	return s->count - s->done;
 }
 
-/* Writes the next segment to out (cap bytes). Returns its length, or
+/* Writes the next segment to out (cap bytes). Returns its length (> 0), or
  * OFFLOAD_ERR_NOSPACE (and stays on that segment), or OFFLOAD_ERR_DONE. */
 int offload_split_next(struct offload_split *s, uint8_t *out, size_t cap);
 

@@ -763,6 +763,13 @@ static void test_refuses(void **state)
 	m = tcp4(), m.proto = IPPROTO_UDP, check_breaks("UDP of the same addresses and ports", m, true);
 }
 
+/* A full TCP checksum again, after an IPv4 segment was edited. */
+static void refresh_tcp4_csum(uint8_t *p, size_t len)
+{
+	put16(p + 36, 0);
+	put16(p + 36, (uint16_t)~fold(ones(p + 20, len - 20, pseudo(p, IPPROTO_TCP, (uint32_t)len - 20))));
+}
+
 static void test_refuses_more(void **state)
 {
 	struct spec sp = tcp4();
@@ -807,6 +814,13 @@ static void test_refuses_more(void **state)
 	}
 	offload_gro_init(&gro, OFFLOAD_GRO_TCP);
 	add_all((int[]){ 0, 1, 2, -1 }, (int[]){ OFFLOAD_GRO_HEAD, OFFLOAD_GRO_MERGED, OFFLOAD_GRO_MERGED });
+
+	/* The urgent pointer, meaningless without URG, is kept all the same. */
+	make_stream(3, &sp, 1000);
+	segs[1][20 + 19] = 1;
+	refresh_tcp4_csum(segs[1], seg_len[1]);
+	offload_gro_init(&gro, OFFLOAD_GRO_TCP);
+	add_all((int[]){ 0, 1, 2, -1 }, (int[]){ OFFLOAD_GRO_HEAD, OFFLOAD_GRO_HEAD, OFFLOAD_GRO_HEAD });
 
 	/* IPv6: flow label and hop limit. */
 	sp = tcp6();
