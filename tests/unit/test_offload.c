@@ -8,21 +8,11 @@
  */
 #include "unit.h"
 
-#include <netinet/in.h>
-
 #include "offload.h"
+#include "packet.h"
 
 #define MAXPKT 2048
 #define NSEG 160
-
-#define F_FIN 0x01
-#define F_SYN 0x02
-#define F_RST 0x04
-#define F_PSH 0x08
-#define F_ACK 0x10
-#define F_URG 0x20
-#define F_ECE 0x40
-#define F_CWR 0x80
 
 static const uint8_t SRC4[4] = { 198, 18, 0, 1 }, DST4[4] = { 198, 18, 0, 2 };
 static const uint8_t SRC6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x77, [15] = 1 };
@@ -36,75 +26,16 @@ static uint8_t orig[NSEG][MAXPKT]; /* segs[i] as added: heads get rewritten */
 static uint8_t flat[OFFLOAD_READ_SIZE];
 static struct offload_gro gro;
 
-/* ---- an independent checksum ---- */
-
-static uint64_t ones(const uint8_t *p, size_t len, uint64_t sum)
-{
-	for (size_t i = 0; i < len; i++)
-		sum += i % 2 ? p[i] : (uint64_t)p[i] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint64_t sum)
-{
-	while (sum > 0xffff)
-		sum = (sum >> 16) + (sum & 0xffff);
-	return (uint16_t)sum;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-/* The pseudo-header sum of packet p for transport length l4_len. */
-static uint64_t pseudo(const uint8_t *p, uint8_t proto, uint32_t l4_len)
-{
-	bool v4 = p[0] >> 4 == 4;
-	uint64_t sum = ones(p + (v4 ? 12 : 8), v4 ? 8 : 32, 0);
-	return sum + proto + (l4_len >> 16) + (l4_len & 0xffff);
-}
-
-/* ---- building packets ---- */
-
-struct spec {
-	int version;
-	uint8_t proto;
-	uint16_t sport, dport;
-	uint32_t seq, ack;
-	uint8_t flags;
-	uint16_t window;
-	uint16_t id;
-	bool df;
-	uint8_t ttl, tos;
-	uint32_t flow;      /* IPv6 flow label */
-	bool tsopt;         /* TCP timestamps option (12 bytes) */
-	uint32_t tsval;
-	size_t dstopts;     /* IPv6 destination options header, bytes */
-};
+/* ---- the packets ---- */
 
 static struct spec tcp4(void)
 {
-	return (struct spec){ .version = 4, .proto = IPPROTO_TCP, .sport = 40000, .dport = 5201, .seq = 0xfffff000,
-			      .ack = 77, .flags = F_ACK, .window = 502, .id = 0xfff0, .df = true, .ttl = 64,
-			      .tsopt = true, .tsval = 1000 };
+	struct spec sp = { .version = 4, .proto = IPPROTO_TCP, .sport = 40000, .dport = 5201, .seq = 0xfffff000,
+			   .ack = 77, .flags = F_ACK, .window = 502, .id = 0xfff0, .df = true, .ttl = 64,
+			   .tsopt = true, .tsval = 1000 };
+	memcpy(sp.src, SRC4, 4);
+	memcpy(sp.dst, DST4, 4);
+	return sp;
 }
 
 static struct spec tcp6(void)
@@ -112,95 +43,27 @@ static struct spec tcp6(void)
 	struct spec sp = tcp4();
 	sp.version = 6;
 	sp.flow = 0x12345;
+	memcpy(sp.src, SRC6, 16);
+	memcpy(sp.dst, DST6, 16);
 	return sp;
 }
 
 static struct spec udp4(void)
 {
-	return (struct spec){ .version = 4, .proto = IPPROTO_UDP, .sport = 4000, .dport = 4433, .id = 7,
-			      .df = false, .ttl = 64 };
+	struct spec sp = { .version = 4, .proto = IPPROTO_UDP, .sport = 4000, .dport = 4433, .id = 7,
+			   .df = false, .ttl = 64 };
+	memcpy(sp.src, SRC4, 4);
+	memcpy(sp.dst, DST4, 4);
+	return sp;
 }
 
 static struct spec udp6(void)
 {
 	struct spec sp = udp4();
 	sp.version = 6;
+	memcpy(sp.src, SRC6, 16);
+	memcpy(sp.dst, DST6, 16);
 	return sp;
-}
-
-static size_t l4_off_of(const struct spec *sp)
-{
-	return sp->version == 4 ? 20 : 40 + sp->dstopts;
-}
-
-static size_t hdrs_of(const struct spec *sp)
-{
-	return l4_off_of(sp) + (sp->proto == IPPROTO_UDP ? 8 : sp->tsopt ? 32 : 20);
-}
-
-/* A packet carrying data[0..n). seed: the transport checksum field holds
- * the pseudo-header sum, as in a CHECKSUM_PARTIAL super-packet from the
- * kernel; otherwise a full checksum, as a peer sends. */
-static size_t build(uint8_t *b, const struct spec *sp, const uint8_t *data, size_t n, bool seed)
-{
-	size_t l4 = l4_off_of(sp), h = hdrs_of(sp), len = h + n;
-
-	memset(b, 0, h);
-	if (sp->version == 4) {
-		b[0] = 0x45;
-		b[1] = sp->tos;
-		put16(b + 2, (uint32_t)len);
-		put16(b + 4, sp->id);
-		b[6] = sp->df ? 0x40 : 0;
-		b[8] = sp->ttl;
-		b[9] = sp->proto;
-		memcpy(b + 12, SRC4, 4);
-		memcpy(b + 16, DST4, 4);
-		put16(b + 10, (uint16_t)~fold(ones(b, 20, 0)));
-	} else {
-		put32(b, 6u << 28 | (uint32_t)sp->tos << 20 | sp->flow);
-		put16(b + 4, (uint32_t)(len - 40));
-		b[6] = sp->dstopts ? IPPROTO_DSTOPTS : sp->proto;
-		b[7] = sp->ttl;
-		memcpy(b + 8, SRC6, 16);
-		memcpy(b + 24, DST6, 16);
-		if (sp->dstopts) {
-			b[40] = sp->proto;
-			b[41] = (uint8_t)(sp->dstopts / 8 - 1);
-			b[42] = 1; /* PadN */
-			b[43] = (uint8_t)(sp->dstopts - 4);
-		}
-	}
-	uint8_t *t = b + l4;
-	put16(t, sp->sport);
-	put16(t + 2, sp->dport);
-	if (sp->proto == IPPROTO_TCP) {
-		put32(t + 4, sp->seq);
-		put32(t + 8, sp->ack);
-		t[12] = (uint8_t)((h - l4) / 4) << 4;
-		t[13] = sp->flags;
-		put16(t + 14, sp->window);
-		if (sp->tsopt) {
-			t[20] = 1;
-			t[21] = 1;
-			t[22] = 8;
-			t[23] = 10;
-			put32(t + 24, sp->tsval);
-			put32(t + 28, 99);
-		}
-	} else {
-		put16(t + 4, (uint32_t)(len - l4));
-	}
-	memcpy(b + h, data, n);
-	size_t at = l4 + (sp->proto == IPPROTO_TCP ? 16 : 6);
-	uint64_t ph = pseudo(b, sp->proto, (uint32_t)(len - l4));
-	if (seed) {
-		put16(b + at, fold(ph));
-	} else {
-		uint16_t c = (uint16_t)~fold(ones(t, len - l4, ph));
-		put16(b + at, sp->proto == IPPROTO_UDP && !c ? 0xffff : c);
-	}
-	return len;
 }
 
 /* The virtio_net_hdr the kernel puts in front of a super-packet. */
@@ -218,22 +81,6 @@ static struct virtio_net_hdr vnet_of(const struct spec *sp, uint16_t gso_size)
 	else
 		h.gso_type = sp->version == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
 	return h;
-}
-
-/* A whole, valid IP packet: lengths agree, checksums verify. */
-static void assert_valid(const uint8_t *p, size_t len, const struct spec *sp)
-{
-	size_t l4 = l4_off_of(sp);
-
-	if (sp->version == 4) {
-		assert_int_equal(get16(p + 2), len);
-		assert_int_equal(fold(ones(p, 20, 0)), 0xffff);
-	} else {
-		assert_int_equal(get16(p + 4), len - 40);
-	}
-	if (sp->proto == IPPROTO_UDP)
-		assert_int_equal(get16(p + l4 + 4), len - l4);
-	assert_int_equal(fold(ones(p + l4, len - l4, pseudo(p, sp->proto, (uint32_t)(len - l4)))), 0xffff);
 }
 
 static int setup(void **state)
