@@ -211,10 +211,13 @@ int offload_split_init(struct offload_split *s, const struct virtio_net_hdr *h, 
 		return OFFLOAD_ERR_GSO_MISMATCH;
 	if (ip.proto != want_proto)
 		return ip.version == 6 && is_ip6_ext(ip.proto) ? OFFLOAD_ERR_UNSUPPORTED : OFFLOAD_ERR_GSO_MISMATCH;
-	/* The kernel always hands GSO packets as CHECKSUM_PARTIAL, pointing
-	 * at the transport checksum. Anything else means we misread them. */
-	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || h->csum_start != ip.l4_off ||
-	    h->csum_offset != (want_proto == IPPROTO_TCP ? TCP_CSUM : UDP_CSUM))
+	/* The kernel hands GSO packets as CHECKSUM_PARTIAL, pointing at the
+	 * transport checksum: pointing elsewhere means we misread them.
+	 * Without NEEDS_CSUM the fields mean nothing, and we need them not:
+	 * the headers are parsed, and every checksum is computed afresh (as
+	 * the kernel's own virtio_net_hdr_to_skb takes such packets too). */
+	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	    (h->csum_start != ip.l4_off || h->csum_offset != (want_proto == IPPROTO_TCP ? TCP_CSUM : UDP_CSUM)))
 		return OFFLOAD_ERR_CSUM_FIELDS;
 
 	const uint8_t *l4 = pkt + ip.l4_off;

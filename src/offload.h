@@ -9,14 +9,18 @@
  *
  * How the daemon uses it
  * ----------------------
- * Open the TUN with IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, then
- * ioctl(TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), and try again
- * with | TUN_F_USO4 | TUN_F_USO6 (Linux 6.2 and later; if that fails, leave
- * OFFLOAD_GRO_UDP out of offload_gro_init's flags). From then on every
- * read() and write() on the TUN carries a struct virtio_net_hdr
- * (OFFLOAD_VNET_HDR_LEN = 10 bytes: we never ask for mergeable buffers,
- * which would make it 12) followed by one IP packet. Its 16-bit fields are
- * in host byte order, the TUN's default: never set TUNSETVNETLE/BE.
+ * Open the TUN with tun_open_offload (tun.h): IFF_TUN | IFF_NO_PI |
+ * IFF_VNET_HDR, then TUNSETOFFLOAD with TUN_F_CSUM | TSO4 | TSO6 | TSO_ECN,
+ * plus USO4 | USO6 where the kernel takes them (Linux 6.2 and later;
+ * without, leave OFFLOAD_GRO_UDP out of offload_gro_init's flags). From
+ * then on every read() and write() on the TUN carries a struct
+ * virtio_net_hdr followed by one IP packet: OFFLOAD_VNET_HDR_LEN = 10
+ * bytes, TUNSETVNETHDRSZ's default (12 would be the mergeable-buffers
+ * layout, which we never ask for). Its 16-bit fields are in host byte
+ * order, the TUN's default: never set TUNSETVNETLE/BE.
+ *
+ * The MTU stays what it is: the TUN's MTU (core_mtu) is what the kernel
+ * segments for, a super-packet only carries many such segments at once.
  *
  * Reading (split). A read may return a super-packet of up to 64 KiB, so it
  * goes into one buffer of OFFLOAD_READ_SIZE bytes the device owns, never
@@ -100,8 +104,8 @@ enum offload_result {
 	OFFLOAD_ERR_GSO_TYPE = -1,     /* unknown gso_type, ECN on UDP, or the UFO we never offer */
 	OFFLOAD_ERR_GSO_SIZE = -2,     /* gso_size 0 on a GSO packet */
 	OFFLOAD_ERR_GSO_MISMATCH = -3, /* gso_type disagrees with the IP version or protocol */
-	OFFLOAD_ERR_CSUM_FIELDS = -4,  /* NEEDS_CSUM missing on GSO, or csum_start/offset not
-					* where the transport checksum is, or past the end */
+	OFFLOAD_ERR_CSUM_FIELDS = -4,  /* NEEDS_CSUM with csum_start/offset not where the
+					* transport checksum is, or past the end */
 	OFFLOAD_ERR_IP = -5,           /* IP header: short, bad version or IHL, lengths that
 					* disagree with the read, a fragment; an empty read */
 	OFFLOAD_ERR_L4 = -6,           /* transport header short or with a bad data offset */
