@@ -11,7 +11,19 @@
 
 #include <linux/if_tun.h>
 
-int tun_open(const char *name, int *ifindex)
+/* Linux 6.2 (UDP segmentation offload); Debian 12's uapi headers lack them. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+
+/* What our split handles (offload.c), ECN's CWR-on-the-first included. */
+#define TUN_OFFLOADS_TCP (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+#define TUN_OFFLOADS_UDP (TUN_F_USO4 | TUN_F_USO6)
+
+static int open_tun(const char *name, int *ifindex, short flags)
 {
 	struct ifreq ifr;
 	unsigned int index;
@@ -24,7 +36,7 @@ int tun_open(const char *name, int *ifindex)
 		return -errno;
 
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = flags;
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
 		goto fail;
@@ -37,6 +49,27 @@ int tun_open(const char *name, int *ifindex)
 	return fd;
 
 fail:
+	err = errno;
+	close(fd);
+	return -err;
+}
+
+int tun_open(const char *name, int *ifindex)
+{
+	return open_tun(name, ifindex, IFF_TUN | IFF_NO_PI);
+}
+
+int tun_open_offload(const char *name, int *ifindex, bool *uso)
+{
+	int fd = open_tun(name, ifindex, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR), err;
+
+	if (fd < 0)
+		return fd;
+	/* Each call replaces the whole set: try with UDP, then without
+	 * (kernels before 6.2 refuse flags they do not know). */
+	*uso = ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_OFFLOADS_TCP | TUN_OFFLOADS_UDP)) == 0;
+	if (*uso || ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_OFFLOADS_TCP) == 0)
+		return fd;
 	err = errno;
 	close(fd);
 	return -err;
