@@ -65,8 +65,12 @@ void sbuf_free(struct sbuf *b)
 
 void sbuf_reset(struct sbuf *b)
 {
-	if (b->data)
-		crypto_wipe(b->data, b->cap);
+	/* Only what it holds: the rest of the block is wiped already (see
+	 * sbuf_consume, compact, sbuf_vputf), and wiping the whole block for
+	 * each reuse would make a reader of many short lines after one long
+	 * one quadratic. */
+	if (b->len)
+		crypto_wipe(b->data + b->off, b->len);
 	b->off = b->len = 0;
 	b->error = 0;
 }
@@ -145,7 +149,8 @@ int sbuf_vputf(struct sbuf *b, const char *fmt, va_list ap)
 
 	if (b->error)
 		return b->error;
-	/* Straight into the room there is; a second pass only when it grew. */
+	/* Straight into the room there is; a second pass only when it grew
+	 * (the block the first pass wrote into is wiped as it is let go). */
 	va_copy(again, ap);
 	n = vsnprintf(dst, room, fmt, ap);
 	if (n < 0) {
@@ -158,6 +163,7 @@ int sbuf_vputf(struct sbuf *b, const char *fmt, va_list ap)
 			goto out;
 		vsnprintf(dst, (size_t)n + 1, fmt, again);
 	} else if ((size_t)n > limit(b) - b->len) {
+		crypto_wipe(dst, room); /* what was formatted there is not kept */
 		r = fail(b, -EMSGSIZE);
 		goto out;
 	}
@@ -193,7 +199,7 @@ int sbuf_consume(struct sbuf *b, size_t n)
 	return 0;
 }
 
-const char *sbuf_cstr(struct sbuf *b)
+char *sbuf_cstr(struct sbuf *b)
 {
 	char *end;
 

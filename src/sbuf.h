@@ -37,7 +37,8 @@ void sbuf_init(struct sbuf *b, size_t max);
 /* Wipes and frees the block; the buffer is empty again, keeps its maximum
  * and forgets its error. */
 void sbuf_free(struct sbuf *b);
-/* Wipes what it holds and forgets its error, keeping the block. */
+/* Wipes what it holds and forgets its error, keeping the block: costs what
+ * it holds, not the size of the block. */
 void sbuf_reset(struct sbuf *b);
 
 /* The bytes held (sbuf_len of them, not NUL-terminated unless sbuf_cstr);
@@ -57,7 +58,8 @@ static inline int sbuf_error(const struct sbuf *b)
  * 0, -ENOMEM, or -EMSGSIZE when the buffer would hold more than its max. */
 int sbuf_reserve(struct sbuf *b, size_t n, char **dst);
 /* Counts n bytes written at the room sbuf_reserve returned (n at most what
- * was reserved). */
+ * was reserved). Bytes written there and not counted are the caller's to
+ * wipe. */
 void sbuf_commit(struct sbuf *b, size_t n);
 /* Appends n bytes. 0 or -errno. */
 int sbuf_put(struct sbuf *b, const void *p, size_t n);
@@ -69,8 +71,9 @@ int sbuf_vputf(struct sbuf *b, const char *fmt, va_list ap) __attribute__((forma
  * fewer than n (nothing is dropped then). */
 int sbuf_consume(struct sbuf *b, size_t n);
 
-/* What it holds, NUL-terminated (the NUL is not counted); NULL on -ENOMEM. */
-const char *sbuf_cstr(struct sbuf *b);
+/* What it holds, NUL-terminated (the NUL is not counted), for the owner to
+ * read or change in place; NULL on -ENOMEM. */
+char *sbuf_cstr(struct sbuf *b);
 /* Hands the block over: the bytes held, at the start of a malloc'd block,
  * NUL-terminated; *len (may be NULL) receives their count. The buffer is
  * empty afterwards. The caller wipes (crypto_wipe) and frees it. NULL on
