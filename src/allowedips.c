@@ -362,3 +362,20 @@ void allowedips_walk_by_peer(const struct allowedips *t, const void *peer, allow
 	walk_family(t->root4, AF_INET, peer, fn, ctx);
 	walk_family(t->root6, AF_INET6, peer, fn, ctx);
 }
+
+void allowedips_walk_all(const struct allowedips *t, allowedips_walk_all_fn fn, void *ctx)
+{
+	const struct allowedips_node *roots[2] = { t->root4, t->root6 };
+	const int families[2] = { AF_INET, AF_INET6 };
+	uint8_t addr[16];
+
+	/* fn must not change the trie: the walk holds a pointer into it. */
+	for (int f = 0; f < 2; f++) {
+		for (const struct allowedips_node *n = roots[f]; n; n = preorder_next(n)) {
+			if (!n->peer)
+				continue;
+			store_key(addr, families[f], n->key);
+			fn(ctx, families[f], addr, n->cidr, n->peer);
+		}
+	}
+}
