@@ -199,6 +199,19 @@ int sbuf_consume(struct sbuf *b, size_t n)
 	return 0;
 }
 
+int sbuf_consume_end(struct sbuf *b, size_t n)
+{
+	if (n > b->len)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	b->len -= n;
+	crypto_wipe(b->data + b->off + b->len, n);
+	if (!b->len)
+		b->off = 0;
+	return 0;
+}
+
 char *sbuf_cstr(struct sbuf *b)
 {
 	char *end;

@@ -71,6 +71,10 @@ int sbuf_vputf(struct sbuf *b, const char *fmt, va_list ap) __attribute__((forma
  * fewer than n (nothing is dropped then). */
 int sbuf_consume(struct sbuf *b, size_t n);
 
+/* Drops n bytes from the end and wipes them. 0, or -EINVAL when it holds
+ * fewer than n. */
+int sbuf_consume_end(struct sbuf *b, size_t n);
+
 /* What it holds, NUL-terminated (the NUL is not counted), for the owner to
  * read or change in place; NULL on -ENOMEM. */
 char *sbuf_cstr(struct sbuf *b);

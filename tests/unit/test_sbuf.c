@@ -164,6 +164,18 @@ static void test_consume_wipes(void **state)
 	assert_int_equal(sbuf_len(&b), 0);
 	assert_true(all_zero(base, 23));
 	assert_int_equal(sbuf_consume(&b, 0), 0);
+
+	/* From the end too. */
+	assert_int_equal(sbuf_put(&b, "body\nerrno=0\n", 14), 0);
+	assert_int_equal(sbuf_consume(&b, 1), 0);
+	assert_int_equal(sbuf_consume_end(&b, 9), 0);
+	assert_int_equal(sbuf_len(&b), 4);
+	assert_memory_equal(sbuf_ptr(&b), "ody\n", 4);
+	assert_true(all_zero(base + 5, 9));
+	assert_int_equal(sbuf_consume_end(&b, 5), -EINVAL);
+	assert_int_equal(sbuf_consume_end(&b, 4), 0);
+	assert_int_equal(sbuf_len(&b), 0);
+	assert_true(all_zero(base, 14));
 	sbuf_free(&b);
 }
 
