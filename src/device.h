@@ -14,6 +14,7 @@
 #include "config.h"
 #include "core.h"
 #include "tcp.h"
+#include "uapi_server.h"
 
 /* A peer reached at a tcp:// endpoint, and the dialer that keeps its
  * connection up. Found by public key: peers may come and go over the UAPI. */
@@ -26,6 +27,7 @@ struct device {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	int tun_fd, udp_fd, uapi_fd, signal_fd, epoll_fd;
+	struct uapi_server uapi;    /* the control connections, on uapi_fd */
 	unsigned transports;        /* TRANSPORT_* bits listened on (udp_fd is -1 without UDP) */
 	uint16_t listen_port;       /* bound port (UDP and TCP alike) */
 	uint16_t wanted_port;       /* configured port, 0 = random */
