@@ -144,7 +144,8 @@ void uapi_server_destroy(struct uapi_server *s)
 void uapi_server_on_listen(struct uapi_server *s, uint64_t now)
 {
 	for (int i = 0; i < ACCEPT_BATCH && s->n_conns < UAPI_MAX_CONNS; i++) {
-		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), r;
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int r;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -166,7 +167,7 @@ void uapi_server_on_listen(struct uapi_server *s, uint64_t now)
 
 /* ---- one connection ---- */
 
-static void put_errno(struct uapi_conn *c, int positive_errno)
+static void reply_errno(struct uapi_conn *c, int positive_errno)
 {
 	/* Without room for the reply, hang up rather than answer later
 	 * requests out of step. */
@@ -186,14 +187,14 @@ static void answer_get(struct uapi_server *s, struct uapi_conn *c, bool extended
 		/* Nothing of a body cut short goes out (out held only this
 		 * reply: requests are taken only once it is empty). */
 		sbuf_reset(&c->out);
-		put_errno(c, -e);
+		reply_errno(c, -e);
 		return;
 	}
 	/* The protocol is lines: a body that forgot its last newline would
 	 * glue itself to the errno line. */
 	if (sbuf_len(&c->out) && sbuf_ptr(&c->out)[sbuf_len(&c->out) - 1] != '\n')
 		sbuf_put(&c->out, "\n", 1);
-	put_errno(c, 0);
+	reply_errno(c, 0);
 }
 
 static void answer_set(struct uapi_server *s, struct uapi_conn *c)
@@ -205,11 +206,11 @@ static void answer_set(struct uapi_server *s, struct uapi_conn *c)
 	if (e == 0)
 		e = s->ops.set(s->ops.ctx, &cfg);
 	config_free(&cfg);
-	put_errno(c, e < 0 ? -e : e);
+	reply_errno(c, e < 0 ? -e : e);
 }
 
 /* Takes what the buffered bytes allow of the request in progress. */
-static enum step step(struct uapi_server *s, struct uapi_conn *c)
+static enum step take_request(struct uapi_server *s, struct uapi_conn *c)
 {
 	static const char *const ops[] = { "get=1\n", "get=2\n", "set=1\n" };
 	const char *d = sbuf_ptr(&c->in);
@@ -246,7 +247,7 @@ static enum step step(struct uapi_server *s, struct uapi_conn *c)
 		/* A get has no keys: anything but the empty line is answered
 		 * EINVAL, and the connection closed. */
 		if (d[6] != '\n') {
-			put_errno(c, EINVAL);
+			reply_errno(c, EINVAL);
 			c->closing = true;
 			return STEP_DONE;
 		}
@@ -275,7 +276,7 @@ static void end_of_stream(struct uapi_server *s, struct uapi_conn *c)
 		if (c->set.pending) {
 			uapi_set_parser_free(&c->set);
 			c->in_set = false;
-			put_errno(c, EPROTO);
+			reply_errno(c, EPROTO);
 		} else {
 			answer_set(s, c);
 		}
@@ -342,7 +343,7 @@ static bool serve(struct uapi_server *s, struct uapi_conn *c, uint64_t now)
 		}
 		if (c->closing)
 			goto close;
-		switch (step(s, c)) {
+		switch (take_request(s, c)) {
 		case STEP_DONE:
 			continue;
 		case STEP_CLOSE:
