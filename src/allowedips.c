@@ -512,3 +512,20 @@ static const struct allowedips_node *preorder_next(const struct allowedips_node 
 	}
 	return NULL;
 }
+
+void allowedips_walk_all(const struct allowedips *t, allowedips_walk_all_fn fn, void *ctx)
+{
+	const struct allowedips_node *roots[2] = { t->root4, t->root6 };
+	const int families[2] = { AF_INET, AF_INET6 };
+	uint8_t addr[16];
+
+	/* fn must not change the trie: the walk holds a pointer into it. */
+	for (int f = 0; f < 2; f++) {
+		for (const struct allowedips_node *n = roots[f]; n; n = preorder_next(n)) {
+			if (!n->peer)
+				continue;
+			store_key(addr, families[f], n->key);
+			fn(ctx, families[f], addr, n->cidr, n->peer);
+		}
+	}
+}

@@ -46,5 +46,10 @@ void *allowedips_lookup(const struct allowedips *t, int family, const void *addr
  * change the trie. */
 typedef void (*allowedips_walk_fn)(void *ctx, int family, const uint8_t *addr, uint8_t cidr);
 void allowedips_walk_by_peer(const struct allowedips *t, const void *peer, allowedips_walk_fn fn, void *ctx);
+/* Calls fn for every prefix with its peer, in the same order (IPv4, then
+ * IPv6, ascending): one pass over the trie, where a walk by peer for each of
+ * n peers would take n passes (a `get` with 10000 peers). */
+typedef void (*allowedips_walk_all_fn)(void *ctx, int family, const uint8_t *addr, uint8_t cidr, const void *peer);
+void allowedips_walk_all(const struct allowedips *t, allowedips_walk_all_fn fn, void *ctx);
 
 #endif

@@ -24,6 +24,7 @@
 #include "crypto.h"
 #include "encoding.h"
 #include "netaddr.h"
+#include "sbuf.h"
 
 #define DEFAULT_SUBNET "10.0.0.0/24"
 #define DEFAULT_PORT 55555
@@ -56,59 +57,17 @@ static const char usage[] =
 	"Exit status: 0 written, 1 bad arguments, 2 nothing written (a file exists, or\n"
 	"DIR cannot be written).\n";
 
-/* A growing text buffer for a config file. It holds private keys, so every
- * buffer it lets go of is wiped first. */
-struct text {
-	char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
-static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_add(struct text *t, const char *fmt, ...)
+/* A config file being written: it holds private keys, which the buffer
+ * wipes as it grows and when freed. One failure sticks (sbuf_error), so the
+ * writers below check once, at the end. */
+static void text_add(struct sbuf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_add(struct sbuf *t, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (t->failed)
-		return;
 	va_start(ap, fmt);
-	n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
+	(void)sbuf_vputf(t, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		t->failed = true;
-		return;
-	}
-	if (t->len + (size_t)n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 1024;
-		while (cap < t->len + (size_t)n + 1)
-			cap *= 2;
-		char *bigger = malloc(cap);
-		if (!bigger) {
-			t->failed = true;
-			return;
-		}
-		if (t->buf) {
-			memcpy(bigger, t->buf, t->len);
-			crypto_wipe(t->buf, t->cap);
-			free(t->buf);
-		}
-		t->buf = bigger;
-		t->cap = cap;
-		va_start(ap, fmt);
-		vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
-		va_end(ap);
-	}
-	t->len += (size_t)n;
-}
-
-static void text_free(struct text *t)
-{
-	if (t->buf) {
-		crypto_wipe(t->buf, t->cap);
-		free(t->buf);
-	}
-	memset(t, 0, sizeof(*t));
 }
 
 struct host_keys {
@@ -262,7 +221,7 @@ bad:
 	return false;
 }
 
-static void add_addresses(struct text *t, const char *key, const struct plan *pl, uint64_t index, bool host_route)
+static void add_addresses(struct sbuf *t, const char *key, const struct plan *pl, uint64_t index, bool host_route)
 {
 	char buf[CIDR_STR_MAX];
 
@@ -277,7 +236,7 @@ static void add_addresses(struct text *t, const char *key, const struct plan *pl
 	text_add(t, "\n");
 }
 
-static void add_subnets(struct text *t, const struct plan *pl)
+static void add_subnets(struct sbuf *t, const struct plan *pl)
 {
 	char buf[CIDR_STR_MAX];
 
@@ -287,7 +246,7 @@ static void add_subnets(struct text *t, const struct plan *pl)
 	}
 }
 
-static void add_key(struct text *t, const char *name, const uint8_t key[KEY_LEN])
+static void add_key(struct sbuf *t, const char *name, const uint8_t key[KEY_LEN])
 {
 	char b64[KEY_B64_LEN + 1];
 
@@ -296,7 +255,7 @@ static void add_key(struct text *t, const char *name, const uint8_t key[KEY_LEN]
 	crypto_wipe(b64, sizeof(b64));
 }
 
-static void server_text(struct text *t, const struct plan *pl, const struct host_keys *server,
+static void server_text(struct sbuf *t, const struct plan *pl, const struct host_keys *server,
 			const struct host_keys *clients)
 {
 	text_add(t, "# sluice quickstart: the server of ");
@@ -319,7 +278,7 @@ static void server_text(struct text *t, const struct plan *pl, const struct host
 	}
 }
 
-static void client_text(struct text *t, const struct plan *pl, unsigned n, const struct host_keys *server,
+static void client_text(struct sbuf *t, const struct plan *pl, unsigned n, const struct host_keys *server,
 			const struct host_keys *client)
 {
 	text_add(t, "# sluice quickstart: client %u of ", n);
@@ -507,7 +466,7 @@ int cmd_quickstart(int argc, char **argv)
 	struct plan pl;
 	struct host_keys server;
 	struct host_keys *clients = NULL;
-	struct text *texts = NULL;
+	struct sbuf *texts = NULL;
 	char (*names)[32] = NULL;
 	bool *written = NULL, dir_created = false;
 	const char *dir = NULL;
@@ -558,7 +517,7 @@ int cmd_quickstart(int argc, char **argv)
 		client_text(&texts[i + 1], &pl, i + 1, &server, &clients[i]);
 	}
 	for (size_t i = 0; i < n_files; i++) {
-		if (texts[i].failed) {
+		if (sbuf_error(&texts[i])) {
 			fprintf(stderr, "quickstart: out of memory\n");
 			goto out;
 		}
@@ -591,7 +550,7 @@ int cmd_quickstart(int argc, char **argv)
 		}
 		written[i] = true;
 		/* Mode 0600 whatever the umask: `sluice up` refuses anything looser. */
-		bool ok = fchmod(fd, 0600) == 0 && write_all(fd, texts[i].buf, texts[i].len);
+		bool ok = fchmod(fd, 0600) == 0 && write_all(fd, sbuf_ptr(&texts[i]), sbuf_len(&texts[i]));
 		int saved = errno;
 		if (close(fd) < 0 && ok) {
 			ok = false;
@@ -618,7 +577,7 @@ out:
 		close(dfd);
 	if (texts)
 		for (size_t i = 0; i < n_files; i++)
-			text_free(&texts[i]);
+			sbuf_free(&texts[i]);
 	if (clients) {
 		crypto_wipe(clients, pl.clients * sizeof(*clients));
 		free(clients);

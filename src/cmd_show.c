@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "crypto.h"
 #include "encoding.h"
+#include "sbuf.h"
 #include "uapi.h"
 
 static const char usage[] =
@@ -28,8 +29,7 @@ struct peer_view {
 	char public_key[KEY_B64_LEN + 1];
 	bool has_psk;
 	char endpoint[ENDPOINT_STR_MAX];
-	char *allowed;          /* ", "-separated */
-	size_t allowed_len;
+	struct sbuf allowed;    /* ", "-separated */
 	uint64_t hs_sec, hs_nsec, rx, tx, keepalive, protocol_version;
 	char transport[8];
 	char cipher[24];
@@ -41,7 +41,8 @@ struct iface_view {
 	bool has_private_key;
 	uint64_t listen_port, fwmark;
 	struct peer_view *peers;
-	size_t n_peers;
+	size_t n_peers, cap_peers;
+	size_t next_extended;   /* the peer the next sluice_peer likely names */
 	char drop_names[MAX_DROPS][32];
 	uint64_t drops[MAX_DROPS];
 	size_t n_drops;
@@ -51,7 +52,7 @@ struct iface_view {
 static void iface_free(struct iface_view *v)
 {
 	for (size_t i = 0; i < v->n_peers; i++)
-		free(v->peers[i].allowed);
+		sbuf_free(&v->peers[i].allowed);
 	free(v->peers);
 	memset(v, 0, sizeof(*v));
 }
@@ -65,22 +66,18 @@ static void hex_to_b64(char out[KEY_B64_LEN + 1], const char *hex)
 	crypto_wipe(key, sizeof(key));
 }
 
+/* get=2 names the peers in the order get=1 listed them: look where the
+ * last one was found first, so 10000 peers are not 10000 scans. */
 static struct peer_view *find_peer(struct iface_view *v, const char *b64)
 {
-	for (size_t i = 0; i < v->n_peers; i++)
-		if (!strcmp(v->peers[i].public_key, b64))
+	for (size_t k = 0; k < v->n_peers; k++) {
+		size_t i = (v->next_extended + k) % v->n_peers;
+		if (!strcmp(v->peers[i].public_key, b64)) {
+			v->next_extended = i + 1;
 			return &v->peers[i];
+		}
+	}
 	return NULL;
-}
-
-static void append_allowed(struct peer_view *p, const char *cidr)
-{
-	size_t add = strlen(cidr) + 3;
-	char *n = realloc(p->allowed, p->allowed_len + add);
-	if (!n)
-		return;
-	p->allowed = n;
-	p->allowed_len += (size_t)snprintf(n + p->allowed_len, add, "%s%s", p->allowed_len ? ", " : "", cidr);
 }
 
 /* Reads a get reply (get=1 keys, and sluice_* keys after get=2). */
@@ -106,10 +103,8 @@ static int parse_reply(struct iface_view *v, char *body)
 		} else if (!strcmp(line, "fwmark")) {
 			v->fwmark = strtoull(val, NULL, 10);
 		} else if (!strcmp(line, "public_key")) {
-			struct peer_view *n = realloc(v->peers, (v->n_peers + 1) * sizeof(*n));
-			if (!n)
+			if (!config_grow((void **)&v->peers, &v->cap_peers, v->n_peers, sizeof(*v->peers)))
 				return -ENOMEM;
-			v->peers = n;
 			peer = &v->peers[v->n_peers++];
 			memset(peer, 0, sizeof(*peer));
 			hex_to_b64(peer->public_key, val);
@@ -137,7 +132,7 @@ static int parse_reply(struct iface_view *v, char *body)
 		} else if (!strcmp(line, "endpoint")) {
 			snprintf(peer->endpoint, sizeof(peer->endpoint), "%s", val);
 		} else if (!strcmp(line, "allowed_ip")) {
-			append_allowed(peer, val);
+			sbuf_putf(&peer->allowed, "%s%s", sbuf_len(&peer->allowed) ? ", " : "", val);
 		} else if (!strcmp(line, "last_handshake_time_sec")) {
 			peer->hs_sec = strtoull(val, NULL, 10);
 		} else if (!strcmp(line, "last_handshake_time_nsec")) {
@@ -236,7 +231,10 @@ static void print_human(const struct iface_view *v)
 			printf("  preshared key: (hidden)\n");
 		if (p->endpoint[0])
 			printf("  endpoint: %s%s\n", strcmp(p->transport, "tcp") ? "" : "tcp://", p->endpoint);
-		printf("  allowed ips: %s\n", p->allowed ? p->allowed : "(none)");
+		if (sbuf_len(&p->allowed))
+			printf("  allowed ips: %.*s\n", (int)sbuf_len(&p->allowed), sbuf_ptr(&p->allowed));
+		else
+			printf("  allowed ips: (none)\n");
 		if (strcmp(p->cipher, "chacha20-poly1305"))
 			printf("  cipher: %s\n", p->cipher);
 		if (p->hs_sec) {
@@ -303,8 +301,8 @@ static void print_json(const struct iface_view *v)
 		else
 			printf("null");
 		printf(",\"allowed_ips\":[");
-		if (p->allowed) {
-			char *copy = strdup(p->allowed), *save = NULL;
+		if (sbuf_len(&p->allowed)) {
+			char *copy = strndup(sbuf_ptr(&p->allowed), sbuf_len(&p->allowed)), *save = NULL;
 			bool first = true;
 			for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save)) {
 				printf("%s", first ? "" : ",");

@@ -21,6 +21,7 @@
 
 #include "crypto.h"
 #include "encoding.h"
+#include "sbuf.h"
 
 /* IPv4 hosts must accept 576-byte datagrams (RFC 791), IPv6 links must
  * carry 1280 (RFC 8200); below that a tunnel cannot carry its own traffic. */
@@ -215,16 +216,10 @@ bool config_grow(void **array, size_t *cap, size_t n, size_t elem)
 	new_cap = *cap ? *cap * 2 : 4;
 	if (new_cap > SIZE_MAX / elem)
 		return false;
-	/* Not realloc: the old block may hold preshared keys, and realloc
-	 * would free it unwiped. */
-	p = malloc(new_cap * elem);
+	/* The old block may hold preshared keys: the one growth step wipes it. */
+	p = sbuf_grow_block(*array, *cap * elem, n * elem, new_cap * elem);
 	if (!p)
 		return false;
-	if (*array) {
-		memcpy(p, *array, n * elem);
-		crypto_wipe(*array, *cap * elem);
-		free(*array);
-	}
 	*array = p;
 	*cap = new_cap;
 	return true;
@@ -623,11 +618,12 @@ bool config_parse(struct interface_config *cfg, const char *name, const char *te
 		  char *err, size_t errlen)
 {
 	struct parser p = { .cfg = cfg, .name = name, .err = err, .errlen = errlen };
-	char *line = NULL;
-	size_t line_cap = 0, pos = 0;
+	struct sbuf line;
+	size_t pos = 0;
 	bool ok = false;
 
 	memset(cfg, 0, sizeof(*cfg));
+	sbuf_init(&line, 0);
 	if (errlen)
 		err[0] = '\0';
 	/* Editors on Windows start files with a UTF-8 byte order mark. */
@@ -645,33 +641,20 @@ bool config_parse(struct interface_config *cfg, const char *name, const char *te
 			fail(&p, "line contains a NUL byte (is this a text file?)");
 			goto out;
 		}
-		if (n + 1 > line_cap) {
-			char *bigger;
-			size_t cap = n + 1 > 2 * line_cap ? n + 1 : 2 * line_cap;
-			/* The old buffer may hold a key: wipe before letting go. */
-			bigger = malloc(cap);
-			if (!bigger) {
-				fail(&p, "out of memory");
-				goto out;
-			}
-			if (line) {
-				crypto_wipe(line, line_cap);
-				free(line);
-			}
-			line = bigger;
-			line_cap = cap;
+		/* A copy to cut up in place; it may hold a key, which the
+		 * buffer wipes. */
+		char *copy;
+		sbuf_reset(&line);
+		if (sbuf_put(&line, start, n) || !(copy = sbuf_cstr(&line))) {
+			fail(&p, "out of memory");
+			goto out;
 		}
-		memcpy(line, start, n);
-		line[n] = '\0';
-		if (!parse_line(&p, line))
+		if (!parse_line(&p, copy))
 			goto out;
 	}
 	ok = end_section(&p) && check_interface(&p) && check_duplicate_peers(&p);
 out:
-	if (line) {
-		crypto_wipe(line, line_cap);
-		free(line);
-	}
+	sbuf_free(&line);
 	if (!ok)
 		config_free(cfg);
 	return ok;
@@ -680,12 +663,13 @@ out:
 bool config_load(struct interface_config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	struct sbuf buf;
 	bool ok = false;
 	int fd;
 
 	memset(cfg, 0, sizeof(*cfg));
+	/* One byte past the limit proves a file too large. */
+	sbuf_init(&buf, CONFIG_FILE_MAX + 1);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -707,34 +691,20 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 		goto out;
 	}
 	/* Read to end of file rather than st_size bytes: the file may be
-	 * changing under us. One byte past the limit proves it too large. */
-	cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
-	buf = malloc(cap);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
+	 * changing under us. */
 	for (;;) {
+		size_t want = S_ISREG(st.st_mode) && !sbuf_len(&buf) ? (size_t)st.st_size + 1 : 65536;
+		size_t room = CONFIG_FILE_MAX + 1 - sbuf_len(&buf);
+		char *dst;
 		ssize_t n;
-		if (len == cap) {
-			size_t bigger = cap * 2 > CONFIG_FILE_MAX + 1 ? CONFIG_FILE_MAX + 1 : cap * 2;
-			char *p;
-			if (bigger <= cap) {
-				snprintf(err, errlen, "%s: too large (a configuration file is at most 1 MiB)", path);
-				goto out;
-			}
-			p = malloc(bigger);
-			if (!p) {
-				snprintf(err, errlen, "%s: out of memory", path);
-				goto out;
-			}
-			memcpy(p, buf, len);
-			crypto_wipe(buf, cap);
-			free(buf);
-			buf = p;
-			cap = bigger;
+
+		if (!room)
+			break;
+		if (sbuf_reserve(&buf, want < room ? want : room, &dst)) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			goto out;
 		}
-		n = read(fd, buf + len, cap - len);
+		n = read(fd, dst, want < room ? want : room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -743,13 +713,13 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 		}
 		if (n == 0)
 			break;
-		len += (size_t)n;
+		sbuf_commit(&buf, (size_t)n);
 	}
-	if (len > CONFIG_FILE_MAX) {
+	if (sbuf_len(&buf) > CONFIG_FILE_MAX) {
 		snprintf(err, errlen, "%s: too large (a configuration file is at most 1 MiB)", path);
 		goto out;
 	}
-	if (!config_parse(cfg, path, buf, len, err, errlen))
+	if (!config_parse(cfg, path, sbuf_ptr(&buf), sbuf_len(&buf), err, errlen))
 		goto out;
 	/* Decided after parsing, from the mode of the file we read (fstat on
 	 * our descriptor, so nothing can swap the file in between). */
@@ -762,10 +732,7 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 	}
 	ok = true;
 out:
-	if (buf) {
-		crypto_wipe(buf, cap);
-		free(buf);
-	}
+	sbuf_free(&buf);
 	close(fd);
 	return ok;
 }

@@ -21,13 +21,14 @@
 #include "timers.h"
 #include "tun.h"
 #include "uapi.h"
+#include "uapi_get.h"
 #include "udp.h"
 
 #define POOL_BUFFERS 4096
 #define LIVENESS_INTERVAL_NS NS_PER_SEC
 
-/* epoll data: the tag in the low 32 bits; a TCP connection's id above. */
-enum fd_tag { TAG_TUN = 1, TAG_UDP, TAG_UAPI, TAG_SIGNAL, TAG_TCP_LISTEN, TAG_TCP_CONN };
+/* epoll data: the tag in the low 32 bits; a TCP or control connection's id above. */
+enum fd_tag { TAG_TUN = 1, TAG_UDP, TAG_UAPI, TAG_SIGNAL, TAG_TCP_LISTEN, TAG_TCP_CONN, TAG_UAPI_CONN };
 
 uint64_t device_now(void)
 {
@@ -121,72 +122,16 @@ static void hook_log(void *ctx, int level, const char *msg)
 
 /* ---- control socket ---- */
 
-static void print_key(FILE *out, const char *name, const uint8_t key[32])
-{
-	char hex[KEY_HEX_LEN + 1];
-	key_to_hex(hex, key);
-	fprintf(out, "%s=%s\n", name, hex);
-	crypto_wipe(hex, sizeof(hex));
-}
-
-struct allowed_ip_printer {
-	FILE *out;
-};
-
-static void print_allowed_ip(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
-{
-	struct allowed_ip_printer *pr = ctx;
-	struct cidr c = { .family = family, .prefix = cidr };
-	char buf[CIDR_STR_MAX];
-
-	memcpy(c.addr.bytes, addr, family == AF_INET ? 4 : 16);
-	cidr_format(buf, &c);
-	fprintf(pr->out, "allowed_ip=%s\n", buf);
-}
-
-static void uapi_get(void *ctx, FILE *out)
+static int uapi_get(void *ctx, struct sbuf *out)
 {
 	struct device *d = ctx;
-	struct core *c = &d->core;
-
-	if (c->identity.has_key)
-		print_key(out, "private_key", c->identity.private_key);
-	fprintf(out, "listen_port=%u\n", d->listen_port);
-	if (d->fwmark)
-		fprintf(out, "fwmark=%u\n", d->fwmark);
-	for (struct peer *p = c->peers; p; p = p->next) {
-		char ep[ENDPOINT_STR_MAX];
-		print_key(out, "public_key", p->public_key);
-		print_key(out, "preshared_key", p->preshared_key);
-		fprintf(out, "protocol_version=1\n");
-		if (p->endpoint.addr.sa.sa_family != AF_UNSPEC) {
-			endpoint_format(ep, &p->endpoint);
-			fprintf(out, "endpoint=%s\n", ep);
-		}
-		fprintf(out, "last_handshake_time_sec=%llu\n", (unsigned long long)(p->last_handshake_unix_ns / NS_PER_SEC));
-		fprintf(out, "last_handshake_time_nsec=%llu\n", (unsigned long long)(p->last_handshake_unix_ns % NS_PER_SEC));
-		fprintf(out, "tx_bytes=%llu\n", (unsigned long long)p->tx_bytes);
-		fprintf(out, "rx_bytes=%llu\n", (unsigned long long)p->rx_bytes);
-		fprintf(out, "persistent_keepalive_interval=%u\n", p->persistent_keepalive);
-		struct allowed_ip_printer pr = { out };
-		allowedips_walk_by_peer(&c->allowedips, p, print_allowed_ip, &pr);
-	}
+	return uapi_get_format(out, &d->core, d->listen_port, d->fwmark);
 }
 
-/* sluice's own keys, for "get=2" (sluice show): why packets were dropped,
- * and each peer's transport and cipher. */
-static void uapi_get_extended(void *ctx, FILE *out)
+static int uapi_get_extended(void *ctx, struct sbuf *out)
 {
 	struct device *d = ctx;
-
-	for (int i = 0; i < DROP_CAUSE_COUNT; i++)
-		fprintf(out, "sluice_drop_%s=%llu\n", drop_cause_name((enum drop_cause)i),
-			(unsigned long long)core_drops(&d->core, (enum drop_cause)i));
-	for (const struct peer *p = core_peers_first(&d->core); p; p = core_peers_next(p)) {
-		print_key(out, "sluice_peer", p->public_key);
-		fprintf(out, "sluice_transport=%s\n", p->endpoint.conn ? "tcp" : "udp");
-		fprintf(out, "sluice_cipher=%s\n", p->suite == SUITE_AESGCM ? "aes-256-gcm" : "chacha20-poly1305");
-	}
+	return uapi_get_format_extended(out, &d->core);
 }
 
 /* Opens the sockets of every transport on one port number (port 0: one
@@ -526,7 +471,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 			log_err("cannot create the control socket %s/%s.sock: %s", UAPI_DIR, d->ifname, strerror(-r));
 		goto fail;
 	}
-	if ((r = watch(d, d->uapi_fd, TAG_UAPI)) < 0)
+	struct uapi_ops uapi_ops = { .ctx = d, .get = uapi_get, .get_extended = uapi_get_extended, .set = uapi_set };
+	if ((r = uapi_server_init(&d->uapi, &uapi_ops, d->epoll_fd, d->uapi_fd, TAG_UAPI, TAG_UAPI_CONN)) < 0)
 		goto fail;
 	if ((r = uapi_socket_identity(d->ifname, &d->uapi_file_dev, &d->uapi_file_ino)) < 0) {
 		log_err("cannot stat the control socket %s/%s.sock: %s", uapi_dir(), d->ifname, strerror(-r));
@@ -658,7 +604,6 @@ static void read_signal(struct device *d)
 
 int device_run(struct device *d)
 {
-	struct uapi_ops ops = { .ctx = d, .get = uapi_get, .get_extended = uapi_get_extended, .set = uapi_set };
 	struct epoll_event evs[32];
 
 	while (!d->stop) {
@@ -695,7 +640,10 @@ int device_run(struct device *d)
 				read_udp(d, now);
 				break;
 			case TAG_UAPI:
-				uapi_accept(d->uapi_fd, &ops);
+				uapi_server_on_listen(&d->uapi, now);
+				break;
+			case TAG_UAPI_CONN:
+				uapi_server_on_conn(&d->uapi, (uint32_t)(evs[i].data.u64 >> 32), evs[i].events, now);
 				break;
 			case TAG_SIGNAL:
 				read_signal(d);
@@ -710,6 +658,7 @@ int device_run(struct device *d)
 		}
 		core_tick(&d->core, now);
 		tcp_tick(&d->tcp, now);
+		uapi_server_tick(&d->uapi, now);
 		if (now - d->last_liveness_check >= LIVENESS_INTERVAL_NS) {
 			d->last_liveness_check = now;
 			unsigned where = tun_state(d->tun_fd);
@@ -739,6 +688,7 @@ int device_run(struct device *d)
 
 void device_down(struct device *d)
 {
+	uapi_server_destroy(&d->uapi);
 	if (d->uapi_fd >= 0) {
 		/* Unlink the file only if it is still ours: another daemon
 		 * may have taken the name over. */

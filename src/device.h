@@ -14,12 +14,14 @@
 #include "config.h"
 #include "core.h"
 #include "tcp.h"
+#include "uapi_server.h"
 #include "udp.h"
 
 struct device {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	int tun_fd, udp_fd, uapi_fd, signal_fd, epoll_fd;
+	struct uapi_server uapi;    /* the control connections, on uapi_fd */
 	unsigned transports;        /* TRANSPORT_* bits listened on (udp_fd is -1 without UDP) */
 	struct udp_offloads udp_off; /* GSO/GRO on udp_fd */
 	uint16_t listen_port;       /* bound port (UDP and TCP alike) */

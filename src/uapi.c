@@ -11,89 +11,31 @@
  * (wireguard-tools src/ipc-uapi.h). sluice replies the same way; its client
  * accepts either sign.
  *
- * A set request is read whole, up to its empty line (or the end of the
- * stream after a whole line, as wireguard-go allows), and parsed into an
- * interface_config before anything is applied: a bad line rejects the
- * request and changes nothing (wireguard-go applies lines as they come).
+ * A set request is parsed, line by line as it arrives, into an
+ * interface_config up to its empty line (or the end of the stream after a
+ * whole line, as wireguard-go allows) before anything is applied: a bad
+ * line rejects the request and changes nothing (wireguard-go applies lines
+ * as they come).
  */
 #include "uapi.h"
 
 #include <errno.h>
 #include <net/if.h>
-#include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
 #include "encoding.h"
+#include "sbuf.h"
 
-/* What one call of uapi_accept may spend on its clients, all together. */
-#define UAPI_BUDGET_MS 1000
-/* The largest set request served: about 100000 peers with a few allowed
- * IPs each. The socket is root's alone; this only bounds a runaway. */
-#define UAPI_REQUEST_MAX (32u << 20)
-/* The client's limit on a reply (a get with very many peers). */
-#define UAPI_REPLY_MAX (256u << 20)
 /* The client waits this long for a daemon that stopped answering. */
 #define UAPI_CLIENT_TIMEOUT_S 10
-/* No value of any key is longer: "[v6%ifname]:65535" is 63 characters. */
-#define UAPI_VALUE_MAX 128
-
-/* Request and reply buffers hold keys in hex: wipe what is let go. */
-struct buf {
-	char *data;
-	size_t len, cap;
-};
-
-static bool buf_reserve(struct buf *b, size_t extra, size_t max)
-{
-	size_t need, cap;
-	char *p;
-
-	if (extra > max || b->len > max - extra)
-		return false;
-	need = b->len + extra;
-	if (need <= b->cap)
-		return true;
-	cap = b->cap ? b->cap : 4096;
-	while (cap < need)
-		cap *= 2;
-	if (cap > max + 1)
-		cap = max + 1;
-	p = malloc(cap);
-	if (!p)
-		return false;
-	if (b->data) {
-		memcpy(p, b->data, b->len);
-		crypto_wipe(b->data, b->cap);
-		free(b->data);
-	}
-	b->data = p;
-	b->cap = cap;
-	return true;
-}
-
-static void buf_free(struct buf *b)
-{
-	if (b->data) {
-		crypto_wipe(b->data, b->cap);
-		free(b->data);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
-static void buf_consume(struct buf *b, size_t n)
-{
-	memmove(b->data, b->data + n, b->len - n);
-	b->len -= n;
-	crypto_wipe(b->data + b->len, n);
-}
 
 /* ------------------------------------------------------------------ */
 /* Socket paths */
@@ -251,187 +193,6 @@ int uapi_socket_identity(const char *ifname, unsigned long long *dev, unsigned l
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for fd until the deadline; false on timeout or error. */
-static bool wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		struct pollfd pfd = { .fd = fd, .events = events };
-		int rc;
-
-		if (left <= 0)
-			return false;
-		rc = poll(&pfd, 1, (int)left);
-		if (rc < 0 && errno == EINTR)
-			continue;
-		return rc > 0;
-	}
-}
-
-static bool send_all(int fd, const char *data, size_t len, int64_t deadline)
-{
-	while (len) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(fd, POLLOUT, deadline))
-				continue;
-			return false;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-static bool send_errno(int fd, int positive_errno, int64_t deadline)
-{
-	char line[32];
-	int n = snprintf(line, sizeof(line), "errno=%d\n\n", -positive_errno);
-
-	return send_all(fd, line, (size_t)n, deadline);
-}
-
-static bool serve_get(int fd, const struct uapi_ops *ops, bool extended, int64_t deadline)
-{
-	char *body = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&body, &len);
-	bool ok;
-
-	if (!f)
-		return send_errno(fd, ENOMEM, deadline);
-	ops->get(ops->ctx, f);
-	if (extended && ops->get_extended)
-		ops->get_extended(ops->ctx, f);
-	if (fclose(f) != 0) {
-		free(body);
-		return send_errno(fd, EIO, deadline);
-	}
-	/* The protocol is lines: a body that forgot its last newline would
-	 * glue itself to the errno line. */
-	ok = send_all(fd, body, len, deadline) &&
-	     (len == 0 || body[len - 1] == '\n' || send_all(fd, "\n", 1, deadline)) &&
-	     send_errno(fd, 0, deadline);
-	crypto_wipe(body, len);
-	free(body);
-	return ok;
-}
-
-static bool serve_set(int fd, const struct uapi_ops *ops, const char *body, size_t len, int64_t deadline)
-{
-	struct interface_config cfg;
-	int e = uapi_parse_set(&cfg, body, len);
-
-	if (e == 0)
-		e = ops->set(ops->ctx, &cfg);
-	config_free(&cfg);
-	return send_errno(fd, e < 0 ? -e : e, deadline);
-}
-
-/* Serves requests on one connection until the client closes it, sends
- * something that is not a request, or the deadline passes. */
-static void serve(int fd, const struct uapi_ops *ops, int64_t deadline)
-{
-	struct buf in = { 0 };
-	size_t scanned = 0; /* how much of a set request was searched for its end */
-
-	for (;;) {
-		/* Complete requests already buffered. */
-		while (in.len >= 6) {
-			if (!memcmp(in.data, "get=1\n", 6) || !memcmp(in.data, "get=2\n", 6)) {
-				bool extended = in.data[4] == '2';
-				if (in.len < 7)
-					break;
-				/* A get has no keys: anything but the empty
-				 * line is answered EINVAL, then dropped. */
-				if (in.data[6] != '\n') {
-					send_errno(fd, EINVAL, deadline);
-					goto out;
-				}
-				buf_consume(&in, 7);
-				if (!serve_get(fd, ops, extended, deadline))
-					goto out;
-			} else if (!memcmp(in.data, "set=1\n", 6)) {
-				/* The body ends at the first empty line:
-				 * "\n\n" from the operation line's newline on. */
-				size_t from = scanned > 6 ? scanned - 1 : 5;
-				const char *end = memmem(in.data + from, in.len - from, "\n\n", 2);
-				if (!end) {
-					scanned = in.len;
-					break;
-				}
-				scanned = 0;
-				size_t body_end = (size_t)(end - in.data) + 1;
-				if (!serve_set(fd, ops, in.data + 6, body_end > 6 ? body_end - 6 : 0, deadline))
-					goto out;
-				buf_consume(&in, body_end + 1);
-			} else {
-				goto out; /* unknown operation: hang up, as wireguard-go does */
-			}
-		}
-		if (in.len && in.len < 6 && memcmp(in.data, "get=1\n", in.len) && memcmp(in.data, "get=2\n", in.len) &&
-		    memcmp(in.data, "set=1\n", in.len))
-			goto out;
-
-		if (!buf_reserve(&in, 4096, UAPI_REQUEST_MAX))
-			goto out;
-		ssize_t n = recv(fd, in.data + in.len, in.cap - in.len, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_fd(fd, POLLIN, deadline))
-				continue;
-			goto out;
-		}
-		if (n == 0) {
-			/* The client stopped sending (it may still read):
-			 * wireguard-go takes the end of the stream for the
-			 * empty line, and scripts rely on it (printf
-			 * 'set=1\nlisten_port=1\n' | nc -U). So does sluice,
-			 * when the request ends with a whole line; a line cut
-			 * off may be a truncated value, and is refused. */
-			if (in.len >= 6 && !memcmp(in.data, "set=1\n", 6)) {
-				if (in.data[in.len - 1] == '\n')
-					serve_set(fd, ops, in.data + 6, in.len - 6, deadline);
-				else
-					send_errno(fd, EPROTO, deadline);
-			}
-			goto out;
-		}
-		in.len += (size_t)n;
-	}
-out:
-	buf_free(&in);
-}
-
-void uapi_accept(int listen_fd, const struct uapi_ops *ops)
-{
-	int64_t deadline = now_ms() + UAPI_BUDGET_MS;
-
-	/* Connections left when the budget is spent stay in the backlog; the
-	 * listening socket is still readable and the next round takes them. */
-	while (now_ms() < deadline) {
-		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return;
-		}
-		serve(fd, ops, deadline);
-		close(fd);
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /* Parsing a set request */
 
@@ -548,57 +309,141 @@ static int new_peer(struct interface_config *cfg, size_t *cap_peers, const char 
 	return 0;
 }
 
-int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len)
+void uapi_set_parser_init(struct uapi_set_parser *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void uapi_set_parser_free(struct uapi_set_parser *p)
+{
+	config_free(&p->cfg);
+	crypto_wipe(p, sizeof(*p)); /* the partial line may hold a key */
+}
+
+/* One whole line, without its newline. A long one (past UAPI_LINE_MAX) comes
+ * as its verdict only: nothing that long is valid, and what makes it EPROTO
+ * rather than EINVAL (no '=', a NUL) is known without keeping it. */
+static void take_line(struct uapi_set_parser *p, const char *start, size_t n, bool long_line, bool long_eq,
+		      bool long_nul)
 {
 	char value[UAPI_VALUE_MAX + 1];
-	size_t pos = 0, cap_peers = 0, cap_ips = 0;
-	unsigned line = 0;
-	int e = 0;
+	const char *eq;
+	size_t klen, vlen;
+	int e;
 
-	memset(cfg, 0, sizeof(*cfg));
-	while (pos < len) {
-		const char *start = text + pos;
-		const char *nl = memchr(start, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - start) : len - pos;
-		const char *eq;
-		size_t vlen;
+	p->line++;
+	if (n == 0 && !long_line) {
+		p->done = true; /* the empty line ends the request */
+		return;
+	}
+	if (p->error)
+		return; /* only looking for the end now */
+	if (long_line) {
+		p->error = long_nul || !long_eq ? EPROTO : EINVAL;
+		return;
+	}
+	eq = memchr(start, '=', n);
+	if (!eq || memchr(start, '\0', n)) {
+		p->error = EPROTO;
+		return;
+	}
+	vlen = n - (size_t)(eq + 1 - start);
+	if (vlen > UAPI_VALUE_MAX) {
+		p->error = EINVAL;
+		return;
+	}
+	memcpy(value, eq + 1, vlen);
+	value[vlen] = '\0';
+	klen = (size_t)(eq - start);
 
-		pos += n + 1;
-		line++;
-		if (n == 0) {
-			/* The empty line ends the request; nothing may follow. */
-			e = pos < len ? EPROTO : 0;
-			break;
-		}
-		eq = memchr(start, '=', n);
-		if (!eq || memchr(start, '\0', n)) {
-			e = EPROTO;
-			break;
-		}
-		vlen = n - (size_t)(eq + 1 - start);
-		if (vlen > UAPI_VALUE_MAX) {
-			e = EINVAL;
-			break;
-		}
-		memcpy(value, eq + 1, vlen);
-		value[vlen] = '\0';
-		size_t klen = (size_t)(eq - start);
-
-		if (key_is(start, klen, "public_key")) {
-			e = new_peer(cfg, &cap_peers, value, line);
-			cap_ips = 0;
-		} else if (cfg->n_peers == 0) {
-			e = device_line(cfg, start, klen, value);
-		} else {
-			e = peer_line(&cfg->peers[cfg->n_peers - 1], &cap_ips, start, klen, value);
-		}
-		if (e)
-			break;
+	if (key_is(start, klen, "public_key")) {
+		e = new_peer(&p->cfg, &p->cap_peers, value, p->line);
+		p->cap_ips = 0;
+	} else if (p->cfg.n_peers == 0) {
+		e = device_line(&p->cfg, start, klen, value);
+	} else {
+		e = peer_line(&p->cfg.peers[p->cfg.n_peers - 1], &p->cap_ips, start, klen, value);
 	}
 	crypto_wipe(value, sizeof(value));
-	if (e)
-		config_free(cfg);
+	p->error = e;
+}
+
+/* Keeps a piece of a line that has not ended yet. */
+static void keep_piece(struct uapi_set_parser *p, const char *piece, size_t n)
+{
+	p->pending = true;
+	if (!p->long_line && p->partial_len + n > sizeof(p->partial)) {
+		p->long_line = true;
+		p->long_eq = memchr(p->partial, '=', p->partial_len) != NULL;
+		p->long_nul = memchr(p->partial, '\0', p->partial_len) != NULL;
+		crypto_wipe(p->partial, sizeof(p->partial));
+		p->partial_len = 0;
+	}
+	if (p->long_line) {
+		p->long_eq = p->long_eq || memchr(piece, '=', n);
+		p->long_nul = p->long_nul || memchr(piece, '\0', n);
+		return;
+	}
+	memcpy(p->partial + p->partial_len, piece, n);
+	p->partial_len += n;
+}
+
+size_t uapi_set_parser_feed(struct uapi_set_parser *p, const char *data, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len && !p->done) {
+		const char *start = data + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - start) : len - pos;
+
+		if (!nl) {
+			keep_piece(p, start, n);
+			return len;
+		}
+		pos += n + 1;
+		if (!p->pending) {
+			/* The usual case: a whole line in what came, parsed where it lies. */
+			take_line(p, start, n, false, false, false);
+			continue;
+		}
+		keep_piece(p, start, n);
+		take_line(p, p->partial, p->partial_len, p->long_line, p->long_eq, p->long_nul);
+		crypto_wipe(p->partial, p->partial_len);
+		p->partial_len = 0;
+		p->pending = p->long_line = p->long_eq = p->long_nul = false;
+	}
+	return pos;
+}
+
+int uapi_set_parser_finish(struct uapi_set_parser *p, struct interface_config *cfg)
+{
+	int e = p->error;
+
+	if (!e && p->pending)
+		e = EPROTO; /* a line cut off may be a truncated value */
+	memset(cfg, 0, sizeof(*cfg));
+	if (!e) {
+		*cfg = p->cfg;
+		memset(&p->cfg, 0, sizeof(p->cfg));
+	}
+	uapi_set_parser_free(p);
 	return e;
+}
+
+int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len)
+{
+	struct uapi_set_parser p;
+	size_t taken;
+
+	uapi_set_parser_init(&p);
+	taken = uapi_set_parser_feed(&p, text, len);
+	if (p.done && taken < len && !p.error)
+		p.error = EPROTO; /* nothing may follow the empty line */
+	/* Given whole, the last line needs no newline. */
+	if (p.pending)
+		uapi_set_parser_feed(&p, "\n", 1);
+	return uapi_set_parser_finish(&p, cfg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -635,12 +480,12 @@ static int client_errno(int e)
 /* Sends a request and reads the reply up to its empty line. On success
  * (the transport worked, whatever the daemon's errno) returns the daemon's
  * -errno and leaves the reply body, without the errno line, in reply. */
-static int transact(const char *ifname, const char *req, size_t req_len, struct buf *reply)
+static int transact(const char *ifname, const char *req, size_t req_len, struct sbuf *reply)
 {
-	const char *end = NULL, *errno_line;
-	size_t scanned = 0;
+	const char *data, *end = NULL, *line;
+	size_t scanned = 0, digits;
 	long long value;
-	char *stop;
+	char num[16], *stop;
 	int fd, rc = 0;
 
 	fd = uapi_connect(ifname);
@@ -658,12 +503,17 @@ static int transact(const char *ifname, const char *req, size_t req_len, struct 
 		req_len -= (size_t)n;
 	}
 	while (!end) {
+		size_t room = UAPI_REPLY_MAX - sbuf_len(reply), want = room < 65536 ? room : 65536;
+		char *dst;
 		ssize_t n;
-		if (!buf_reserve(reply, 65536, UAPI_REPLY_MAX)) {
-			rc = reply->len >= UAPI_REPLY_MAX ? -EMSGSIZE : -ENOMEM;
+
+		if (!want) {
+			rc = -EMSGSIZE;
 			goto out;
 		}
-		n = recv(fd, reply->data + reply->len, reply->cap - reply->len - 1, 0);
+		if ((rc = sbuf_reserve(reply, want, &dst)) < 0)
+			goto out;
+		n = recv(fd, dst, want, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -674,42 +524,44 @@ static int transact(const char *ifname, const char *req, size_t req_len, struct 
 			rc = -EPROTO; /* closed before the reply ended */
 			goto out;
 		}
-		reply->len += (size_t)n;
+		sbuf_commit(reply, (size_t)n);
+		data = sbuf_ptr(reply);
 		/* Lines are never empty before the end: the first "\n\n"
 		 * (or a lone "\n" at the start) ends the reply. */
-		if (reply->data[0] == '\n') {
+		if (data[0] == '\n') {
 			rc = -EPROTO;
 			goto out;
 		}
 		size_t from = scanned ? scanned - 1 : 0;
-		end = memmem(reply->data + from, reply->len - from, "\n\n", 2);
-		scanned = reply->len;
+		end = memmem(data + from, sbuf_len(reply) - from, "\n\n", 2);
+		scanned = sbuf_len(reply);
 	}
 	/* The last line before the empty one is "errno=N". */
-	size_t body_len = (size_t)(end - reply->data) + 1;
-	errno_line = end;
-	while (errno_line > reply->data && errno_line[-1] != '\n')
-		errno_line--;
-	if (strncmp(errno_line, "errno=", 6)) {
+	data = sbuf_ptr(reply);
+	line = end;
+	while (line > data && line[-1] != '\n')
+		line--;
+	digits = (size_t)(end - line);
+	if (digits < 7 || memcmp(line, "errno=", 6) || (digits -= 6) >= sizeof(num)) {
 		rc = -EPROTO;
 		goto out;
 	}
-	reply->data[body_len - 1] = '\0';
-	errno_line += 6;
-	if (!((errno_line[0] >= '0' && errno_line[0] <= '9') || errno_line[0] == '-')) {
+	memcpy(num, line + 6, digits);
+	num[digits] = '\0';
+	if (!((num[0] >= '0' && num[0] <= '9') || num[0] == '-')) {
 		rc = -EPROTO;
 		goto out;
 	}
 	errno = 0;
-	value = strtoll(errno_line, &stop, 10);
+	value = strtoll(num, &stop, 10);
 	if (*stop || errno || value > 4095 || value < -4095) {
 		rc = -EPROTO;
 		goto out;
 	}
 	/* wireguard-go and sluice send -errno; accept a positive one too. */
 	rc = value <= 0 ? (int)value : -(int)value;
-	reply->len = (size_t)(errno_line - 6 - reply->data);
-	reply->data[reply->len] = '\0';
+	/* Keep the body: everything before the errno line. */
+	sbuf_consume_end(reply, sbuf_len(reply) - (size_t)(line - data));
 out:
 	close(fd);
 	return rc;
@@ -722,24 +574,23 @@ int uapi_client_get(const char *ifname, char **out)
 
 int uapi_client_get_ext(const char *ifname, bool extended, char **out)
 {
-	struct buf reply = { 0 };
+	struct sbuf reply;
 	int rc;
 
 	*out = NULL;
+	sbuf_init(&reply, UAPI_REPLY_MAX);
 	rc = transact(ifname, extended ? "get=2\n\n" : "get=1\n\n", 7, &reply);
-	if (rc) {
-		buf_free(&reply);
-		return rc;
-	}
-	/* Hand the buffer over: it holds the private key in hex, so the
-	 * caller wipes it (crypto_wipe) before free. */
-	*out = reply.data;
-	return 0;
+	/* Hand the block over: it holds the private key in hex, so the caller
+	 * wipes it (crypto_wipe) before free. */
+	if (rc == 0 && !(*out = sbuf_steal(&reply, NULL)))
+		rc = -ENOMEM;
+	sbuf_free(&reply);
+	return rc;
 }
 
 int uapi_client_set(const char *ifname, const char *body)
 {
-	struct buf req = { 0 };
+	struct sbuf req, reply;
 	size_t len = strlen(body);
 	int rc;
 
@@ -747,16 +598,14 @@ int uapi_client_set(const char *ifname, const char *body)
 	 * taken for a new operation. */
 	if (len && (body[len - 1] != '\n' || body[0] == '\n' || strstr(body, "\n\n")))
 		return -EINVAL;
-	if (!buf_reserve(&req, len + 8, UAPI_REQUEST_MAX))
-		return -ENOMEM;
-	memcpy(req.data, "set=1\n", 6);
-	memcpy(req.data + 6, body, len);
-	req.data[6 + len] = '\n';
-	req.len = len + 7;
-
-	struct buf reply = { 0 };
-	rc = transact(ifname, req.data, req.len, &reply);
-	buf_free(&reply);
-	buf_free(&req);
+	sbuf_init(&req, 6 + UAPI_REQUEST_MAX); /* "set=1\n", then what the daemon takes */
+	sbuf_init(&reply, UAPI_REPLY_MAX);
+	sbuf_put(&req, "set=1\n", 6);
+	sbuf_put(&req, body, len);
+	rc = sbuf_put(&req, "\n", 1); /* the first failure sticks */
+	if (rc == 0)
+		rc = transact(ifname, sbuf_ptr(&req), sbuf_len(&req), &reply);
+	sbuf_free(&reply);
+	sbuf_free(&req);
 	return rc;
 }

@@ -2,15 +2,15 @@
 /*
  * The control socket: WireGuard's cross-platform UAPI text protocol
  * (https://www.wireguard.com/xplatform/) on /var/run/wireguard/IFACE.sock.
- * The server side parses requests and calls back into the daemon; the client
- * side serves `sluice show` and `sluice down`.
+ * Here: the socket's path, the listening socket, the set parser, and the
+ * client side (`sluice show`, `sluice down`). The daemon serves connections
+ * in its event loop with uapi_server.[ch]; uapi_get.[ch] writes get replies.
  */
 #ifndef SLUICE_UAPI_H
 #define SLUICE_UAPI_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "config.h"
 
@@ -22,18 +22,26 @@
 
 /* Replies end in "errno=N" where N is 0 or a NEGATIVE errno ("errno=-22"),
  * the convention of wireguard-go, which wg(8) relies on: it reads a set's
- * reply with fscanf("errno=%d") and reports errno = -N. */
+ * reply with fscanf("errno=%d") and reports errno = -N.
+ *
+ * The server side (uapi_server.h) serves several requests per connection,
+ * in order. A get is "get=1" and an empty line; sluice's own client may send
+ * "get=2" for sluice's own keys too (wg(8) never does). A set request is
+ * parsed whole before anything is applied; it ends at its empty line, or
+ * where the client stops sending after a whole line (a line cut off there
+ * is answered EPROTO and nothing is applied). An unknown operation closes
+ * the connection without a reply. */
 
-struct uapi_ops {
-	void *ctx;
-	/* Writes the body of a get=1 reply (without the errno line). */
-	void (*get)(void *ctx, FILE *out);
-	/* Optional: sluice's own keys (sluice_*), appended for "get=2", an
-	 * operation only sluice's own client sends. */
-	void (*get_extended)(void *ctx, FILE *out);
-	/* Applies a parsed set=1 request; returns 0 or a positive errno. */
-	int (*set)(void *ctx, const struct interface_config *cfg);
-};
+/* The largest set request served: about 200000 peers with an allowed IP
+ * each. The socket is root's alone; this only bounds a runaway. */
+#define UAPI_REQUEST_MAX ((size_t)32 << 20)
+/* The largest reply: a get with very many peers. */
+#define UAPI_REPLY_MAX ((size_t)256 << 20)
+/* No value of any key is longer: "[v6%ifname]:65535" is 63 characters. */
+#define UAPI_VALUE_MAX 128
+/* A longer line is wrong whatever it holds: the longest key
+ * (persistent_keepalive_interval), '=' and the longest value fit. */
+#define UAPI_LINE_MAX 192
 
 /* The directory in use: $SLUICE_UAPI_DIR or UAPI_DIR. */
 const char *uapi_dir(void);
@@ -47,15 +55,6 @@ int uapi_socket_path(char *out, size_t outlen, const char *ifname);
  * socket left by a dead daemon; fails with -EADDRINUSE when a live daemon
  * answers on it. Returns the listening fd (non-blocking) or -errno. */
 int uapi_listen(const char *ifname);
-/* Accepts every pending connection and serves it (bounded in time, so a
- * slow client cannot stall the daemon for long): one call spends at most a
- * second on all its clients together; connections still waiting then are
- * served by the next call. Several requests may come on one connection. A
- * set request is parsed whole before ops->set sees it; it ends at its empty
- * line, or where the client stops sending after a whole line (a line cut
- * off there is answered EPROTO and nothing is applied). An unknown
- * operation closes the connection without a reply. */
-void uapi_accept(int listen_fd, const struct uapi_ops *ops);
 /* Closes the socket and removes its file. */
 void uapi_close(int listen_fd, const char *ifname);
 /* The identity (st_dev, st_ino) of IFACE's socket file, as lstat sees it:
@@ -66,15 +65,48 @@ void uapi_close(int listen_fd, const char *ifname);
 int uapi_socket_identity(const char *ifname, unsigned long long *dev, unsigned long long *ino);
 
 /* Parses the lines of a set=1 request (after the "set=1" line, up to the
- * blank line, which may be included) into cfg. Returns 0 or a positive
- * errno: EPROTO for a line without '=' (or anything after the blank line),
- * EINVAL for an unknown key, a peer's key before any public_key, or a bad
- * value, ENOMEM. On error cfg is left empty. A private_key of all zeros
- * (has_private_key with a zero key) means "remove the private key"; a
- * preshared_key of all zeros means "no preshared key". endpoint is numeric
- * only and lands in peer.endpoint (endpoint_str stays NULL); peer.line is
- * the line number of the peer's public_key within the request. */
+ * blank line, which may be included; the last line may lack its newline)
+ * into cfg. Returns 0 or a positive errno: EPROTO for a line without '='
+ * or with a NUL (or anything after the blank line), EINVAL for an unknown
+ * key, a peer's key before any public_key, or a bad value, ENOMEM. On error
+ * cfg is left empty. A private_key of all zeros (has_private_key with a zero
+ * key) means "remove the private key"; a preshared_key of all zeros means
+ * "no preshared key". endpoint is numeric only and lands in peer.endpoint
+ * (endpoint_str stays NULL); peer.line is the line number of the peer's
+ * public_key within the request. */
 int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len);
+
+/* The same parser, fed a set request's bytes as they arrive (in pieces of
+ * any size: the result is the one uapi_parse_set gives for the whole). After
+ * the first bad line the rest is only scanned for the empty line, so the
+ * request is taken whole and answered once. Holds at most one line of the
+ * request besides what it parsed (UAPI_LINE_MAX bytes: a longer line is
+ * judged on the fly); lines may hold keys, which it wipes. */
+struct uapi_set_parser {
+	struct interface_config cfg;
+	size_t cap_peers, cap_ips;  /* allocated room of cfg.peers and the last peer's allowed_ips */
+	unsigned line;              /* lines taken */
+	int error;                  /* the first bad line's positive errno, or 0 */
+	bool done;                  /* the empty line came: the request is whole */
+	/* A line that came in pieces: its first bytes, and for a line past
+	 * UAPI_LINE_MAX only whether it had an '=' and a NUL. */
+	bool pending;
+	bool long_line, long_eq, long_nul;
+	size_t partial_len;
+	char partial[UAPI_LINE_MAX];
+};
+void uapi_set_parser_init(struct uapi_set_parser *p);
+/* Takes bytes of the request; returns how many were taken: all of them, or
+ * fewer when the empty line came (p->done; what follows is not this
+ * request's). */
+size_t uapi_set_parser_feed(struct uapi_set_parser *p, const char *data, size_t len);
+/* The request ends (at its empty line, or where the stream ended): moves the
+ * parsed request into cfg (config_free it) and returns 0, or returns the
+ * first error (EPROTO for a line cut off at the end), cfg left empty. The
+ * parser is empty afterwards, as after uapi_set_parser_free. */
+int uapi_set_parser_finish(struct uapi_set_parser *p, struct interface_config *cfg);
+/* Drops whatever was parsed, wiping it. */
+void uapi_set_parser_free(struct uapi_set_parser *p);
 
 /* Client: connects to IFACE's socket. Returns the fd or -errno: -ENOENT
  * when there is no such socket (no such interface), -ECONNREFUSED when a

@@ -572,6 +572,15 @@ static void walk_compare(void *ctx, int family, const uint8_t *addr, uint8_t cid
 	c->seen++;
 }
 
+static void walk_all_compare(void *ctx, int family, const uint8_t *addr, uint8_t cidr, const void *peer)
+{
+	struct walk_check *c = ctx;
+
+	assert_true(c->seen < c->n);
+	assert_ptr_equal(peer, c->want[c->seen].peer);
+	walk_compare(ctx, family, addr, cidr);
+}
+
 /* Addresses near the stored ones, so that nesting and near misses are common. */
 static uint8_t seeds[2][16][16];
 
@@ -631,6 +640,10 @@ static void check_against_ref(const struct allowedips *t, struct ref *r, unsigne
 		assert_int_equal(c.seen, c.n);
 		free(c.want);
 	}
+	/* The walk of all lists every prefix with its peer, in the same order. */
+	struct walk_check all = { .want = r->v, .n = r->n };
+	allowedips_walk_all(t, walk_all_compare, &all);
+	assert_int_equal(all.seen, r->n);
 }
 
 static void test_random_against_linear(void **state)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -494,6 +495,36 @@ static void test_load_pipe(void **state)
 	close(fds[0]);
 }
 
+/* A pipe says nothing of its size: the limit holds while reading. */
+static void test_load_pipe_too_large(void **state)
+{
+	struct interface_config cfg;
+	char path[64], err[256], want[256];
+	int fds[2];
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static char comment[4096];
+		close(fds[0]);
+		memset(comment, '#', sizeof(comment));
+		comment[sizeof(comment) - 1] = '\n';
+		for (size_t sent = 0; sent <= CONFIG_FILE_MAX; sent += sizeof(comment))
+			if (write(fds[1], comment, sizeof(comment)) != (ssize_t)sizeof(comment))
+				_exit(0); /* the reader stopped reading: fine */
+		_exit(0);
+	}
+	close(fds[1]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+	assert_false(config_load(&cfg, path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: too large (a configuration file is at most 1 MiB)", path);
+	assert_string_equal(err, want);
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+}
+
 static void test_resolve(void **state)
 {
 	struct interface_config cfg;
@@ -534,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_load_mode),
 		cmocka_unit_test(test_load_size_and_kind),
 		cmocka_unit_test(test_load_pipe),
+		cmocka_unit_test(test_load_pipe_too_large),
 		cmocka_unit_test(test_resolve),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * The UAPI: parsing set requests (every key, every way to get one wrong),
- * then the real socket in a temporary directory ($SLUICE_UAPI_DIR): modes,
- * stale and live sockets, get and set round trips through the client, the
- * exact bytes on the wire, and the time bound on a silent client.
+ * whole and in pieces of every size, then the real socket in a temporary
+ * directory ($SLUICE_UAPI_DIR): modes, stale and live sockets, get and set
+ * round trips through the client, the exact bytes on the wire, and the
+ * server as an event-loop citizen: silent and slow clients cost nothing,
+ * idle ones are closed, the number of connections is capped, large requests
+ * and replies go through whole.
  */
 #include "unit.h"
 
@@ -12,13 +15,16 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "sbuf.h"
 #include "uapi.h"
+#include "uapi_server.h"
 
 #define HEX_PRIV "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define HEX_PUB1 "1111111111111111111111111111111111111111111111111111111111111111"
@@ -141,67 +147,67 @@ static void test_parse_zero_keys(void **state)
 	config_free(&cfg);
 }
 
+static const struct {
+	const char *text;
+	int err;
+} reject_cases[] = {
+	{ "private_key=" HEX_PRIV "0\n", EINVAL },
+	{ "private_key=" HEX_PRIV "\r\n", EINVAL },
+	{ "private_key=zz02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", EINVAL },
+	{ "private_key=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", EINVAL }, /* base64 is not the UAPI's */
+	{ "listen_port=65536\n", EINVAL },
+	{ "listen_port=-1\n", EINVAL },
+	{ "listen_port=\n", EINVAL },
+	{ "listen_port= 1\n", EINVAL },
+	{ "fwmark=4294967296\n", EINVAL },
+	{ "fwmark=0x10\n", EINVAL },
+	{ "replace_peers=false\n", EINVAL },
+	{ "replace_peers=1\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "1\n", EINVAL },
+	{ "public_key=\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nremove=yes\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nupdate_only=TRUE\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nreplace_allowed_ips=false\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\npreshared_key=abc\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nendpoint=host.example:51820\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nendpoint=2001:db8::1:51820\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nendpoint=192.0.2.1\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nendpoint=192.0.2.1:0\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\npersistent_keepalive_interval=65536\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nallowed_ip=10.0.0.1\n", EINVAL }, /* the UAPI always names the prefix */
+	{ "public_key=" HEX_PUB1 "\nallowed_ip=10.0.0.1/33\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nallowed_ip=fd00::/129\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nprotocol_version=2\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nlisten_port=1\n", EINVAL },  /* a device key after a peer's */
+	{ "public_key=" HEX_PUB1 "\nprivate_key=" HEX_PRIV "\n", EINVAL },
+	{ "public_key=" HEX_PUB1 "\nunknown=1\n", EINVAL },
+	/* peer keys before any public_key */
+	{ "remove=true\n", EINVAL },
+	{ "update_only=true\n", EINVAL },
+	{ "preshared_key=" HEX_PSK "\n", EINVAL },
+	{ "endpoint=192.0.2.1:1\n", EINVAL },
+	{ "persistent_keepalive_interval=1\n", EINVAL },
+	{ "replace_allowed_ips=true\n", EINVAL },
+	{ "allowed_ip=10.0.0.0/8\n", EINVAL },
+	{ "protocol_version=1\n", EINVAL },
+	{ "unknown_key=1\n", EINVAL },
+	{ "=1\n", EINVAL },
+	{ "listen_port=1\nendpoint=" "[fe80::1111:2222:3333:4444%0123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789]:1\n", EINVAL },
+	/* not key=value at all: a protocol error */
+	{ "listen_port\n", EPROTO },
+	{ "public_key=" HEX_PUB1 "\nremove\n", EPROTO },
+	/* nothing may follow the empty line */
+	{ "listen_port=1\n\nlisten_port=2\n", EPROTO },
+};
+
 static void test_parse_rejects(void **state)
 {
-	static const struct {
-		const char *text;
-		int err;
-	} cases[] = {
-		{ "private_key=" HEX_PRIV "0\n", EINVAL },
-		{ "private_key=" HEX_PRIV "\r\n", EINVAL },
-		{ "private_key=zz02030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n", EINVAL },
-		{ "private_key=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", EINVAL }, /* base64 is not the UAPI's */
-		{ "listen_port=65536\n", EINVAL },
-		{ "listen_port=-1\n", EINVAL },
-		{ "listen_port=\n", EINVAL },
-		{ "listen_port= 1\n", EINVAL },
-		{ "fwmark=4294967296\n", EINVAL },
-		{ "fwmark=0x10\n", EINVAL },
-		{ "replace_peers=false\n", EINVAL },
-		{ "replace_peers=1\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "1\n", EINVAL },
-		{ "public_key=\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nremove=yes\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nupdate_only=TRUE\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nreplace_allowed_ips=false\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\npreshared_key=abc\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nendpoint=host.example:51820\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nendpoint=2001:db8::1:51820\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nendpoint=192.0.2.1\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nendpoint=192.0.2.1:0\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\npersistent_keepalive_interval=65536\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nallowed_ip=10.0.0.1\n", EINVAL }, /* the UAPI always names the prefix */
-		{ "public_key=" HEX_PUB1 "\nallowed_ip=10.0.0.1/33\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nallowed_ip=fd00::/129\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nprotocol_version=2\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nlisten_port=1\n", EINVAL },  /* a device key after a peer's */
-		{ "public_key=" HEX_PUB1 "\nprivate_key=" HEX_PRIV "\n", EINVAL },
-		{ "public_key=" HEX_PUB1 "\nunknown=1\n", EINVAL },
-		/* peer keys before any public_key */
-		{ "remove=true\n", EINVAL },
-		{ "update_only=true\n", EINVAL },
-		{ "preshared_key=" HEX_PSK "\n", EINVAL },
-		{ "endpoint=192.0.2.1:1\n", EINVAL },
-		{ "persistent_keepalive_interval=1\n", EINVAL },
-		{ "replace_allowed_ips=true\n", EINVAL },
-		{ "allowed_ip=10.0.0.0/8\n", EINVAL },
-		{ "protocol_version=1\n", EINVAL },
-		{ "unknown_key=1\n", EINVAL },
-		{ "=1\n", EINVAL },
-		{ "listen_port=1\nendpoint=" "[fe80::1111:2222:3333:4444%0123456789012345678901234567890123456789"
-		  "0123456789012345678901234567890123456789012345678901234567890123456789]:1\n", EINVAL },
-		/* not key=value at all: a protocol error */
-		{ "listen_port\n", EPROTO },
-		{ "public_key=" HEX_PUB1 "\nremove\n", EPROTO },
-		/* nothing may follow the empty line */
-		{ "listen_port=1\n\nlisten_port=2\n", EPROTO },
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < sizeof(reject_cases) / sizeof(reject_cases[0]); i++) {
 		struct interface_config cfg;
-		int e = parse(&cfg, cases[i].text);
-		if (e != cases[i].err)
-			fail_msg("case %zu: got %d, want %d: %s", i, e, cases[i].err, cases[i].text);
+		int e = parse(&cfg, reject_cases[i].text);
+		if (e != reject_cases[i].err)
+			fail_msg("case %zu: got %d, want %d: %s", i, e, reject_cases[i].err, reject_cases[i].text);
 		/* A rejected request leaves nothing behind. */
 		assert_int_equal(cfg.n_peers, 0);
 		assert_null(cfg.peers);
@@ -213,6 +219,177 @@ static void test_parse_rejects(void **state)
 	static const char with_nul[] = "listen_port=1\0\n";
 	struct interface_config cfg;
 	assert_int_equal(uapi_parse_set(&cfg, with_nul, sizeof(with_nul) - 1), EPROTO);
+}
+
+/* ---- the same requests in pieces ---- */
+
+/* Everything a parse produced, as text, to compare two parses. */
+static void dump_cfg(struct sbuf *out, int e, const struct interface_config *cfg)
+{
+	char text[ENDPOINT_STR_MAX];
+
+	sbuf_putf(out, "e=%d key=%d:", e, cfg->has_private_key);
+	for (int i = 0; i < 32; i++)
+		sbuf_putf(out, "%02x", cfg->private_key[i]);
+	sbuf_putf(out, " port=%d:%u fwmark=%d:%u replace=%d peers=%zu\n", cfg->has_listen_port, cfg->listen_port,
+		  cfg->has_fwmark, cfg->fwmark, cfg->replace_peers, cfg->n_peers);
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_config *p = &cfg->peers[i];
+		sbuf_putf(out, "peer line=%u key=%02x%02x psk=%d:%02x rm=%d upd=%d ka=%d:%u repl=%d ep=", p->line,
+			  p->public_key[0], p->public_key[31], p->has_preshared_key, p->preshared_key[0], p->remove,
+			  p->update_only, p->has_persistent_keepalive, p->persistent_keepalive, p->replace_allowed_ips);
+		if (p->endpoint.addr.sa.sa_family != AF_UNSPEC) {
+			endpoint_format(text, &p->endpoint);
+			sbuf_putf(out, "%s", text);
+		}
+		for (size_t j = 0; j < p->n_allowed_ips; j++) {
+			cidr_format(text, &p->allowed_ips[j]);
+			sbuf_putf(out, " %s", text);
+		}
+		sbuf_putf(out, "\n");
+	}
+}
+
+/* Feeds text in pieces of `piece` bytes, ending it as uapi_parse_set does
+ * (the last line may lack its newline), and dumps the result. */
+static void parse_in_pieces(struct sbuf *out, const char *text, size_t len, size_t piece)
+{
+	struct uapi_set_parser p;
+	struct interface_config cfg;
+	size_t pos = 0;
+
+	uapi_set_parser_init(&p);
+	while (pos < len && !p.done) {
+		size_t n = len - pos < piece ? len - pos : piece;
+		size_t taken = uapi_set_parser_feed(&p, text + pos, n);
+		assert_true(taken <= n);
+		assert_true(taken == n || p.done);
+		pos += taken;
+	}
+	/* uapi_parse_set's whole-text rules: nothing after the empty line,
+	 * and a last line without its newline. */
+	if (p.done && pos < len && !p.error)
+		p.error = EPROTO;
+	if (p.pending)
+		uapi_set_parser_feed(&p, "\n", 1);
+	int e = uapi_set_parser_finish(&p, &cfg);
+	dump_cfg(out, e, &cfg);
+	config_free(&cfg);
+}
+
+static void check_pieces(const char *text, size_t len)
+{
+	static const size_t pieces[] = { 1, 2, 3, 5, 7, 64, UAPI_LINE_MAX - 1, UAPI_LINE_MAX, UAPI_LINE_MAX + 1, 4096 };
+	struct interface_config cfg;
+	struct sbuf whole, split;
+	int e = uapi_parse_set(&cfg, text, len);
+
+	sbuf_init(&whole, 0);
+	sbuf_init(&split, 0);
+	dump_cfg(&whole, e, &cfg);
+	config_free(&cfg);
+	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+		sbuf_reset(&split);
+		parse_in_pieces(&split, text, len, pieces[i]);
+		if (sbuf_len(&whole) != sbuf_len(&split) || memcmp(sbuf_ptr(&whole), sbuf_ptr(&split), sbuf_len(&whole)))
+			fail_msg("in pieces of %zu:\n%s\nwhole:\n%s\nrequest: %.*s", pieces[i], sbuf_cstr(&split),
+				 sbuf_cstr(&whole), (int)len, text);
+	}
+	sbuf_free(&whole);
+	sbuf_free(&split);
+}
+
+/* Feeding a request byte by byte, or in any pieces, gives what parsing it
+ * whole gives: every request above, and lines longer than the parser keeps. */
+static void test_parse_in_pieces(void **state)
+{
+	char text[2048];
+	size_t n;
+
+	check_pieces(full_request, strlen(full_request));
+	check_pieces("", 0);
+	check_pieces("\n", 1);
+	check_pieces("listen_port=1\npublic_key=" HEX_PUB1 "\nallowed_ip=10.0.0.1/32", 86);
+	for (size_t i = 0; i < sizeof(reject_cases) / sizeof(reject_cases[0]); i++)
+		check_pieces(reject_cases[i].text, strlen(reject_cases[i].text));
+	static const char with_nul[] = "listen_port=1\0\n";
+	check_pieces(with_nul, sizeof(with_nul) - 1);
+
+	/* Long lines, judged without being kept: a long value or key is
+	 * EINVAL, no '=' or a NUL anywhere is EPROTO. */
+	static const struct {
+		const char *head, *tail;
+		size_t tail_len; /* 0: strlen (a tail with a NUL says how long it is) */
+		char fill;
+		size_t fill_len;
+	} longs[] = {
+		{ "public_key=" HEX_PUB1 "\nallowed_ip=", "/32\n", 0, '1', 500 },
+		{ "", "=1\n", 0, 'k', 300 },
+		{ "", "\n", 0, 'x', 300 },
+		{ "listen_port=1\n", "\0=1\n", 4, 'k', 300 },
+		{ "", "=\0\n", 3, 'k', 190 },
+		{ "", "=\0\n", 3, 'k', 250 },
+		{ "private_key=", "\n", 0, 'a', UAPI_LINE_MAX - 12 }, /* exactly UAPI_LINE_MAX */
+		{ "private_key=", "\n", 0, 'a', UAPI_LINE_MAX - 11 }, /* one more */
+		{ "", "\n\nlisten_port=1\n", 0, 'k', 400 },        /* the first error wins */
+	};
+	for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+		size_t h = strlen(longs[i].head), t = longs[i].tail_len ? longs[i].tail_len : strlen(longs[i].tail);
+		memcpy(text, longs[i].head, h);
+		memset(text + h, longs[i].fill, longs[i].fill_len);
+		memcpy(text + h + longs[i].fill_len, longs[i].tail, t);
+		n = h + longs[i].fill_len + t;
+		check_pieces(text, n);
+	}
+	struct interface_config cfg;
+	memcpy(text, "listen_port=1\n", 14);
+	memset(text + 14, 'x', 300);
+	memcpy(text + 314, "\n", 1);
+	assert_int_equal(uapi_parse_set(&cfg, text, 315), EPROTO);
+	memset(text + 14, 'k', 300);
+	memcpy(text + 314, "=1\n", 3);
+	assert_int_equal(uapi_parse_set(&cfg, text, 317), EINVAL);
+}
+
+/* What a stream gives that a whole text does not: the request ends at its
+ * empty line (the rest is the next request's), and a line cut off at the
+ * end is refused. */
+static void test_parser_stream(void **state)
+{
+	static const char two[] = "listen_port=7\n\nget=1\n\n";
+	struct uapi_set_parser p;
+	struct interface_config cfg;
+
+	uapi_set_parser_init(&p);
+	assert_int_equal(uapi_set_parser_feed(&p, two, 5), 5);
+	assert_false(p.done);
+	assert_int_equal(uapi_set_parser_feed(&p, two + 5, sizeof(two) - 1 - 5), 15 - 5);
+	assert_true(p.done);
+	assert_int_equal(uapi_set_parser_finish(&p, &cfg), 0);
+	assert_true(cfg.has_listen_port);
+	assert_int_equal(cfg.listen_port, 7);
+	config_free(&cfg);
+
+	uapi_set_parser_init(&p);
+	assert_int_equal(uapi_set_parser_feed(&p, "listen_port=7\nlisten_po", 23), 23);
+	assert_true(p.pending);
+	assert_int_equal(uapi_set_parser_finish(&p, &cfg), EPROTO);
+	assert_false(cfg.has_listen_port);
+
+	/* After an error the rest is only scanned for the end. */
+	uapi_set_parser_init(&p);
+	static const char bad[] = "bad\npublic_key=zz\n\nset=1\n";
+	assert_int_equal(uapi_set_parser_feed(&p, bad, sizeof(bad) - 1), sizeof(bad) - 1 - 6);
+	assert_true(p.done);
+	assert_int_equal(uapi_set_parser_finish(&p, &cfg), EPROTO);
+	assert_int_equal(cfg.n_peers, 0);
+
+	/* Free without finishing, holding a peer and half a key. */
+	uapi_set_parser_init(&p);
+	static const char half[] = "public_key=" HEX_PUB1 "\npreshared_key=A5A5";
+	assert_int_equal(uapi_set_parser_feed(&p, half, sizeof(half) - 1), sizeof(half) - 1);
+	assert_true(p.pending);
+	uapi_set_parser_free(&p);
 }
 
 /* ---- the socket ---- */
@@ -236,11 +413,39 @@ static int remove_dir(void **state)
 	return system(cmd);
 }
 
+/* The server in an event loop of its own: the tags and the loop a daemon
+ * would have. */
+enum { TAG_LISTEN = 1, TAG_CONN = 2 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* One round of the loop: waits up to timeout_ms, dispatches, ticks. */
+static void pump(struct uapi_server *s, int epoll_fd, int timeout_ms, uint64_t now)
+{
+	struct epoll_event evs[16];
+	int n = epoll_wait(epoll_fd, evs, 16, timeout_ms);
+
+	for (int i = 0; i < n; i++) {
+		if ((uint32_t)evs[i].data.u64 == TAG_LISTEN)
+			uapi_server_on_listen(s, now);
+		else
+			uapi_server_on_conn(s, (uint32_t)(evs[i].data.u64 >> 32), evs[i].events, now);
+	}
+	uapi_server_tick(s, now);
+}
+
 struct fake_daemon {
 	pthread_mutex_t lock;
-	int listen_fd;
+	int listen_fd, epoll_fd;
+	struct uapi_server server;
 	atomic_bool stop;
 	pthread_t thread;
+	size_t get_lines;    /* lines of a get body past the first */
 	/* what set saw */
 	int set_calls;
 	int set_result; /* positive errno to return */
@@ -249,11 +454,22 @@ struct fake_daemon {
 	size_t n_peers;
 	size_t n_allowed_ips;
 	bool removed;
+	double longest_round; /* s, of one round of the loop's work */
 };
 
-static void fake_get(void *ctx, FILE *out)
+static int fake_get(void *ctx, struct sbuf *out)
 {
-	fprintf(out, "listen_port=1\n");
+	struct fake_daemon *d = ctx;
+
+	sbuf_putf(out, "listen_port=1\n");
+	if (d) {
+		pthread_mutex_lock(&d->lock);
+		size_t lines = d->get_lines;
+		pthread_mutex_unlock(&d->lock);
+		for (size_t i = 0; i < lines; i++)
+			sbuf_putf(out, "public_key=%064zx\n", i);
+	}
+	return sbuf_error(out);
 }
 
 static int fake_set(void *ctx, const struct interface_config *cfg)
@@ -275,23 +491,37 @@ static int fake_set(void *ctx, const struct interface_config *cfg)
 static void *fake_daemon_run(void *arg)
 {
 	struct fake_daemon *d = arg;
-	struct uapi_ops ops = { .ctx = d, .get = fake_get, .set = fake_set };
 
 	while (!atomic_load(&d->stop)) {
-		struct pollfd pfd = { .fd = d->listen_fd, .events = POLLIN };
-		if (poll(&pfd, 1, 50) > 0)
-			uapi_accept(d->listen_fd, &ops);
+		struct epoll_event ev;
+		/* Wait outside the measured part, then measure the work. */
+		if (epoll_wait(d->epoll_fd, &ev, 1, 50) <= 0) {
+			uapi_server_tick(&d->server, mono_ns());
+			continue;
+		}
+		uint64_t t0 = mono_ns();
+		pump(&d->server, d->epoll_fd, 0, t0);
+		double took = (double)(mono_ns() - t0) / 1e9;
+		pthread_mutex_lock(&d->lock);
+		if (took > d->longest_round)
+			d->longest_round = took;
+		pthread_mutex_unlock(&d->lock);
 	}
 	return NULL;
 }
 
 static void fake_daemon_start(struct fake_daemon *d, const char *ifname)
 {
+	struct uapi_ops ops = { .ctx = d, .get = fake_get, .set = fake_set };
+
 	memset(d, 0, sizeof(*d));
 	pthread_mutex_init(&d->lock, NULL);
 	d->listen_fd = uapi_listen(ifname);
 	if (d->listen_fd < 0)
 		fail_msg("uapi_listen: %s", strerror(-d->listen_fd));
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(d->epoll_fd >= 0);
+	assert_int_equal(uapi_server_init(&d->server, &ops, d->epoll_fd, d->listen_fd, TAG_LISTEN, TAG_CONN), 0);
 	assert_int_equal(pthread_create(&d->thread, NULL, fake_daemon_run, d), 0);
 }
 
@@ -299,6 +529,8 @@ static void fake_daemon_stop(struct fake_daemon *d, const char *ifname)
 {
 	atomic_store(&d->stop, true);
 	pthread_join(d->thread, NULL);
+	uapi_server_destroy(&d->server);
+	close(d->epoll_fd);
 	uapi_close(d->listen_fd, ifname);
 	pthread_mutex_destroy(&d->lock);
 }
@@ -536,37 +768,229 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void test_slow_client_bounded(void **state)
+/* A client that says nothing, one that stops halfway, one that sends a byte
+ * at a time: others are served at once, and no round of the loop waits. */
+static void test_slow_clients_cost_nothing(void **state)
 {
-	struct uapi_ops ops = { .get = fake_get, .set = fake_set };
+	struct fake_daemon d;
 	struct timespec t0;
-	int fd = uapi_listen("wgt5");
-	int silent, late;
+	char *body = NULL;
+	int silent, late, dribble;
 
-	assert_true(fd >= 0);
-	/* One client that never speaks, one that speaks half a request. */
+	fake_daemon_start(&d, "wgt5");
 	silent = uapi_connect("wgt5");
 	late = uapi_connect("wgt5");
-	assert_true(silent >= 0 && late >= 0);
+	dribble = uapi_connect("wgt5");
+	assert_true(silent >= 0 && late >= 0 && dribble >= 0);
 	assert_int_equal(send(late, "get=", 4, 0), 4);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	uapi_accept(fd, &ops);
-	double took = seconds_since(&t0);
-	assert_true(took >= 0.9);
-	assert_true(took < 1.5);
-
-	/* The silent one was hung up on. */
-	char c;
-	assert_int_equal(recv(silent, &c, 1, 0), 0);
+	static const char req[] = "set=1\nlisten_port=4\npublic_key=" HEX_PUB1 "\nallowed_ip=10.0.0.0/8\n\n";
+	for (size_t i = 0; i < sizeof(req) - 1; i++) {
+		assert_int_equal(send(dribble, req + i, 1, MSG_NOSIGNAL), 1);
+		if (i % 16 == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			assert_int_equal(uapi_client_get("wgt5", &body), 0);
+			assert_true(seconds_since(&t0) < 0.5);
+			assert_string_equal(body, "listen_port=1\n");
+			free(body);
+		}
+	}
+	char reply[32] = { 0 };
+	assert_int_equal(recv(dribble, reply, sizeof(reply) - 1, 0), 9);
+	assert_string_equal(reply, "errno=0\n\n");
+	pthread_mutex_lock(&d.lock);
+	assert_int_equal(d.set_calls, 1);
+	assert_int_equal(d.listen_port, 4);
+	assert_int_equal(d.n_allowed_ips, 1);
+	assert_true(d.longest_round < 0.25);
+	pthread_mutex_unlock(&d.lock);
 	close(silent);
 	close(late);
+	close(dribble);
+	fake_daemon_stop(&d, "wgt5");
+}
 
-	/* With nobody waiting, accept returns at once. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	uapi_accept(fd, &ops);
-	assert_true(seconds_since(&t0) < 0.2);
-	uapi_close(fd, "wgt5");
+/* The server driven by hand, with a clock of our own. */
+struct harness {
+	int listen_fd, epoll_fd;
+	struct uapi_server server;
+	const char *ifname;
+};
+
+static void harness_start(struct harness *h, const char *ifname, void *ctx)
+{
+	struct uapi_ops ops = { .ctx = ctx, .get = fake_get, .set = fake_set };
+
+	h->ifname = ifname;
+	h->listen_fd = uapi_listen(ifname);
+	assert_true(h->listen_fd >= 0);
+	h->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(h->epoll_fd >= 0);
+	assert_int_equal(uapi_server_init(&h->server, &ops, h->epoll_fd, h->listen_fd, TAG_LISTEN, TAG_CONN), 0);
+}
+
+static void harness_stop(struct harness *h)
+{
+	uapi_server_destroy(&h->server);
+	close(h->epoll_fd);
+	uapi_close(h->listen_fd, h->ifname);
+}
+
+/* Rounds of the loop until nothing is left to do right now. */
+static void pump_all(struct harness *h, uint64_t now)
+{
+	for (int i = 0; i < 20; i++)
+		pump(&h->server, h->epoll_fd, 10, now);
+}
+
+static bool closed_by_server(int fd)
+{
+	char c;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	return poll(&pfd, 1, 1000) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
+static void test_idle_timeout(void **state)
+{
+	const uint64_t t = 1000 * 1000000000ULL;
+	struct harness h;
+	int quiet, half;
+
+	harness_start(&h, "wgt7", NULL);
+	quiet = uapi_connect("wgt7");
+	half = uapi_connect("wgt7");
+	assert_true(quiet >= 0 && half >= 0);
+	pump_all(&h, t);
+	assert_int_equal(h.server.n_conns, 2);
+	/* Progress resets the clock: half a request 5 s later. */
+	assert_int_equal(send(half, "set=1\nlisten_p", 15, 0), 15);
+	pump_all(&h, t + 5 * 1000000000ULL);
+	uapi_server_tick(&h.server, t + UAPI_IDLE_TIMEOUT_NS - 1);
+	assert_int_equal(h.server.n_conns, 2);
+	uapi_server_tick(&h.server, t + UAPI_IDLE_TIMEOUT_NS);
+	assert_int_equal(h.server.n_conns, 1);
+	assert_true(closed_by_server(quiet));
+	uapi_server_tick(&h.server, t + 5 * 1000000000ULL + UAPI_IDLE_TIMEOUT_NS);
+	assert_int_equal(h.server.n_conns, 0);
+	assert_true(closed_by_server(half));
+	close(quiet);
+	close(half);
+	harness_stop(&h);
+}
+
+/* At UAPI_MAX_CONNS the rest wait in the backlog, and are served once a
+ * place frees. */
+static void test_connection_cap(void **state)
+{
+	const uint64_t t = 1000000000ULL;
+	struct fake_daemon ctx;
+	struct harness h;
+	int fds[UAPI_MAX_CONNS], extra;
+	char reply[64] = { 0 };
+
+	memset(&ctx, 0, sizeof(ctx));
+	pthread_mutex_init(&ctx.lock, NULL);
+	harness_start(&h, "wgt8", &ctx);
+	for (int i = 0; i < UAPI_MAX_CONNS; i++) {
+		fds[i] = uapi_connect("wgt8");
+		assert_true(fds[i] >= 0);
+	}
+	pump_all(&h, t);
+	assert_int_equal(h.server.n_conns, UAPI_MAX_CONNS);
+	assert_false(h.server.listening);
+	extra = uapi_connect("wgt8");
+	assert_true(extra >= 0);
+	assert_int_equal(send(extra, "get=1\n\n", 7, 0), 7);
+	pump_all(&h, t);
+	assert_int_equal(h.server.n_conns, UAPI_MAX_CONNS);
+	assert_int_equal(recv(extra, reply, sizeof(reply), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+
+	close(fds[0]);
+	pump_all(&h, t);
+	assert_int_equal(recv(extra, reply, sizeof(reply) - 1, 0), 23);
+	assert_string_equal(reply, "listen_port=1\nerrno=0\n\n");
+	assert_int_equal(h.server.n_conns, UAPI_MAX_CONNS);
+	for (int i = 1; i < UAPI_MAX_CONNS; i++)
+		close(fds[i]);
+	close(extra);
+	pump_all(&h, t);
+	assert_int_equal(h.server.n_conns, 0);
+	assert_true(h.server.listening);
+	harness_stop(&h);
+	pthread_mutex_destroy(&ctx.lock);
+}
+
+/* A reply bigger than the socket holds goes out as the client reads, and
+ * requests sent meanwhile wait their turn: nothing is read while a reply
+ * waits. */
+static void test_large_reply_and_pipelining(void **state)
+{
+	const uint64_t t = 1000000000ULL;
+	struct fake_daemon ctx;
+	struct harness h;
+	struct sbuf got;
+	int fd;
+
+	memset(&ctx, 0, sizeof(ctx));
+	pthread_mutex_init(&ctx.lock, NULL);
+	ctx.get_lines = 50000; /* 3.9 MB */
+	harness_start(&h, "wgt9", &ctx);
+	fd = uapi_connect("wgt9");
+	assert_true(fd >= 0);
+	static const char reqs[] = "get=1\n\nset=1\nlisten_port=5\n\nget=1\n\n";
+	assert_int_equal(send(fd, reqs, sizeof(reqs) - 1, 0), (ssize_t)sizeof(reqs) - 1);
+	sbuf_init(&got, 0);
+	for (int rounds = 0; rounds < 100000; rounds++) {
+		char *dst;
+		pump(&h.server, h.epoll_fd, 0, t);
+		assert_int_equal(sbuf_reserve(&got, 65536, &dst), 0);
+		ssize_t n = recv(fd, dst, 65536, MSG_DONTWAIT);
+		if (n > 0)
+			sbuf_commit(&got, (size_t)n);
+		if (n == 0)
+			break;
+		if (sbuf_len(&got) >= 2 * (14 + 50000 * 76 + 9) + 9)
+			break;
+	}
+	size_t one = 14 + 50000 * 76 + 9;
+	assert_int_equal(sbuf_len(&got), 2 * one + 9);
+	const char *r = sbuf_ptr(&got);
+	assert_memory_equal(r + one - 9, "errno=0\n\n", 9);
+	assert_memory_equal(r + one, "errno=0\n\n", 9);
+	assert_memory_equal(r + 2 * one, "errno=0\n\n", 9);
+	pthread_mutex_lock(&ctx.lock);
+	assert_int_equal(ctx.set_calls, 1);
+	assert_int_equal(ctx.listen_port, 5);
+	pthread_mutex_unlock(&ctx.lock);
+	sbuf_free(&got);
+	close(fd);
+	harness_stop(&h);
+	pthread_mutex_destroy(&ctx.lock);
+}
+
+/* A set request of 10000 peers (1.5 MB) through the client. */
+static void test_large_set(void **state)
+{
+	struct fake_daemon d;
+	struct sbuf body;
+
+	sbuf_init(&body, 0);
+	sbuf_putf(&body, "replace_peers=true\n");
+	for (unsigned i = 0; i < 10000; i++)
+		sbuf_putf(&body, "public_key=%064x\nreplace_allowed_ips=true\nallowed_ip=198.18.%u.%u/32\n", i + 1,
+			  i / 256, i % 256);
+	assert_int_equal(sbuf_error(&body), 0);
+	assert_true(sbuf_len(&body) > 1000000);
+	fake_daemon_start(&d, "wgt10");
+	assert_int_equal(uapi_client_set("wgt10", sbuf_cstr(&body)), 0);
+	pthread_mutex_lock(&d.lock);
+	assert_int_equal(d.set_calls, 1);
+	assert_int_equal(d.n_peers, 10000);
+	assert_int_equal(d.n_allowed_ips, 1);
+	pthread_mutex_unlock(&d.lock);
+	fake_daemon_stop(&d, "wgt10");
+	sbuf_free(&body);
 }
 
 int main(void)
@@ -575,13 +999,19 @@ int main(void)
 		cmocka_unit_test(test_parse_all_keys),
 		cmocka_unit_test(test_parse_zero_keys),
 		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_parse_in_pieces),
+		cmocka_unit_test(test_parser_stream),
 		cmocka_unit_test(test_listen_modes_and_paths),
 		cmocka_unit_test(test_stale_socket_replaced),
 		cmocka_unit_test(test_socket_identity),
 		cmocka_unit_test(test_path_too_long),
 		cmocka_unit_test(test_client_round_trip),
 		cmocka_unit_test(test_wire_format),
-		cmocka_unit_test(test_slow_client_bounded),
+		cmocka_unit_test(test_slow_clients_cost_nothing),
+		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_connection_cap),
+		cmocka_unit_test(test_large_reply_and_pipelining),
+		cmocka_unit_test(test_large_set),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }
