@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and the demo need,
 # only those missing: `apt-get update`, then `apt-get install --no-install-recommends`.
+# python3 drives the UDP checks through the tunnel (tests/tools/udpcheck.py).
 # libseccomp filters the running daemon's system calls (src/sandbox.c).
 # nftables lets tests drop packets inside their own namespaces (test_replyping.sh).
 # mandoc lints the man pages; systemd brings systemd-analyze, which checks the
@@ -18,7 +19,7 @@ pkgs=(
 	build-essential clang libssl-dev libmnl-dev libcmocka-dev libseccomp-dev pkg-config
 	iproute2 iputils-ping procps coreutils iperf3
 	wireguard-tools wireguard-go netcat-openbsd jq nftables
-	mandoc systemd tshark
+	mandoc systemd tshark python3
 )
 case ${1:-} in
 '') ;;

@@ -98,6 +98,12 @@ static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
 {
 	struct device *d = ctx;
 
+	if (d->vnet) {
+		d->tun_write_errors += (uint64_t)tun_vnet_write(d->tun_fd, d->vnet, pkts, n);
+		for (int i = 0; i < n; i++)
+			pool_put(core_pool(&d->core), pkts[i]);
+		return;
+	}
 	for (int i = 0; i < n; i++) {
 		if (tun_write(d->tun_fd, pkts[i]) < 0)
 			d->tun_write_errors++;
@@ -404,6 +410,43 @@ static bool uapi_file_ours(const struct device *d)
 	return dev == d->uapi_file_dev && ino == d->uapi_file_ino;
 }
 
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+/* The TUN with the offloads (super-packets in, coalesced writes out), or
+ * a plain one where the kernel refuses them or SLUICE_NO_TUN_OFFLOAD=1
+ * says so. Returns 0 or -errno; d->tun_fd is set. */
+static int open_tun(struct device *d)
+{
+	bool uso = false;
+	int fd = -1;
+
+	if (!env_on("SLUICE_NO_TUN_OFFLOAD")) {
+		fd = tun_open_offload(d->ifname, &d->ifindex, &uso);
+		if (fd >= 0) {
+			d->vnet = malloc(sizeof(*d->vnet));
+			if (!d->vnet || tun_vnet_init(d->vnet, uso) < 0) {
+				free(d->vnet);
+				d->vnet = NULL;
+				close(fd);
+				fd = -1;
+			}
+		} else {
+			log_debug("TUN offloads refused (%s): one packet per read and write", strerror(-fd));
+		}
+	}
+	if (fd < 0)
+		fd = tun_open(d->ifname, &d->ifindex);
+	if (fd < 0)
+		return fd;
+	d->tun_fd = fd;
+	log_debug("TUN offloads: %s", d->vnet ? (uso ? "TSO and USO" : "TSO (no USO)") : "off");
+	return 0;
+}
+
 static int watch(struct device *d, int fd, enum fd_tag tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
@@ -479,9 +522,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		goto fail;
 	}
 
-	d->tun_fd = tun_open(d->ifname, &d->ifindex);
-	if (d->tun_fd < 0) {
-		r = d->tun_fd;
+	r = open_tun(d);
+	if (r < 0) {
 		log_err("cannot create TUN device %s: %s%s", d->ifname, strerror(-r),
 			r == -EPERM || r == -EACCES ? " (sluice needs CAP_NET_ADMIN: run it as root)" : "");
 		goto fail;
@@ -524,16 +566,48 @@ fail:
  * take one packet off it and count it lost. */
 static void discard_one(struct device *d, int fd)
 {
-	static uint8_t scratch[65536];
+	static uint8_t scratch[OFFLOAD_READ_SIZE];
 	if (read(fd, scratch, sizeof(scratch)) < 0 && errno != EAGAIN)
 		log_debug("discarding a packet: %s", strerror(errno));
 	core_count_drop(&d->core, DROP_NO_BUFFER, 1);
+}
+
+/* Super-packets read per event: the TUN's backlog is drained in a few
+ * turns, the sockets get theirs in between. */
+#define TUN_READS_PER_TURN 8
+
+static void read_tun_vnet(struct device *d, uint64_t now)
+{
+	struct pkt *pkts[CORE_BATCH];
+	uint64_t dropped = 0, malformed = d->vnet->malformed;
+
+	for (int turn = 0; turn < TUN_READS_PER_TURN; turn++) {
+		int got = tun_vnet_read(d->tun_fd, d->vnet, core_pool(&d->core), core_max_mtu(&d->core), pkts,
+					CORE_BATCH, 1, &dropped);
+		if (got == -EBADFD || got == -EIO || got == -ENXIO) {
+			log_info("%s was deleted; shutting down", d->ifname);
+			d->stop = true;
+			return;
+		}
+		if (got <= 0)
+			break;
+		core_tun_rx(&d->core, now, pkts, got);
+	}
+	if (dropped)
+		core_count_drop(&d->core, DROP_NO_BUFFER, dropped);
+	if (d->vnet->malformed != malformed)
+		core_count_drop(&d->core, DROP_MALFORMED, d->vnet->malformed - malformed);
 }
 
 static void read_tun(struct device *d, uint64_t now)
 {
 	struct pkt *pkts[CORE_BATCH];
 	int n = 0, got;
+
+	if (d->vnet) {
+		read_tun_vnet(d, now);
+		return;
+	}
 
 	while (n < CORE_BATCH && (pkts[n] = pool_get(core_pool(&d->core))))
 		n++;
@@ -710,6 +784,11 @@ void device_down(struct device *d)
 		if (tun_state(d->tun_fd) == TUN_HERE)
 			nl_link_delete_index(d->ifindex);
 		close(d->tun_fd);
+	}
+	if (d->vnet) {
+		tun_vnet_free(d->vnet);
+		free(d->vnet);
+		d->vnet = NULL;
 	}
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);

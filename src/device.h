@@ -14,6 +14,7 @@
 #include "config.h"
 #include "core.h"
 #include "tcp.h"
+#include "tun.h"
 #include "uapi_server.h"
 #include "udp.h"
 
@@ -36,6 +37,10 @@ struct device {
 	/* The control socket's file (lstat), to notice it removed or replaced. */
 	unsigned long long uapi_file_dev, uapi_file_ino;
 	uint64_t tun_write_errors;
+	/* With IFF_VNET_HDR (the default where the kernel takes the offloads;
+	 * SLUICE_NO_TUN_OFFLOAD=1 turns it off): super-packets split on read,
+	 * writes coalesced. NULL on a plain TUN. */
+	struct tun_vnet *vnet;
 	int keylog_fd;              /* SLUICE_KEYLOG, or -1 */
 };
 

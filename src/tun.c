@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,4 +146,104 @@ int tun_write(int fd, const struct pkt *k)
 		return -errno;
 	/* A tun takes a packet whole or not at all. */
 	return (size_t)r == k->len ? 0 : -EIO;
+}
+
+/* ---- IFF_VNET_HDR: super-packets in, coalesced writes out ---- */
+
+int tun_vnet_init(struct tun_vnet *v, bool uso)
+{
+	memset(v, 0, sizeof(*v));
+	v->rbuf = malloc(OFFLOAD_READ_SIZE);
+	if (!v->rbuf)
+		return -ENOMEM;
+	v->uso = uso;
+	return 0;
+}
+
+void tun_vnet_free(struct tun_vnet *v)
+{
+	free(v->rbuf);
+	v->rbuf = NULL;
+}
+
+/* Hands out what is left of the current split. */
+static int take_segments(struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int n, int max,
+			 uint64_t *dropped)
+{
+	while (n < max && offload_split_remaining(&v->split)) {
+		struct pkt *k = pool_get(pool);
+		if (!k) {
+			*dropped += offload_split_remaining(&v->split);
+			v->split.done = v->split.count;
+			break;
+		}
+		int len = offload_split_next(&v->split, k->data, seg_cap);
+		if (len <= 0) {
+			pool_put(pool, k);
+			*dropped += offload_split_remaining(&v->split);
+			v->split.done = v->split.count;
+			break;
+		}
+		k->len = (uint32_t)len;
+		out[n++] = k;
+	}
+	return n;
+}
+
+int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max,
+		  int reads, uint64_t *dropped)
+{
+	int n = take_segments(v, pool, seg_cap, out, 0, max, dropped);
+
+	while (n < max && reads-- > 0) {
+		ssize_t r = read(fd, v->rbuf, OFFLOAD_READ_SIZE);
+		if (r < 0) {
+			if (errno == EINTR) {
+				reads++;
+				continue;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK || n)
+				break;
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		struct virtio_net_hdr h;
+		if (r < OFFLOAD_VNET_HDR_LEN) {
+			v->malformed++;
+			continue;
+		}
+		offload_vnet_read(&h, v->rbuf);
+		if (offload_split_init(&v->split, &h, v->rbuf + OFFLOAD_VNET_HDR_LEN,
+				       (size_t)r - OFFLOAD_VNET_HDR_LEN) < 0) {
+			memset(&v->split, 0, sizeof(v->split));
+			v->malformed++;
+			continue;
+		}
+		n = take_segments(v, pool, seg_cap, out, n, max, dropped);
+	}
+	return n;
+}
+
+int tun_vnet_write(int fd, struct tun_vnet *v, struct pkt *const *pkts, int n)
+{
+	int failed = 0;
+
+	for (int at = 0; at < n; at += OFFLOAD_GRO_MAX_PKTS) {
+		int chunk = n - at < OFFLOAD_GRO_MAX_PKTS ? n - at : OFFLOAD_GRO_MAX_PKTS;
+		offload_gro_init(&v->gro, OFFLOAD_GRO_TCP | (v->uso ? OFFLOAD_GRO_UDP : 0));
+		for (int i = 0; i < chunk; i++)
+			offload_gro_add(&v->gro, pkts[at + i]->data, pkts[at + i]->len);
+		size_t outs = offload_gro_finish(&v->gro);
+		for (size_t j = 0; j < outs; j++) {
+			const struct offload_gro_out *o = &v->gro.out[j];
+			ssize_t r;
+			do
+				r = writev(fd, v->gro.iov + o->iov_first, o->iov_count);
+			while (r < 0 && errno == EINTR);
+			if (r < 0)
+				failed += o->segs;
+		}
+	}
+	return failed;
 }

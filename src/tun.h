@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 
+#include "offload.h"
 #include "pool.h"
 
 /* Creates (or attaches to) the TUN named `name` (at most IFNAMSIZ - 1
@@ -34,5 +35,34 @@ enum tun_state tun_state(int fd);
 int tun_read_batch(int fd, struct pkt **pkts, int n);
 /* Writes one IP packet. Returns 0 or -errno (-EAGAIN when the queue is full). */
 int tun_write(int fd, const struct pkt *k);
+
+/* ---- a TUN with IFF_VNET_HDR (tun_open_offload) ---- */
+
+/* What the data path keeps for such a TUN: the buffer one read of a
+ * super-packet needs, the split of the last one read (so that a caller
+ * with less room than its segments takes the rest next time), and the
+ * coalescer of writes. About 78 KiB, made once. */
+struct tun_vnet {
+	uint8_t *rbuf;               /* OFFLOAD_READ_SIZE bytes */
+	struct offload_split split;  /* segments of rbuf still to hand out */
+	struct offload_gro gro;
+	bool uso;                    /* the TUN took USO: UDP is coalesced too */
+	uint64_t malformed;          /* reads the split refused */
+};
+
+int tun_vnet_init(struct tun_vnet *v, bool uso);
+void tun_vnet_free(struct tun_vnet *v);
+/* Reads super-packets and cuts them into packets of at most seg_cap bytes,
+ * each in a buffer from pool at pkt->data, until max packets are in out,
+ * the TUN has nothing more, or reads super-packets have been read. What a
+ * full pool leaves behind is counted in *dropped. Returns the number of
+ * packets in out, or -errno of a read that failed (-EBADFD, -EIO: the
+ * TUN is gone) when nothing was read. */
+int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max,
+		  int reads, uint64_t *dropped);
+/* Writes decrypted packets, coalesced into as few super-packets as their
+ * flows allow, one writev each. The packets stay the caller's (it returns
+ * them to the pool after). Returns how many writes failed. */
+int tun_vnet_write(int fd, struct tun_vnet *v, struct pkt *const *pkts, int n);
 
 #endif

@@ -327,7 +327,7 @@ start_sluice() {
 	_wait_daemon "$ns" "$ifc" "$pid" "$log" "sluice"
 }
 
-# start_wggo NS CONF: Debian's wireguard-go in the foreground in NS, set up
+# start_wggo NS CONF: Debian's wireguard-go (or $WGGO_BIN) in the foreground in NS, set up
 # from a wg-quick file the way wg-quick would: `wg setconf` with the stripped
 # file, then addresses, MTU, link up and a route per AllowedIPs with ip.
 # No environment variable is needed: this wireguard-go (0.0.20220316) only
@@ -340,7 +340,7 @@ start_wggo() {
 	log="$TMPD/$ifc.log"
 	ip netns exec "$ns" env --default-signal=INT,QUIT LOG_LEVEL=verbose \
 		WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-		wireguard-go -f "$ifc" >"$log" 2>&1 </dev/null &
+		"${WGGO_BIN:-wireguard-go}" -f "$ifc" >"$log" 2>&1 </dev/null &
 	pid=$!
 	PIDS+=("$pid")
 	DAEMONS+=("$ns $ifc $pid $log wireguard-go")
