@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "crypto.h"
@@ -16,18 +17,24 @@
 #include "uapi.h"
 
 static const char usage[] =
-	"Usage: sluice show [--json] [IFACE]\n"
+	"Usage: sluice show [--json] [IFACE | all | interfaces] [FIELD]\n"
 	"Shows the interface IFACE, or every sluice/WireGuard userspace interface:\n"
 	"public key, listening port, and each peer's endpoint, allowed ips, latest\n"
 	"handshake and transfer, as `wg show` does.\n"
 	"  --json  every field of the control socket's get, plus sluice's own\n"
-	"          (transport, cipher, dropped packets by cause), as JSON\n";
+	"          (transport, cipher, dropped packets by cause), as JSON\n"
+	"  FIELD   one of public-key, private-key, listen-port, fwmark, peers,\n"
+	"          preshared-keys, endpoints, allowed-ips, latest-handshakes,\n"
+	"          persistent-keepalive, transfer, dump: printed as `wg show` prints\n"
+	"          it, for scripts (with `all`, each line starts with the interface)\n"
+	"  interfaces  the names of the interfaces, on one line\n";
 
 #define MAX_DROPS 32
 
 struct peer_view {
 	char public_key[KEY_B64_LEN + 1];
 	bool has_psk;
+	char psk[KEY_B64_LEN + 1];
 	char endpoint[ENDPOINT_STR_MAX];
 	struct sbuf allowed;    /* ", "-separated */
 	uint64_t hs_sec, hs_nsec, rx, tx, keepalive, protocol_version;
@@ -38,6 +45,7 @@ struct peer_view {
 struct iface_view {
 	char name[16];
 	char public_key[KEY_B64_LEN + 1];
+	char private_key[KEY_B64_LEN + 1]; /* wiped by iface_free */
 	bool has_private_key;
 	uint64_t listen_port, fwmark;
 	struct peer_view *peers;
@@ -51,10 +59,14 @@ struct iface_view {
 
 static void iface_free(struct iface_view *v)
 {
-	for (size_t i = 0; i < v->n_peers; i++)
+	for (size_t i = 0; i < v->n_peers; i++) {
 		sbuf_free(&v->peers[i].allowed);
+		crypto_wipe(v->peers[i].psk, sizeof(v->peers[i].psk));
+	}
+	if (v->peers)
+		crypto_wipe(v->peers, v->cap_peers * sizeof(*v->peers));
 	free(v->peers);
-	memset(v, 0, sizeof(*v));
+	crypto_wipe(v, sizeof(*v));
 }
 
 static void hex_to_b64(char out[KEY_B64_LEN + 1], const char *hex)
@@ -95,6 +107,7 @@ static int parse_reply(struct iface_view *v, char *body)
 			uint8_t key[KEY_LEN], pub[KEY_LEN];
 			if (key_from_hex(key, val) && crypto_x25519_public(pub, key)) {
 				key_to_base64(v->public_key, pub);
+				key_to_base64(v->private_key, key);
 				v->has_private_key = true;
 			}
 			crypto_wipe(key, sizeof(key));
@@ -129,6 +142,8 @@ static int parse_reply(struct iface_view *v, char *body)
 			snprintf(peer->cipher, sizeof(peer->cipher), "%s", val);
 		} else if (!strcmp(line, "preshared_key")) {
 			peer->has_psk = strspn(val, "0") != strlen(val);
+			if (peer->has_psk)
+				hex_to_b64(peer->psk, val);
 		} else if (!strcmp(line, "endpoint")) {
 			snprintf(peer->endpoint, sizeof(peer->endpoint), "%s", val);
 		} else if (!strcmp(line, "allowed_ip")) {
@@ -326,7 +341,111 @@ static void print_json(const struct iface_view *v)
 /* Shows one interface. Listing them all (listing true), a socket whose
  * daemon is gone, or that went between readdir and connect, is no
  * interface and not an error: -1 says "skipped". */
-static int show_one(const char *ifname, bool json, const char *separator, bool listing)
+/* `wg show IFACE FIELD`: what scripts read. prefix is "IFACE\t" for `all`. */
+static const char *const fields[] = { "public-key", "private-key", "listen-port", "fwmark", "peers",
+				      "preshared-keys", "endpoints", "allowed-ips", "latest-handshakes",
+				      "persistent-keepalive", "transfer", "dump" };
+
+static bool is_field(const char *s)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!strcmp(s, fields[i]))
+			return true;
+	return false;
+}
+
+static void print_allowed_tabbed(const struct peer_view *p, char sep)
+{
+	if (!sbuf_len(&p->allowed)) {
+		printf("(none)");
+		return;
+	}
+	/* Stored ", "-separated; wg separates them with one space (a comma in dump). */
+	const char *a = sbuf_ptr(&p->allowed);
+	for (size_t i = 0; i < sbuf_len(&p->allowed); i++) {
+		if (a[i] == ',' && i + 1 < sbuf_len(&p->allowed) && a[i + 1] == ' ') {
+			putchar(sep);
+			i++;
+		} else {
+			putchar(a[i]);
+		}
+	}
+}
+
+static void print_endpoint(const struct peer_view *p)
+{
+	if (!p->endpoint[0])
+		printf("(none)");
+	else
+		printf("%s%s", strcmp(p->transport, "tcp") ? "" : "tcp://", p->endpoint);
+}
+
+static void print_field(const struct iface_view *v, const char *field, const char *prefix)
+{
+	if (!strcmp(field, "public-key")) {
+		printf("%s%s\n", prefix, v->has_private_key ? v->public_key : "(none)");
+	} else if (!strcmp(field, "private-key")) {
+		printf("%s%s\n", prefix, v->has_private_key ? v->private_key : "(none)");
+	} else if (!strcmp(field, "listen-port")) {
+		printf("%s%" PRIu64 "\n", prefix, v->listen_port);
+	} else if (!strcmp(field, "fwmark")) {
+		if (v->fwmark)
+			printf("%s0x%" PRIx64 "\n", prefix, v->fwmark);
+		else
+			printf("%soff\n", prefix);
+	} else if (!strcmp(field, "dump")) {
+		printf("%s%s\t%s\t%" PRIu64 "\t", prefix, v->has_private_key ? v->private_key : "(none)",
+		       v->has_private_key ? v->public_key : "(none)", v->listen_port);
+		if (v->fwmark)
+			printf("0x%" PRIx64 "\n", v->fwmark);
+		else
+			printf("off\n");
+	}
+	for (size_t i = 0; i < v->n_peers; i++) {
+		const struct peer_view *p = &v->peers[i];
+		if (!strcmp(field, "peers")) {
+			printf("%s%s\n", prefix, p->public_key);
+		} else if (!strcmp(field, "preshared-keys")) {
+			printf("%s%s\t%s\n", prefix, p->public_key, p->has_psk ? p->psk : "(none)");
+		} else if (!strcmp(field, "endpoints")) {
+			printf("%s%s\t", prefix, p->public_key);
+			print_endpoint(p);
+			printf("\n");
+		} else if (!strcmp(field, "allowed-ips")) {
+			printf("%s%s\t", prefix, p->public_key);
+			print_allowed_tabbed(p, ' ');
+			printf("\n");
+		} else if (!strcmp(field, "latest-handshakes")) {
+			printf("%s%s\t%" PRIu64 "\n", prefix, p->public_key, p->hs_sec);
+		} else if (!strcmp(field, "persistent-keepalive")) {
+			if (p->keepalive)
+				printf("%s%s\t%" PRIu64 "\n", prefix, p->public_key, p->keepalive);
+			else
+				printf("%s%s\toff\n", prefix, p->public_key);
+		} else if (!strcmp(field, "transfer")) {
+			printf("%s%s\t%" PRIu64 "\t%" PRIu64 "\n", prefix, p->public_key, p->rx, p->tx);
+		} else if (!strcmp(field, "dump")) {
+			printf("%s%s\t%s\t", prefix, p->public_key, p->has_psk ? p->psk : "(none)");
+			print_endpoint(p);
+			printf("\t");
+			print_allowed_tabbed(p, ',');
+			printf("\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t", p->hs_sec, p->rx, p->tx);
+			if (p->keepalive)
+				printf("%" PRIu64 "\n", p->keepalive);
+			else
+				printf("off\n");
+		}
+	}
+}
+
+/* What one interface prints: the human layout, JSON, or one field. */
+struct show_how {
+	bool json;
+	const char *field;       /* NULL: everything */
+	bool prefix;             /* `all FIELD`: lines start with "IFACE\t" */
+};
+
+static int show_one(const char *ifname, const struct show_how *how, const char *separator, bool listing)
 {
 	struct iface_view v;
 	int r = fetch(&v, ifname);
@@ -345,44 +464,71 @@ static int show_one(const char *ifname, bool json, const char *separator, bool l
 		iface_free(&v);
 		return EXIT_RUNTIME;
 	}
-	fputs(separator, stdout);
-	if (json)
-		print_json(&v);
-	else
-		print_human(&v);
+	if (how->field) {
+		char prefix[20];
+		snprintf(prefix, sizeof(prefix), "%s", how->prefix ? ifname : "");
+		if (how->prefix)
+			strcat(prefix, "\t");
+		print_field(&v, how->field, prefix);
+	} else {
+		fputs(separator, stdout);
+		if (how->json)
+			print_json(&v);
+		else
+			print_human(&v);
+	}
 	iface_free(&v);
 	return EXIT_OK;
 }
 
 int cmd_show(int argc, char **argv)
 {
+	struct show_how how = { 0 };
+	const char *words[2];
+	int n_words = 0;
 	char ifname[16];
-	bool json = false;
-	const char *only = NULL;
 
 	if (cmd_wants_help(argc, argv, usage))
 		return EXIT_OK;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (argv[i][0] == '-' || only) {
+			how.json = true;
+		} else if (argv[i][0] == '-' || n_words == 2) {
 			fputs(usage, stderr);
 			return EXIT_USAGE;
 		} else {
-			only = argv[i];
+			words[n_words++] = argv[i];
 		}
 	}
-	if (only) {
+	/* wg's forms: show, show IFACE, show all, show interfaces, with a FIELD
+	 * after IFACE or all. A lone field name is not an interface. */
+	const char *only = n_words ? words[0] : NULL;
+	if (n_words == 2) {
+		if (!is_field(words[1])) {
+			fprintf(stderr, "show: '%s' is not a field (see sluice show --help)\n", words[1]);
+			return EXIT_USAGE;
+		}
+		how.field = words[1];
+	}
+	if (only && !strcmp(only, "interfaces") && n_words == 1)
+		how.field = "interfaces";
+	if (how.field && how.json) {
+		fputs("show: --json shows every field; give it no FIELD\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (only && strcmp(only, "all") && strcmp(only, "interfaces")) {
 		if (!cmd_ifname(ifname, only))
 			return EXIT_USAGE;
-		int r = show_one(ifname, json, "", false);
-		if (json && r == EXIT_OK)
+		int r = show_one(ifname, &how, "", false);
+		if (how.json && !how.field && r == EXIT_OK)
 			printf("\n");
 		return r;
 	}
+	bool names_only = how.field && !strcmp(how.field, "interfaces");
+	how.prefix = true;
 	DIR *dir = opendir(uapi_dir());
 	int ret = EXIT_OK, shown = 0;
-	if (json)
+	if (how.json)
 		printf("[");
 	if (dir) {
 		struct dirent *de;
@@ -392,7 +538,16 @@ int cmd_show(int argc, char **argv)
 				continue;
 			memcpy(ifname, de->d_name, n - 5);
 			ifname[n - 5] = '\0';
-			int r = show_one(ifname, json, !shown ? "" : json ? "," : "\n", true);
+			if (names_only) {
+				/* A socket is an interface only while its daemon answers. */
+				int fd = uapi_connect(ifname);
+				if (fd < 0)
+					continue;
+				close(fd);
+				printf("%s%s", shown++ ? " " : "", ifname);
+				continue;
+			}
+			int r = show_one(ifname, &how, !shown ? "" : how.json ? "," : "\n", true);
 			if (r == EXIT_OK)
 				shown++;
 			else if (r != -1)
@@ -400,7 +555,9 @@ int cmd_show(int argc, char **argv)
 		}
 		closedir(dir);
 	}
-	if (json)
+	if (names_only && shown)
+		printf("\n");
+	if (how.json)
 		printf("]\n");
 	return ret;
 }

@@ -85,4 +85,24 @@ check "persistent keepalive" has '^  persistent keepalive: every 25 seconds$'
 check "a cipher line for the non-default suite" has '^  cipher: aes-256-gcm$'
 check_fails "no interface: exit 2 and a message" sluice_cli "$A" show nosuchif0
 
+section "sluice show IFACE FIELD, as wg show prints it (for scripts)"
+# same_as_wg FIELD: sluice's output equals wg's for the interface; a TCP
+# endpoint is shown with its tcp:// by sluice only.
+same_as_wg() {
+	local mine theirs
+	mine=$(sluice_cli "$A" show "$IA" "$1" | sed 's|tcp://||')
+	theirs=$(ip netns exec "$A" wg show "$IA" "$1")
+	[ "$mine" = "$theirs" ] || { printf 'sluice:\n%s\nwg:\n%s\n' "$mine" "$theirs"; return 1; }
+}
+for f in public-key private-key listen-port fwmark peers preshared-keys endpoints allowed-ips \
+	latest-handshakes persistent-keepalive transfer dump; do
+	check "show $IA $f is what wg show prints" same_as_wg "$f"
+done
+check "show all dump: lines start with the interface" \
+	sh -c "ip netns exec $A $SLUICE show all dump | grep -q '^$IA	'"
+check "show interfaces lists $IA" sh -c "ip netns exec $A $SLUICE show interfaces | tr ' ' '\n' | grep -qx $IA"
+check_fails "an unknown field is refused" sluice_cli "$A" show "$IA" bogus-field
+check "sluice show $IA endpoints keeps tcp://" \
+	sh -c "ip netns exec $A $SLUICE show $IA endpoints | grep -q 'tcp://192.0.2.2:51821'"
+
 finish

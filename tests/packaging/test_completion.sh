@@ -54,12 +54,13 @@ expect "sluice up -" "-f --foreground -v --verbose --help"
 expect "sluice up $tmp/etc/" "$tmp/etc/wg0.conf $tmp/etc/office.conf $tmp/etc/sub"
 expect "sluice up -f $tmp/etc/w" "$tmp/etc/wg0.conf"
 expect "sluice up $tmp/etc/wg0.conf " ""
-expect "sluice show " "wg0 wg1 \$(id) w*"
+expect "sluice show " "wg0 wg1 \$(id) w* all interfaces"
 expect "sluice show w" "wg0 wg1 w*"
 expect "sluice show \$" "\$(id)"
 expect "sluice show --" "--json --help"
 expect "sluice show --json wg1" "wg1"
-expect "sluice show wg0 " ""
+expect "sluice show wg0 " "public-key private-key listen-port fwmark peers preshared-keys endpoints allowed-ips latest-handshakes persistent-keepalive transfer dump"
+expect "sluice show wg0 peers " ""
 expect "sluice down wg" "wg0 wg1"
 expect "sluice down $tmp/etc/o" "$tmp/etc/office.conf"
 expect "sluice genkey " "--help"
@@ -100,7 +101,7 @@ else
 	failed=1
 fi
 
-# No interfaces at all: nothing offered, and no error.
+# No interfaces at all: only the words, and no error.
 rm -rf "$SLUICE_UAPI_DIR"
-expect "sluice show " ""
+expect "sluice show " "all interfaces"
 exit $failed
