@@ -23,11 +23,6 @@
 #include "encoding.h"
 #include "sbuf.h"
 
-/* IPv4 hosts must accept 576-byte datagrams (RFC 791), IPv6 links must
- * carry 1280 (RFC 8200); below that a tunnel cannot carry its own traffic. */
-#define MTU_MIN 576
-#define MTU_MIN_IPV6 1280
-#define MTU_MAX 65535
 
 /* How much of an offending value an error message shows. */
 #define SHOWN_MAX 96
@@ -374,9 +369,9 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 	case K_ADDRESS:
 		return for_each_item(p, value, add_address);
 	case K_MTU:
-		if (!parse_uint(value, false, MTU_MAX, &v) || v < MTU_MIN)
+		if (!parse_uint(value, false, CONFIG_MTU_MAX, &v) || v < CONFIG_MTU_MIN)
 			return fail(p, "invalid MTU (expected %u..%u; %u or more with an IPv6 Address): %s",
-				    MTU_MIN, MTU_MAX, MTU_MIN_IPV6, shown(buf, value));
+				    CONFIG_MTU_MIN, CONFIG_MTU_MAX, CONFIG_MTU_MIN_IPV6, shown(buf, value));
 		cfg->mtu = v;
 		p->mtu_line = p->line;
 		return true;
@@ -603,13 +598,13 @@ static bool check_interface(struct parser *p)
 	}
 	if (!cfg->has_private_key)
 		return fail_at(p, p->interface_line, "[Interface] has no PrivateKey");
-	if (cfg->mtu && cfg->mtu < MTU_MIN_IPV6) {
+	if (cfg->mtu && cfg->mtu < CONFIG_MTU_MIN_IPV6) {
 		for (size_t i = 0; i < cfg->n_addresses; i++) {
 			if (cfg->addresses[i].family != AF_INET6)
 				continue;
 			cidr_format(buf, &cfg->addresses[i]);
 			return fail_at(p, p->mtu_line, "MTU %u is too small for IPv6 Address '%s' (IPv6 needs %u or more)",
-				       cfg->mtu, buf, MTU_MIN_IPV6);
+				       cfg->mtu, buf, CONFIG_MTU_MIN_IPV6);
 		}
 	}
 	return true;

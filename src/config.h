@@ -20,6 +20,12 @@ enum table_mode {
 	TABLE_ID,       /* routes in table `table_id` */
 };
 
+/* IPv4 hosts must accept 576-byte datagrams (RFC 791), IPv6 links must
+ * carry 1280 (RFC 8200); below that a tunnel cannot carry its own traffic. */
+#define CONFIG_MTU_MIN 576
+#define CONFIG_MTU_MIN_IPV6 1280
+#define CONFIG_MTU_MAX 65535
+
 /* Transports, as bits of interface_config.transports. */
 enum transport {
 	TRANSPORT_UDP = 1,
