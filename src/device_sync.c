@@ -321,7 +321,9 @@ int device_sync(struct device *d, const struct interface_config *cfg)
 			return r;
 		log_info("listening on %s port %u", uapi_transports_name(transports), d->listen_port);
 	}
-	device_set_fwmark(d, cfg->has_fwmark ? cfg->fwmark : 0);
+	/* Absent, it stays: wg-quick marks a full tunnel's packets itself. */
+	if (cfg->has_fwmark)
+		device_set_fwmark(d, cfg->fwmark);
 	r = sync_peers(d, cfg, device_now(), &counts);
 	if (r < 0) {
 		log_err("cannot sync the peers: %s (%zu added, %zu removed before it failed)", strerror(-r), counts.added,

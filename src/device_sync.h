@@ -37,7 +37,7 @@ void device_setup_free(struct device_setup *s);
 
 /* Makes the interface cfg (a whole configuration, as a file gives it):
  * the port and transports listened on (ListenPort absent or 0: the port in
- * use stays), FwMark, the peers (device_sync_config: the sessions of peers
+ * use stays), FwMark (absent: it stays, as with wg syncconf), the peers (device_sync_config: the sessions of peers
  * that stay are kept; the TCP peers dialed follow their tcp:// endpoints),
  * and where the daemon set up the link itself, its addresses, MTU (up to
  * what the buffers made at start carry) and the routes of AllowedIPs.

@@ -584,7 +584,8 @@ int uapi_format_sync(struct sbuf *out, const struct interface_config *cfg)
 		put_hex_key(out, "private_key", cfg->private_key);
 	if (cfg->has_listen_port && cfg->listen_port)
 		sbuf_putf(out, "listen_port=%u\n", cfg->listen_port);
-	sbuf_putf(out, "fwmark=%u\n", cfg->has_fwmark ? cfg->fwmark : 0);
+	if (cfg->has_fwmark)
+		sbuf_putf(out, "fwmark=%u\n", cfg->fwmark);
 	sbuf_putf(out, UAPI_KEY_LISTEN_TRANSPORT "=%s\n",
 		  uapi_transports_name(cfg->transports ? cfg->transports : TRANSPORT_UDP));
 	for (size_t i = 0; i < cfg->n_addresses; i++) {

@@ -37,8 +37,8 @@
  * it, which the daemon syncs to. Peers it does not name are removed; the
  * peers it names are updated in place, keeping their sessions; a key it
  * leaves out is at its default (no preshared key, no keepalive, WireGuard's
- * cipher, UDP...), but for private_key and listen_port (absent or 0: the
- * port in use stays). Its keys are set=1's without the ones that edit
+ * cipher, UDP...), but for private_key, fwmark (wg-quick sets one on a full
+ * tunnel) and listen_port (absent or 0: the port in use stays). Its keys are set=1's without the ones that edit
  * (replace_peers, remove, update_only, replace_allowed_ips: EINVAL), and:
  *   endpoint=tcp://ADDR:PORT     (or udp://; no scheme is UDP)
  *   sluice_cipher=chacha20-poly1305|aes-256-gcm          (a peer's)

@@ -139,6 +139,8 @@ has_addr() { ip -n "$1" addr show dev "$2" | grep -qF " $3 "; }
 section "sluice syncconf: C added, B removed, A's keepalive on, during a transfer from A"
 peer_a_17() { peer_a 17 198.19.1.0/24; }
 NEW=$(server_conf "198.18.0.1/24, 2001:db8:77::1/64" peer_a_17 peer_c | conf_write "$IS-new")
+# As wg-quick does for a full tunnel: a file without FwMark leaves it.
+ip netns exec "$S" wg set "$IS" fwmark 0x77
 during_transfer "sluice syncconf $IS $NEW" sluice_cli "$S" syncconf "$IS" "$NEW"
 check "S lists C" listed "$S" "$IS" "$kc_pub"
 check "S no longer lists B" _negate listed "$S" "$IS" "$kb_pub"
@@ -151,16 +153,20 @@ check "S routes 198.19.1.0/24 (A's new AllowedIPs) through $IS" has_route "$S" "
 check "S no longer routes 198.18.0.3 (B's)" _negate has_route "$S" "$IS" 198.18.0.3
 check "S has the new Address 2001:db8:77::1/64" has_addr "$S" "$IS" 2001:db8:77::1/64
 check "S no longer has the Address 198.18.9.1/24" _negate has_addr "$S" "$IS" 198.18.9.1/24
+check "the fwmark set by wg stays (the file has no FwMark)" \
+	sh -c "[ \"\$(ip netns exec $S wg show $IS fwmark)\" = 0x77 ]"
 check "the daemon logged the sync" grep -q "configuration synced: 2 peers (1 added, 1 removed, 1 kept" "$TMPD/$IS.log"
 
 section "SIGHUP: the file the daemon started from, edited (B back, C gone, A's keepalive 23)"
 peer_a_23() { peer_a 23; }
 server_conf "198.18.0.1/24" peer_a_23 peer_b >"$CS"
+sed -i '/^ListenPort/a FwMark = off' "$CS"
 PORT=5002 during_transfer "kill -HUP (the daemon reads $(basename "$CS") again)" kill -HUP "$SPID"
 check "the daemon is still running" kill -0 "$SPID"
 check "the daemon logged the reload" grep -q "SIGHUP: reading .*$(basename "$CS") again" "$TMPD/$IS.log"
 check "S lists B again" listed "$S" "$IS" "$kb_pub"
 check "S no longer lists C" _negate listed "$S" "$IS" "$kc_pub"
+check "FwMark = off cleared the fwmark" sh -c "[ \"\$(ip netns exec $S wg show $IS fwmark)\" = off ]"
 check "A's keepalive on S is 23" sh -c "ip netns exec $S wg show $IS persistent-keepalive | grep -F '$ka_pub' | grep -q '	23$'"
 # B still holds its old session, which S forgot: B starts a new handshake
 # once its data goes unanswered (KEEPALIVE_TIMEOUT + REKEY_TIMEOUT, 15 s).
