@@ -15,6 +15,8 @@ int cmd_pubkey(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_showconf(int argc, char **argv);
+int cmd_syncconf(int argc, char **argv);
 int cmd_quickstart(int argc, char **argv);
 int cmd_p2p(int argc, char **argv);
 /* sluice [-f|--foreground] IFACE: wireguard-go's invocation (cmd_iface.c). */

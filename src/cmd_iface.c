@@ -72,11 +72,11 @@ static const struct {
 	const char *word, *instead;
 } verbs[] = {
 	{ "status", "show" }, { "list", "show" }, { "ls", "show" }, { "info", "show" }, { "stats", "show" },
-	{ "dump", "show" }, { "peers", "show" }, { "showconf", "show" }, { "stop", "down" }, { "disconnect", "down" },
+	{ "dump", "show" }, { "peers", "show" }, { "stop", "down" }, { "disconnect", "down" },
 	{ "disable", "down" }, { "destroy", "down" }, { "remove", "down" }, { "rm", "down" }, { "del", "down" },
 	{ "delete", "down" }, { "kill", "down" }, { "start", "up" }, { "connect", "up" }, { "enable", "up" },
 	{ "create", "up" }, { "add", "up" }, { "run", "up" }, { "restart", "sluice down IFACE; sluice up FILE" },
-	{ "reload", "sluice down IFACE; sluice up FILE" }, { "setconf", "wg setconf IFACE FILE" }, { "addconf", "wg addconf IFACE FILE" }, { "syncconf", "wg syncconf IFACE FILE" },
+	{ "reload", "sluice syncconf IFACE" }, { "setconf", "wg setconf IFACE FILE" }, { "addconf", "wg addconf IFACE FILE" },
 	{ "set", "wg set IFACE ..." }, { "get", "show" }, { "config", "quickstart" }, { "conf", "quickstart" },
 	{ "init", "quickstart" }, { "keygen", "genkey" }, { "genkeys", "genkey" }, { "gen", "genkey" },
 	{ "key", "genkey" }, { "keys", "genkey" }, { "psk", "genpsk" }, { "pub", "pubkey" }, { "log", "show" },

@@ -23,11 +23,6 @@
 #include "encoding.h"
 #include "sbuf.h"
 
-/* IPv4 hosts must accept 576-byte datagrams (RFC 791), IPv6 links must
- * carry 1280 (RFC 8200); below that a tunnel cannot carry its own traffic. */
-#define MTU_MIN 576
-#define MTU_MIN_IPV6 1280
-#define MTU_MAX 65535
 
 /* How much of an offending value an error message shows. */
 #define SHOWN_MAX 96
@@ -374,9 +369,9 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 	case K_ADDRESS:
 		return for_each_item(p, value, add_address);
 	case K_MTU:
-		if (!parse_uint(value, false, MTU_MAX, &v) || v < MTU_MIN)
+		if (!parse_uint(value, false, CONFIG_MTU_MAX, &v) || v < CONFIG_MTU_MIN)
 			return fail(p, "invalid MTU (expected %u..%u; %u or more with an IPv6 Address): %s",
-				    MTU_MIN, MTU_MAX, MTU_MIN_IPV6, shown(buf, value));
+				    CONFIG_MTU_MIN, CONFIG_MTU_MAX, CONFIG_MTU_MIN_IPV6, shown(buf, value));
 		cfg->mtu = v;
 		p->mtu_line = p->line;
 		return true;
@@ -458,9 +453,10 @@ static bool peer_key(struct parser *p, enum key_id k, char *value)
 			value += 6;
 		} else if (!strncasecmp(value, "udp://", 6)) {
 			value += 6;
-		} else if (strstr(value, "://")) {
-			return fail(p, "invalid Endpoint (the scheme may be udp:// or tcp://): %s", shown(buf, value));
 		}
+		/* Also "udp://tcp://...": one scheme, and only the two. */
+		if (strstr(value, "://"))
+			return fail(p, "invalid Endpoint (the scheme may be udp:// or tcp://): %s", shown(buf, value));
 		if (!endpoint_split(value, host, sizeof(host), &port))
 			return fail(p, "invalid Endpoint (expected host:port or [IPv6]:port, port 1..65535): %s",
 				    shown(buf, value));
@@ -602,13 +598,13 @@ static bool check_interface(struct parser *p)
 	}
 	if (!cfg->has_private_key)
 		return fail_at(p, p->interface_line, "[Interface] has no PrivateKey");
-	if (cfg->mtu && cfg->mtu < MTU_MIN_IPV6) {
+	if (cfg->mtu && cfg->mtu < CONFIG_MTU_MIN_IPV6) {
 		for (size_t i = 0; i < cfg->n_addresses; i++) {
 			if (cfg->addresses[i].family != AF_INET6)
 				continue;
 			cidr_format(buf, &cfg->addresses[i]);
 			return fail_at(p, p->mtu_line, "MTU %u is too small for IPv6 Address '%s' (IPv6 needs %u or more)",
-				       cfg->mtu, buf, MTU_MIN_IPV6);
+				       cfg->mtu, buf, CONFIG_MTU_MIN_IPV6);
 		}
 	}
 	return true;
@@ -730,6 +726,13 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 			 path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
+	/* Absolute: the daemon, reading it again on SIGHUP, may have another
+	 * working directory. A pipe cannot be read twice. */
+	if (S_ISREG(st.st_mode) && !(cfg->path = realpath(path, NULL))) {
+		config_free(cfg);
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
 	ok = true;
 out:
 	sbuf_free(&buf);
@@ -770,5 +773,139 @@ void config_free(struct interface_config *cfg)
 	}
 	free(cfg->peers);
 	free(cfg->addresses);
+	free(cfg->path);
 	crypto_wipe(cfg, sizeof(*cfg));
+}
+
+/* ---- comparing and writing configurations ---- */
+
+static bool same_cidrs(const struct cidr *a, size_t na, const struct cidr *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		size_t len = a[i].family == AF_INET ? 4 : 16;
+		if (a[i].family != b[i].family || a[i].prefix != b[i].prefix || memcmp(a[i].addr.bytes, b[i].addr.bytes, len))
+			return false;
+	}
+	return true;
+}
+
+static bool same_key_or_zero(bool has_a, const uint8_t a[32], bool has_b, const uint8_t b[32])
+{
+	static const uint8_t zero[32];
+
+	return crypto_equal(has_a ? a : zero, has_b ? b : zero, 32);
+}
+
+static bool same_peer(const struct peer_config *a, const struct peer_config *b)
+{
+	enum transport ta = a->endpoint_transport ? a->endpoint_transport : TRANSPORT_UDP;
+	enum transport tb = b->endpoint_transport ? b->endpoint_transport : TRANSPORT_UDP;
+	bool has_ep_a = a->endpoint_str || a->endpoint.addr.sa.sa_family != AF_UNSPEC;
+	bool has_ep_b = b->endpoint_str || b->endpoint.addr.sa.sa_family != AF_UNSPEC;
+
+	if (memcmp(a->public_key, b->public_key, 32) ||
+	    !same_key_or_zero(a->has_preshared_key, a->preshared_key, b->has_preshared_key, b->preshared_key) ||
+	    (a->has_suite ? a->suite : SUITE_CHACHAPOLY) != (b->has_suite ? b->suite : SUITE_CHACHAPOLY) ||
+	    (a->has_persistent_keepalive ? a->persistent_keepalive : 0) !=
+		    (b->has_persistent_keepalive ? b->persistent_keepalive : 0) ||
+	    !same_cidrs(a->allowed_ips, a->n_allowed_ips, b->allowed_ips, b->n_allowed_ips) ||
+	    a->remove != b->remove || a->update_only != b->update_only ||
+	    a->replace_allowed_ips != b->replace_allowed_ips || has_ep_a != has_ep_b)
+		return false;
+	if (!has_ep_a)
+		return true;
+	if (ta != tb)
+		return false;
+	if (a->endpoint_str && b->endpoint_str)
+		return !strcmp(a->endpoint_str, b->endpoint_str);
+	return endpoint_equal(&a->endpoint, &b->endpoint);
+}
+
+bool config_equal(const struct interface_config *a, const struct interface_config *b)
+{
+	if (a->has_private_key != b->has_private_key ||
+	    (a->has_private_key && !crypto_equal(a->private_key, b->private_key, 32)) ||
+	    (a->has_listen_port ? a->listen_port : 0) != (b->has_listen_port ? b->listen_port : 0) ||
+	    (a->has_fwmark ? a->fwmark : 0) != (b->has_fwmark ? b->fwmark : 0) ||
+	    !same_cidrs(a->addresses, a->n_addresses, b->addresses, b->n_addresses) || a->mtu != b->mtu ||
+	    a->table != b->table || (a->table == TABLE_ID && a->table_id != b->table_id) ||
+	    (a->transports ? a->transports : TRANSPORT_UDP) != (b->transports ? b->transports : TRANSPORT_UDP) ||
+	    a->reply_ping != b->reply_ping || a->replace_peers != b->replace_peers || a->n_peers != b->n_peers)
+		return false;
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (!same_peer(&a->peers[i], &b->peers[i]))
+			return false;
+	return true;
+}
+
+static void put_key_line(struct sbuf *out, enum key_id k, const uint8_t key[32])
+{
+	char b64[KEY_B64_LEN + 1];
+
+	key_to_base64(b64, key);
+	sbuf_putf(out, "%s = %s\n", keys[k].name, b64);
+	crypto_wipe(b64, sizeof(b64));
+}
+
+static void put_cidrs(struct sbuf *out, enum key_id k, const struct cidr *list, size_t n)
+{
+	char text[CIDR_STR_MAX];
+
+	if (!n)
+		return;
+	sbuf_putf(out, "%s = ", keys[k].name);
+	for (size_t i = 0; i < n; i++) {
+		cidr_format(text, &list[i]);
+		sbuf_putf(out, "%s%s", i ? ", " : "", text);
+	}
+	sbuf_put(out, "\n", 1);
+}
+
+static void put_peer(struct sbuf *out, const struct peer_config *peer)
+{
+	char text[ENDPOINT_STR_MAX];
+	const char *scheme = peer->endpoint_transport == TRANSPORT_TCP ? "tcp://" : "";
+
+	sbuf_putf(out, "\n[Peer]\n");
+	put_key_line(out, K_PUBLIC_KEY, peer->public_key);
+	if (peer->has_preshared_key && !crypto_is_zero(peer->preshared_key, sizeof(peer->preshared_key)))
+		put_key_line(out, K_PRESHARED_KEY, peer->preshared_key);
+	put_cidrs(out, K_ALLOWED_IPS, peer->allowed_ips, peer->n_allowed_ips);
+	if (peer->endpoint_str) {
+		sbuf_putf(out, "%s = %s%s\n", keys[K_ENDPOINT].name, scheme, peer->endpoint_str);
+	} else if (peer->endpoint.addr.sa.sa_family != AF_UNSPEC) {
+		endpoint_format(text, &peer->endpoint);
+		sbuf_putf(out, "%s = %s%s\n", keys[K_ENDPOINT].name, scheme, text);
+	}
+	if (peer->has_persistent_keepalive && peer->persistent_keepalive)
+		sbuf_putf(out, "%s = %u\n", keys[K_PERSISTENT_KEEPALIVE].name, peer->persistent_keepalive);
+	if (peer->has_suite && peer->suite == SUITE_AESGCM)
+		sbuf_putf(out, "%s = aes-256-gcm\n", keys[K_CIPHER].name);
+}
+
+int config_format(struct sbuf *out, const struct interface_config *cfg)
+{
+	sbuf_putf(out, "[Interface]\n");
+	if (cfg->has_private_key)
+		put_key_line(out, K_PRIVATE_KEY, cfg->private_key);
+	if (cfg->has_listen_port && cfg->listen_port)
+		sbuf_putf(out, "%s = %u\n", keys[K_LISTEN_PORT].name, cfg->listen_port);
+	if (cfg->has_fwmark && cfg->fwmark)
+		sbuf_putf(out, "%s = 0x%x\n", keys[K_FWMARK].name, cfg->fwmark);
+	put_cidrs(out, K_ADDRESS, cfg->addresses, cfg->n_addresses);
+	if (cfg->mtu)
+		sbuf_putf(out, "%s = %u\n", keys[K_MTU].name, cfg->mtu);
+	if (cfg->table == TABLE_OFF)
+		sbuf_putf(out, "%s = off\n", keys[K_TABLE].name);
+	else if (cfg->table == TABLE_ID)
+		sbuf_putf(out, "%s = %u\n", keys[K_TABLE].name, cfg->table_id);
+	if (cfg->transports & TRANSPORT_TCP)
+		sbuf_putf(out, "%s = %s\n", keys[K_TRANSPORT].name, cfg->transports & TRANSPORT_UDP ? "udp,tcp" : "tcp");
+	if (cfg->reply_ping)
+		sbuf_putf(out, "%s = true\n", keys[K_REPLY_PING].name);
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		put_peer(out, &cfg->peers[i]);
+	return sbuf_error(out);
 }

@@ -20,6 +20,12 @@ enum table_mode {
 	TABLE_ID,       /* routes in table `table_id` */
 };
 
+/* IPv4 hosts must accept 576-byte datagrams (RFC 791), IPv6 links must
+ * carry 1280 (RFC 8200); below that a tunnel cannot carry its own traffic. */
+#define CONFIG_MTU_MIN 576
+#define CONFIG_MTU_MIN_IPV6 1280
+#define CONFIG_MTU_MAX 65535
+
 /* Transports, as bits of interface_config.transports. */
 enum transport {
 	TRANSPORT_UDP = 1,
@@ -79,6 +85,9 @@ struct interface_config {
 	size_t n_peers;
 	struct config_unsupported_key unsupported_keys[CONFIG_UNSUPPORTED_MAX];
 	size_t n_unsupported_keys;
+	/* The file config_load read, as an absolute path, for the daemon to
+	 * read again on SIGHUP; NULL for a pipe and for anything else. */
+	char *path;
 };
 
 /* Parses a configuration held in memory. `name` is used in messages only.
@@ -98,6 +107,21 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 /* Resolves every peer's endpoint_str into endpoint (names via getaddrinfo).
  * Error: "NAME:LINE: cannot resolve Endpoint 'host:port': <gai_strerror>". */
 bool config_resolve(struct interface_config *cfg, const char *name, char *err, size_t errlen);
+/* Writes cfg in the format config_parse reads, which reads it back to the
+ * same configuration: [Interface], then each [Peer], keys in base64, the
+ * Endpoint as written (endpoint_str) or else as resolved, with its tcp://;
+ * a key at its default is left out. The text holds the private key: out
+ * wipes what it lets go of. 0 or -errno (out's error). */
+struct sbuf;
+int config_format(struct sbuf *out, const struct interface_config *cfg);
+
+/* Whether a and b describe the same configuration, as far as applying them
+ * goes: a key absent and a key at its default are the same (no preshared
+ * key and one of zeros, no Cipher and chacha20-poly1305, no Transport and
+ * udp), an Endpoint is compared as written when both have the text, and as
+ * resolved otherwise; lists in order. For tests and fuzzers. */
+bool config_equal(const struct interface_config *a, const struct interface_config *b);
+
 /* Makes room for element n of an array of *cap elements of elem bytes,
  * doubling it; the old block is wiped (it may hold keys). False: no memory. */
 bool config_grow(void **array, size_t *cap, size_t n, size_t elem);

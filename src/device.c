@@ -14,6 +14,7 @@
 
 #include "crypto.h"
 #include "device_config.h"
+#include "device_sync.h"
 #include "encoding.h"
 #include "keylog.h"
 #include "log.h"
@@ -134,31 +135,26 @@ static int uapi_get(void *ctx, struct sbuf *out)
 	return uapi_get_format(out, &d->core, d->listen_port, d->fwmark);
 }
 
-static int uapi_get_extended(void *ctx, struct sbuf *out)
+int device_listen(struct device *d, uint16_t port, unsigned transports)
 {
-	struct device *d = ctx;
-	return uapi_get_format_extended(out, &d->core);
-}
-
-/* Opens the sockets of every transport on one port number (port 0: one
- * both can have), then puts them in place of the old ones; on failure the
- * old ones stay. Logs why it failed. */
-static int rebind(struct device *d, uint16_t port)
-{
+	/* A socket already on that port stays: it holds the port. */
+	bool same = port && port == d->listen_port;
+	bool open_udp = (transports & TRANSPORT_UDP) && !(same && (d->transports & TRANSPORT_UDP));
+	bool open_tcp = (transports & TRANSPORT_TCP) && !(same && (d->transports & TRANSPORT_TCP));
 	int udp = -1, tcp = -1, r = 0;
 	uint16_t p = port;
 
 	/* A random UDP port may be taken for TCP: try a few. */
 	for (int attempt = 0; attempt < (port ? 1 : 8); attempt++) {
 		p = port;
-		if (d->transports & TRANSPORT_UDP) {
+		if (open_udp) {
 			udp = udp_open(&p, d->fwmark);
 			if (udp < 0) {
 				log_err("cannot listen on UDP port %u: %s", port, strerror(-udp));
 				return udp;
 			}
 		}
-		if (!(d->transports & TRANSPORT_TCP))
+		if (!open_tcp)
 			break;
 		tcp = tcp_listen_open(&p, d->fwmark);
 		if (tcp >= 0)
@@ -168,7 +164,7 @@ static int rebind(struct device *d, uint16_t port)
 			close(udp);
 		udp = -1;
 	}
-	if ((d->transports & TRANSPORT_TCP) && tcp < 0) {
+	if (open_tcp && tcp < 0) {
 		log_err("cannot listen on TCP port %u: %s", p, strerror(-r));
 		return r;
 	}
@@ -190,14 +186,31 @@ static int rebind(struct device *d, uint16_t port)
 		if (udp_offloads_enable(udp, &d->udp_off) < 0)
 			log_warn("no memory for UDP GRO buffers: receiving one datagram per buffer");
 		log_debug("UDP offloads: GSO %s, GRO %s", d->udp_off.gso ? "on" : "off", d->udp_off.gro ? "on" : "off");
+	} else if (!(transports & TRANSPORT_UDP) && d->udp_fd >= 0) {
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, d->udp_fd, NULL);
+		close(d->udp_fd);
+		d->udp_fd = -1;
 	}
 	if (tcp >= 0 && (r = tcp_set_listener(&d->tcp, tcp)) < 0) {
 		log_err("cannot watch the TCP listening socket: %s", strerror(-r));
 		return r;
 	}
+	if (!(transports & TRANSPORT_TCP))
+		tcp_set_listener(&d->tcp, -1);
 	d->listen_port = p;
 	d->wanted_port = port;
+	d->transports = transports;
 	return 0;
+}
+
+void device_set_fwmark(struct device *d, uint32_t fwmark)
+{
+	if (fwmark == d->fwmark)
+		return;
+	d->fwmark = fwmark;
+	if (d->udp_fd >= 0 && udp_set_fwmark(d->udp_fd, d->fwmark) < 0)
+		log_warn("cannot set fwmark %u: %s", d->fwmark, strerror(errno));
+	tcp_set_fwmark(&d->tcp, d->fwmark);
 }
 
 /* device_apply_config, but a peer reached over TCP keeps its endpoint on its
@@ -242,14 +255,10 @@ static int uapi_set(void *ctx, const struct interface_config *cfg)
 	struct device *d = ctx;
 	int r;
 
-	if (cfg->has_fwmark && cfg->fwmark != d->fwmark) {
-		d->fwmark = cfg->fwmark;
-		if (d->udp_fd >= 0 && udp_set_fwmark(d->udp_fd, d->fwmark) < 0)
-			log_warn("cannot set fwmark %u: %s", d->fwmark, strerror(errno));
-		tcp_set_fwmark(&d->tcp, d->fwmark);
-	}
+	if (cfg->has_fwmark)
+		device_set_fwmark(d, cfg->fwmark);
 	if (cfg->has_listen_port && cfg->listen_port != d->listen_port) {
-		r = rebind(d, cfg->listen_port);
+		r = device_listen(d, cfg->listen_port, d->transports);
 		if (r < 0)
 			return -r;
 	}
@@ -514,7 +523,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 			log_err("cannot create the control socket %s/%s.sock: %s", UAPI_DIR, d->ifname, strerror(-r));
 		goto fail;
 	}
-	struct uapi_ops uapi_ops = { .ctx = d, .get = uapi_get, .get_extended = uapi_get_extended, .set = uapi_set };
+	struct uapi_ops uapi_ops = { .ctx = d, .get = uapi_get, .get_extended = device_uapi_get_extended,
+				     .set = uapi_set, .sync = device_uapi_sync };
 	if ((r = uapi_server_init(&d->uapi, &uapi_ops, d->epoll_fd, d->uapi_fd, TAG_UAPI, TAG_UAPI_CONN)) < 0)
 		goto fail;
 	if ((r = uapi_socket_identity(d->ifname, &d->uapi_file_dev, &d->uapi_file_ino)) < 0) {
@@ -532,7 +542,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	if ((r = watch(d, d->tun_fd, TAG_TUN)) < 0)
 		goto fail;
 
-	r = rebind(d, cfg->has_listen_port ? cfg->listen_port : 0);
+	r = device_listen(d, cfg->has_listen_port ? cfg->listen_port : 0, d->transports);
 	if (r < 0)
 		goto fail;
 	r = add_tcp_peers(d, cfg, device_now());
@@ -550,6 +560,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		goto fail;
 	r = configure_link(d, cfg);
 	if (r < 0)
+		goto fail;
+	if ((r = device_setup_init(d, cfg)) < 0)
 		goto fail;
 	log_info("interface %s up, listening on %s port %u, %zu peer%s", d->ifname,
 		 d->transports == TRANSPORT_TCP ? "TCP" : d->transports & TRANSPORT_TCP ? "UDP and TCP" : "UDP",
@@ -669,8 +681,10 @@ static void read_signal(struct device *d)
 {
 	struct signalfd_siginfo si;
 	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP) {
+			device_reload(d);
 			continue;
+		}
 		log_info("received %s; shutting down", strsignal((int)si.ssi_signo));
 		d->stop = true;
 	}
@@ -799,4 +813,5 @@ void device_down(struct device *d)
 	d->keylog_fd = -1;
 	d->uapi_fd = d->udp_fd = d->tun_fd = d->signal_fd = d->epoll_fd = -1;
 	core_destroy(&d->core);
+	device_setup_free(&d->setup);
 }

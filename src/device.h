@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "device_sync.h"
 #include "tcp.h"
 #include "tun.h"
 #include "uapi_server.h"
@@ -42,6 +43,7 @@ struct device {
 	 * writes coalesced. NULL on a plain TUN. */
 	struct tun_vnet *vnet;
 	int keylog_fd;              /* SLUICE_KEYLOG, or -1 */
+	struct device_setup setup;  /* what a reload compares against (device_sync.h) */
 };
 
 /* Creates the interface named ifname from cfg: tun, addresses, MTU, link up,
@@ -55,6 +57,13 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 int device_run(struct device *d);
 /* Removes the interface and the control socket, wipes every secret. */
 void device_down(struct device *d);
+
+/* For device_sync.c: listens on port (0: any one every transport can have)
+ * with the transports given, keeping a socket already on that port and
+ * closing the ones of transports no longer wanted; on failure (logged)
+ * nothing changes. 0 or -errno. */
+int device_listen(struct device *d, uint16_t port, unsigned transports);
+void device_set_fwmark(struct device *d, uint32_t fwmark);
 
 /* Monotonic ns (CLOCK_BOOTTIME, so timers count time asleep, as WireGuard's). */
 uint64_t device_now(void);

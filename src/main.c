@@ -15,6 +15,8 @@ static const struct {
 	{ "up", cmd_up, "Brings up an interface from a wg-quick style file" },
 	{ "down", cmd_down, "Stops an interface and removes it" },
 	{ "show", cmd_show, "Shows the state of interfaces, like `wg show`" },
+	{ "showconf", cmd_showconf, "Prints a running interface's configuration as a file" },
+	{ "syncconf", cmd_syncconf, "Applies a changed file to a running interface, keeping its sessions" },
 	{ "quickstart", cmd_quickstart, "Writes configs for a server and its clients, keys included" },
 	{ "p2p", cmd_p2p, "Brings up a tunnel to one peer from the command line, no file" },
 	{ "genkey", cmd_genkey, "Prints a new private key" },

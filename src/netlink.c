@@ -202,6 +202,29 @@ int nl_addr_add(int ifindex, const struct cidr *addr)
 	return ret == -EEXIST ? 0 : ret;
 }
 
+int nl_addr_del(int ifindex, const struct cidr *addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	ret = cidr_check(addr);
+	if (ret)
+		return ret;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_DELADDR;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)addr->family;
+	ifa->ifa_prefixlen = addr->prefix;
+	ifa->ifa_index = (uint32_t)ifindex;
+	mnl_attr_put(nlh, IFA_LOCAL, family_bytes(addr->family), addr->addr.bytes);
+	ret = nl_request(nlh);
+	return ret == -EADDRNOTAVAIL ? 0 : ret;
+}
+
 static int route_change(uint16_t type, int ifindex, const struct cidr *dst,
 			uint32_t table)
 {

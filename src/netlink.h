@@ -18,6 +18,8 @@ int nl_link_delete(const char *ifname);
 int nl_link_delete_index(int ifindex);
 /* Adds an address (the prefix is the on-link subnet). -EEXIST is returned as 0. */
 int nl_addr_add(int ifindex, const struct cidr *addr);
+/* Removes it. An address that is not there (-EADDRNOTAVAIL) is returned as 0. */
+int nl_addr_del(int ifindex, const struct cidr *addr);
 /* Adds a route to the prefix through the interface in `table` (0 = main).
  * -EEXIST is returned as 0. */
 int nl_route_add(int ifindex, const struct cidr *dst, uint32_t table);

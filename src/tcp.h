@@ -185,5 +185,7 @@ void tcp_peer_set_target(struct tcp *t, struct tcp_peer *tp, const struct endpoi
 void tcp_peer_stop(struct tcp *t, struct tcp_peer *tp);
 /* The id of the peer's connection when it is up, else ENDPOINT_TCP_DOWN. */
 uint32_t tcp_peer_conn(const struct tcp *t, const struct tcp_peer *tp);
+/* Where the peer is dialed (conn 0); false when it is stopped. */
+bool tcp_peer_target(const struct tcp_peer *tp, struct endpoint *target);
 
 #endif

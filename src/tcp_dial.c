@@ -248,3 +248,11 @@ uint32_t tcp_peer_conn(const struct tcp *t, const struct tcp_peer *tp)
 	const struct tcp_conn *c = tcp_conn_find(t, tp->conn);
 	return c && c->state == CONN_DIALED ? c->id : ENDPOINT_TCP_DOWN;
 }
+
+bool tcp_peer_target(const struct tcp_peer *tp, struct endpoint *target)
+{
+	if (tp->stopped)
+		return false;
+	*target = tp->target;
+	return true;
+}

@@ -218,7 +218,85 @@ static bool key_is(const char *key, size_t len, const char *name)
 	return strlen(name) == len && !memcmp(key, name, len);
 }
 
-static int device_line(struct interface_config *cfg, const char *key, size_t klen, const char *value)
+const char *uapi_transports_name(unsigned transports)
+{
+	if (transports == TRANSPORT_TCP)
+		return "tcp";
+	return transports & TRANSPORT_TCP ? "udp,tcp" : "udp";
+}
+
+bool uapi_transports_parse(const char *s, unsigned *transports)
+{
+	if (!strcmp(s, "udp"))
+		*transports = TRANSPORT_UDP;
+	else if (!strcmp(s, "tcp"))
+		*transports = TRANSPORT_TCP;
+	else if (!strcmp(s, "udp,tcp"))
+		*transports = TRANSPORT_UDP | TRANSPORT_TCP;
+	else
+		return false;
+	return true;
+}
+
+const char *uapi_suite_name(enum cipher_suite suite)
+{
+	return suite == SUITE_AESGCM ? "aes-256-gcm" : "chacha20-poly1305";
+}
+
+bool uapi_suite_parse(const char *s, enum cipher_suite *suite)
+{
+	if (!strcmp(s, "chacha20-poly1305"))
+		*suite = SUITE_CHACHAPOLY;
+	else if (!strcmp(s, "aes-256-gcm"))
+		*suite = SUITE_AESGCM;
+	else
+		return false;
+	return true;
+}
+
+/* set=2's keys of the interface, beyond set=1's. */
+static int device_line_ext(struct interface_config *cfg, size_t *cap_addresses, const char *key, size_t klen,
+			   const char *value)
+{
+	uint32_t v;
+
+	if (key_is(key, klen, UAPI_KEY_LISTEN_TRANSPORT)) {
+		if (!uapi_transports_parse(value, &cfg->transports))
+			return EINVAL;
+	} else if (key_is(key, klen, UAPI_KEY_ADDRESS)) {
+		struct cidr c;
+		if (!cidr_parse(&c, value, false))
+			return EINVAL;
+		if (!config_grow((void **)&cfg->addresses, cap_addresses, cfg->n_addresses, sizeof(c)))
+			return ENOMEM;
+		cfg->addresses[cfg->n_addresses++] = c;
+	} else if (key_is(key, klen, UAPI_KEY_MTU)) {
+		if (!parse_decimal(value, CONFIG_MTU_MAX, &v) || v < CONFIG_MTU_MIN)
+			return EINVAL;
+		cfg->mtu = v;
+	} else if (key_is(key, klen, UAPI_KEY_TABLE)) {
+		if (!strcmp(value, "off")) {
+			cfg->table = TABLE_OFF;
+		} else if (!strcmp(value, "auto")) {
+			cfg->table = TABLE_AUTO;
+		} else if (parse_decimal(value, UINT32_MAX, &v) && v) {
+			cfg->table = TABLE_ID;
+			cfg->table_id = v;
+		} else {
+			return EINVAL;
+		}
+	} else if (key_is(key, klen, UAPI_KEY_REPLY_PING)) {
+		if (strcmp(value, "true") && strcmp(value, "false"))
+			return EINVAL;
+		cfg->reply_ping = !strcmp(value, "true");
+	} else {
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int device_line(struct interface_config *cfg, bool extended, size_t *cap_addresses, const char *key,
+		       size_t klen, const char *value)
 {
 	uint32_t v;
 
@@ -237,20 +315,49 @@ static int device_line(struct interface_config *cfg, const char *key, size_t kle
 			return EINVAL;
 		cfg->has_fwmark = true;
 		cfg->fwmark = v;
-	} else if (key_is(key, klen, "replace_peers")) {
+	} else if (key_is(key, klen, "replace_peers") && !extended) {
 		if (strcmp(value, "true"))
 			return EINVAL;
 		cfg->replace_peers = true;
+	} else if (extended) {
+		return device_line_ext(cfg, cap_addresses, key, klen, value);
 	} else {
 		return EINVAL; /* unknown, or a peer's key before any public_key */
 	}
 	return 0;
 }
 
-static int peer_line(struct peer_config *peer, size_t *cap_ips, const char *key, size_t klen, const char *value)
+/* set=2: an endpoint may name its transport. */
+static int endpoint_line_ext(struct peer_config *peer, const char *value)
+{
+	peer->endpoint_transport = TRANSPORT_UDP;
+	if (!strncmp(value, "tcp://", 6)) {
+		peer->endpoint_transport = TRANSPORT_TCP;
+		value += 6;
+	} else if (!strncmp(value, "udp://", 6)) {
+		value += 6;
+	}
+	return endpoint_parse_numeric(&peer->endpoint, value) ? 0 : EINVAL;
+}
+
+static int peer_line(struct peer_config *peer, bool extended, size_t *cap_ips, const char *key, size_t klen,
+		     const char *value)
 {
 	uint32_t v;
 
+	/* A whole configuration (set=2) says what each peer is; it does not
+	 * edit one. */
+	if (extended && (key_is(key, klen, "remove") || key_is(key, klen, "update_only") ||
+			 key_is(key, klen, "replace_allowed_ips")))
+		return EINVAL;
+	if (extended && key_is(key, klen, "endpoint"))
+		return endpoint_line_ext(peer, value);
+	if (extended && key_is(key, klen, UAPI_KEY_CIPHER)) {
+		if (!uapi_suite_parse(value, &peer->suite))
+			return EINVAL;
+		peer->has_suite = true;
+		return 0;
+	}
 	if (key_is(key, klen, "remove")) {
 		if (strcmp(value, "true"))
 			return EINVAL;
@@ -311,7 +418,13 @@ static int new_peer(struct interface_config *cfg, size_t *cap_peers, const char 
 
 void uapi_set_parser_init(struct uapi_set_parser *p)
 {
+	uapi_set_parser_init_ext(p, false);
+}
+
+void uapi_set_parser_init_ext(struct uapi_set_parser *p, bool extended)
+{
 	memset(p, 0, sizeof(*p));
+	p->extended = extended;
 }
 
 void uapi_set_parser_free(struct uapi_set_parser *p)
@@ -360,9 +473,9 @@ static void take_line(struct uapi_set_parser *p, const char *start, size_t n, bo
 		e = new_peer(&p->cfg, &p->cap_peers, value, p->line);
 		p->cap_ips = 0;
 	} else if (p->cfg.n_peers == 0) {
-		e = device_line(&p->cfg, start, klen, value);
+		e = device_line(&p->cfg, p->extended, &p->cap_addresses, start, klen, value);
 	} else {
-		e = peer_line(&p->cfg.peers[p->cfg.n_peers - 1], &p->cap_ips, start, klen, value);
+		e = peer_line(&p->cfg.peers[p->cfg.n_peers - 1], p->extended, &p->cap_ips, start, klen, value);
 	}
 	crypto_wipe(value, sizeof(value));
 	p->error = e;
@@ -433,10 +546,15 @@ int uapi_set_parser_finish(struct uapi_set_parser *p, struct interface_config *c
 
 int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len)
 {
+	return uapi_parse_set_ext(cfg, text, len, false);
+}
+
+int uapi_parse_set_ext(struct interface_config *cfg, const char *text, size_t len, bool extended)
+{
 	struct uapi_set_parser p;
 	size_t taken;
 
-	uapi_set_parser_init(&p);
+	uapi_set_parser_init_ext(&p, extended);
 	taken = uapi_set_parser_feed(&p, text, len);
 	if (p.done && taken < len && !p.error)
 		p.error = EPROTO; /* nothing may follow the empty line */
@@ -444,6 +562,63 @@ int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len)
 	if (p.pending)
 		uapi_set_parser_feed(&p, "\n", 1);
 	return uapi_set_parser_finish(&p, cfg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing a set=2 request */
+
+static void put_hex_key(struct sbuf *out, const char *name, const uint8_t key[32])
+{
+	char hex[KEY_HEX_LEN + 1];
+
+	key_to_hex(hex, key);
+	sbuf_putf(out, "%s=%s\n", name, hex);
+	crypto_wipe(hex, sizeof(hex));
+}
+
+int uapi_format_sync(struct sbuf *out, const struct interface_config *cfg)
+{
+	char text[ENDPOINT_STR_MAX > CIDR_STR_MAX ? ENDPOINT_STR_MAX : CIDR_STR_MAX];
+
+	if (cfg->has_private_key)
+		put_hex_key(out, "private_key", cfg->private_key);
+	if (cfg->has_listen_port && cfg->listen_port)
+		sbuf_putf(out, "listen_port=%u\n", cfg->listen_port);
+	if (cfg->has_fwmark)
+		sbuf_putf(out, "fwmark=%u\n", cfg->fwmark);
+	sbuf_putf(out, UAPI_KEY_LISTEN_TRANSPORT "=%s\n",
+		  uapi_transports_name(cfg->transports ? cfg->transports : TRANSPORT_UDP));
+	for (size_t i = 0; i < cfg->n_addresses; i++) {
+		cidr_format(text, &cfg->addresses[i]);
+		sbuf_putf(out, UAPI_KEY_ADDRESS "=%s\n", text);
+	}
+	if (cfg->mtu)
+		sbuf_putf(out, UAPI_KEY_MTU "=%u\n", cfg->mtu);
+	if (cfg->table == TABLE_OFF)
+		sbuf_putf(out, UAPI_KEY_TABLE "=off\n");
+	else if (cfg->table == TABLE_ID)
+		sbuf_putf(out, UAPI_KEY_TABLE "=%u\n", cfg->table_id);
+	if (cfg->reply_ping)
+		sbuf_putf(out, UAPI_KEY_REPLY_PING "=true\n");
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct peer_config *peer = &cfg->peers[i];
+		put_hex_key(out, "public_key", peer->public_key);
+		if (peer->has_preshared_key)
+			put_hex_key(out, "preshared_key", peer->preshared_key);
+		if (peer->endpoint.addr.sa.sa_family != AF_UNSPEC) {
+			endpoint_format(text, &peer->endpoint);
+			sbuf_putf(out, "endpoint=%s%s\n", peer->endpoint_transport == TRANSPORT_TCP ? "tcp://" : "", text);
+		}
+		if (peer->has_persistent_keepalive)
+			sbuf_putf(out, "persistent_keepalive_interval=%u\n", peer->persistent_keepalive);
+		if (peer->has_suite)
+			sbuf_putf(out, UAPI_KEY_CIPHER "=%s\n", uapi_suite_name(peer->suite));
+		for (size_t j = 0; j < peer->n_allowed_ips; j++) {
+			cidr_format(text, &peer->allowed_ips[j]);
+			sbuf_putf(out, "allowed_ip=%s\n", text);
+		}
+	}
+	return sbuf_error(out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -588,7 +763,8 @@ int uapi_client_get_ext(const char *ifname, bool extended, char **out)
 	return rc;
 }
 
-int uapi_client_set(const char *ifname, const char *body)
+/* op: "set=1\n" or "set=2\n". */
+static int client_set(const char *ifname, const char *op, const char *body)
 {
 	struct sbuf req, reply;
 	size_t len = strlen(body);
@@ -600,7 +776,7 @@ int uapi_client_set(const char *ifname, const char *body)
 		return -EINVAL;
 	sbuf_init(&req, 6 + UAPI_REQUEST_MAX); /* "set=1\n", then what the daemon takes */
 	sbuf_init(&reply, UAPI_REPLY_MAX);
-	sbuf_put(&req, "set=1\n", 6);
+	sbuf_put(&req, op, 6);
 	sbuf_put(&req, body, len);
 	rc = sbuf_put(&req, "\n", 1); /* the first failure sticks */
 	if (rc == 0)
@@ -608,4 +784,14 @@ int uapi_client_set(const char *ifname, const char *body)
 	sbuf_free(&reply);
 	sbuf_free(&req);
 	return rc;
+}
+
+int uapi_client_set(const char *ifname, const char *body)
+{
+	return client_set(ifname, "set=1\n", body);
+}
+
+int uapi_client_sync(const char *ifname, const char *body)
+{
+	return client_set(ifname, "set=2\n", body);
 }

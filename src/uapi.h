@@ -30,7 +30,44 @@
  * parsed whole before anything is applied; it ends at its empty line, or
  * where the client stops sending after a whole line (a line cut off there
  * is answered EPROTO and nothing is applied). An unknown operation closes
- * the connection without a reply. */
+ * the connection without a reply.
+ *
+ * "set=2" is sluice's own (`sluice syncconf`; wg(8) never sends it, and
+ * wireguard-go hangs up on it): a whole configuration, as a file describes
+ * it, which the daemon syncs to. Peers it does not name are removed; the
+ * peers it names are updated in place, keeping their sessions; a key it
+ * leaves out is at its default (no preshared key, no keepalive, WireGuard's
+ * cipher, UDP...), but for private_key, fwmark (wg-quick sets one on a full
+ * tunnel) and listen_port (absent or 0: the port in use stays). Its keys are set=1's without the ones that edit
+ * (replace_peers, remove, update_only, replace_allowed_ips: EINVAL), and:
+ *   endpoint=tcp://ADDR:PORT     (or udp://; no scheme is UDP)
+ *   sluice_cipher=chacha20-poly1305|aes-256-gcm          (a peer's)
+ *   sluice_listen_transport=udp|tcp|udp,tcp               (the interface's)
+ *   sluice_address=CIDR (repeated), sluice_mtu=N, sluice_table=off|auto|N,
+ *   sluice_reply_ping=true|false                          (the interface's)
+ * get=2 answers with the same interface keys, where the daemon set up the
+ * link itself, and names the tcp:// endpoint of each peer it dials. */
+
+/* sluice's own keys, in get=2 replies and set=2 requests. */
+#define UAPI_KEY_LISTEN_TRANSPORT "sluice_listen_transport"
+#define UAPI_KEY_ADDRESS "sluice_address"
+#define UAPI_KEY_MTU "sluice_mtu"
+#define UAPI_KEY_TABLE "sluice_table"
+#define UAPI_KEY_REPLY_PING "sluice_reply_ping"
+#define UAPI_KEY_CIPHER "sluice_cipher"
+/* get=2 only: the peer the keys after it are about, its transport now
+ * (tcp: a connection, dialed or accepted), and the tcp:// endpoint the
+ * daemon dials for it, if it does. */
+#define UAPI_KEY_PEER "sluice_peer"
+#define UAPI_KEY_TRANSPORT "sluice_transport"
+#define UAPI_KEY_DIAL "sluice_endpoint"
+#define UAPI_KEY_DROP_PREFIX "sluice_drop_"
+
+/* Names of the values of those keys. */
+const char *uapi_transports_name(unsigned transports);
+bool uapi_transports_parse(const char *s, unsigned *transports);
+const char *uapi_suite_name(enum cipher_suite suite);
+bool uapi_suite_parse(const char *s, enum cipher_suite *suite);
 
 /* The largest set request served: about 200000 peers with an allowed IP
  * each. The socket is root's alone; this only bounds a runaway. */
@@ -75,6 +112,13 @@ int uapi_socket_identity(const char *ifname, unsigned long long *dev, unsigned l
  * (endpoint_str stays NULL); peer.line is the line number of the peer's
  * public_key within the request. */
 int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len);
+/* The same for set=1 (extended false) or set=2 (true). */
+int uapi_parse_set_ext(struct interface_config *cfg, const char *text, size_t len, bool extended);
+/* The lines of a set=2 request that gives the daemon cfg whole, endpoints
+ * as resolved (one not resolved is left out). 0 or -errno (out's). The text
+ * holds the private key: out wipes what it lets go of. */
+struct sbuf;
+int uapi_format_sync(struct sbuf *out, const struct interface_config *cfg);
 
 /* The same parser, fed a set request's bytes as they arrive (in pieces of
  * any size: the result is the one uapi_parse_set gives for the whole). After
@@ -85,6 +129,8 @@ int uapi_parse_set(struct interface_config *cfg, const char *text, size_t len);
 struct uapi_set_parser {
 	struct interface_config cfg;
 	size_t cap_peers, cap_ips;  /* allocated room of cfg.peers and the last peer's allowed_ips */
+	size_t cap_addresses;       /* and of cfg.addresses (set=2) */
+	bool extended;              /* set=2 */
 	unsigned line;              /* lines taken */
 	int error;                  /* the first bad line's positive errno, or 0 */
 	bool done;                  /* the empty line came: the request is whole */
@@ -96,6 +142,7 @@ struct uapi_set_parser {
 	char partial[UAPI_LINE_MAX];
 };
 void uapi_set_parser_init(struct uapi_set_parser *p);
+void uapi_set_parser_init_ext(struct uapi_set_parser *p, bool extended);
 /* Takes bytes of the request; returns how many were taken: all of them, or
  * fewer when the empty line came (p->done; what follows is not this
  * request's). */
@@ -122,5 +169,8 @@ int uapi_client_get_ext(const char *ifname, bool extended, char **out);
 /* Client: set=1 with body (lines, each ending in "\n"). Returns 0 or -errno
  * (-EINVAL without sending when body holds an empty line). */
 int uapi_client_set(const char *ifname, const char *body);
+/* Client: set=2, a body from uapi_format_sync. As uapi_client_set; a daemon
+ * that does not know set=2 hangs up (-EPROTO, -ECONNRESET or -EPIPE). */
+int uapi_client_sync(const char *ifname, const char *body);
 
 #endif

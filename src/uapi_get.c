@@ -9,6 +9,7 @@
 #include "encoding.h"
 #include "netaddr.h"
 #include "timers.h"
+#include "uapi.h"
 
 /* The engine has no call that hands out its own private key; this is the
  * one field read from outside its calls, kept behind one function until
@@ -160,15 +161,253 @@ int uapi_get_format(struct sbuf *out, const struct core *c, uint16_t listen_port
 	return sbuf_error(out);
 }
 
-int uapi_get_format_extended(struct sbuf *out, const struct core *c)
+int uapi_get_format_extended(struct sbuf *out, const struct core *c, const struct uapi_get_ext *x)
 {
+	char text[ENDPOINT_STR_MAX > CIDR_STR_MAX ? ENDPOINT_STR_MAX : CIDR_STR_MAX];
+	struct endpoint target;
+
+	sbuf_putf(out, UAPI_KEY_LISTEN_TRANSPORT "=%s\n", uapi_transports_name(x->transports));
+	sbuf_putf(out, UAPI_KEY_REPLY_PING "=%s\n", x->reply_ping ? "true" : "false");
+	if (x->link_managed) {
+		for (size_t i = 0; i < x->n_addresses; i++) {
+			cidr_format(text, &x->addresses[i]);
+			sbuf_putf(out, UAPI_KEY_ADDRESS "=%s\n", text);
+		}
+		sbuf_putf(out, UAPI_KEY_MTU "=%u\n", x->mtu);
+		if (x->table == TABLE_ID)
+			sbuf_putf(out, UAPI_KEY_TABLE "=%u\n", x->table_id);
+		else
+			sbuf_putf(out, UAPI_KEY_TABLE "=%s\n", x->table == TABLE_OFF ? "off" : "auto");
+	}
 	for (int i = 0; i < DROP_CAUSE_COUNT; i++)
-		sbuf_putf(out, "sluice_drop_%s=%llu\n", drop_cause_name((enum drop_cause)i),
+		sbuf_putf(out, UAPI_KEY_DROP_PREFIX "%s=%llu\n", drop_cause_name((enum drop_cause)i),
 			  (unsigned long long)core_drops(c, (enum drop_cause)i));
 	for (const struct peer *p = core_peers_first(c); p; p = core_peers_next(p)) {
-		put_key(out, "sluice_peer", p->public_key);
-		sbuf_putf(out, "sluice_transport=%s\n", p->endpoint.conn ? "tcp" : "udp");
-		sbuf_putf(out, "sluice_cipher=%s\n", p->suite == SUITE_AESGCM ? "aes-256-gcm" : "chacha20-poly1305");
+		put_key(out, UAPI_KEY_PEER, p->public_key);
+		sbuf_putf(out, UAPI_KEY_TRANSPORT "=%s\n", p->endpoint.conn ? "tcp" : "udp");
+		sbuf_putf(out, UAPI_KEY_CIPHER "=%s\n", uapi_suite_name(p->suite));
+		if (x->dial_target && x->dial_target(x->ctx, p->public_key, &target)) {
+			endpoint_format(text, &target);
+			sbuf_putf(out, UAPI_KEY_DIAL "=tcp://%s\n", text);
+		}
 	}
 	return sbuf_error(out);
+}
+
+/* ---- reading a reply back ---- */
+
+struct get_reader {
+	struct interface_config *cfg;
+	size_t cap_peers, cap_ips, cap_addresses;
+	/* The peer get=1's keys are about (the last public_key; it alone may
+	 * grow), and the one get=2's are about (the last sluice_peer). */
+	struct peer_config *listed, *named;
+	size_t next_named;             /* where the next sluice_peer likely is */
+	/* Per peer, made at the first sluice_peer (get=2 names peers after
+	 * get=1 listed them all): its transport now is TCP; we dial it. */
+	struct peer_flags {
+		bool tcp, dialed;
+	} *flags;
+	size_t n_flags;
+};
+
+static bool read_decimal(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (max - (uint64_t)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* get=2 names the peers in the order get=1 listed them: look where the
+ * last one was found first, so ten thousand peers are not as many scans. */
+static struct peer_config *named_peer(struct get_reader *r, const uint8_t key[32], size_t *index)
+{
+	size_t n = r->cfg->n_peers;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (r->next_named + k) % n;
+		if (!memcmp(r->cfg->peers[i].public_key, key, 32)) {
+			r->next_named = i + 1;
+			*index = i;
+			return &r->cfg->peers[i];
+		}
+	}
+	return NULL;
+}
+
+static int read_peer_start(struct get_reader *r, const char *value)
+{
+	struct interface_config *cfg = r->cfg;
+	struct peer_config *peer;
+
+	if (!config_grow((void **)&cfg->peers, &r->cap_peers, cfg->n_peers, sizeof(*cfg->peers)))
+		return -ENOMEM;
+	peer = &cfg->peers[cfg->n_peers];
+	memset(peer, 0, sizeof(*peer));
+	peer->endpoint.addr.sa.sa_family = AF_UNSPEC;
+	if (!key_from_hex(peer->public_key, value))
+		return -EPROTO;
+	cfg->n_peers++;
+	r->listed = peer;
+	r->named = NULL;
+	r->cap_ips = 0;
+	return 0;
+}
+
+static int read_line(struct get_reader *r, const char *key, const char *value)
+{
+	struct interface_config *cfg = r->cfg;
+	struct peer_config *peer = r->listed, *named = r->named;
+	uint64_t v;
+	struct cidr c;
+
+	if (!strcmp(key, "public_key"))
+		return read_peer_start(r, value);
+	if (!strcmp(key, UAPI_KEY_PEER)) {
+		uint8_t pub[32];
+		size_t i = 0;
+		if (!key_from_hex(pub, value))
+			return -EPROTO;
+		if (!r->flags) {
+			r->n_flags = cfg->n_peers;
+			if (!(r->flags = calloc(r->n_flags ? r->n_flags : 1, sizeof(*r->flags))))
+				return -ENOMEM;
+		}
+		r->listed = NULL;
+		r->named = named_peer(r, pub, &i);
+		if (i >= r->n_flags)
+			r->named = NULL; /* listed after the sluice_peer lines began: not ours */
+		return 0;
+	}
+	if (!strcmp(key, "private_key")) {
+		if (!key_from_hex(cfg->private_key, value))
+			return -EPROTO;
+		cfg->has_private_key = !crypto_is_zero(cfg->private_key, 32);
+	} else if (!strcmp(key, "listen_port")) {
+		if (!read_decimal(value, 65535, &v))
+			return -EPROTO;
+		cfg->has_listen_port = true;
+		cfg->listen_port = (uint16_t)v;
+	} else if (!strcmp(key, "fwmark")) {
+		if (!read_decimal(value, UINT32_MAX, &v))
+			return -EPROTO;
+		cfg->has_fwmark = true;
+		cfg->fwmark = (uint32_t)v;
+	} else if (!strcmp(key, UAPI_KEY_LISTEN_TRANSPORT)) {
+		if (!uapi_transports_parse(value, &cfg->transports))
+			return -EPROTO;
+	} else if (!strcmp(key, UAPI_KEY_REPLY_PING)) {
+		cfg->reply_ping = !strcmp(value, "true");
+	} else if (!strcmp(key, UAPI_KEY_ADDRESS)) {
+		if (!cidr_parse(&c, value, false))
+			return -EPROTO;
+		if (!config_grow((void **)&cfg->addresses, &r->cap_addresses, cfg->n_addresses, sizeof(c)))
+			return -ENOMEM;
+		cfg->addresses[cfg->n_addresses++] = c;
+	} else if (!strcmp(key, UAPI_KEY_MTU)) {
+		if (!read_decimal(value, UINT32_MAX, &v))
+			return -EPROTO;
+		cfg->mtu = (uint32_t)v;
+	} else if (!strcmp(key, UAPI_KEY_TABLE)) {
+		if (!strcmp(value, "off"))
+			cfg->table = TABLE_OFF;
+		else if (!strcmp(value, "auto"))
+			cfg->table = TABLE_AUTO;
+		else if (read_decimal(value, UINT32_MAX, &v) && v) {
+			cfg->table = TABLE_ID;
+			cfg->table_id = (uint32_t)v;
+		} else {
+			return -EPROTO;
+		}
+	} else if (named) {
+		struct peer_flags *flags = &r->flags[named - cfg->peers];
+		if (!strcmp(key, UAPI_KEY_CIPHER)) {
+			if (!uapi_suite_parse(value, &named->suite))
+				return -EPROTO;
+			named->has_suite = named->suite != SUITE_CHACHAPOLY;
+		} else if (!strcmp(key, UAPI_KEY_TRANSPORT)) {
+			flags->tcp = !strcmp(value, "tcp");
+		} else if (!strcmp(key, UAPI_KEY_DIAL)) {
+			if (strncmp(value, "tcp://", 6) || !endpoint_parse_numeric(&named->endpoint, value + 6))
+				return -EPROTO;
+			named->endpoint_transport = TRANSPORT_TCP;
+			flags->dialed = true;
+		}
+	} else if (!peer) {
+		return 0; /* a peer's key without a peer, or one we do not know */
+	} else if (!strcmp(key, "preshared_key")) {
+		if (!key_from_hex(peer->preshared_key, value))
+			return -EPROTO;
+		peer->has_preshared_key = !crypto_is_zero(peer->preshared_key, 32);
+	} else if (!strcmp(key, "endpoint")) {
+		if (!endpoint_parse_numeric(&peer->endpoint, value))
+			return -EPROTO;
+		peer->endpoint_transport = TRANSPORT_UDP;
+	} else if (!strcmp(key, "persistent_keepalive_interval")) {
+		if (!read_decimal(value, 65535, &v))
+			return -EPROTO;
+		peer->has_persistent_keepalive = v != 0;
+		peer->persistent_keepalive = (uint16_t)v;
+	} else if (!strcmp(key, "allowed_ip")) {
+		if (!cidr_parse(&c, value, false))
+			return -EPROTO;
+		cidr_mask(&c);
+		if (!config_grow((void **)&peer->allowed_ips, &r->cap_ips, peer->n_allowed_ips, sizeof(c)))
+			return -ENOMEM;
+		peer->allowed_ips[peer->n_allowed_ips++] = c;
+	}
+	return 0;
+}
+
+int uapi_parse_get(struct interface_config *cfg, const char *body, size_t len)
+{
+	struct get_reader r = { .cfg = cfg };
+	struct sbuf line;
+	size_t pos = 0;
+	int e = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	sbuf_init(&line, UAPI_LINE_MAX + 1);
+	while (pos < len && !e) {
+		const char *start = body + pos, *nl = memchr(start, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - start) : len - pos;
+		char *text, *eq;
+
+		pos += n + 1;
+		if (!n)
+			continue;
+		sbuf_reset(&line);
+		if (sbuf_put(&line, start, n) || !(text = sbuf_cstr(&line))) {
+			e = sbuf_error(&line) == -EMSGSIZE ? -EPROTO : -ENOMEM;
+			break;
+		}
+		eq = strchr(text, '=');
+		if (!eq || strlen(text) != n) {
+			e = -EPROTO;
+			break;
+		}
+		*eq = '\0';
+		e = read_line(&r, text, eq + 1);
+	}
+	/* A TCP connection the peer made to us is no endpoint to keep. */
+	for (size_t i = 0; !e && i < r.n_flags; i++) {
+		if (r.flags[i].tcp && !r.flags[i].dialed) {
+			memset(&cfg->peers[i].endpoint, 0, sizeof(cfg->peers[i].endpoint));
+			cfg->peers[i].endpoint.addr.sa.sa_family = AF_UNSPEC;
+			cfg->peers[i].endpoint_transport = 0;
+		}
+	}
+	free(r.flags);
+	sbuf_free(&line);
+	if (e)
+		config_free(cfg);
+	return e;
 }

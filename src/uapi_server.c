@@ -200,11 +200,12 @@ static void answer_get(struct uapi_server *s, struct uapi_conn *c, bool extended
 static void answer_set(struct uapi_server *s, struct uapi_conn *c)
 {
 	struct interface_config cfg;
+	bool whole = c->set.extended;
 	int e = uapi_set_parser_finish(&c->set, &cfg);
 
 	c->in_set = false;
 	if (e == 0)
-		e = s->ops.set(s->ops.ctx, &cfg);
+		e = whole ? s->ops.sync(s->ops.ctx, &cfg) : s->ops.set(s->ops.ctx, &cfg);
 	config_free(&cfg);
 	reply_errno(c, e < 0 ? -e : e);
 }
@@ -212,7 +213,7 @@ static void answer_set(struct uapi_server *s, struct uapi_conn *c)
 /* Takes what the buffered bytes allow of the request in progress. */
 static enum step take_request(struct uapi_server *s, struct uapi_conn *c)
 {
-	static const char *const ops[] = { "get=1\n", "get=2\n", "set=1\n" };
+	static const char *const ops[] = { "get=1\n", "get=2\n", "set=1\n", "set=2\n" };
 	const char *d = sbuf_ptr(&c->in);
 	size_t n = sbuf_len(&c->in);
 
@@ -255,9 +256,10 @@ static enum step take_request(struct uapi_server *s, struct uapi_conn *c)
 		answer_get(s, c, extended);
 		return STEP_DONE;
 	}
-	if (!memcmp(d, "set=1\n", 6)) {
+	if (!memcmp(d, "set=1\n", 6) || (!memcmp(d, "set=2\n", 6) && s->ops.sync)) {
+		bool whole = d[4] == '2';
 		sbuf_consume(&c->in, 6);
-		uapi_set_parser_init(&c->set);
+		uapi_set_parser_init_ext(&c->set, whole);
 		c->in_set = true;
 		c->set_bytes = 0;
 		return STEP_DONE;

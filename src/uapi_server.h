@@ -33,6 +33,10 @@ struct uapi_ops {
 	int (*get_extended)(void *ctx, struct sbuf *out);
 	/* Applies a parsed set=1 request; returns 0 or a positive errno. */
 	int (*set)(void *ctx, const struct interface_config *cfg);
+	/* Optional: syncs to a parsed set=2 request, a whole configuration
+	 * (uapi.h); 0 or an errno of either sign. Without it, set=2 is an
+	 * unknown operation. */
+	int (*sync)(void *ctx, const struct interface_config *cfg);
 };
 
 struct uapi_conn;

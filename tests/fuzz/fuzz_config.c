@@ -4,13 +4,15 @@
  * what callers rely on: a failed parse leaves cfg empty and says where, a
  * successful one has a private key, and no message repeats a key's text
  * (the only base64 key a message may hold is the public one of a
- * duplicate [Peer]).
+ * duplicate [Peer]), and config_format writes what parses back to the same
+ * configuration.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "sbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 		if (cfg.n_unsupported_keys > CONFIG_UNSUPPORTED_MAX)
 			abort();
+		struct interface_config again;
+		struct sbuf text;
+		sbuf_init(&text, 0);
+		if (config_format(&text, &cfg) ||
+		    !config_parse(&again, "formatted", sbuf_ptr(&text), sbuf_len(&text), err, sizeof(err)) ||
+		    !config_equal(&cfg, &again))
+			abort();
+		config_free(&again);
+		sbuf_free(&text);
 		config_free(&cfg);
 	} else {
 		if (strncmp(err, "fuzz.conf", 9) || cfg.peers || cfg.addresses || cfg.has_private_key)

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * The body of a UAPI set request on any bytes. Checks, beyond "no crash,
- * no leak": a rejected request leaves cfg empty, an accepted one holds only
- * masked prefixes of a valid length, the result is one of the errnos the
- * header promises, and the incremental parser fed the same bytes in pieces
- * gives the same result.
+ * The body of a UAPI set request on any bytes, as set=1 (wg's) and as set=2
+ * (sluice's whole configuration). Checks, beyond "no crash, no leak": a
+ * rejected request leaves cfg empty, an accepted one holds only masked
+ * prefixes of a valid length, the result is one of the errnos the header
+ * promises, the incremental parser fed the same bytes in pieces gives the
+ * same result, and an accepted set=2 written again (uapi_format_sync)
+ * parses back to the same configuration. The same bytes as a get reply
+ * (uapi_parse_get, `sluice showconf`) leave nothing behind on error.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,17 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sbuf.h"
 #include "uapi.h"
+#include "uapi_get.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* As uapi_parse_set, in pieces of `piece` bytes. */
-static int parse_in_pieces(struct interface_config *cfg, const char *text, size_t len, size_t piece)
+static int parse_in_pieces(struct interface_config *cfg, const char *text, size_t len, size_t piece, bool extended)
 {
 	struct uapi_set_parser p;
 	size_t pos = 0;
 
-	uapi_set_parser_init(&p);
+	uapi_set_parser_init_ext(&p, extended);
 	while (pos < len && !p.done) {
 		size_t n = len - pos < piece ? len - pos : piece;
 		pos += uapi_set_parser_feed(&p, text + pos, n);
@@ -49,22 +54,23 @@ static bool same_config(const struct interface_config *a, const struct interface
 	return true;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One way of reading the bytes: whole, in pieces, checked. */
+static void check_set(const uint8_t *data, size_t size, bool extended)
 {
 	struct interface_config cfg, pieces;
-	int e = uapi_parse_set(&cfg, (const char *)data, size);
-	int e2 = parse_in_pieces(&pieces, (const char *)data, size, 1 + size % 11);
+	int e = uapi_parse_set_ext(&cfg, (const char *)data, size, extended);
+	int e2 = parse_in_pieces(&pieces, (const char *)data, size, 1 + size % 11, extended);
 
-	if (e != e2 || !same_config(&cfg, &pieces))
+	if (e != e2 || !same_config(&cfg, &pieces) || !config_equal(&cfg, &pieces))
 		abort();
 	config_free(&pieces);
 
 	if (e != 0 && e != EINVAL && e != EPROTO && e != ENOMEM)
 		abort();
 	if (e) {
-		if (cfg.peers || cfg.n_peers || cfg.has_private_key)
+		if (cfg.peers || cfg.n_peers || cfg.has_private_key || cfg.addresses)
 			abort();
-		return 0;
+		return;
 	}
 	for (size_t i = 0; i < cfg.n_peers; i++) {
 		for (size_t j = 0; j < cfg.peers[i].n_allowed_ips; j++) {
@@ -76,6 +82,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 	}
+	if (extended) {
+		struct interface_config again;
+		struct sbuf text;
+		sbuf_init(&text, 0);
+		if (uapi_format_sync(&text, &cfg) ||
+		    uapi_parse_set_ext(&again, sbuf_ptr(&text), sbuf_len(&text), true) || !config_equal(&cfg, &again))
+			abort();
+		config_free(&again);
+		sbuf_free(&text);
+	}
+	config_free(&cfg);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct interface_config cfg;
+	int e;
+
+	check_set(data, size, false);
+	check_set(data, size, true);
+	e = uapi_parse_get(&cfg, (const char *)data, size);
+	if (e != 0 && e != -EPROTO && e != -ENOMEM)
+		abort();
+	if (e && (cfg.peers || cfg.n_peers || cfg.addresses || cfg.has_private_key))
+		abort();
 	config_free(&cfg);
 	return 0;
 }

@@ -30,13 +30,15 @@ refused() {
 }
 
 section "verbs of other tools are never interface names"
-for w in status stop start list restart reload setconf showconf syncconf keygen; do
+for w in status stop start list restart reload setconf addconf dump keygen; do
 	check "sluice $w: exit 1, no interface" refused "$w"
 done
 check "sluice status suggests 'sluice show'" \
 	sh -c "ip netns exec $A $SLUICE status 2>&1 </dev/null | grep -q \"did you mean 'sluice show'\""
 check "sluice setconf points at wg(8)" \
 	sh -c "ip netns exec $A $SLUICE setconf 2>&1 </dev/null | grep -q \"did you mean 'wg setconf IFACE FILE'\""
+check "sluice reload points at sluice syncconf" \
+	sh -c "ip netns exec $A $SLUICE reload 2>&1 </dev/null | grep -q \"did you mean 'sluice syncconf IFACE'\""
 check "sluice -f status: exit 1, no interface" refused status
 check "sluice shwo (one typo from show): exit 1, no interface" refused shwo
 

@@ -2,7 +2,8 @@
 # contrib/bash-completion/sluice, driven as bash drives it (COMP_WORDS,
 # COMP_CWORD, then the function `complete` registered): commands, each
 # command's options, interface names from the control-socket directory for
-# show and down, .conf files for up, key files and cipher names for p2p.
+# show, showconf, syncconf and down, .conf files for up and syncconf, key
+# files and cipher names for p2p.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=contrib/bash-completion/sluice
@@ -47,7 +48,7 @@ expect() {
 	fi
 }
 
-expect "sluice " "up down show genkey genpsk pubkey quickstart p2p --version --help"
+expect "sluice " "up down show showconf syncconf genkey genpsk pubkey quickstart p2p --version --help"
 expect "sluice g" "genkey genpsk"
 expect "sluice q" "quickstart"
 expect "sluice up -" "-f --foreground -v --verbose --help"
@@ -62,6 +63,13 @@ expect "sluice show --json wg1" "wg1"
 expect "sluice show wg0 " "public-key private-key listen-port fwmark peers preshared-keys endpoints allowed-ips latest-handshakes persistent-keepalive transfer dump"
 expect "sluice show wg0 peers " ""
 expect "sluice down wg" "wg0 wg1"
+expect "sluice showconf " "wg0 wg1 \$(id) w*"
+expect "sluice showconf wg0 " ""
+expect "sluice syncconf wg" "wg0 wg1"
+expect "sluice syncconf wg0 $tmp/etc/" "$tmp/etc/wg0.conf $tmp/etc/office.conf $tmp/etc/sub"
+expect "sluice syncconf $tmp/etc/o" "$tmp/etc/office.conf"
+expect "sluice syncconf wg0 $tmp/etc/wg0.conf " ""
+expect "sluice syncconf -" "--help"
 expect "sluice down $tmp/etc/o" "$tmp/etc/office.conf"
 expect "sluice genkey " "--help"
 expect "sluice quickstart --" "--endpoint --clients --subnet --tcp --cipher --help"

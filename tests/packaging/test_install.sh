@@ -55,6 +55,9 @@ EOF
 	exec=$(grep '^ExecStart=' "$root/$prefix/lib/systemd/system/sluice@.service")
 	[ "$exec" = "ExecStart=/$prefix/bin/sluice up -f /etc/sluice/%i.conf" ] ||
 		fail "the installed unit says '$exec', not /$prefix/bin/sluice"
+	exec=$(grep '^ExecReload=' "$root/$prefix/lib/systemd/system/sluice@.service")
+	[ "$exec" = "ExecReload=/$prefix/bin/sluice syncconf %i /etc/sluice/%i.conf" ] ||
+		fail "the installed unit's reload says '$exec', not /$prefix/bin/sluice syncconf"
 }
 
 check_empty() {

@@ -408,7 +408,7 @@ static void test_p2p_refuses(void **state)
  * `sluice IFACE` for a name, "not a command" for the rest. */
 static void test_classify_word(void **state)
 {
-	static const char *const commands[] = { "up", "down", "show", "quickstart", "p2p", "genkey", "genpsk", "pubkey" };
+	static const char *const commands[] = { "up", "down", "show", "showconf", "syncconf", "quickstart", "p2p", "genkey", "genpsk", "pubkey" };
 	const size_t n = sizeof(commands) / sizeof(commands[0]);
 	const char *nearest;
 
@@ -433,8 +433,8 @@ static void test_classify_word(void **state)
 	static const struct {
 		const char *word, *instead;
 	} verbs[] = { { "status", "show" }, { "stop", "down" }, { "start", "up" }, { "list", "show" },
-		      { "reload", "sluice down IFACE; sluice up FILE" }, { "setconf", "wg setconf IFACE FILE" },
-		      { "keygen", "genkey" }, { "showconf", "show" } };
+		      { "reload", "sluice syncconf IFACE" }, { "setconf", "wg setconf IFACE FILE" },
+		      { "keygen", "genkey" }, { "dump", "show" } };
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		assert_int_equal(cmd_classify_word(verbs[i].word, commands, n, &nearest), CMD_WORD_UNKNOWN);
 		assert_non_null(nearest);

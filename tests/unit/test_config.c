@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "encoding.h"
+#include "sbuf.h"
 
 #define PRIV "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" /* bytes 0..31 */
 #define PUB1 "ERERERERERERERERERERERERERERERERERERERERERE=" /* 0x11 x 32 */
@@ -553,6 +554,79 @@ static void test_resolve(void **state)
 	config_free(&cfg);
 }
 
+/* config_format writes what config_parse reads back to the same
+ * configuration: every key, sluice's own (Transport, Cipher, tcp://) too. */
+static void test_format_round_trip(void **state)
+{
+	static const char extra[] = "[Interface]\nPrivateKey = " PRIV "\nTransport = udp,tcp\nReplyPing = yes\n"
+				    "Table = off\nMTU = 1380\n" PEER1 "Cipher = aes-256-gcm\n"
+				    "Endpoint = tcp://[2001:db8::7]:443\nPresharedKey = " PSK "\n"
+				    "[Peer]\nPublicKey = " PUB2 "\nCipher = chacha20-poly1305\nEndpoint = udp://192.0.2.9:1\n";
+	const char *const files[] = { full_file, extra };
+	struct interface_config a, b;
+	struct sbuf text;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!parse(&a, files[i], err, sizeof(err)))
+			fail_msg("%s", err);
+		sbuf_init(&text, 0);
+		assert_int_equal(config_format(&text, &a), 0);
+		if (!config_parse(&b, "formatted", sbuf_ptr(&text), sbuf_len(&text), err, sizeof(err)))
+			fail_msg("%s in:\n%.*s", err, (int)sbuf_len(&text), sbuf_ptr(&text));
+		assert_true(config_equal(&a, &b));
+		if (i == 1) {
+			const char *t = sbuf_cstr(&text);
+			assert_non_null(strstr(t, "\nTransport = udp,tcp\n"));
+			assert_non_null(strstr(t, "\nReplyPing = true\n"));
+			assert_non_null(strstr(t, "\nTable = off\n"));
+			assert_non_null(strstr(t, "\nEndpoint = tcp://[2001:db8::7]:443\nCipher = aes-256-gcm\n"));
+			assert_non_null(strstr(t, "\nEndpoint = 192.0.2.9:1\n")); /* udp:// is the default */
+			assert_null(strstr(t, "chacha20")); /* the default is left out */
+		}
+		/* A change is seen. */
+		b.peers[0].persistent_keepalive ^= 1;
+		b.peers[0].has_persistent_keepalive = true;
+		assert_false(config_equal(&a, &b));
+		config_free(&a);
+		config_free(&b);
+		sbuf_free(&text);
+	}
+}
+
+/* config_load remembers the file by its absolute path, for SIGHUP; not a pipe. */
+static void test_load_path(void **state)
+{
+	static const char text[] = "[Interface]\nPrivateKey = " PRIV "\n";
+	struct interface_config cfg;
+	char path[128], cwd[4096], err[256], *want;
+	int fds[2];
+
+	snprintf(path, sizeof(path), "%s/wg7.conf", tmpdir);
+	write_file(path, text, sizeof(text) - 1, 0600);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(tmpdir), 0);
+	if (!config_load(&cfg, "wg7.conf", err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(chdir(cwd), 0);
+	want = realpath(path, NULL);
+	assert_non_null(want);
+	assert_non_null(cfg.path);
+	assert_string_equal(cfg.path, want);
+	free(want);
+	config_free(&cfg);
+	assert_null(cfg.path);
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fds[1]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+	assert_true(config_load(&cfg, path, err, sizeof(err)));
+	assert_null(cfg.path);
+	config_free(&cfg);
+	close(fds[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +641,8 @@ int main(void)
 		cmocka_unit_test(test_load_pipe),
 		cmocka_unit_test(test_load_pipe_too_large),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_load_path),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

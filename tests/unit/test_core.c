@@ -6,7 +6,8 @@
  * AllowedIPs drops, keys zeroed after 3 x REJECT_AFTER_TIME, the
  * endpoint_changed hook (roaming, TCP connections), the log lines the engine
  * hands its log hook (and their rate limit), configurations applied by the
- * device layer, and ten thousand peers.
+ * device layer and synced to without dropping sessions, and ten thousand
+ * peers.
  */
 #include "unit.h"
 
@@ -982,6 +983,107 @@ static void test_device_apply_config(void **state)
 	assert_null(core_peers_first(&A.core));
 }
 
+static int n_removing;
+static uint8_t removing_key[32];
+
+static void record_removing(void *ctx, const uint8_t public_key[32])
+{
+	(void)ctx;
+	n_removing++;
+	memcpy(removing_key, public_key, 32);
+}
+
+/* A sync (syncconf, SIGHUP) keeps the session of a peer the configuration
+ * still lists, whatever else changes: data flows on without a handshake. */
+static void test_device_sync_config(void **state)
+{
+	struct interface_config cfg;
+	struct peer_config pcs[2];
+	struct cidr ips[2] = { { .family = AF_INET, .prefix = 32 }, { .family = AF_INET, .prefix = 24 } };
+	struct device_sync_counts counts;
+	uint8_t k_gone[32], k_new[32];
+
+	(void)state;
+	handshake_and_first_packet();
+	A.n_net = B.n_net = 0;
+	/* A third peer on A, which the configuration will not list. */
+	assert_true(crypto_random(k_gone, sizeof(k_gone)));
+	assert_true(crypto_random(k_new, sizeof(k_new)));
+	assert_non_null(core_peer_add(&A.core, k_gone));
+	assert_int_equal(core_peer_count(&A.core), 2);
+
+	inet_pton(AF_INET, "198.18.0.2", &ips[0].addr.v4);
+	inet_pton(AF_INET, "198.19.7.0", &ips[1].addr.v4);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(pcs, 0, sizeof(pcs));
+	cfg.peers = pcs;
+	cfg.n_peers = 2;
+	/* B: the same key and psk as before, its keepalive on, one more
+	 * allowed IP, no endpoint (it stays), no cipher (the default). */
+	memcpy(pcs[0].public_key, B.pub, 32);
+	pcs[0].has_preshared_key = true;
+	memcpy(pcs[0].preshared_key, peer_ab->preshared_key, 32);
+	pcs[0].has_persistent_keepalive = true;
+	pcs[0].persistent_keepalive = 17;
+	pcs[0].allowed_ips = ips;
+	pcs[0].n_allowed_ips = 2;
+	pcs[0].endpoint.addr.sa.sa_family = AF_UNSPEC;
+	memcpy(pcs[1].public_key, k_new, 32);
+	pcs[1].endpoint.addr.sa.sa_family = AF_UNSPEC;
+	n_removing = 0;
+	assert_int_equal(device_sync_config(&A.core, &cfg, now, record_removing, NULL, &counts), 0);
+	assert_int_equal(counts.added, 1);
+	assert_int_equal(counts.removed, 1);
+	assert_int_equal(counts.kept, 1);
+	assert_int_equal(n_removing, 1);
+	assert_memory_equal(removing_key, k_gone, 32);
+	assert_null(core_peer_find(&A.core, k_gone));
+	assert_non_null(core_peer_find(&A.core, k_new));
+	assert_ptr_equal(core_peer_find(&A.core, B.pub), peer_ab); /* updated in place */
+	assert_int_equal(peer_ab->persistent_keepalive, 17);
+	assert_true(endpoint_equal(&peer_ab->endpoint, &B.addr));
+	assert_ptr_equal(allowedips_lookup(&A.core.allowedips, AF_INET, &ips[1].addr.v4), peer_ab);
+	/* Listed first after the one kept: peers keep their order. */
+	assert_ptr_equal(core_peers_first(&A.core), peer_ab);
+
+	/* The session is the one it had: data goes at once, both ways. */
+	A.n_net = 0;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 7);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 0);
+	assert_true(count_type(&A, MESSAGE_DATA) >= 1);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(tun_tag(&B, 0), 7);
+
+	/* The same again changes nothing. */
+	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, &counts), 0);
+	assert_int_equal(counts.added + counts.removed, 0);
+	A.n_net = 0;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 8);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 0);
+
+	/* Another cipher voids the session: the next packet waits for a
+	 * handshake. Without the psk line, the psk is gone. */
+	pcs[0].has_suite = true;
+	pcs[0].suite = SUITE_AESGCM;
+	pcs[0].has_preshared_key = false;
+	A.n_net = 0;
+	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, NULL), 0);
+	assert_int_equal(peer_ab->suite, SUITE_AESGCM);
+	assert_true(crypto_is_zero(peer_ab->preshared_key, 32));
+	now += 6 * NS_PER_SEC; /* past REKEY_TIMEOUT since the last initiation */
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 9);
+	assert_int_equal(count_type(&A, MESSAGE_DATA), 0);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+
+	/* An empty configuration removes every peer. */
+	cfg.n_peers = 0;
+	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, &counts), 0);
+	assert_int_equal(counts.removed, 2);
+	assert_int_equal(core_peer_count(&A.core), 0);
+	peer_ab = NULL;
+}
+
 /* ---- ten thousand peers ---- */
 
 #define MANY_PEERS 10000
@@ -1075,7 +1177,19 @@ static void test_many_peers(void **state)
 	double t_apply = seconds_since(&t0);
 	assert_int_equal(core_peer_count(&A.core), MANY_PEERS + 1);
 	assert_non_null(core_peer_find(&A.core, keys[MANY_PEERS - 1]));
-	print_message("%d peers from a file: parse %.3f s, apply %.3f s\n", MANY_PEERS, t_parse, t_apply);
+	/* Synced to the same file without its last peer: that one goes, and
+	 * so does B (set up before, in no file); the other 9,999 stay. */
+	cfg.n_peers--;
+	struct device_sync_counts counts;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, &counts), 0);
+	double t_sync = seconds_since(&t0);
+	cfg.n_peers++;
+	assert_int_equal(counts.kept, MANY_PEERS - 1);
+	assert_int_equal(counts.removed, 2);
+	assert_int_equal(core_peer_count(&A.core), MANY_PEERS - 1);
+	print_message("%d peers from a file: parse %.3f s, apply %.3f s, sync %.3f s\n", MANY_PEERS, t_parse, t_apply,
+		      t_sync);
 	config_free(&cfg);
 	crypto_wipe(text, len);
 	free(text);
@@ -1111,6 +1225,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_ids_and_no_log_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_apply_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_sync_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_peers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

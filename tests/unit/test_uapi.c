@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The UAPI: parsing set requests (every key, every way to get one wrong),
- * whole and in pieces of every size, then the real socket in a temporary
+ * whole and in pieces of every size; sluice's set=2 (a whole configuration)
+ * and get=2 read back into the configuration they describe; then the real socket in a temporary
  * directory ($SLUICE_UAPI_DIR): modes, stale and live sockets, get and set
  * round trips through the client, the exact bytes on the wire, and the
  * server as an event-loop citizen: silent and slow clients cost nothing,
@@ -22,8 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "core.h"
+#include "crypto.h"
 #include "sbuf.h"
 #include "uapi.h"
+#include "uapi_get.h"
 #include "uapi_server.h"
 
 #define HEX_PRIV "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -392,6 +397,281 @@ static void test_parser_stream(void **state)
 	uapi_set_parser_free(&p);
 }
 
+/* ---- set=2: a whole configuration, with sluice's own keys ---- */
+
+static const char whole_request[] =
+	"private_key=" HEX_PRIV "\n"
+	"listen_port=443\n"
+	"fwmark=0\n"
+	"sluice_listen_transport=udp,tcp\n"
+	"sluice_address=198.18.0.1/24\n"
+	"sluice_address=2001:db8:77::1/64\n"
+	"sluice_mtu=1380\n"
+	"sluice_table=1234\n"
+	"sluice_reply_ping=true\n"
+	"public_key=" HEX_PUB1 "\n"
+	"preshared_key=" HEX_PSK "\n"
+	"endpoint=tcp://192.0.2.1:443\n"
+	"sluice_cipher=aes-256-gcm\n"
+	"persistent_keepalive_interval=25\n"
+	"allowed_ip=198.18.0.2/32\n"
+	"protocol_version=1\n"
+	"public_key=" HEX_PUB2 "\n"
+	"endpoint=udp://[2001:db8::1]:51820\n"
+	"sluice_cipher=chacha20-poly1305\n"
+	"public_key=" HEX_PUB3 "\n"
+	"endpoint=192.0.2.3:1\n"
+	"\n";
+
+static void test_parse_whole(void **state)
+{
+	struct interface_config cfg;
+
+	assert_int_equal(uapi_parse_set_ext(&cfg, whole_request, strlen(whole_request), true), 0);
+	assert_true(cfg.has_private_key);
+	assert_int_equal(cfg.listen_port, 443);
+	assert_true(cfg.has_fwmark);
+	assert_int_equal(cfg.transports, TRANSPORT_UDP | TRANSPORT_TCP);
+	assert_int_equal(cfg.n_addresses, 2);
+	assert_cidr(&cfg.addresses[0], "198.18.0.1/24"); /* an address keeps its host bits */
+	assert_cidr(&cfg.addresses[1], "2001:db8:77::1/64");
+	assert_int_equal(cfg.mtu, 1380);
+	assert_int_equal(cfg.table, TABLE_ID);
+	assert_int_equal(cfg.table_id, 1234);
+	assert_true(cfg.reply_ping);
+	assert_int_equal(cfg.n_peers, 3);
+	assert_int_equal(cfg.peers[0].endpoint_transport, TRANSPORT_TCP);
+	assert_int_equal(ntohs(cfg.peers[0].endpoint.addr.in4.sin_port), 443);
+	assert_true(cfg.peers[0].has_suite);
+	assert_int_equal(cfg.peers[0].suite, SUITE_AESGCM);
+	assert_true(cfg.peers[0].has_preshared_key);
+	assert_int_equal(cfg.peers[0].persistent_keepalive, 25);
+	assert_int_equal(cfg.peers[1].endpoint_transport, TRANSPORT_UDP);
+	assert_int_equal(cfg.peers[1].endpoint.addr.sa.sa_family, AF_INET6);
+	assert_int_equal(cfg.peers[1].suite, SUITE_CHACHAPOLY);
+	assert_int_equal(cfg.peers[2].endpoint_transport, TRANSPORT_UDP); /* no scheme: UDP */
+	config_free(&cfg);
+
+	/* Off and auto. */
+	static const char off[] = "sluice_table=off\nsluice_reply_ping=false\nsluice_listen_transport=tcp\n";
+	assert_int_equal(uapi_parse_set_ext(&cfg, off, strlen(off), true), 0);
+	assert_int_equal(cfg.table, TABLE_OFF);
+	assert_false(cfg.reply_ping);
+	assert_int_equal(cfg.transports, TRANSPORT_TCP);
+	config_free(&cfg);
+}
+
+static const struct {
+	const char *text;
+	bool extended;
+} whole_rejects[] = {
+	/* set=2 says what each peer is; it does not edit one */
+	{ "replace_peers=true\n", true },
+	{ "public_key=" HEX_PUB1 "\nremove=true\n", true },
+	{ "public_key=" HEX_PUB1 "\nupdate_only=true\n", true },
+	{ "public_key=" HEX_PUB1 "\nreplace_allowed_ips=true\n", true },
+	/* bad values of sluice's keys */
+	{ "sluice_listen_transport=quic\n", true },
+	{ "sluice_listen_transport=UDP\n", true },
+	{ "sluice_address=198.18.0.1\n", true },
+	{ "sluice_address=198.18.0.1/33\n", true },
+	{ "sluice_mtu=575\n", true },
+	{ "sluice_mtu=65536\n", true },
+	{ "sluice_table=0\n", true },
+	{ "sluice_table=main\n", true },
+	{ "sluice_reply_ping=yes\n", true },
+	{ "public_key=" HEX_PUB1 "\nsluice_cipher=aes\n", true },
+	{ "public_key=" HEX_PUB1 "\nendpoint=ftp://192.0.2.1:1\n", true },
+	{ "public_key=" HEX_PUB1 "\nendpoint=tcp://host.example:1\n", true },
+	{ "public_key=" HEX_PUB1 "\nendpoint=tcp://tcp://192.0.2.1:1\n", true },
+	{ "sluice_cipher=aes-256-gcm\n", true }, /* a peer's key before any peer */
+	{ "public_key=" HEX_PUB1 "\nsluice_mtu=1420\n", true },
+	/* sluice's keys are set=2's only: wg(8) never sends them */
+	{ "sluice_listen_transport=tcp\n", false },
+	{ "sluice_address=198.18.0.1/24\n", false },
+	{ "public_key=" HEX_PUB1 "\nsluice_cipher=aes-256-gcm\n", false },
+	{ "public_key=" HEX_PUB1 "\nendpoint=tcp://192.0.2.1:443\n", false },
+	{ "public_key=" HEX_PUB1 "\nendpoint=udp://192.0.2.1:443\n", false },
+};
+
+static void test_parse_whole_rejects(void **state)
+{
+	struct interface_config cfg;
+
+	for (size_t i = 0; i < sizeof(whole_rejects) / sizeof(whole_rejects[0]); i++) {
+		const char *t = whole_rejects[i].text;
+		int e = uapi_parse_set_ext(&cfg, t, strlen(t), whole_rejects[i].extended);
+		if (e != EINVAL)
+			fail_msg("set=%d '%s': %d, want EINVAL", whole_rejects[i].extended ? 2 : 1, t, e);
+		assert_int_equal(cfg.n_peers, 0);
+		assert_int_equal(cfg.n_addresses, 0);
+		assert_null(cfg.addresses);
+	}
+}
+
+/* What `sluice syncconf` sends is what the daemon parses back. */
+static void test_format_sync_round_trip(void **state)
+{
+	static const char file[] =
+		"[Interface]\nPrivateKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\nListenPort = 443\n"
+		"Transport = udp,tcp\nAddress = 198.18.0.1/24, 2001:db8:77::1/64\nMTU = 1380\nTable = off\n"
+		"ReplyPing = true\nFwMark = 0x10\n"
+		"[Peer]\nPublicKey = ERERERERERERERERERERERERERERERERERERERERERE=\n"
+		"PresharedKey = paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU=\nAllowedIPs = 198.18.0.2/32, 198.19.0.0/16\n"
+		"Endpoint = tcp://[2001:db8::7]:443\nCipher = aes-256-gcm\nPersistentKeepalive = 25\n"
+		"[Peer]\nPublicKey = ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=\nEndpoint = 192.0.2.9:51820\n"
+		"[Peer]\nPublicKey = IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI=\n";
+	struct interface_config a, b;
+	struct sbuf body;
+	char err[256];
+
+	if (!config_parse(&a, "wg0.conf", file, strlen(file), err, sizeof(err)))
+		fail_msg("%s", err);
+	sbuf_init(&body, 0);
+	assert_int_equal(uapi_format_sync(&body, &a), 0);
+	assert_int_equal(uapi_parse_set_ext(&b, sbuf_ptr(&body), sbuf_len(&body), true), 0);
+	assert_true(config_equal(&a, &b));
+	config_free(&b);
+	assert_non_null(strstr(sbuf_cstr(&body), "\nendpoint=tcp://[2001:db8::7]:443\n"));
+	/* set=1 would refuse it: its keys are sluice's. */
+	assert_int_equal(uapi_parse_set(&b, sbuf_ptr(&body), sbuf_len(&body)), EINVAL);
+	config_free(&a);
+	sbuf_free(&body);
+}
+
+/* A get=2 reply, written from a real engine, reads back as the
+ * configuration it came from; `sluice showconf` prints that. */
+static void hook_drop(void *ctx, struct pkt **pkts, int n)
+{
+	struct core *c = ctx;
+	for (int i = 0; i < n; i++)
+		pool_put(core_pool(c), pkts[i]);
+}
+
+static bool dial_first(void *ctx, const uint8_t public_key[32], struct endpoint *target)
+{
+	uint8_t want[32];
+
+	(void)ctx;
+	assert_int_equal(unit_hex(want, sizeof(want), HEX_PUB1), 32);
+	if (memcmp(public_key, want, 32))
+		return false;
+	assert_true(endpoint_parse_numeric(target, "192.0.2.1:443"));
+	return true;
+}
+
+static void test_get_reads_back(void **state)
+{
+	struct core c;
+	struct core_hooks hooks = { .ctx = &c, .send_net = hook_drop, .send_tun = hook_drop };
+	uint8_t priv[32], pub[3][32], psk[32];
+	struct cidr ips[3], addrs[1];
+	struct endpoint ep;
+	struct sbuf out;
+	struct interface_config cfg;
+	const char *hex[3] = { HEX_PUB1, HEX_PUB2, HEX_PUB3 };
+
+	assert_true(crypto_init());
+	assert_int_equal(core_init(&c, &hooks, 1420, 64), 0);
+	assert_int_equal(unit_hex(priv, sizeof(priv), HEX_PRIV), 32);
+	assert_int_equal(unit_hex(psk, sizeof(psk), HEX_PSK), 32);
+	core_set_private_key(&c, priv);
+	assert_true(cidr_parse(&ips[0], "198.18.0.2/32", false));
+	assert_true(cidr_parse(&ips[1], "198.19.0.0/16", false));
+	assert_true(cidr_parse(&ips[2], "2001:db8:77::3/128", false));
+	assert_true(cidr_parse(&addrs[0], "198.18.0.1/24", false));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(unit_hex(pub[i], 32, hex[i]), 32);
+		struct peer *p = core_peer_add(&c, pub[i]);
+		assert_non_null(p);
+		assert_int_equal(core_peer_add_allowed_ip(&c, p, &ips[i]), 0);
+		if (i == 0) {
+			core_peer_set_psk(&c, p, psk);
+			core_peer_set_suite(&c, p, SUITE_AESGCM);
+			core_peer_set_keepalive(&c, p, 25, 1);
+			assert_true(endpoint_parse_numeric(&ep, "192.0.2.1:443"));
+			ep.conn = 7; /* the connection we dialed */
+		} else if (i == 1) {
+			assert_true(endpoint_parse_numeric(&ep, "192.0.2.2:40000"));
+			ep.conn = 8; /* a connection it made to us: no endpoint to keep */
+		} else {
+			assert_true(endpoint_parse_numeric(&ep, "[2001:db8::3]:51820"));
+		}
+		core_peer_set_endpoint(&c, p, &ep);
+	}
+	struct uapi_get_ext x = { .transports = TRANSPORT_TCP, .reply_ping = true, .link_managed = true,
+				  .addresses = addrs, .n_addresses = 1, .mtu = 1380, .table = TABLE_OFF,
+				  .dial_target = dial_first };
+	sbuf_init(&out, 0);
+	assert_int_equal(uapi_get_format(&out, &c, 443, 16), 0);
+	assert_int_equal(uapi_get_format_extended(&out, &c, &x), 0);
+	assert_int_equal(uapi_parse_get(&cfg, sbuf_ptr(&out), sbuf_len(&out)), 0);
+	assert_true(cfg.has_private_key);
+	assert_memory_equal(cfg.private_key, priv, 32);
+	assert_int_equal(cfg.listen_port, 443);
+	assert_int_equal(cfg.fwmark, 16);
+	assert_int_equal(cfg.transports, TRANSPORT_TCP);
+	assert_true(cfg.reply_ping);
+	assert_int_equal(cfg.n_addresses, 1);
+	assert_int_equal(cfg.mtu, 1380);
+	assert_int_equal(cfg.table, TABLE_OFF);
+	assert_int_equal(cfg.n_peers, 3);
+	assert_memory_equal(cfg.peers[0].preshared_key, psk, 32);
+	assert_true(cfg.peers[0].has_suite);
+	assert_int_equal(cfg.peers[0].suite, SUITE_AESGCM);
+	assert_int_equal(cfg.peers[0].persistent_keepalive, 25);
+	assert_int_equal(cfg.peers[0].endpoint_transport, TRANSPORT_TCP);
+	assert_int_equal(ntohs(cfg.peers[0].endpoint.addr.in4.sin_port), 443);
+	assert_int_equal(cfg.peers[1].endpoint.addr.sa.sa_family, AF_UNSPEC);
+	assert_false(cfg.peers[1].has_preshared_key);
+	assert_false(cfg.peers[1].has_suite);
+	assert_int_equal(cfg.peers[2].endpoint_transport, TRANSPORT_UDP);
+	assert_int_equal(cfg.peers[2].endpoint.addr.sa.sa_family, AF_INET6);
+	assert_int_equal(cfg.peers[2].n_allowed_ips, 1);
+	assert_cidr(&cfg.peers[2].allowed_ips[0], "2001:db8:77::3/128");
+
+	/* As a file, and back. */
+	struct sbuf text;
+	struct interface_config again;
+	char err[256];
+	sbuf_init(&text, 0);
+	assert_int_equal(config_format(&text, &cfg), 0);
+	if (!config_parse(&again, "shown", sbuf_ptr(&text), sbuf_len(&text), err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(config_equal(&cfg, &again));
+	assert_non_null(strstr(sbuf_cstr(&text), "Endpoint = tcp://192.0.2.1:443\n"));
+	assert_non_null(strstr(sbuf_cstr(&text), "Transport = tcp\n"));
+	config_free(&again);
+	config_free(&cfg);
+	sbuf_free(&text);
+
+	/* get=1 alone (a wireguard-go) reads too, without sluice's keys. */
+	sbuf_reset(&out);
+	assert_int_equal(uapi_get_format(&out, &c, 443, 0), 0);
+	assert_int_equal(uapi_parse_get(&cfg, sbuf_ptr(&out), sbuf_len(&out)), 0);
+	assert_int_equal(cfg.n_peers, 3);
+	assert_int_equal(cfg.peers[1].endpoint.addr.sa.sa_family, AF_INET); /* get=1 cannot tell */
+	assert_false(cfg.peers[0].has_suite);
+	config_free(&cfg);
+	sbuf_free(&out);
+	core_destroy(&c);
+
+	/* Unknown keys are a newer daemon's: skipped. Malformed values are not. */
+	static const char future[] = "listen_port=1\nsome_new_key=1\npublic_key=" HEX_PUB1 "\nnew_peer_key=x\n";
+	assert_int_equal(uapi_parse_get(&cfg, future, strlen(future)), 0);
+	assert_int_equal(cfg.n_peers, 1);
+	config_free(&cfg);
+	static const char *const bad[] = { "listen_port=x\n", "private_key=zz\n", "no equals sign\n",
+					   "public_key=" HEX_PUB1 "\nallowed_ip=10.0.0.1\n",
+					   "sluice_peer=" HEX_PUB1 "\n", /* fine: names no peer */ };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int e = uapi_parse_get(&cfg, bad[i], strlen(bad[i]));
+		assert_int_equal(e, i == 4 ? 0 : -EPROTO);
+		assert_int_equal(cfg.n_peers, 0);
+		config_free(&cfg);
+	}
+}
+
 /* ---- the socket ---- */
 
 static char tmpdir[64], sockdir[96];
@@ -455,6 +735,11 @@ struct fake_daemon {
 	size_t n_allowed_ips;
 	bool removed;
 	double longest_round; /* s, of one round of the loop's work */
+	/* what sync saw */
+	int sync_calls;
+	unsigned sync_transports;
+	enum transport sync_endpoint_transport;
+	bool sync_aes;
 };
 
 static int fake_get(void *ctx, struct sbuf *out)
@@ -488,6 +773,21 @@ static int fake_set(void *ctx, const struct interface_config *cfg)
 	return r;
 }
 
+static int fake_sync(void *ctx, const struct interface_config *cfg)
+{
+	struct fake_daemon *d = ctx;
+
+	pthread_mutex_lock(&d->lock);
+	d->sync_calls++;
+	d->sync_transports = cfg->transports;
+	d->n_peers = cfg->n_peers;
+	d->sync_endpoint_transport = cfg->n_peers ? cfg->peers[0].endpoint_transport : 0;
+	d->sync_aes = cfg->n_peers && cfg->peers[0].has_suite && cfg->peers[0].suite == SUITE_AESGCM;
+	int r = d->set_result;
+	pthread_mutex_unlock(&d->lock);
+	return -r; /* either sign will do */
+}
+
 static void *fake_daemon_run(void *arg)
 {
 	struct fake_daemon *d = arg;
@@ -510,9 +810,10 @@ static void *fake_daemon_run(void *arg)
 	return NULL;
 }
 
-static void fake_daemon_start(struct fake_daemon *d, const char *ifname)
+/* with_sync: the daemon takes set=2 (sluice's), else it is unknown (wireguard-go). */
+static void fake_daemon_start_with(struct fake_daemon *d, const char *ifname, bool with_sync)
 {
-	struct uapi_ops ops = { .ctx = d, .get = fake_get, .set = fake_set };
+	struct uapi_ops ops = { .ctx = d, .get = fake_get, .set = fake_set, .sync = with_sync ? fake_sync : NULL };
 
 	memset(d, 0, sizeof(*d));
 	pthread_mutex_init(&d->lock, NULL);
@@ -523,6 +824,11 @@ static void fake_daemon_start(struct fake_daemon *d, const char *ifname)
 	assert_true(d->epoll_fd >= 0);
 	assert_int_equal(uapi_server_init(&d->server, &ops, d->epoll_fd, d->listen_fd, TAG_LISTEN, TAG_CONN), 0);
 	assert_int_equal(pthread_create(&d->thread, NULL, fake_daemon_run, d), 0);
+}
+
+static void fake_daemon_start(struct fake_daemon *d, const char *ifname)
+{
+	fake_daemon_start_with(d, ifname, false);
 }
 
 static void fake_daemon_stop(struct fake_daemon *d, const char *ifname)
@@ -695,6 +1001,45 @@ static void test_client_round_trip(void **state)
 	assert_int_equal(uapi_client_set("wgt3", ""), 0);
 
 	fake_daemon_stop(&d, "wgt3");
+}
+
+/* set=2 through the client: to a daemon that takes it, and to one that
+ * does not (wireguard-go), which hangs up. */
+static void test_client_sync(void **state)
+{
+	static const char body[] = "private_key=" HEX_PRIV "\nsluice_listen_transport=tcp\npublic_key=" HEX_PUB1
+				   "\nendpoint=tcp://192.0.2.1:443\nsluice_cipher=aes-256-gcm\n";
+	struct fake_daemon d;
+
+	fake_daemon_start_with(&d, "wgt11", true);
+	assert_int_equal(uapi_client_sync("wgt11", body), 0);
+	pthread_mutex_lock(&d.lock);
+	assert_int_equal(d.sync_calls, 1);
+	assert_int_equal(d.set_calls, 0);
+	assert_int_equal(d.sync_transports, TRANSPORT_TCP);
+	assert_int_equal(d.n_peers, 1);
+	assert_int_equal(d.sync_endpoint_transport, TRANSPORT_TCP);
+	assert_true(d.sync_aes);
+	d.set_result = EADDRINUSE;
+	pthread_mutex_unlock(&d.lock);
+	assert_int_equal(uapi_client_sync("wgt11", body), -EADDRINUSE);
+	/* An edit is no whole configuration: refused before the daemon sees it. */
+	assert_int_equal(uapi_client_sync("wgt11", "public_key=" HEX_PUB1 "\nremove=true\n"), -EINVAL);
+	pthread_mutex_lock(&d.lock);
+	assert_int_equal(d.sync_calls, 2);
+	pthread_mutex_unlock(&d.lock);
+	/* And set=1 still goes to set. */
+	d.set_result = 0;
+	assert_int_equal(uapi_client_set("wgt11", "listen_port=7\n"), 0);
+	fake_daemon_stop(&d, "wgt11");
+
+	fake_daemon_start(&d, "wgt12");
+	int r = uapi_client_sync("wgt12", body);
+	assert_true(r == -EPROTO || r == -ECONNRESET || r == -EPIPE);
+	pthread_mutex_lock(&d.lock);
+	assert_int_equal(d.set_calls, 0);
+	pthread_mutex_unlock(&d.lock);
+	fake_daemon_stop(&d, "wgt12");
 }
 
 /* Sends raw bytes, reads until the daemon closes; returns what came back. */
@@ -1001,11 +1346,16 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_parse_in_pieces),
 		cmocka_unit_test(test_parser_stream),
+		cmocka_unit_test(test_parse_whole),
+		cmocka_unit_test(test_parse_whole_rejects),
+		cmocka_unit_test(test_format_sync_round_trip),
+		cmocka_unit_test(test_get_reads_back),
 		cmocka_unit_test(test_listen_modes_and_paths),
 		cmocka_unit_test(test_stale_socket_replaced),
 		cmocka_unit_test(test_socket_identity),
 		cmocka_unit_test(test_path_too_long),
 		cmocka_unit_test(test_client_round_trip),
+		cmocka_unit_test(test_client_sync),
 		cmocka_unit_test(test_wire_format),
 		cmocka_unit_test(test_slow_clients_cost_nothing),
 		cmocka_unit_test(test_idle_timeout),
