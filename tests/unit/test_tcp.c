@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The TCP transport: the frame parser (frames split at every byte boundary,
- * several per read, zero, oversized and largest lengths), the send ring
- * (partial writes against a socketpair, wrap-around, the handshake reserve),
- * and the transport over loopback (dialing, authentication timeout and
+ * several per read, zero, oversized and largest lengths, a buffer that
+ * starts small), the send ring (partial writes against a socketpair,
+ * wrap-around, the handshake reserve), and the transport over loopback (dialing, authentication timeout and
  * redial with backoff, the limit on unauthenticated connections, bad frames,
  * the table of dialed peers, which connections a peer's move or a sweep
  * closes). */
@@ -132,7 +132,7 @@ static void test_byte_by_byte_smallest_buffer(void **state)
 	}
 	assert_int_equal(n, N_FRAMES);
 	tcp_rx_free(&rx);
-	assert_int_equal(tcp_rx_init(&rx, MAX_FRAME + 1, MAX_FRAME), -EINVAL);
+	assert_int_equal(tcp_rx_init(&rx, 1, MAX_FRAME), -EINVAL);
 }
 
 /* Many frames in one read. */
@@ -201,6 +201,36 @@ static void test_oversize_and_max(void **state)
 	tcp_rx_free(&rx);
 	assert_int_equal(tcp_rx_init(&rx, 1 << 20, TCP_FRAME_MAX + 1), -EINVAL);
 	assert_int_equal(tcp_rx_init(&rx, 1 << 20, 0), -EINVAL);
+}
+
+/* A buffer smaller than the frames: each frame waits for a resize to
+ * tcp_rx_need, then comes out whole; what was buffered survives. */
+static void test_rx_small_then_resized(void **state)
+{
+	static uint8_t stream[N_FRAMES * (MAX_FRAME + 2)];
+	size_t total = make_stream(stream), off = 0, n = 0, resizes = 0;
+	struct tcp_rx rx;
+
+	(void)state;
+	assert_int_equal(tcp_rx_init(&rx, TCP_FRAME_HEADER_LEN, MAX_FRAME), 0);
+	while (off < total) {
+		size_t room;
+		tcp_rx_space(&rx, &room);
+		if (!room) {
+			size_t need = tcp_rx_need(&rx);
+			assert_true(need > rx.cap && need <= MAX_FRAME + TCP_FRAME_HEADER_LEN);
+			assert_int_equal(tcp_rx_resize(&rx, tcp_rx_buffered(&rx) - 1), -EINVAL);
+			assert_int_equal(tcp_rx_resize(&rx, need), 0);
+			resizes++;
+			continue;
+		}
+		off += tcp_rx_feed(&rx, stream + off, total - off < 7 ? total - off : 7);
+		n += drain(&rx, n);
+	}
+	assert_int_equal(n, N_FRAMES);
+	assert_true(resizes >= 2); /* 2 -> 3 -> 150 -> MAX_FRAME + 2, at least */
+	assert_int_equal(rx.cap, MAX_FRAME + TCP_FRAME_HEADER_LEN);
+	tcp_rx_free(&rx);
 }
 
 /* ---- the send ring ---- */
@@ -966,6 +996,7 @@ int main(void)
 		cmocka_unit_test(test_many_per_read),
 		cmocka_unit_test(test_zero_length),
 		cmocka_unit_test(test_oversize_and_max),
+		cmocka_unit_test(test_rx_small_then_resized),
 		cmocka_unit_test(test_tx_partial_writes),
 		cmocka_unit_test(test_tx_handshake_reserve),
 		cmocka_unit_test(test_tx_broken),
