@@ -116,9 +116,24 @@ void tcp_dial_closed(struct tcp *t, struct tcp_conn *c, enum conn_state was, int
 		t->ops.dialer_down(t->ops.ctx, tp->public_key, was == CONN_DIALED ? c->id : 0);
 }
 
+/* A connection that is taking too long to come up. */
+static void dial_check(struct tcp *t, struct tcp_conn *c, uint64_t now)
+{
+	if (c->state != CONN_CONNECTING)
+		return;
+	if (now >= c->deadline)
+		tcp_conn_close(t, c, ETIMEDOUT, true);
+	else
+		tcp_note_deadline(t, c->deadline);
+}
+
 void tcp_dial_tick(struct tcp *t, uint64_t now)
 {
 	for (struct tcp_peer *tp = t->peers; tp; tp = tp->next) {
+		struct tcp_conn *c = tcp_conn_find(t, tp->conn);
+
+		if (c)
+			dial_check(t, c, now); /* a close schedules the retry */
 		if (tp->retry_at && now >= tp->retry_at)
 			dialer_attempt(t, tp, now);
 		else if (tp->retry_at)
