@@ -23,8 +23,8 @@
 /* Out of descriptors: stop accepting for this long (the listening socket
  * would otherwise wake the loop at once, forever). */
 #define TCP_LISTEN_PAUSE_NS NS_PER_S
-/* A peer that stops acknowledging (or answering keepalive probes) is gone:
- * the dialer reconnects, an accepted connection is freed. */
+/* A client that stops acknowledging (or answering keepalive probes) is
+ * gone: its accepted connection is freed. (Dialed ones: tcp_conn_sockopts.) */
 #define TCP_USER_TIMEOUT_MS 30000
 #define TCP_KEEPALIVE_IDLE_S 15
 #define TCP_KEEPALIVE_INTERVAL_S 5
@@ -154,7 +154,7 @@ static void set_fwmark(int fd, uint32_t fwmark)
 }
 
 /* Options of every connection. Failures only log: it works without them. */
-void tcp_conn_sockopts(int fd, uint32_t fwmark)
+void tcp_conn_sockopts(int fd, uint32_t fwmark, bool dialed)
 {
 	int one = 1, idle = TCP_KEEPALIVE_IDLE_S, interval = TCP_KEEPALIVE_INTERVAL_S, count = TCP_KEEPALIVE_COUNT;
 	unsigned timeout = TCP_USER_TIMEOUT_MS;
@@ -162,12 +162,25 @@ void tcp_conn_sockopts(int fd, uint32_t fwmark)
 	/* Each frame is a packet someone waits for: no Nagle delay. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
 		log_debug("tcp: cannot set TCP_NODELAY: %s", strerror(errno));
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout)) < 0)
+	if (dialed) {
+		/* What we send must be acknowledged within TCP_SILENCE_NS, or the
+		 * kernel fails the connection and the dialer makes another: a
+		 * client whose address or route changed is back in seconds, not
+		 * after 30. No keepalive probes here: with a user timeout shorter
+		 * than their interval, the kernel would close an idle connection
+		 * on the first probe lost. The accepting side probes (which also
+		 * keeps a NAT's mapping), and PersistentKeepalive is the user's
+		 * choice, as over UDP. */
+		timeout = (unsigned)(TCP_SILENCE_NS / 1000000);
+		if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout)) < 0)
+			log_debug("tcp: cannot set TCP_USER_TIMEOUT: %s", strerror(errno));
+	} else if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+		   setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+		   setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval)) < 0 ||
+		   setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)) < 0 ||
+		   setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout)) < 0) {
 		log_debug("tcp: cannot set keepalive options: %s", strerror(errno));
+	}
 	set_fwmark(fd, fwmark);
 }
 
@@ -479,6 +492,9 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 			break;
 		}
 		tcp_rx_commit(&c->rx, (size_t)got);
+		/* The peer said something: the connection is not silent. */
+		c->silent_since = 0;
+		c->unstamped = false;
 		/* Delivering can close this connection (a failed reply): stop then. */
 		while (c->state != CONN_DEAD && (st = tcp_rx_next(&c->rx, &frame, &len)) == TCP_FRAME_OK) {
 			struct pkt *k = pool_get(t->pool);
@@ -703,7 +719,7 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 			}
 			return;
 		}
-		tcp_conn_sockopts(fd, t->fwmark);
+		tcp_conn_sockopts(fd, t->fwmark, false);
 		c = tcp_conn_new(t, fd, CONN_UNAUTH, &ss);
 		if (!c)
 			continue;
@@ -769,7 +785,7 @@ void tcp_tick(struct tcp *t, uint64_t now)
 		}
 		if (t->wait_head)
 			tcp_note_deadline(t, t->wait_head->deadline);
-		/* The dialed connections: connect timeouts. */
+		/* The dialed connections: connect timeouts, silence. */
 		tcp_dial_tick(t, now);
 	}
 	if (t->ops.conns_in_use && t->n_conns) {
@@ -825,6 +841,12 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 			full++;
 			k->send_failed = true;
 			continue;
+		}
+		if (c->dialer && k->data[0] == MESSAGE_HANDSHAKE_INITIATION && !c->silent_since && !c->unstamped) {
+			/* Silence is timed from here. tcp_send takes no clock: the
+			 * next tcp_tick takes the time, a little late, never early. */
+			c->unstamped = true;
+			tcp_note_deadline(t, 0);
 		}
 		if (!c->queued) {
 			c->queued = true;

@@ -61,9 +61,16 @@ int tcp_tx_flush(struct tcp_tx *tx, int fd);
 /* Longer than REKEY_TIMEOUT plus its jitter, twice: an initiator whose
  * first initiation was lost to the rate limit under load (over TCP, no
  * cookie reply is sent: core.c check_macs) retries on the same connection,
- * twice if need be. */
+ * twice if need be (a client with the silence rule below dials a new one
+ * instead, after the first). */
 #define TCP_AUTH_TIMEOUT_NS (11 * 1000000000ULL)
 #define TCP_CONNECT_TIMEOUT_NS (10 * 1000000000ULL)
+/* A dialed connection over which a handshake initiation went out and
+ * nothing at all came back for this long is given up and dialed again: a
+ * live peer answers an initiation at once (a response, or a cookie reply).
+ * The same span bounds what the kernel lets stay unacknowledged on a dialed
+ * socket (TCP_USER_TIMEOUT), which catches data sent into a dead path. */
+#define TCP_SILENCE_NS ((uint64_t)REKEY_TIMEOUT * 1000000000ULL)
 #define TCP_RETRY_FIRST_NS (1000000000ULL)   /* first retry within 1 s */
 #define TCP_RETRY_MAX_NS (15 * 1000000000ULL)
 /* How often accepted connections no peer names any more are closed. */
@@ -148,8 +155,9 @@ void tcp_set_fwmark(struct tcp *t, uint32_t fwmark);
 /* Epoll events. */
 void tcp_on_listen(struct tcp *t, uint64_t now);
 void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now);
-/* Connect and authentication timeouts, dialer retries, the sweep, freeing
- * closed connections. Call after each round of events. */
+/* Connect and authentication timeouts, silent dialed connections, dialer
+ * retries, the sweep, freeing closed connections. Call after each round of
+ * events (tcp_send leaves it the time of a silence to take). */
 void tcp_tick(struct tcp *t, uint64_t now);
 /* When tcp_tick next has work, or UINT64_MAX. */
 uint64_t tcp_next_deadline(const struct tcp *t);
@@ -191,7 +199,9 @@ void tcp_sweep(struct tcp *t);
  * and go over the UAPI). The transport keeps a connection to its target
  * open: it connects at once, and after each failure or close again, backing
  * off exponentially with jitter (first retry within 1 s, at most 15 s
- * apart; back to the first after a connection that worked). */
+ * apart; back to the first after a connection that worked). A connection
+ * that falls silent is given up (TCP_SILENCE_NS): a handshake initiation
+ * went out and nothing came back, or what we sent went unacknowledged. */
 
 /* Starts dialing target for public_key; if that key is dialed already,
  * returns its peer unchanged. NULL when out of memory. Peers stay until

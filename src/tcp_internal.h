@@ -51,6 +51,10 @@ struct tcp_conn {
 	/* Dialed. */
 	struct tcp_peer *dialer; /* the peer it was dialed for; NULL: accepted */
 	uint64_t up_since;      /* when it came up */
+	/* An initiation went out and nothing came back since: when (0: none;
+	 * `unstamped`: one went out, tcp_tick takes the time). */
+	uint64_t silent_since;
+	bool unstamped;
 };
 
 /* A peer we dial, and the state of its dialer. */
@@ -79,7 +83,7 @@ struct tcp_conn *tcp_conn_new(struct tcp *t, int fd, enum conn_state state, cons
  * dialed connection's dialer hears of it through tcp_dial_closed. */
 void tcp_conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset);
 /* Options of every connection, set before connect() for a dialed one. */
-void tcp_conn_sockopts(int fd, uint32_t fwmark);
+void tcp_conn_sockopts(int fd, uint32_t fwmark, bool dialed);
 /* The full-size buffers of a connection that authenticated or came up.
  * 0 or -ENOMEM (it keeps what it had). */
 int tcp_conn_grow(struct tcp *t, struct tcp_conn *c);
@@ -90,8 +94,8 @@ int tcp_conn_grow(struct tcp *t, struct tcp_conn *c);
 void tcp_dial_up(struct tcp *t, struct tcp_conn *c, uint64_t now);
 /* The connection c dialed for c->dialer (in state `was` before) was closed. */
 void tcp_dial_closed(struct tcp *t, struct tcp_conn *c, enum conn_state was, int err);
-/* Attempts that are due, connections that did not come up in time; notes
- * the deadlines of the others. */
+/* Attempts that are due, connections that did not come up in time or fell
+ * silent (TCP_SILENCE_NS); notes the deadlines of the others. */
 void tcp_dial_tick(struct tcp *t, uint64_t now);
 /* Forgets every peer. */
 void tcp_dial_destroy(struct tcp *t);

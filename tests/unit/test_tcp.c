@@ -3,7 +3,8 @@
  * several per read, zero, oversized and largest lengths, a buffer that
  * starts small), the send ring (partial writes against a socketpair,
  * wrap-around, the handshake reserve), and the transport over loopback
- * (dialing, authentication timeout and redial with backoff, the waiting
+ * (dialing, authentication timeout and redial with backoff, a dialed
+ * connection given up when an initiation goes unanswered, the waiting
  * connections: their limit, whom a newcomer evicts, the grace period, the
  * small buffers until authentication, reading at accept; bad frames, the
  * table of dialed peers, which connections a peer's move, a sweep or the
@@ -1313,6 +1314,78 @@ static void test_per_peer_cap(void **state)
 	side_free(&a);
 }
 
+/* A dialed connection over which an initiation got no answer for
+ * TCP_SILENCE_NS is given up, not a moment before, and dialed again within
+ * the first retry: back within 6 s. An idle one, one carrying data one way
+ * only, and one whose initiation was answered, stay. */
+static void test_silence_redial(void **state)
+{
+	struct side a, b;
+	struct endpoint target;
+	struct tcp_peer *tp;
+	uint32_t first;
+	uint64_t sent;
+
+	(void)state;
+	side_init(&a);
+	side_init(&b);
+	loopback(&target, side_listen(&a));
+	tp = tcp_peer_add(&b.t, key_a, &target, now);
+	PUMP_UNTIL(b.ups == 1 && a.t.n_unauth == 1, &a, &b);
+	tcp_conn_authenticated(&a.t, a.t.wait_head->id, false); /* no auth timeout on A */
+	first = b.up_ep.conn;
+
+	/* Idle for a minute. */
+	now += 60 * NS;
+	pump2(&a, &b);
+	/* Data from B every second for a minute, A silent. */
+	for (int i = 0; i < 60; i++) {
+		send_msg(&b, &b.up_ep, MESSAGE_DATA, 100);
+		now += NS;
+		pump2(&a, &b);
+	}
+	PUMP_UNTIL(a.n_recv == 60, &a, &b);
+	assert_int_equal(b.downs, 0);
+	/* An initiation, answered (by anything). */
+	send_msg(&b, &b.up_ep, MESSAGE_HANDSHAKE_INITIATION, sizeof(struct message_handshake_initiation));
+	PUMP_UNTIL(a.n_recv == 61, &a, &b);
+	now += NS;
+	send_msg(&a, &a.last_from, MESSAGE_HANDSHAKE_RESPONSE, sizeof(struct message_handshake_response));
+	PUMP_UNTIL(b.n_recv == 1, &a, &b);
+	now += 60 * NS;
+	pump2(&a, &b);
+	assert_int_equal(b.downs, 0);
+	assert_int_equal(tcp_peer_conn(&b.t, tp), first);
+
+	/* An initiation nobody answers. */
+	sent = now;
+	send_msg(&b, &b.up_ep, MESSAGE_HANDSHAKE_INITIATION, sizeof(struct message_handshake_initiation));
+	pump2(&a, &b);
+	/* More data, and the core's retry, change nothing. */
+	send_msg(&b, &b.up_ep, MESSAGE_DATA, 100);
+	now = sent + TCP_SILENCE_NS / 2;
+	pump2(&a, &b);
+	send_msg(&b, &b.up_ep, MESSAGE_HANDSHAKE_INITIATION, sizeof(struct message_handshake_initiation));
+	now = sent + TCP_SILENCE_NS - 1;
+	pump2(&a, &b);
+	assert_int_equal(b.downs, 0);
+	assert_true(tcp_next_deadline(&b.t) <= sent + TCP_SILENCE_NS);
+	now = sent + TCP_SILENCE_NS;
+	pump2(&a, &b);
+	assert_int_equal(b.downs, 1);
+	assert_int_equal(b.down_conn, first);
+	assert_int_equal(tcp_peer_conn(&b.t, tp), ENDPOINT_TCP_DOWN);
+	/* Dialed again with the first, fast retry. */
+	assert_true(tcp_next_deadline(&b.t) <= now + TCP_RETRY_FIRST_NS);
+	now = tcp_next_deadline(&b.t);
+	PUMP_UNTIL(b.ups == 2, &a, &b);
+	assert_true(now - sent <= TCP_SILENCE_NS + TCP_RETRY_FIRST_NS);
+	assert_true(b.up_ep.conn != first);
+	assert_int_equal(tcp_peer_conn(&b.t, tp), b.up_ep.conn);
+	side_free(&a);
+	side_free(&b);
+}
+
 /* A raw client: zero and oversized lengths, truncated frames. */
 static void test_bad_streams(void **state)
 {
@@ -1384,6 +1457,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_endpoint_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_by_itself, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_peer_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silence_redial, setup, teardown),
 	};
 	log_level = LOG_LVL_WARN; /* the transport reports each connection at info */
 	return cmocka_run_group_tests(tests, NULL, NULL);
