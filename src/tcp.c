@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -22,8 +23,8 @@
 /* Out of descriptors: stop accepting for this long (the listening socket
  * would otherwise wake the loop at once, forever). */
 #define TCP_LISTEN_PAUSE_NS NS_PER_S
-/* A peer that stops acknowledging (or answering keepalive probes) is gone:
- * the dialer reconnects, an accepted connection is freed. */
+/* A client that stops acknowledging (or answering keepalive probes) is
+ * gone: its accepted connection is freed. (Dialed ones: tcp_conn_sockopts.) */
 #define TCP_USER_TIMEOUT_MS 30000
 #define TCP_KEEPALIVE_IDLE_S 15
 #define TCP_KEEPALIVE_INTERVAL_S 5
@@ -153,7 +154,7 @@ static void set_fwmark(int fd, uint32_t fwmark)
 }
 
 /* Options of every connection. Failures only log: it works without them. */
-void tcp_conn_sockopts(int fd, uint32_t fwmark)
+void tcp_conn_sockopts(int fd, uint32_t fwmark, bool dialed)
 {
 	int one = 1, idle = TCP_KEEPALIVE_IDLE_S, interval = TCP_KEEPALIVE_INTERVAL_S, count = TCP_KEEPALIVE_COUNT;
 	unsigned timeout = TCP_USER_TIMEOUT_MS;
@@ -161,12 +162,25 @@ void tcp_conn_sockopts(int fd, uint32_t fwmark)
 	/* Each frame is a packet someone waits for: no Nagle delay. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
 		log_debug("tcp: cannot set TCP_NODELAY: %s", strerror(errno));
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout)) < 0)
+	if (dialed) {
+		/* What we send must be acknowledged within TCP_SILENCE_NS, or the
+		 * kernel fails the connection and the dialer makes another: a
+		 * client whose address or route changed is back in seconds, not
+		 * after 30. No keepalive probes here: with a user timeout shorter
+		 * than their interval, the kernel would close an idle connection
+		 * on the first probe lost. The accepting side probes (which also
+		 * keeps a NAT's mapping), and PersistentKeepalive is the user's
+		 * choice, as over UDP. */
+		timeout = (unsigned)(TCP_SILENCE_NS / 1000000);
+		if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout)) < 0)
+			log_debug("tcp: cannot set TCP_USER_TIMEOUT: %s", strerror(errno));
+	} else if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
+		   setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+		   setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval)) < 0 ||
+		   setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)) < 0 ||
+		   setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout)) < 0) {
 		log_debug("tcp: cannot set keepalive options: %s", strerror(errno));
+	}
 	set_fwmark(fd, fwmark);
 }
 
@@ -185,17 +199,38 @@ static int conn_epoll(struct tcp *t, struct tcp_conn *c, int op, uint32_t events
 	return epoll_ctl(t->epoll_fd, op, c->fd, &ev) < 0 ? -errno : 0;
 }
 
-/* Takes fd (closed on failure). remote: the peer's address. */
+/* The receive buffer of a connection that may carry a tunnel's traffic. */
+static size_t rx_full_cap(const struct tcp *t)
+{
+	return t->max_frame + TCP_FRAME_HEADER_LEN > TCP_RX_BUF ? t->max_frame + TCP_FRAME_HEADER_LEN : TCP_RX_BUF;
+}
+
+int tcp_conn_grow(struct tcp *t, struct tcp_conn *c)
+{
+	size_t cap = rx_full_cap(t);
+	int r = 0;
+
+	if (!c->rx.buf)
+		r = tcp_rx_init(&c->rx, cap, t->max_frame);
+	else if (c->rx.cap < cap)
+		r = tcp_rx_resize(&c->rx, cap);
+	if (r == 0 && !c->tx.buf)
+		r = tcp_tx_init(&c->tx, TCP_TX_BUF, TCP_TX_RESERVE);
+	return r;
+}
+
+/* Takes fd (closed on failure). remote: the peer's address. A dialed
+ * connection gets its buffers once it is up (tcp_conn_grow); an accepted one
+ * a small receive buffer until it authenticates, and no send ring. */
 struct tcp_conn *tcp_conn_new(struct tcp *t, int fd, enum conn_state state, const struct sockaddr_storage *remote)
 {
-	size_t rx_cap = t->max_frame + TCP_FRAME_HEADER_LEN > TCP_RX_BUF ? t->max_frame + TCP_FRAME_HEADER_LEN : TCP_RX_BUF;
 	struct tcp_conn *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		goto fail;
 	c->fd = fd;
 	c->state = state;
-	if (tcp_rx_init(&c->rx, rx_cap, t->max_frame) < 0 || tcp_tx_init(&c->tx, TCP_TX_BUF, TCP_TX_RESERVE) < 0)
+	if (state == CONN_UNAUTH && tcp_rx_init(&c->rx, TCP_UNAUTH_RX_BUF, t->max_frame) < 0)
 		goto fail;
 	c->id = new_id(t);
 	endpoint_from_sockaddr(&c->ep, remote, c->id);
@@ -207,8 +242,6 @@ struct tcp_conn *tcp_conn_new(struct tcp *t, int fd, enum conn_state state, cons
 	c->next = t->conns;
 	t->conns = c;
 	t->n_conns++;
-	if (state == CONN_UNAUTH)
-		t->n_unauth++;
 	return c;
 fail:
 	log_warn("tcp: cannot set up a connection: %s", strerror(errno ? errno : ENOMEM));
@@ -219,6 +252,124 @@ fail:
 	}
 	close(fd);
 	return NULL;
+}
+
+/* ---- connections waiting for a handshake ---- */
+
+/* Same source for the per-source limit: an IPv4 address, or an IPv6 /64. */
+static bool same_source(const struct endpoint *a, const struct endpoint *b)
+{
+	if (a->addr.sa.sa_family != b->addr.sa.sa_family)
+		return false;
+	if (a->addr.sa.sa_family == AF_INET)
+		return a->addr.in4.sin_addr.s_addr == b->addr.in4.sin_addr.s_addr;
+	return !memcmp(&a->addr.in6.sin6_addr, &b->addr.in6.sin6_addr, 8);
+}
+
+static bool past_grace(const struct tcp_conn *c, uint64_t now)
+{
+	return now - c->accepted_at >= TCP_UNAUTH_GRACE_NS;
+}
+
+/* Appends c, accepted last, to the waiting ones; counts its source. */
+static void wait_add(struct tcp *t, struct tcp_conn *c)
+{
+	unsigned same = 0;
+
+	for (struct tcp_conn *w = t->wait_head; w; w = w->wnext) {
+		if (same_source(&w->ep, &c->ep)) {
+			w->src_waiting++;
+			same++;
+		}
+	}
+	c->src_waiting = same + 1;
+	c->wnext = NULL;
+	c->wprev = t->wait_tail;
+	if (t->wait_tail)
+		t->wait_tail->wnext = c;
+	else
+		t->wait_head = c;
+	t->wait_tail = c;
+	t->n_unauth++;
+}
+
+static void wait_remove(struct tcp *t, struct tcp_conn *c)
+{
+	if (c->wprev)
+		c->wprev->wnext = c->wnext;
+	else
+		t->wait_head = c->wnext;
+	if (c->wnext)
+		c->wnext->wprev = c->wprev;
+	else
+		t->wait_tail = c->wprev;
+	c->wnext = c->wprev = NULL;
+	if (c->src_waiting > 1)
+		for (struct tcp_conn *w = t->wait_head; w; w = w->wnext)
+			if (same_source(&w->ep, &c->ep))
+				w->src_waiting--;
+	t->n_unauth--;
+}
+
+/* Whom a newcomer evicts when every waiting place is taken: of those
+ * waiting past the grace period, the oldest from the source that holds the
+ * most. A flood from many addresses evicts itself; a client, which sends
+ * its initiation at once, was read before it could be evicted. NULL: every
+ * one is younger (the list is oldest first). */
+static struct tcp_conn *eviction_victim(const struct tcp *t, uint64_t now)
+{
+	struct tcp_conn *best = NULL;
+
+	for (struct tcp_conn *w = t->wait_head; w && past_grace(w, now); w = w->wnext)
+		if (!best || w->src_waiting > best->src_waiting)
+			best = w;
+	return best;
+}
+
+/* c, accepted and read just now, still waits for a handshake: it needs a
+ * waiting place, and when the limits say there is none, one is made (an
+ * older connection is evicted) or c itself is closed. Deciding only now, on
+ * what c sent, is what lets a client in through a flood that takes every
+ * place: its initiation came with its connection, and it never waits. */
+static void enforce_limits(struct tcp *t, struct tcp_conn *c, uint64_t now)
+{
+	char buf[ENDPOINT_STR_MAX];
+	struct tcp_conn *victim;
+
+	if (c->src_waiting > TCP_MAX_UNAUTH_PER_SOURCE) {
+		/* A source competes with itself for its few places, so that a
+		 * client behind an address it shares with a flood still gets in. */
+		victim = c;
+		for (struct tcp_conn *w = t->wait_head; w; w = w->wnext) {
+			if (same_source(&w->ep, &c->ep)) {
+				if (past_grace(w, now))
+					victim = w; /* its oldest */
+				break;
+			}
+		}
+		if (may_log(t)) {
+			endpoint_format(buf, &c->ep);
+			log_info("tcp: %s has %u connections waiting for a handshake; closing %s", buf,
+				 TCP_MAX_UNAUTH_PER_SOURCE, victim == c ? "the newest" : "its oldest");
+		}
+	} else if (t->n_unauth > t->max_unauth) {
+		victim = eviction_victim(t, now);
+		if (!victim)
+			victim = c;
+		if (may_log(t)) {
+			endpoint_format(buf, &victim->ep);
+			if (victim == c)
+				log_info("tcp: %u connections are waiting for a handshake, none for a second yet; "
+					 "refusing %s", t->max_unauth, buf);
+			else
+				log_info("tcp: %u connections are waiting for a handshake; closing the oldest of the %u from %s",
+					 t->max_unauth, victim->src_waiting, buf);
+		}
+	} else {
+		return;
+	}
+	count_drop(t, DROP_TCP_CONN_LIMIT, 1);
+	tcp_conn_close(t, victim, 0, true);
 }
 
 /* Closes c (err: why, 0 for an orderly close, for the log). The memory
@@ -244,7 +395,7 @@ void tcp_conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset)
 	c->state = CONN_DEAD;
 	t->n_dead++;
 	if (was == CONN_UNAUTH)
-		t->n_unauth--;
+		wait_remove(t, c);
 	if (c->dialer)
 		tcp_dial_closed(t, c, was, err);
 }
@@ -307,7 +458,20 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 		const uint8_t *frame;
 		size_t room, len;
 		uint8_t *space = tcp_rx_space(&c->rx, &room);
-		ssize_t got = recv(c->fd, space, room, MSG_DONTWAIT);
+		ssize_t got;
+
+		if (!room) {
+			/* A frame longer than the buffer: a waiting connection's
+			 * grows to one largest frame, another's to full size. */
+			size_t cap = c->state == CONN_UNAUTH ? t->max_frame + TCP_FRAME_HEADER_LEN : rx_full_cap(t);
+			if (tcp_rx_resize(&c->rx, cap) < 0) {
+				count_drop(t, DROP_NO_BUFFER, 1);
+				tcp_conn_close(t, c, ENOMEM, true);
+				break;
+			}
+			space = tcp_rx_space(&c->rx, &room);
+		}
+		got = recv(c->fd, space, room, MSG_DONTWAIT);
 
 		if (got < 0) {
 			if (errno == EINTR)
@@ -328,6 +492,9 @@ static void conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 			break;
 		}
 		tcp_rx_commit(&c->rx, (size_t)got);
+		/* The peer said something: the connection is not silent. */
+		c->silent_since = 0;
+		c->unstamped = false;
 		/* Delivering can close this connection (a failed reply): stop then. */
 		while (c->state != CONN_DEAD && (st = tcp_rx_next(&c->rx, &frame, &len)) == TCP_FRAME_OK) {
 			struct pkt *k = pool_get(t->pool);
@@ -379,6 +546,10 @@ static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
 	c->up_since = now;
 	c->deadline = 0;
 	c->want_out = false;
+	if (tcp_conn_grow(t, c) < 0) {
+		tcp_conn_close(t, c, ENOMEM, true);
+		return;
+	}
 	if (conn_epoll(t, c, EPOLL_CTL_MOD, EPOLLIN) < 0) {
 		tcp_conn_close(t, c, errno, true);
 		return;
@@ -390,6 +561,19 @@ static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
 }
 
 /* ---- the transport ---- */
+
+/* Waiting connections may take at most half the descriptors the process may
+ * open (systemd gives a service 1024 unless told otherwise): the rest is
+ * for the connections that authenticated, the ones we dial, the control
+ * socket. */
+static unsigned max_unauth_for_fds(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur / 2 >= TCP_MAX_UNAUTH)
+		return TCP_MAX_UNAUTH;
+	return rl.rlim_cur / 2 < 16 ? 16 : (unsigned)(rl.rlim_cur / 2);
+}
 
 int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
 	     struct pool *pool)
@@ -408,6 +592,7 @@ int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t ta
 	t->max_frame = room - PKT_HEADROOM > TCP_FRAME_MAX ? TCP_FRAME_MAX : room - PKT_HEADROOM;
 	t->next_id = 1;
 	t->next_deadline = UINT64_MAX;
+	t->max_unauth = max_unauth_for_fds();
 	return 0;
 }
 
@@ -426,6 +611,7 @@ void tcp_destroy(struct tcp *t)
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	memset(t->buckets, 0, sizeof(t->buckets));
+	t->wait_head = t->wait_tail = NULL;
 	t->listen_fd = -1;
 	t->n_conns = t->n_unauth = t->n_dead = 0;
 }
@@ -450,7 +636,9 @@ int tcp_listen_open(uint16_t *port, uint32_t fwmark)
 		goto fail;
 	if (fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
 		goto fail;
-	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 || listen(fd, 128) < 0 ||
+	/* As long a queue as the kernel allows: under a flood of connections,
+	 * a client's waits there to be accepted rather than being dropped. */
+	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 || listen(fd, SOMAXCONN) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sin6, &len) < 0)
 		goto fail;
 	*port = ntohs(sin6.sin6_port);
@@ -498,35 +686,6 @@ void tcp_set_fwmark(struct tcp *t, uint32_t fwmark)
 			set_fwmark(c->fd, fwmark);
 }
 
-/* Same source for the per-source limit: an IPv4 address, or an IPv6 /64. */
-static bool same_source(const struct endpoint *a, const struct endpoint *b)
-{
-	if (a->addr.sa.sa_family != b->addr.sa.sa_family)
-		return false;
-	if (a->addr.sa.sa_family == AF_INET)
-		return a->addr.in4.sin_addr.s_addr == b->addr.in4.sin_addr.s_addr;
-	return !memcmp(&a->addr.in6.sin6_addr, &b->addr.in6.sin6_addr, 8);
-}
-
-static unsigned unauth_from(const struct tcp *t, const struct endpoint *from)
-{
-	unsigned n = 0;
-	for (const struct tcp_conn *c = t->conns; c; c = c->next)
-		n += c->state == CONN_UNAUTH && same_source(&c->ep, from);
-	return n;
-}
-
-/* The waiting connection accepted first: earliest deadline, then lowest id. */
-static struct tcp_conn *oldest_unauth(struct tcp *t)
-{
-	struct tcp_conn *best = NULL;
-	for (struct tcp_conn *c = t->conns; c; c = c->next)
-		if (c->state == CONN_UNAUTH &&
-		    (!best || c->deadline < best->deadline || (c->deadline == best->deadline && c->id < best->id)))
-			best = c;
-	return best;
-}
-
 void tcp_on_listen(struct tcp *t, uint64_t now)
 {
 	char buf[ENDPOINT_STR_MAX];
@@ -541,6 +700,16 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if ((errno == EMFILE || errno == ENFILE) && (c = eviction_victim(t, now))) {
+				/* Out of descriptors, and connections that have waited
+				 * a while for nothing hold them: one makes room. */
+				count_drop(t, DROP_TCP_CONN_LIMIT, 1);
+				if (may_log(t))
+					log_info("tcp: out of descriptors with %u connections waiting for a handshake; "
+						 "closing one", t->n_unauth);
+				tcp_conn_close(t, c, 0, true);
+				continue;
+			}
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				log_warn("tcp: cannot accept connections: %s; pausing for a second", strerror(errno));
 				epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, t->listen_fd, NULL);
@@ -550,39 +719,22 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 			}
 			return;
 		}
-		struct endpoint from;
-		endpoint_from_sockaddr(&from, &ss, 0);
-		if (unauth_from(t, &from) >= TCP_MAX_UNAUTH_PER_SOURCE) {
-			/* One source may not hold more than a few waiting slots. */
-			count_drop(t, DROP_TCP_CONN_LIMIT, 1);
-			if (may_log(t)) {
-				endpoint_format(buf, &from);
-				log_info("tcp: %s has %u connections waiting for a handshake already; refusing another",
-					 buf, TCP_MAX_UNAUTH_PER_SOURCE);
-			}
-			close_reset(fd);
-			continue;
-		}
-		if (t->n_unauth >= TCP_MAX_UNAUTH) {
-			/* Full: the oldest waiting connection makes room. A real
-			 * client sends its initiation at once, so it is never the
-			 * oldest for long; an idle flood only evicts itself. */
-			struct tcp_conn *oldest = oldest_unauth(t);
-			count_drop(t, DROP_TCP_CONN_LIMIT, 1);
-			if (may_log(t))
-				log_info("tcp: %u connections are waiting for a handshake; closing the oldest",
-					 TCP_MAX_UNAUTH);
-			if (oldest)
-				tcp_conn_close(t, oldest, 0, true);
-		}
-		tcp_conn_sockopts(fd, t->fwmark);
+		tcp_conn_sockopts(fd, t->fwmark, false);
 		c = tcp_conn_new(t, fd, CONN_UNAUTH, &ss);
 		if (!c)
 			continue;
+		c->accepted_at = now;
 		c->deadline = now + TCP_AUTH_TIMEOUT_NS;
+		wait_add(t, c);
 		tcp_note_deadline(t, c->deadline);
 		endpoint_format(buf, &c->ep);
 		log_debug("tcp: accepted %s (connection %u)", buf, c->id);
+		/* A client sends its initiation as soon as it is connected, so it
+		 * is most often here already: read it now, before accepting more
+		 * and before judging whether this one may wait. */
+		conn_read(t, c, now);
+		if (c->state == CONN_UNAUTH)
+			enforce_limits(t, c, now);
 	}
 }
 
@@ -620,23 +772,20 @@ void tcp_tick(struct tcp *t, uint64_t now)
 				tcp_note_deadline(t, t->listen_resume_at);
 			}
 		}
-		for (struct tcp_conn *c = t->conns; c; c = c->next) {
-			if (c->state == CONN_DEAD || !c->deadline)
-				continue;
-			if (now < c->deadline) {
-				tcp_note_deadline(t, c->deadline);
-			} else if (c->state == CONN_UNAUTH) {
-				count_drop(t, DROP_TCP_AUTH_TIMEOUT, 1);
-				if (may_log(t)) {
-					endpoint_format(buf, &c->ep);
-					log_info("tcp: no handshake from %s within %llu s; closing its connection", buf,
-						 (unsigned long long)(TCP_AUTH_TIMEOUT_NS / NS_PER_S));
-				}
-				tcp_conn_close(t, c, ETIMEDOUT, true);
-			} else if (c->state == CONN_CONNECTING) {
-				tcp_conn_close(t, c, ETIMEDOUT, true);
+		/* Waiting connections are in accept order, so in deadline order. */
+		while (t->wait_head && now >= t->wait_head->deadline) {
+			struct tcp_conn *c = t->wait_head;
+			count_drop(t, DROP_TCP_AUTH_TIMEOUT, 1);
+			if (may_log(t)) {
+				endpoint_format(buf, &c->ep);
+				log_info("tcp: no handshake from %s within %llu s; closing its connection", buf,
+					 (unsigned long long)(TCP_AUTH_TIMEOUT_NS / NS_PER_S));
 			}
+			tcp_conn_close(t, c, ETIMEDOUT, true);
 		}
+		if (t->wait_head)
+			tcp_note_deadline(t, t->wait_head->deadline);
+		/* The dialed connections: connect timeouts, silence. */
 		tcp_dial_tick(t, now);
 	}
 	if (t->ops.conns_in_use && t->n_conns) {
@@ -659,7 +808,7 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 {
 	struct tcp_conn *touched[TCP_RECV_BATCH];
 	int n_touched = 0;
-	uint64_t no_conn = 0, full = 0;
+	uint64_t no_conn = 0, full = 0, no_buffer = 0;
 
 	for (int i = 0; i <= n; i++) {
 		/* Write once per connection per batch (and when the list is full). */
@@ -681,10 +830,23 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 			k->send_failed = true;
 			continue;
 		}
+		/* Only a connection still waiting for a handshake has no ring
+		 * (the engine answers on one only once it authenticated). */
+		if (!c->tx.buf && tcp_tx_init(&c->tx, TCP_TX_BUF, TCP_TX_RESERVE) < 0) {
+			no_buffer++;
+			k->send_failed = true;
+			continue;
+		}
 		if (!tcp_tx_push(&c->tx, k->data, k->len)) {
 			full++;
 			k->send_failed = true;
 			continue;
+		}
+		if (c->dialer && k->data[0] == MESSAGE_HANDSHAKE_INITIATION && !c->silent_since && !c->unstamped) {
+			/* Silence is timed from here. tcp_send takes no clock: the
+			 * next tcp_tick takes the time, a little late, never early. */
+			c->unstamped = true;
+			tcp_note_deadline(t, 0);
 		}
 		if (!c->queued) {
 			c->queued = true;
@@ -693,6 +855,42 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n)
 	}
 	count_drop(t, DROP_TCP_NO_CONN, no_conn);
 	count_drop(t, DROP_TCP_TX_FULL, full);
+	count_drop(t, DROP_NO_BUFFER, no_buffer);
+}
+
+/* Accepted connection id carries peer public_key's messages: the first peer
+ * to authenticate on it owns it. Of the connections a peer owns, the newest
+ * TCP_MAX_CONNS_PER_PEER stay (one that a peer names stays too): a peer we
+ * dial keeps the ones it opens to us, and without this each reconnect of
+ * its would leave one more behind. */
+static void claim(struct tcp *t, uint32_t id, const uint8_t public_key[KEY_LEN])
+{
+	struct tcp_conn *c = tcp_conn_find(t, id);
+	char buf[ENDPOINT_STR_MAX];
+
+	if (!c || c->state != CONN_BOUND || c->owned)
+		return;
+	c->owned = true;
+	memcpy(c->owner, public_key, KEY_LEN);
+	for (;;) {
+		struct tcp_conn *oldest = NULL;
+		unsigned n = 0;
+
+		for (struct tcp_conn *x = t->conns; x; x = x->next) {
+			if (x->state != CONN_BOUND || !x->owned || memcmp(x->owner, public_key, KEY_LEN))
+				continue;
+			n++;
+			if (x != c && (!oldest || x->accepted_at < oldest->accepted_at ||
+				       (x->accepted_at == oldest->accepted_at && x->id < oldest->id)))
+				oldest = x;
+		}
+		if (n <= TCP_MAX_CONNS_PER_PEER || !oldest || id_in_use(t, oldest->id))
+			return;
+		endpoint_format(buf, &c->ep);
+		log_debug("tcp: the peer on connection %u (%s) holds %u; closing its oldest, %u", c->id, buf, n,
+			  oldest->id);
+		tcp_conn_close(t, oldest, 0, false);
+	}
 }
 
 void tcp_endpoint_changed(struct tcp *t, const uint8_t public_key[KEY_LEN], uint32_t old_conn, uint32_t new_conn)
@@ -703,8 +901,10 @@ void tcp_endpoint_changed(struct tcp *t, const uint8_t public_key[KEY_LEN], uint
 	bool dialed = tcp_peer_find(t, public_key) != NULL;
 
 	/* The peer authenticated a message from this connection: it is theirs. */
-	if (new_conn && new_conn != ENDPOINT_TCP_DOWN)
+	if (new_conn && new_conn != ENDPOINT_TCP_DOWN) {
 		tcp_conn_authenticated(t, new_conn, dialed);
+		claim(t, new_conn, public_key);
+	}
 	/* A client that reconnected leaves its old connection behind. */
 	if (!dialed && old_conn && old_conn != ENDPOINT_TCP_DOWN && old_conn != new_conn && !id_in_use(t, old_conn))
 		tcp_conn_release(t, old_conn);
@@ -717,9 +917,14 @@ void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep)
 	if (!c)
 		return;
 	if (c->state == CONN_UNAUTH) {
+		wait_remove(t, c);
 		c->state = CONN_BOUND;
 		c->deadline = 0;
-		t->n_unauth--;
+		/* Now it may carry a tunnel's traffic. Out of memory, it makes do
+		 * with what it has: the receive buffer grows when a frame needs it
+		 * (conn_read), the send ring is made on the first send. */
+		if (tcp_conn_grow(t, c) < 0)
+			log_warn("tcp: no memory for the buffers of connection %u; trying again as it is used", id);
 	}
 	c->keep |= keep;
 	/* The connection worked: its dialer's backoff starts over when it ends.

@@ -25,6 +25,7 @@
 
 #include "drop.h"
 #include "encoding.h"
+#include "messages.h"
 #include "netaddr.h"
 #include "pool.h"
 #include "tcp_frame.h"
@@ -36,18 +37,45 @@
 int tcp_tx_flush(struct tcp_tx *tx, int fd);
 
 /* Limits. */
-#define TCP_MAX_UNAUTH 32              /* accepted, not yet authenticated */
-#define TCP_STABLE_NS (10 * 1000000000ULL) /* a dialed connection up this long worked */
+/* Accepted connections that have not authenticated yet ("waiting"). Each
+ * holds only a small receive buffer (TCP_UNAUTH_RX_BUF), so there may be
+ * many: a burst of connections must not push out a real client before its
+ * initiation is read. A connection is read as soon as it is accepted, and
+ * only one that is still waiting then needs a place: when they are all
+ * taken, it evicts the oldest waiting connection of the source holding the
+ * most of them, never one younger than TCP_UNAUTH_GRACE_NS (it is closed
+ * itself instead). At most half the descriptors the process may open wait
+ * (RLIMIT_NOFILE), and out of descriptors, a waiting one makes room the same
+ * way. */
+#define TCP_MAX_UNAUTH 1024
 #define TCP_MAX_UNAUTH_PER_SOURCE 4     /* from one IPv4 address or IPv6 /64 */
-/* Longer than REKEY_TIMEOUT plus its jitter, so an initiator whose first
- * initiation was answered with a cookie retries on the same connection. */
+#define TCP_UNAUTH_GRACE_NS (1000000000ULL)
+/* One handshake initiation and its frame header: all a client sends before
+ * it is answered. A longer frame grows the buffer to one largest frame. */
+#define TCP_UNAUTH_RX_BUF (TCP_FRAME_HEADER_LEN + sizeof(struct message_handshake_initiation))
+/* Authenticated connections accepted from one peer: a client that keeps
+ * reconnecting (one we dial too, whose connections are kept) leaves at most
+ * this many behind; the oldest goes. */
+#define TCP_MAX_CONNS_PER_PEER 2
+#define TCP_STABLE_NS (10 * 1000000000ULL) /* a dialed connection up this long worked */
+/* Longer than REKEY_TIMEOUT plus its jitter, twice: an initiator whose
+ * first initiation was lost to the rate limit under load (over TCP, no
+ * cookie reply is sent: core.c check_macs) retries on the same connection,
+ * twice if need be (a client with the silence rule below dials a new one
+ * instead, after the first). */
 #define TCP_AUTH_TIMEOUT_NS (11 * 1000000000ULL)
 #define TCP_CONNECT_TIMEOUT_NS (10 * 1000000000ULL)
+/* A dialed connection over which a handshake initiation went out and
+ * nothing at all came back for this long is given up and dialed again: a
+ * live peer answers an initiation at once (a response, or a cookie reply).
+ * The same span bounds what the kernel lets stay unacknowledged on a dialed
+ * socket (TCP_USER_TIMEOUT), which catches data sent into a dead path. */
+#define TCP_SILENCE_NS ((uint64_t)REKEY_TIMEOUT * 1000000000ULL)
 #define TCP_RETRY_FIRST_NS (1000000000ULL)   /* first retry within 1 s */
 #define TCP_RETRY_MAX_NS (15 * 1000000000ULL)
 /* How often accepted connections no peer names any more are closed. */
 #define TCP_SWEEP_INTERVAL_NS (10 * 1000000000ULL)
-#define TCP_RX_BUF (64 * 1024)
+#define TCP_RX_BUF (64 * 1024)         /* once authenticated, or dialed and up */
 #define TCP_TX_BUF (128 * 1024)
 #define TCP_TX_RESERVE 2048            /* a dozen handshake messages */
 #define TCP_BUCKETS 256
@@ -92,7 +120,9 @@ struct tcp {
 	uint32_t next_id;
 	struct tcp_conn *buckets[TCP_BUCKETS];
 	struct tcp_conn *conns;     /* every connection, dead ones until reaped */
+	struct tcp_conn *wait_head, *wait_tail; /* waiting ones, oldest first */
 	unsigned n_conns, n_unauth, n_dead;
+	unsigned max_unauth;        /* TCP_MAX_UNAUTH (tests lower it) */
 	uint64_t last_sweep;
 
 	struct tcp_peer *peers;     /* every dialed peer, newest first */
@@ -125,8 +155,9 @@ void tcp_set_fwmark(struct tcp *t, uint32_t fwmark);
 /* Epoll events. */
 void tcp_on_listen(struct tcp *t, uint64_t now);
 void tcp_on_conn(struct tcp *t, uint32_t id, uint32_t events, uint64_t now);
-/* Connect and authentication timeouts, dialer retries, the sweep, freeing
- * closed connections. Call after each round of events. */
+/* Connect and authentication timeouts, silent dialed connections, dialer
+ * retries, the sweep, freeing closed connections. Call after each round of
+ * events (tcp_send leaves it the time of a silence to take). */
 void tcp_tick(struct tcp *t, uint64_t now);
 /* When tcp_tick next has work, or UINT64_MAX. */
 uint64_t tcp_next_deadline(const struct tcp *t);
@@ -141,12 +172,15 @@ void tcp_send(struct tcp *t, struct pkt *const *pkts, int n);
  * a message the peer authenticated: new_conn is the peer's
  * (tcp_conn_authenticated, kept if we dial the peer too), and an accepted
  * old_conn that no peer names any more is closed, unless we dial the peer
- * (a client that reconnected leaves its old connection behind). */
+ * (a client that reconnected leaves its old connection behind). Of the
+ * accepted connections a peer authenticated on first, the newest
+ * TCP_MAX_CONNS_PER_PEER stay, and those a peer names. */
 void tcp_endpoint_changed(struct tcp *t, const uint8_t public_key[KEY_LEN], uint32_t old_conn, uint32_t new_conn);
 /* A peer authenticated a message from connection id: an accepted one stops
- * counting against TCP_MAX_UNAUTH and has no more deadline. keep: the peer
- * is one we dial too, so each side may use either of two connections; the
- * sweep leaves this one alone (closing it would only make the peer redial). */
+ * waiting (no more deadline, no longer counted against TCP_MAX_UNAUTH) and
+ * gets its full-size buffers. keep: the peer is one we dial too, so each
+ * side may use either of two connections; the sweep leaves this one alone
+ * (closing it would only make the peer redial). */
 void tcp_conn_authenticated(struct tcp *t, uint32_t id, bool keep);
 /* No peer uses accepted connection id any more: it is closed. Dialed
  * connections are left alone (their dialer owns them). */
@@ -165,7 +199,9 @@ void tcp_sweep(struct tcp *t);
  * and go over the UAPI). The transport keeps a connection to its target
  * open: it connects at once, and after each failure or close again, backing
  * off exponentially with jitter (first retry within 1 s, at most 15 s
- * apart; back to the first after a connection that worked). */
+ * apart; back to the first after a connection that worked). A connection
+ * that falls silent is given up (TCP_SILENCE_NS): a handshake initiation
+ * went out and nothing came back, or what we sent went unacknowledged. */
 
 /* Starts dialing target for public_key; if that key is dialed already,
  * returns its peer unchanged. NULL when out of memory. Peers stay until

@@ -71,7 +71,7 @@ static void dialer_attempt(struct tcp *t, struct tcp_peer *tp, uint64_t now)
 		return;
 	}
 	/* Before connect(): the mark routes the SYN too. */
-	tcp_conn_sockopts(fd, t->fwmark);
+	tcp_conn_sockopts(fd, t->fwmark, true);
 	if (connect(fd, &tp->target.addr.sa, endpoint_len(&tp->target)) < 0 && errno != EINPROGRESS) {
 		err = errno;
 		close(fd);
@@ -116,9 +116,49 @@ void tcp_dial_closed(struct tcp *t, struct tcp_conn *c, enum conn_state was, int
 		t->ops.dialer_down(t->ops.ctx, tp->public_key, was == CONN_DIALED ? c->id : 0);
 }
 
+/* A connection that is taking too long to come up, or that fell silent: a
+ * handshake initiation went out over it and for TCP_SILENCE_NS nothing at
+ * all came back. A live peer answers an initiation at once; one that does
+ * not is behind a path that no longer works (our address changed, a NAT
+ * forgot us, a middlebox hangs), or is no longer there. Data alone proves
+ * nothing: a peer with nothing to say answers it only every
+ * KEEPALIVE_TIMEOUT (the kernel's user timeout watches that it arrives). */
+static void dial_check(struct tcp *t, struct tcp_conn *c, uint64_t now)
+{
+	char buf[ENDPOINT_STR_MAX];
+
+	if (c->state == CONN_CONNECTING) {
+		if (now >= c->deadline)
+			tcp_conn_close(t, c, ETIMEDOUT, true);
+		else
+			tcp_note_deadline(t, c->deadline);
+		return;
+	}
+	if (c->state != CONN_DIALED)
+		return;
+	if (c->unstamped) {
+		c->unstamped = false;
+		c->silent_since = now;
+	}
+	if (!c->silent_since)
+		return;
+	if (now - c->silent_since < TCP_SILENCE_NS) {
+		tcp_note_deadline(t, c->silent_since + TCP_SILENCE_NS);
+		return;
+	}
+	endpoint_format(buf, &c->ep);
+	log_info("tcp: no answer from %s for %llu s after a handshake initiation; giving up on the connection", buf,
+		 (unsigned long long)(TCP_SILENCE_NS / NS_PER_S));
+	tcp_conn_close(t, c, ETIMEDOUT, true);
+}
+
 void tcp_dial_tick(struct tcp *t, uint64_t now)
 {
 	for (struct tcp_peer *tp = t->peers; tp; tp = tp->next) {
+		struct tcp_conn *c = tcp_conn_find(t, tp->conn);
+
+		if (c)
+			dial_check(t, c, now); /* a close schedules the retry */
 		if (tp->retry_at && now >= tp->retry_at)
 			dialer_attempt(t, tp, now);
 		else if (tp->retry_at)

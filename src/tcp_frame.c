@@ -29,7 +29,7 @@ enum tcp_frame_status tcp_frame_parse(const uint8_t *buf, size_t len, size_t max
 int tcp_rx_init(struct tcp_rx *rx, size_t cap, size_t max_frame)
 {
 	memset(rx, 0, sizeof(*rx));
-	if (max_frame == 0 || max_frame > TCP_FRAME_MAX || cap < max_frame + TCP_FRAME_HEADER_LEN)
+	if (max_frame == 0 || max_frame > TCP_FRAME_MAX || cap < TCP_FRAME_HEADER_LEN)
 		return -EINVAL;
 	rx->buf = malloc(cap);
 	if (!rx->buf)
@@ -43,6 +43,25 @@ void tcp_rx_free(struct tcp_rx *rx)
 {
 	free(rx->buf);
 	memset(rx, 0, sizeof(*rx));
+}
+
+int tcp_rx_resize(struct tcp_rx *rx, size_t cap)
+{
+	size_t held = rx->end - rx->start;
+	uint8_t *b;
+
+	if (cap < TCP_FRAME_HEADER_LEN || cap < held)
+		return -EINVAL;
+	b = malloc(cap);
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, rx->buf + rx->start, held);
+	free(rx->buf);
+	rx->buf = b;
+	rx->cap = cap;
+	rx->start = 0;
+	rx->end = held;
+	return 0;
 }
 
 uint8_t *tcp_rx_space(struct tcp_rx *rx, size_t *room)
@@ -59,6 +78,15 @@ uint8_t *tcp_rx_space(struct tcp_rx *rx, size_t *room)
 	}
 	*room = rx->cap - rx->end;
 	return rx->buf + rx->end;
+}
+
+size_t tcp_rx_need(const struct tcp_rx *rx)
+{
+	const uint8_t *p = rx->buf + rx->start;
+
+	if (rx->end - rx->start < TCP_FRAME_HEADER_LEN)
+		return TCP_FRAME_HEADER_LEN;
+	return TCP_FRAME_HEADER_LEN + ((size_t)p[0] << 8 | p[1]);
 }
 
 void tcp_rx_commit(struct tcp_rx *rx, size_t n)

@@ -35,7 +35,10 @@ enum tcp_frame_status {
  * bytes are there, before the message arrives. */
 enum tcp_frame_status tcp_frame_parse(const uint8_t *buf, size_t len, size_t max_frame, size_t *frame_len);
 
-/* A connection's receive side: bytes as they come, frames as they complete. */
+/* A connection's receive side: bytes as they come, frames as they complete.
+ * The buffer may be smaller than a largest frame (a connection that has not
+ * authenticated yet holds a small one): a frame longer than it waits until
+ * the owner resizes it (tcp_rx_space, tcp_rx_need, tcp_rx_resize). */
 struct tcp_rx {
 	uint8_t *buf;
 	size_t cap;
@@ -44,12 +47,23 @@ struct tcp_rx {
 	enum tcp_frame_status error; /* TCP_FRAME_OK, or the error, which sticks */
 };
 
-/* cap must hold a largest frame with its header. 0 or -ENOMEM/-EINVAL. */
+/* cap: at least a frame header; max_frame: 1..TCP_FRAME_MAX. 0 or
+ * -ENOMEM/-EINVAL. */
 int tcp_rx_init(struct tcp_rx *rx, size_t cap, size_t max_frame);
 void tcp_rx_free(struct tcp_rx *rx);
-/* Where the next bytes go, and how many fit (at least one while no error:
- * the space is compacted first). */
+/* A new block of cap bytes (at least a frame header and what is buffered),
+ * holding what was buffered; frames handed out before are invalid. 0, or
+ * -EINVAL/-ENOMEM (the old block stays). The block only ever holds bytes
+ * that crossed the network (ciphertext, handshake messages in the clear):
+ * nothing to wipe. */
+int tcp_rx_resize(struct tcp_rx *rx, size_t cap);
+/* Where the next bytes go, and how many fit (the space is compacted first).
+ * No room: the stream's error, or the frame begun does not fit the buffer:
+ * tcp_rx_resize to at least tcp_rx_need. */
 uint8_t *tcp_rx_space(struct tcp_rx *rx, size_t *room);
+/* How large the buffer must be for the frame begun to complete: its header
+ * and message, or a header while its length is not in yet. */
+size_t tcp_rx_need(const struct tcp_rx *rx);
 /* n bytes were written at tcp_rx_space. */
 void tcp_rx_commit(struct tcp_rx *rx, size_t n);
 /* Copies in as much of data as fits; returns how much (tests, fuzzing). */
@@ -66,7 +80,8 @@ static inline size_t tcp_rx_buffered(const struct tcp_rx *rx)
 
 /* A connection's send side: a ring of framed messages not yet taken by the
  * kernel. Its last `reserve` bytes are for handshake messages (types 1-3)
- * only, so a socket slowed by data cannot stop a handshake. */
+ * only, so a socket slowed by data cannot stop a handshake. A zeroed one
+ * has no block yet and takes nothing (tcp_tx_init makes it). */
 struct tcp_tx {
 	uint8_t *buf;
 	size_t cap;

@@ -35,13 +35,26 @@ struct tcp_conn {
 	bool queued;            /* to be flushed at the end of tcp_send */
 	bool marked;            /* in use by a peer (sweep) */
 	bool carried;           /* it worked: authenticated traffic, or up a while */
-	uint64_t up_since;      /* a dialed connection: when it came up */
 	bool keep;              /* accepted from a peer we also dial: never swept */
 	uint64_t deadline;      /* connect or authentication deadline, 0 = none */
 	struct endpoint ep;     /* remote address, conn = id */
+	struct tcp_rx rx;       /* small while waiting; none while connecting */
+	struct tcp_tx tx;       /* none until authenticated or up */
+
+	/* Accepted. */
+	uint64_t accepted_at;
+	struct tcp_conn *wnext, *wprev; /* t->wait_head: while CONN_UNAUTH */
+	unsigned src_waiting;   /* waiting ones from its source, itself too */
+	bool owned;             /* owner: the peer that first authenticated on it */
+	uint8_t owner[KEY_LEN];
+
+	/* Dialed. */
 	struct tcp_peer *dialer; /* the peer it was dialed for; NULL: accepted */
-	struct tcp_rx rx;
-	struct tcp_tx tx;
+	uint64_t up_since;      /* when it came up */
+	/* An initiation went out and nothing came back since: when (0: none;
+	 * `unstamped`: one went out, tcp_tick takes the time). */
+	uint64_t silent_since;
+	bool unstamped;
 };
 
 /* A peer we dial, and the state of its dialer. */
@@ -70,7 +83,10 @@ struct tcp_conn *tcp_conn_new(struct tcp *t, int fd, enum conn_state state, cons
  * dialed connection's dialer hears of it through tcp_dial_closed. */
 void tcp_conn_close(struct tcp *t, struct tcp_conn *c, int err, bool reset);
 /* Options of every connection, set before connect() for a dialed one. */
-void tcp_conn_sockopts(int fd, uint32_t fwmark);
+void tcp_conn_sockopts(int fd, uint32_t fwmark, bool dialed);
+/* The full-size buffers of a connection that authenticated or came up.
+ * 0 or -ENOMEM (it keeps what it had). */
+int tcp_conn_grow(struct tcp *t, struct tcp_conn *c);
 
 /* ---- tcp_dial.c ---- */
 
@@ -78,7 +94,8 @@ void tcp_conn_sockopts(int fd, uint32_t fwmark);
 void tcp_dial_up(struct tcp *t, struct tcp_conn *c, uint64_t now);
 /* The connection c dialed for c->dialer (in state `was` before) was closed. */
 void tcp_dial_closed(struct tcp *t, struct tcp_conn *c, enum conn_state was, int err);
-/* Attempts that are due; notes the deadlines of the others. */
+/* Attempts that are due, connections that did not come up in time or fell
+ * silent (TCP_SILENCE_NS); notes the deadlines of the others. */
 void tcp_dial_tick(struct tcp *t, uint64_t now);
 /* Forgets every peer. */
 void tcp_dial_destroy(struct tcp *t);

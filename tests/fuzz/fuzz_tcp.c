@@ -2,13 +2,17 @@
 /*
  * The TCP transport's frame parser, on any byte stream. Input:
  *   byte 0: the largest frame allowed (1..2048, or 65535 when it is 0xff);
- *   byte 1: seed of the read sizes (how the stream is cut, as recv would);
+ *   byte 1: seed of the read sizes (how the stream is cut, as recv would)
+ *           and of the buffer's first size (2..201 bytes);
  *   the rest: the stream.
  * The stream is parsed twice: whole, frame by frame with tcp_frame_parse
- * (the reference), and in pieces through struct tcp_rx with the smallest
- * buffer allowed. Invariants: the same frames, in the same order, with the
- * same bytes; the same verdict at the end (complete, partial, or the same
- * error); every frame 1..max bytes; the buffer never overflows (ASan).
+ * (the reference), and in pieces through struct tcp_rx, which starts with a
+ * buffer that may be smaller than a frame and is resized whenever a frame
+ * does not fit (to what tcp_rx_need says, or a little more), as tcp.c does
+ * for a connection that has not authenticated yet. Invariants: the same
+ * frames, in the same order, with the same bytes; the same verdict at the
+ * end (complete, partial, or the same error); every frame 1..max bytes; a
+ * buffer never grows past one largest frame; it never overflows (ASan).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,18 +34,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pieces_seed = data[1];
 	data += 2;
 	size -= 2;
-	if (tcp_rx_init(&rx, max_frame + TCP_FRAME_HEADER_LEN, max_frame) < 0)
+	if (tcp_rx_init(&rx, TCP_FRAME_HEADER_LEN + (pieces_seed * 7) % 200, max_frame) < 0)
 		abort();
 
 	for (;;) {
 		const uint8_t *frame;
-		size_t len, want;
+		size_t len, want, room;
 
 		/* Read sizes 1..64 (a cheap LCG), sometimes everything that fits. */
 		pieces_seed = pieces_seed * 1103515245u + 12345u;
 		want = (pieces_seed >> 16) % 8 == 0 ? size - off : 1 + (pieces_seed >> 8) % 64;
 		if (want > size - off)
 			want = size - off;
+		tcp_rx_space(&rx, &room);
+		if (!room) {
+			/* A frame longer than the buffer: resize, as tcp.c would. */
+			size_t need = tcp_rx_need(&rx);
+			if (need <= rx.cap || need > max_frame + TCP_FRAME_HEADER_LEN)
+				abort();
+			if ((pieces_seed >> 20) % 2 && need < max_frame + TCP_FRAME_HEADER_LEN)
+				need += 1 + (pieces_seed >> 21) % (max_frame + TCP_FRAME_HEADER_LEN - need);
+			if (tcp_rx_resize(&rx, need) < 0)
+				abort();
+		}
 		off += tcp_rx_feed(&rx, data + off, want);
 
 		while ((end = tcp_rx_next(&rx, &frame, &len)) == TCP_FRAME_OK) {

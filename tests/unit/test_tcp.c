@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* The TCP transport: the frame parser (frames split at every byte boundary,
- * several per read, zero, oversized and largest lengths), the send ring
- * (partial writes against a socketpair, wrap-around, the handshake reserve),
- * and the transport over loopback (dialing, authentication timeout and
- * redial with backoff, the limit on unauthenticated connections, bad frames,
- * the table of dialed peers, which connections a peer's move or a sweep
- * closes). */
+ * several per read, zero, oversized and largest lengths, a buffer that
+ * starts small), the send ring (partial writes against a socketpair,
+ * wrap-around, the handshake reserve), and the transport over loopback
+ * (dialing, authentication timeout and redial with backoff, a dialed
+ * connection given up when an initiation goes unanswered, the waiting
+ * connections: their limit, whom a newcomer evicts, the grace period, the
+ * small buffers until authentication, reading at accept; bad frames, the
+ * table of dialed peers, which connections a peer's move, a sweep or the
+ * per-peer cap closes). */
 #include "unit.h"
 
 #include <poll.h>
@@ -14,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +27,7 @@
 #include "encoding.h"
 #include "tcp.h"
 #include "tcp_frame.h"
+#include "tcp_internal.h"
 
 #define NS (1000000000ULL)
 #define MAX_FRAME 1600
@@ -132,7 +137,7 @@ static void test_byte_by_byte_smallest_buffer(void **state)
 	}
 	assert_int_equal(n, N_FRAMES);
 	tcp_rx_free(&rx);
-	assert_int_equal(tcp_rx_init(&rx, MAX_FRAME + 1, MAX_FRAME), -EINVAL);
+	assert_int_equal(tcp_rx_init(&rx, 1, MAX_FRAME), -EINVAL);
 }
 
 /* Many frames in one read. */
@@ -201,6 +206,36 @@ static void test_oversize_and_max(void **state)
 	tcp_rx_free(&rx);
 	assert_int_equal(tcp_rx_init(&rx, 1 << 20, TCP_FRAME_MAX + 1), -EINVAL);
 	assert_int_equal(tcp_rx_init(&rx, 1 << 20, 0), -EINVAL);
+}
+
+/* A buffer smaller than the frames: each frame waits for a resize to
+ * tcp_rx_need, then comes out whole; what was buffered survives. */
+static void test_rx_small_then_resized(void **state)
+{
+	static uint8_t stream[N_FRAMES * (MAX_FRAME + 2)];
+	size_t total = make_stream(stream), off = 0, n = 0, resizes = 0;
+	struct tcp_rx rx;
+
+	(void)state;
+	assert_int_equal(tcp_rx_init(&rx, TCP_FRAME_HEADER_LEN, MAX_FRAME), 0);
+	while (off < total) {
+		size_t room;
+		tcp_rx_space(&rx, &room);
+		if (!room) {
+			size_t need = tcp_rx_need(&rx);
+			assert_true(need > rx.cap && need <= MAX_FRAME + TCP_FRAME_HEADER_LEN);
+			assert_int_equal(tcp_rx_resize(&rx, tcp_rx_buffered(&rx) - 1), -EINVAL);
+			assert_int_equal(tcp_rx_resize(&rx, need), 0);
+			resizes++;
+			continue;
+		}
+		off += tcp_rx_feed(&rx, stream + off, total - off < 7 ? total - off : 7);
+		n += drain(&rx, n);
+	}
+	assert_int_equal(n, N_FRAMES);
+	assert_true(resizes >= 2); /* 2 -> 3 -> 150 -> MAX_FRAME + 2, at least */
+	assert_int_equal(rx.cap, MAX_FRAME + TCP_FRAME_HEADER_LEN);
+	tcp_rx_free(&rx);
 }
 
 /* ---- the send ring ---- */
@@ -362,6 +397,7 @@ struct side {
 	uint8_t last[2048];
 	size_t last_len;
 	unsigned ups, downs;
+	bool auth_on_initiation; /* on_recv: peer key_b authenticated on it */
 	struct endpoint up_ep;
 	uint32_t down_conn;
 	uint8_t up_key[KEY_LEN], down_key[KEY_LEN];
@@ -383,6 +419,8 @@ static void on_recv(void *ctx, struct pkt **pkts, int n, uint64_t t)
 	(void)t;
 	for (int i = 0; i < n; i++) {
 		s->n_recv++;
+		if (s->auth_on_initiation && pkts[i]->data[0] == MESSAGE_HANDSHAKE_INITIATION)
+			tcp_endpoint_changed(&s->t, key_b, 0, pkts[i]->ep.conn);
 		s->last_from = pkts[i]->ep;
 		s->last_len = pkts[i]->len;
 		memcpy(s->last, pkts[i]->data, pkts[i]->len);
@@ -678,42 +716,136 @@ static int connect_from(uint16_t port, uint8_t src)
 	return fd;
 }
 
-/* At most TCP_MAX_UNAUTH accepted connections wait for a handshake; when
- * full, the oldest waiting one makes room for the newcomer. */
+/* The far end of fd reset it (or closed it). */
+static bool was_closed(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char byte;
+
+	return poll(&pfd, 1, 1000) == 1 && recv(fd, &byte, 1, MSG_DONTWAIT) <= 0;
+}
+
+/* Nothing came back on fd: its connection still waits. */
+static bool still_open(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/* A waiting connection is small: a thousand of them cost less than the
+ * buffers of three authenticated ones. */
+static void test_waiting_is_small(void **state)
+{
+	(void)state;
+	assert_int_equal(TCP_UNAUTH_RX_BUF, 150);
+	assert_true(TCP_MAX_UNAUTH * (sizeof(struct tcp_conn) + TCP_UNAUTH_RX_BUF) < 3 * (TCP_RX_BUF + TCP_TX_BUF));
+}
+
+/* When every waiting place is taken, a newcomer evicts the oldest waiting
+ * connection, but never one younger than the grace period: the newcomer is
+ * refused instead. */
 static void test_unauth_limit(void **state)
 {
+	enum { MAX = 8 };
 	struct side a;
-	int fds[TCP_MAX_UNAUTH + 8];
+	int fds[MAX], late[2], next;
 	uint16_t port;
 
 	(void)state;
 	side_init(&a);
 	port = side_listen(&a);
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+	a.t.max_unauth = MAX;
+	for (size_t i = 0; i < MAX; i++)
 		fds[i] = connect_from(port, (uint8_t)(2 + i)); /* one source each */
-	PUMP_UNTIL(a.t.n_unauth + a.drops[DROP_TCP_CONN_LIMIT] == sizeof(fds) / sizeof(fds[0]), &a, NULL);
-	assert_int_equal(a.t.n_unauth, TCP_MAX_UNAUTH);
-	assert_int_equal(a.drops[DROP_TCP_CONN_LIMIT], 8);
-	/* The eight evicted were the first eight: their sockets see a reset. */
-	char byte;
-	for (size_t i = 0; i < 8; i++) {
-		struct pollfd pfd = { .fd = fds[i], .events = POLLIN };
-		assert_int_equal(poll(&pfd, 1, 1000), 1);
-		assert_true(recv(fds[i], &byte, 1, MSG_DONTWAIT) <= 0);
-	}
-	struct pollfd last = { .fd = fds[TCP_MAX_UNAUTH + 7], .events = POLLIN };
-	assert_int_equal(poll(&last, 1, 0), 0); /* the newest still waits */
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+	PUMP_UNTIL(a.t.n_unauth == MAX, &a, NULL);
+
+	/* Full, and all younger than a second: newcomers are refused. */
+	now += TCP_UNAUTH_GRACE_NS - 1;
+	late[0] = connect_from(port, 20);
+	late[1] = connect_from(port, 21);
+	PUMP_UNTIL(a.drops[DROP_TCP_CONN_LIMIT] == 2, &a, NULL);
+	assert_int_equal(a.t.n_unauth, MAX);
+	assert_true(was_closed(late[0]));
+	assert_true(was_closed(late[1]));
+	for (size_t i = 0; i < MAX; i++)
+		assert_true(still_open(fds[i]));
+
+	/* A second on, the oldest makes room. */
+	now += 1;
+	next = connect_from(port, 22);
+	PUMP_UNTIL(a.drops[DROP_TCP_CONN_LIMIT] == 3, &a, NULL);
+	assert_int_equal(a.t.n_unauth, MAX);
+	assert_true(was_closed(fds[0]));
+	for (size_t i = 1; i < MAX; i++)
+		assert_true(still_open(fds[i]));
+	assert_true(still_open(next));
+	for (size_t i = 0; i < MAX; i++)
 		close(fds[i]);
+	close(late[0]);
+	close(late[1]);
+	close(next);
 	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
 	side_free(&a);
 }
 
-/* One source holds at most TCP_MAX_UNAUTH_PER_SOURCE waiting connections. */
+/* The newcomer evicts from the source holding the most waiting places, not
+ * the oldest connection overall. */
+static void test_evict_most_waiting(void **state)
+{
+	enum { MAX = 8 };
+	struct side a;
+	int first, flood[TCP_MAX_UNAUTH_PER_SOURCE], single[3], n1, n2;
+	uint16_t port;
+
+	(void)state;
+	side_init(&a);
+	port = side_listen(&a);
+	a.t.max_unauth = MAX;
+	first = connect_from(port, 2); /* the oldest of all */
+	PUMP_UNTIL(a.t.n_unauth == 1, &a, NULL);
+	now += 1000;
+	for (size_t i = 0; i < TCP_MAX_UNAUTH_PER_SOURCE; i++)
+		flood[i] = connect_from(port, 3);
+	for (size_t i = 0; i < 3; i++)
+		single[i] = connect_from(port, (uint8_t)(4 + i));
+	PUMP_UNTIL(a.t.n_unauth == MAX, &a, NULL);
+	assert_int_equal(a.t.wait_head->src_waiting, 1);
+	assert_int_equal(a.t.wait_head->wnext->src_waiting, TCP_MAX_UNAUTH_PER_SOURCE);
+
+	now += TCP_UNAUTH_GRACE_NS;
+	n1 = connect_from(port, 10);
+	PUMP_UNTIL(a.drops[DROP_TCP_CONN_LIMIT] == 1, &a, NULL);
+	assert_true(was_closed(flood[0]));
+	assert_true(still_open(first));
+	/* Source 3 still holds the most (3): its next oldest goes. */
+	n2 = connect_from(port, 11);
+	PUMP_UNTIL(a.drops[DROP_TCP_CONN_LIMIT] == 2, &a, NULL);
+	assert_true(was_closed(flood[1]));
+	assert_true(still_open(first));
+	for (size_t i = 2; i < TCP_MAX_UNAUTH_PER_SOURCE; i++)
+		assert_true(still_open(flood[i]));
+	for (size_t i = 0; i < 3; i++)
+		assert_true(still_open(single[i]));
+	assert_true(still_open(n1) && still_open(n2));
+	assert_int_equal(a.t.n_unauth, MAX);
+	for (size_t i = 0; i < TCP_MAX_UNAUTH_PER_SOURCE; i++)
+		close(flood[i]);
+	for (size_t i = 0; i < 3; i++)
+		close(single[i]);
+	close(first);
+	close(n1);
+	close(n2);
+	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
+	side_free(&a);
+}
+
+/* One source holds at most TCP_MAX_UNAUTH_PER_SOURCE waiting connections:
+ * more are refused within the grace period, and after it a newcomer from
+ * that source evicts the source's own oldest. */
 static void test_unauth_per_source(void **state)
 {
 	struct side a;
-	int fds[TCP_MAX_UNAUTH_PER_SOURCE + 3], other;
+	int fds[TCP_MAX_UNAUTH_PER_SOURCE + 3], other, again;
 	uint16_t port;
 
 	(void)state;
@@ -727,11 +859,222 @@ static void test_unauth_per_source(void **state)
 	/* Another source is not affected. */
 	other = connect_from(port, 10);
 	PUMP_UNTIL(a.t.n_unauth == TCP_MAX_UNAUTH_PER_SOURCE + 1, &a, NULL);
+	/* A second on, the source's oldest makes room for its newest. */
+	now += TCP_UNAUTH_GRACE_NS;
+	again = connect_from(port, 9);
+	PUMP_UNTIL(a.drops[DROP_TCP_CONN_LIMIT] == 4, &a, NULL);
+	assert_int_equal(a.t.n_unauth, TCP_MAX_UNAUTH_PER_SOURCE + 1);
+	assert_true(was_closed(fds[0]));
+	assert_true(still_open(fds[1]) && still_open(again) && still_open(other));
 	close(other);
+	close(again);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		close(fds[i]);
 	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
 	side_free(&a);
+}
+
+/* A client's initiation that is in when its connection is accepted is read
+ * at once, in the same event: a burst of connections right behind it cannot
+ * crowd it out, and the ones that do not fit are refused. */
+static void test_read_at_accept(void **state)
+{
+	enum { MAX = 4, FLOOD = 16 };
+	uint8_t frame[TCP_FRAME_HEADER_LEN + sizeof(struct message_handshake_initiation)];
+	struct side a;
+	int client, flood[FLOOD], more[MAX];
+	uint16_t port;
+	struct tcp_conn *c;
+
+	(void)state;
+	side_init(&a);
+	a.auth_on_initiation = true;
+	port = side_listen(&a);
+	a.t.max_unauth = MAX;
+	client = connect_from(port, 2);
+	frame[0] = 0;
+	frame[1] = sizeof(struct message_handshake_initiation);
+	fill_msg(frame + 2, sizeof(struct message_handshake_initiation), MESSAGE_HANDSHAKE_INITIATION, 1);
+	assert_int_equal(send(client, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+	for (size_t i = 0; i < FLOOD; i++)
+		flood[i] = connect_from(port, (uint8_t)(3 + i));
+	/* One event of the listening socket, nothing else. */
+	tcp_on_listen(&a.t, now);
+	assert_int_equal(a.n_recv, 1);
+	c = tcp_conn_find(&a.t, a.last_from.conn);
+	assert_non_null(c);
+	assert_int_equal(c->state, CONN_BOUND);
+	assert_int_equal(a.t.n_unauth, MAX);
+	assert_int_equal(a.drops[DROP_TCP_CONN_LIMIT], FLOOD - MAX);
+
+	/* Later bursts evict the flood's, never the client's. */
+	now += TCP_UNAUTH_GRACE_NS;
+	for (size_t i = 0; i < MAX; i++)
+		more[i] = connect_from(port, (uint8_t)(30 + i));
+	PUMP_UNTIL(a.drops[DROP_TCP_CONN_LIMIT] == FLOOD, &a, NULL);
+	assert_true(tcp_conn_exists(&a.t, c->id));
+	assert_true(still_open(client));
+	close(client);
+	for (size_t i = 0; i < FLOOD; i++)
+		close(flood[i]);
+	for (size_t i = 0; i < MAX; i++)
+		close(more[i]);
+	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
+	side_free(&a);
+}
+
+/* A client whose initiation comes with its connection gets in although
+ * every waiting place is taken by connections younger than the grace period
+ * (so none may be evicted), and although its address holds as many waiting
+ * connections as it may: it is read before it is judged, and never waits. */
+static void test_client_through_full(void **state)
+{
+	enum { MAX = 8 };
+	uint8_t frame[TCP_FRAME_HEADER_LEN + sizeof(struct message_handshake_initiation)];
+	struct side a;
+	int flood[MAX], client, late;
+	uint16_t port;
+
+	(void)state;
+	side_init(&a);
+	a.auth_on_initiation = true;
+	port = side_listen(&a);
+	a.t.max_unauth = MAX;
+	for (size_t i = 0; i < MAX; i++)
+		flood[i] = connect_from(port, (uint8_t)(2 + i % 2)); /* 4 from 127.0.0.2, 4 from .3 */
+	PUMP_UNTIL(a.t.n_unauth == MAX, &a, NULL);
+
+	frame[0] = 0;
+	frame[1] = sizeof(struct message_handshake_initiation);
+	fill_msg(frame + 2, sizeof(struct message_handshake_initiation), MESSAGE_HANDSHAKE_INITIATION, 1);
+	client = connect_from(port, 2); /* the full source, too */
+	assert_int_equal(send(client, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+	late = connect_from(port, 20); /* says nothing: refused */
+	PUMP_UNTIL(a.n_recv == 1 && a.drops[DROP_TCP_CONN_LIMIT] == 1, &a, NULL);
+	assert_int_equal(tcp_conn_find(&a.t, a.last_from.conn)->state, CONN_BOUND);
+	assert_true(still_open(client));
+	assert_true(was_closed(late));
+	for (size_t i = 0; i < MAX; i++)
+		assert_true(still_open(flood[i]));
+	assert_int_equal(a.t.n_unauth, MAX);
+	for (size_t i = 0; i < MAX; i++)
+		close(flood[i]);
+	close(client);
+	close(late);
+	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
+	side_free(&a);
+}
+
+/* Out of descriptors, a connection that has waited past the grace period
+ * makes room; within it, the listener pauses and nothing is evicted. */
+static void test_out_of_descriptors(void **state)
+{
+	enum { N = 6 };
+	struct side a;
+	struct rlimit saved, low;
+	int fds[N], spare[N], free_slots = 0;
+	uint16_t port;
+
+	(void)state;
+	side_init(&a);
+	port = side_listen(&a);
+	for (size_t i = 0; i < N; i++)
+		fds[i] = connect_from(port, (uint8_t)(2 + i));
+	/* Room for three more descriptors (what dup finds free below the limit). */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low = saved;
+	low.rlim_cur = (rlim_t)dup(0);
+	close((int)low.rlim_cur);
+	low.rlim_cur += 3;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (free_slots < N && (spare[free_slots] = dup(0)) >= 0)
+		free_slots++;
+	for (int i = 0; i < free_slots; i++)
+		close(spare[i]);
+	assert_true(free_slots >= 1 && free_slots <= 3);
+
+	PUMP_UNTIL(a.t.n_unauth == (unsigned)free_slots && a.t.listen_paused, &a, NULL);
+	assert_int_equal(a.drops[DROP_TCP_CONN_LIMIT], 0);
+	/* A second on: each of the first makes room for one more. */
+	now += TCP_UNAUTH_GRACE_NS;
+	PUMP_UNTIL(a.drops[DROP_TCP_CONN_LIMIT] == (uint64_t)(N - free_slots), &a, NULL);
+	assert_int_equal(a.t.n_unauth, free_slots);
+	for (int i = 0; i < N - free_slots; i++)
+		assert_true(was_closed(fds[i]));
+	for (int i = N - free_slots; i < N; i++)
+		assert_true(still_open(fds[i]));
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+	for (size_t i = 0; i < N; i++)
+		close(fds[i]);
+	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
+	side_free(&a);
+}
+
+/* The large buffers come after authentication (accepted) or once up
+ * (dialed): a waiting connection has a small receive buffer, grown to one
+ * largest frame at most, and no send ring. */
+static void test_buffers_after_auth(void **state)
+{
+	uint8_t frame[TCP_FRAME_HEADER_LEN + 1000];
+	struct side a, b;
+	struct endpoint target;
+	struct tcp_peer *tp;
+	struct tcp_conn *c;
+	uint16_t port;
+	int fd;
+
+	(void)state;
+	side_init(&a);
+	side_init(&b);
+	port = side_listen(&a);
+	fd = connect_from(port, 2);
+	PUMP_UNTIL(a.t.n_unauth == 1, &a, NULL);
+	c = a.t.wait_head;
+	assert_int_equal(c->rx.cap, TCP_UNAUTH_RX_BUF);
+	assert_null(c->tx.buf);
+
+	/* A frame longer than that before authenticating: one largest frame. */
+	frame[0] = 1000 >> 8;
+	frame[1] = 1000 & 0xff;
+	fill_msg(frame + 2, 1000, MESSAGE_DATA, 3);
+	assert_int_equal(send(fd, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
+	PUMP_UNTIL(a.n_recv == 1, &a, NULL);
+	assert_int_equal(a.last_len, 1000);
+	assert_int_equal(c->rx.cap, a.t.max_frame + TCP_FRAME_HEADER_LEN);
+	assert_null(c->tx.buf);
+
+	/* Authenticated: full size, and it carries large frames both ways. */
+	tcp_conn_authenticated(&a.t, c->id, false);
+	assert_int_equal(c->rx.cap, TCP_RX_BUF);
+	assert_int_equal(c->tx.cap, TCP_TX_BUF);
+	send_msg(&a, &c->ep, MESSAGE_DATA, MAX_FRAME);
+	{
+		uint8_t back[TCP_FRAME_HEADER_LEN + MAX_FRAME];
+		size_t got = 0;
+		while (got < sizeof(back)) {
+			ssize_t r = recv(fd, back + got, sizeof(back) - got, 0);
+			assert_true(r > 0);
+			got += (size_t)r;
+		}
+		assert_int_equal((size_t)back[0] << 8 | back[1], MAX_FRAME);
+	}
+
+	/* Dialed: nothing while connecting, full size once up. */
+	loopback(&target, port);
+	tp = tcp_peer_add(&b.t, key_a, &target, now);
+	assert_non_null(tp);
+	pump(&b);
+	c = tcp_conn_find(&b.t, tp->conn);
+	assert_non_null(c);
+	assert_int_equal(c->state, CONN_CONNECTING);
+	assert_null(c->rx.buf);
+	assert_null(c->tx.buf);
+	PUMP_UNTIL(b.ups == 1, &a, &b);
+	assert_int_equal(c->rx.cap, TCP_RX_BUF);
+	assert_int_equal(c->tx.cap, TCP_TX_BUF);
+	close(fd);
+	side_free(&a);
+	side_free(&b);
 }
 
 /* A raw client from 127.0.0.SRC that sends one frame; returns its socket
@@ -916,6 +1259,133 @@ static void test_sweep_by_itself(void **state)
 	side_free(&a);
 }
 
+/* A peer we dial too keeps the connections it opens to us, but only its
+ * newest TCP_MAX_CONNS_PER_PEER: each reconnect closes its oldest (unless a
+ * peer names it). */
+static void test_per_peer_cap(void **state)
+{
+	struct side a;
+	struct endpoint nowhere;
+	uint32_t x, y, z, w;
+	int fx, fy, fz, fw;
+	uint16_t port;
+
+	(void)state;
+	side_init_with(&a, true);
+	port = side_listen(&a);
+	loopback(&nowhere, 9);
+	assert_non_null(tcp_peer_add(&a.t, key_b, &nowhere, now));
+	tcp_peer_stop(&a.t, tcp_peer_find(&a.t, key_b)); /* dialed (so kept), never connecting */
+	a.n_in_use = 1;
+
+	fx = client_with_frame(&a, port, 2, &x);
+	a.in_use[0] = x;
+	tcp_endpoint_changed(&a.t, key_b, 0, x);
+	now += 1000;
+	fy = client_with_frame(&a, port, 2, &y);
+	a.in_use[0] = y;
+	tcp_endpoint_changed(&a.t, key_b, x, y);
+	assert_true(tcp_conn_exists(&a.t, x) && tcp_conn_exists(&a.t, y));
+	/* A third: the oldest goes. */
+	now += 1000;
+	fz = client_with_frame(&a, port, 2, &z);
+	a.in_use[0] = z;
+	tcp_endpoint_changed(&a.t, key_b, y, z);
+	assert_false(tcp_conn_exists(&a.t, x));
+	assert_true(was_closed(fx));
+	assert_true(tcp_conn_exists(&a.t, y) && tcp_conn_exists(&a.t, z));
+	/* Moving back to one it holds already closes nothing. */
+	tcp_endpoint_changed(&a.t, key_b, z, y);
+	tcp_endpoint_changed(&a.t, key_b, y, z);
+	assert_true(tcp_conn_exists(&a.t, y) && tcp_conn_exists(&a.t, z));
+	/* Another peer names y: it stays, over the cap. */
+	now += 1000;
+	fw = client_with_frame(&a, port, 2, &w);
+	a.in_use[0] = w;
+	a.in_use[1] = y;
+	a.n_in_use = 2;
+	tcp_endpoint_changed(&a.t, key_b, z, w);
+	assert_true(tcp_conn_exists(&a.t, y) && tcp_conn_exists(&a.t, z) && tcp_conn_exists(&a.t, w));
+	close(fx);
+	close(fy);
+	close(fz);
+	close(fw);
+	PUMP_UNTIL(a.t.n_conns == 0, &a, NULL);
+	side_free(&a);
+}
+
+/* A dialed connection over which an initiation got no answer for
+ * TCP_SILENCE_NS is given up, not a moment before, and dialed again within
+ * the first retry: back within 6 s. An idle one, one carrying data one way
+ * only, and one whose initiation was answered, stay. */
+static void test_silence_redial(void **state)
+{
+	struct side a, b;
+	struct endpoint target;
+	struct tcp_peer *tp;
+	uint32_t first;
+	uint64_t sent;
+
+	(void)state;
+	side_init(&a);
+	side_init(&b);
+	loopback(&target, side_listen(&a));
+	tp = tcp_peer_add(&b.t, key_a, &target, now);
+	PUMP_UNTIL(b.ups == 1 && a.t.n_unauth == 1, &a, &b);
+	tcp_conn_authenticated(&a.t, a.t.wait_head->id, false); /* no auth timeout on A */
+	first = b.up_ep.conn;
+
+	/* Idle for a minute. */
+	now += 60 * NS;
+	pump2(&a, &b);
+	/* Data from B every second for a minute, A silent. */
+	for (int i = 0; i < 60; i++) {
+		send_msg(&b, &b.up_ep, MESSAGE_DATA, 100);
+		now += NS;
+		pump2(&a, &b);
+	}
+	PUMP_UNTIL(a.n_recv == 60, &a, &b);
+	assert_int_equal(b.downs, 0);
+	/* An initiation, answered (by anything). */
+	send_msg(&b, &b.up_ep, MESSAGE_HANDSHAKE_INITIATION, sizeof(struct message_handshake_initiation));
+	PUMP_UNTIL(a.n_recv == 61, &a, &b);
+	now += NS;
+	send_msg(&a, &a.last_from, MESSAGE_HANDSHAKE_RESPONSE, sizeof(struct message_handshake_response));
+	PUMP_UNTIL(b.n_recv == 1, &a, &b);
+	now += 60 * NS;
+	pump2(&a, &b);
+	assert_int_equal(b.downs, 0);
+	assert_int_equal(tcp_peer_conn(&b.t, tp), first);
+
+	/* An initiation nobody answers. */
+	sent = now;
+	send_msg(&b, &b.up_ep, MESSAGE_HANDSHAKE_INITIATION, sizeof(struct message_handshake_initiation));
+	pump2(&a, &b);
+	/* More data, and the core's retry, change nothing. */
+	send_msg(&b, &b.up_ep, MESSAGE_DATA, 100);
+	now = sent + TCP_SILENCE_NS / 2;
+	pump2(&a, &b);
+	send_msg(&b, &b.up_ep, MESSAGE_HANDSHAKE_INITIATION, sizeof(struct message_handshake_initiation));
+	now = sent + TCP_SILENCE_NS - 1;
+	pump2(&a, &b);
+	assert_int_equal(b.downs, 0);
+	assert_true(tcp_next_deadline(&b.t) <= sent + TCP_SILENCE_NS);
+	now = sent + TCP_SILENCE_NS;
+	pump2(&a, &b);
+	assert_int_equal(b.downs, 1);
+	assert_int_equal(b.down_conn, first);
+	assert_int_equal(tcp_peer_conn(&b.t, tp), ENDPOINT_TCP_DOWN);
+	/* Dialed again with the first, fast retry. */
+	assert_true(tcp_next_deadline(&b.t) <= now + TCP_RETRY_FIRST_NS);
+	now = tcp_next_deadline(&b.t);
+	PUMP_UNTIL(b.ups == 2, &a, &b);
+	assert_true(now - sent <= TCP_SILENCE_NS + TCP_RETRY_FIRST_NS);
+	assert_true(b.up_ep.conn != first);
+	assert_int_equal(tcp_peer_conn(&b.t, tp), b.up_ep.conn);
+	side_free(&a);
+	side_free(&b);
+}
+
 /* A raw client: zero and oversized lengths, truncated frames. */
 static void test_bad_streams(void **state)
 {
@@ -966,19 +1436,28 @@ int main(void)
 		cmocka_unit_test(test_many_per_read),
 		cmocka_unit_test(test_zero_length),
 		cmocka_unit_test(test_oversize_and_max),
+		cmocka_unit_test(test_rx_small_then_resized),
 		cmocka_unit_test(test_tx_partial_writes),
 		cmocka_unit_test(test_tx_handshake_reserve),
 		cmocka_unit_test(test_tx_broken),
 		cmocka_unit_test_setup_teardown(test_dial_exchange_bind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_spares_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth_timeout_and_backoff, setup, teardown),
+		cmocka_unit_test(test_waiting_is_small),
 		cmocka_unit_test_setup_teardown(test_unauth_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evict_most_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unauth_per_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_at_accept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_through_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_descriptors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffers_after_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_streams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dialer_up_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoint_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_by_itself, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_peer_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silence_redial, setup, teardown),
 	};
 	log_level = LOG_LVL_WARN; /* the transport reports each connection at info */
 	return cmocka_run_group_tests(tests, NULL, NULL);
