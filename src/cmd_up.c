@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,10 +27,25 @@ static const char usage[] =
 	"  -v, --verbose     log debugging detail\n"
 	"Without -f, returns once the interface is up; the daemon logs to syslog.\n";
 
+/* A server with many TCP clients holds a descriptor each: take every
+ * descriptor the hard limit allows (systemd's soft limit is 1024), before
+ * tcp_init sizes its waiting room by it. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool foreground)
 {
 	struct device dev;
 	int ret = EXIT_RUNTIME, ready[2] = { -1, -1 };
+
+	raise_fd_limit();
 
 	if (!foreground) {
 		/* The child reports on this pipe once the interface is up, so we
