@@ -21,6 +21,8 @@
 #include "config.h"
 #include "crypto.h"
 #include "encoding.h"
+#include "sbuf.h"
+#include "secretfile.h"
 #include "log.h"
 #include "netaddr.h"
 
@@ -64,58 +66,41 @@ static const char usage[] =
  * demands of a file that holds a private key. */
 static bool read_key_file(uint8_t key[KEY_LEN], const char *path, const char *what)
 {
-	char buf[128];
-	struct stat st;
-	size_t len = 0;
+	char err[512], text[KEY_B64_LEN + 1];
+	struct sbuf buf;
+	mode_t mode;
 	bool ok = false;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		fprintf(stderr, "p2p: %s: cannot open the %s: %s\n", path, what, strerror(errno));
+	/* A pipe too, for --key <(pass show vpn/key). 128 bytes is more than a
+	 * key with any line ending. */
+	if (!secretfile_read(path, "a key file", 128, &buf, &mode, err, sizeof(err))) {
+		fprintf(stderr, "p2p: %s (the %s)\n", err, what);
 		return false;
 	}
-	if (fstat(fd, &st) < 0) {
-		fprintf(stderr, "p2p: %s: cannot stat: %s\n", path, strerror(errno));
+	if (!secretfile_private(path, mode, what, err, sizeof(err))) {
+		fprintf(stderr, "p2p: %s\n", err);
 		goto out;
 	}
-	/* A pipe too, for --key <(pass show vpn/key). */
-	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-		fprintf(stderr, "p2p: %s: the %s must be a regular file\n", path, what);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		fprintf(stderr, "p2p: %s: holds a %s but is readable by others (mode %04o); fix with: chmod 600 %s\n",
-			path, what, (unsigned)(st.st_mode & 07777), path);
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "p2p: %s: cannot read: %s\n", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(buf) - 1)
-			break; /* longer than any key: refused below */
-	}
-	buf[len] = '\0';
 	/* The newline `sluice genkey > FILE` writes, and any trailing blanks. */
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-		buf[--len] = '\0';
-	if (!key_from_base64(key, buf)) {
+	size_t len = sbuf_len(&buf);
+	const char *p = sbuf_ptr(&buf);
+	while (len && (p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len != KEY_B64_LEN) {
+		memset(text, 0, sizeof(text));
+	} else {
+		memcpy(text, p, len);
+		text[len] = '\0';
+	}
+	if (len != KEY_B64_LEN || !key_from_base64(key, text)) {
 		fprintf(stderr, "p2p: %s: not a %s (expected 44 characters of base64, as sluice %s writes)\n", path,
 			what, !strcmp(what, "private key") ? "genkey" : "genpsk");
 		goto out;
 	}
 	ok = true;
 out:
-	crypto_wipe(buf, sizeof(buf));
-	close(fd);
+	crypto_wipe(text, sizeof(text));
+	sbuf_free(&buf);
 	return ok;
 }
 
@@ -155,19 +140,6 @@ fail:
 	return NULL;
 }
 
-static bool parse_port(const char *s, uint32_t max, uint32_t *out)
-{
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (*end || errno || v > max)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
 
 /* cmd_ifname reads a file name; --name is the interface name itself. */
 static bool valid_ifname(char out[IFNAMSIZ], const char *name)
@@ -231,7 +203,7 @@ static int parse_args(struct p2p_args *a, int argc, char **argv)
 			a->endpoint = optarg;
 			break;
 		case 'l':
-			if (!parse_port(optarg, 65535, &a->listen_port)) {
+			if (!parse_u32(optarg, false, 65535, &a->listen_port)) {
 				fprintf(stderr, "p2p: --listen-port '%s': expected 0..65535 (0 = any free port)\n", optarg);
 				return EXIT_USAGE;
 			}
@@ -257,7 +229,7 @@ static int parse_args(struct p2p_args *a, int argc, char **argv)
 			a->psk_file = optarg;
 			break;
 		case OPT_KEEPALIVE:
-			if (!parse_port(optarg, 65535, &a->keepalive)) {
+			if (!parse_u32(optarg, false, 65535, &a->keepalive)) {
 				fprintf(stderr, "p2p: --keepalive '%s': expected 0..65535 seconds (0 = off)\n", optarg);
 				return EXIT_USAGE;
 			}

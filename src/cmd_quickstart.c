@@ -205,10 +205,8 @@ static bool parse_endpoint(struct plan *pl, const char *arg)
 	}
 	pl->port = DEFAULT_PORT;
 	if (port) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(port, &end, 10);
-		if (!*port || *end || errno || v == 0 || v > 65535 || port[0] < '0' || port[0] > '9') {
+		uint32_t v;
+		if (!parse_u32(port, false, 65535, &v) || v == 0) {
 			fprintf(stderr, "quickstart: --endpoint '%s': the port must be 1..65535\n", arg);
 			return false;
 		}
@@ -364,10 +362,8 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 			has_endpoint = true;
 			break;
 		case 'n': {
-			char *end;
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || errno || optarg[0] < '0' || optarg[0] > '9' || v < 1 || v > CLIENTS_MAX) {
+			uint32_t v;
+			if (!parse_u32(optarg, false, CLIENTS_MAX, &v) || v < 1) {
 				fprintf(stderr, "quickstart: --clients '%s': expected a number from 1 to %d\n", optarg,
 					CLIENTS_MAX);
 				return EXIT_USAGE;

@@ -92,6 +92,13 @@ static struct peer_view *find_peer(struct iface_view *v, const char *b64)
 	return NULL;
 }
 
+/* A number the daemon sent; 0 for anything else. */
+static uint64_t number(const char *s)
+{
+	uint64_t v;
+	return parse_u64(s, strlen(s), false, UINT64_MAX, &v) ? v : 0;
+}
+
 /* Reads a get reply (get=1 keys, and sluice_* keys after get=2). */
 static int parse_reply(struct iface_view *v, char *body)
 {
@@ -112,9 +119,9 @@ static int parse_reply(struct iface_view *v, char *body)
 			}
 			crypto_wipe(key, sizeof(key));
 		} else if (!strcmp(line, "listen_port")) {
-			v->listen_port = strtoull(val, NULL, 10);
+			v->listen_port = number(val);
 		} else if (!strcmp(line, "fwmark")) {
-			v->fwmark = strtoull(val, NULL, 10);
+			v->fwmark = number(val);
 		} else if (!strcmp(line, "public_key")) {
 			if (!config_grow((void **)&v->peers, &v->cap_peers, v->n_peers, sizeof(*v->peers)))
 				return -ENOMEM;
@@ -126,7 +133,7 @@ static int parse_reply(struct iface_view *v, char *body)
 		} else if (!strncmp(line, "sluice_drop_", 12)) {
 			if (v->n_drops < MAX_DROPS) {
 				snprintf(v->drop_names[v->n_drops], sizeof(v->drop_names[0]), "%s", line + 12);
-				v->drops[v->n_drops++] = strtoull(val, NULL, 10);
+				v->drops[v->n_drops++] = number(val);
 			}
 			v->extended = true;
 		} else if (!strcmp(line, "sluice_peer")) {
@@ -149,17 +156,17 @@ static int parse_reply(struct iface_view *v, char *body)
 		} else if (!strcmp(line, "allowed_ip")) {
 			sbuf_putf(&peer->allowed, "%s%s", sbuf_len(&peer->allowed) ? ", " : "", val);
 		} else if (!strcmp(line, "last_handshake_time_sec")) {
-			peer->hs_sec = strtoull(val, NULL, 10);
+			peer->hs_sec = number(val);
 		} else if (!strcmp(line, "last_handshake_time_nsec")) {
-			peer->hs_nsec = strtoull(val, NULL, 10);
+			peer->hs_nsec = number(val);
 		} else if (!strcmp(line, "rx_bytes")) {
-			peer->rx = strtoull(val, NULL, 10);
+			peer->rx = number(val);
 		} else if (!strcmp(line, "tx_bytes")) {
-			peer->tx = strtoull(val, NULL, 10);
+			peer->tx = number(val);
 		} else if (!strcmp(line, "persistent_keepalive_interval")) {
-			peer->keepalive = strtoull(val, NULL, 10);
+			peer->keepalive = number(val);
 		} else if (!strcmp(line, "protocol_version")) {
-			peer->protocol_version = strtoull(val, NULL, 10);
+			peer->protocol_version = number(val);
 		}
 	}
 	return 0;

@@ -21,6 +21,7 @@
 
 #include "crypto.h"
 #include "encoding.h"
+#include "secretfile.h"
 #include "sbuf.h"
 
 
@@ -172,35 +173,6 @@ static void remove_spaces(char *s)
 }
 
 /* Decimal, or hexadecimal after "0x" when allow_hex. No sign, no spaces. */
-static bool parse_uint(const char *s, bool allow_hex, uint32_t max, uint32_t *out)
-{
-	unsigned base = 10;
-	uint64_t v = 0;
-
-	if (allow_hex && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned d;
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
-			return false;
-		v = v * base + d;
-		if (v > max)
-			return false;
-	}
-	*out = (uint32_t)v;
-	return true;
-}
-
 bool config_grow(void **array, size_t *cap, size_t n, size_t elem)
 {
 	size_t new_cap;
@@ -361,7 +333,7 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 		cfg->has_private_key = true;
 		return true;
 	case K_LISTEN_PORT:
-		if (!parse_uint(value, false, 65535, &v))
+		if (!parse_u32(value, false, 65535, &v))
 			return fail(p, "invalid ListenPort (expected 0..65535, 0 = any): %s", shown(buf, value));
 		cfg->has_listen_port = true;
 		cfg->listen_port = (uint16_t)v;
@@ -369,7 +341,7 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 	case K_ADDRESS:
 		return for_each_item(p, value, add_address);
 	case K_MTU:
-		if (!parse_uint(value, false, CONFIG_MTU_MAX, &v) || v < CONFIG_MTU_MIN)
+		if (!parse_u32(value, false, CONFIG_MTU_MAX, &v) || v < CONFIG_MTU_MIN)
 			return fail(p, "invalid MTU (expected %u..%u; %u or more with an IPv6 Address): %s",
 				    CONFIG_MTU_MIN, CONFIG_MTU_MAX, CONFIG_MTU_MIN_IPV6, shown(buf, value));
 		cfg->mtu = v;
@@ -380,7 +352,7 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 			cfg->table = TABLE_OFF;
 		} else if (!strcasecmp(value, "auto")) {
 			cfg->table = TABLE_AUTO;
-		} else if (parse_uint(value, false, UINT32_MAX, &v) && v != 0) {
+		} else if (parse_u32(value, false, UINT32_MAX, &v) && v != 0) {
 			cfg->table = TABLE_ID;
 			cfg->table_id = v;
 		} else {
@@ -391,7 +363,7 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 	case K_FWMARK:
 		if (!strcasecmp(value, "off"))
 			v = 0;
-		else if (!parse_uint(value, true, UINT32_MAX, &v))
+		else if (!parse_u32(value, true, UINT32_MAX, &v))
 			return fail(p, "invalid FwMark (expected off, a number or 0x followed by hex digits): %s",
 				    shown(buf, value));
 		cfg->has_fwmark = true;
@@ -472,7 +444,7 @@ static bool peer_key(struct parser *p, enum key_id k, char *value)
 	case K_PERSISTENT_KEEPALIVE:
 		if (!strcasecmp(value, "off"))
 			v = 0;
-		else if (!parse_uint(value, false, 65535, &v))
+		else if (!parse_u32(value, false, 65535, &v))
 			return fail(p, "invalid PersistentKeepalive (expected off or 0..65535 seconds): %s",
 				    shown(buf, value));
 		peer->has_persistent_keepalive = true;
@@ -658,77 +630,23 @@ out:
 
 bool config_load(struct interface_config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct stat st;
 	struct sbuf buf;
+	mode_t mode;
 	bool ok = false;
-	int fd;
 
 	memset(cfg, 0, sizeof(*cfg));
-	/* One byte past the limit proves a file too large. */
-	sbuf_init(&buf, CONFIG_FILE_MAX + 1);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	if (!secretfile_read(path, "a configuration file", CONFIG_FILE_MAX, &buf, &mode, err, errlen))
 		return false;
-	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-		goto out;
-	}
-	/* A pipe too, for `sluice up <(generate-config)`; its size shows only
-	 * in the reading. */
-	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "%s: too large (%lld bytes; a configuration file is at most 1 MiB)", path,
-			 (long long)st.st_size);
-		goto out;
-	}
-	/* Read to end of file rather than st_size bytes: the file may be
-	 * changing under us. */
-	for (;;) {
-		size_t want = S_ISREG(st.st_mode) && !sbuf_len(&buf) ? (size_t)st.st_size + 1 : 65536;
-		size_t room = CONFIG_FILE_MAX + 1 - sbuf_len(&buf);
-		char *dst;
-		ssize_t n;
-
-		if (!room)
-			break;
-		if (sbuf_reserve(&buf, want < room ? want : room, &dst)) {
-			snprintf(err, errlen, "%s: out of memory", path);
-			goto out;
-		}
-		n = read(fd, dst, want < room ? want : room);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		sbuf_commit(&buf, (size_t)n);
-	}
-	if (sbuf_len(&buf) > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "%s: too large (a configuration file is at most 1 MiB)", path);
-		goto out;
-	}
 	if (!config_parse(cfg, path, sbuf_ptr(&buf), sbuf_len(&buf), err, errlen))
 		goto out;
-	/* Decided after parsing, from the mode of the file we read (fstat on
-	 * our descriptor, so nothing can swap the file in between). */
-	if (cfg->has_private_key && (st.st_mode & 077)) {
+	/* Decided after parsing: a file without a private key may be public. */
+	if (cfg->has_private_key && !secretfile_private(path, mode, "private key", err, errlen)) {
 		config_free(cfg);
-		snprintf(err, errlen,
-			 "%s: contains a private key but is readable by others (mode %04o); fix with: chmod 600 %s",
-			 path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	/* Absolute: the daemon, reading it again on SIGHUP, may have another
 	 * working directory. A pipe cannot be read twice. */
-	if (S_ISREG(st.st_mode) && !(cfg->path = realpath(path, NULL))) {
+	if (S_ISREG(mode) && !(cfg->path = realpath(path, NULL))) {
 		config_free(cfg);
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
@@ -736,7 +654,6 @@ bool config_load(struct interface_config *cfg, const char *path, char *err, size
 	ok = true;
 out:
 	sbuf_free(&buf);
-	close(fd);
 	return ok;
 }
 

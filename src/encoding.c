@@ -141,3 +141,44 @@ bool key_from_hex(uint8_t key[KEY_LEN], const char *hex)
 	}
 	return true;
 }
+
+bool parse_u64(const char *s, size_t len, bool allow_hex, uint64_t max, uint64_t *out)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+
+	if (allow_hex && len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		len -= 2;
+	}
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return false;
+		if (v > (max - d) / base)
+			return false; /* past max, or past 64 bits */
+		v = v * base + d;
+	}
+	*out = v;
+	return true;
+}
+
+bool parse_u32(const char *s, bool allow_hex, uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, strlen(s), allow_hex, max, &v))
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}

@@ -13,28 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Decimal digits only (no sign, no spaces), at most 10 of them. */
-static bool parse_decimal(const char *s, size_t len, uint32_t max, uint32_t *out)
-{
-	uint64_t v = 0;
-
-	if (len == 0 || len > 10)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (!is_digit(s[i]))
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (v > max)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
+#include "encoding.h"
 
 bool cidr_parse(struct cidr *out, const char *s, bool allow_no_prefix)
 {
@@ -64,7 +43,7 @@ bool cidr_parse(struct cidr *out, const char *s, bool allow_no_prefix)
 		if (!allow_no_prefix)
 			goto fail;
 		prefix = max;
-	} else if (!parse_decimal(slash + 1, strlen(slash + 1), max, &prefix) || strlen(slash + 1) > 3) {
+	} else if (!parse_u32(slash + 1, false, max, &prefix) || strlen(slash + 1) > 3) {
 		goto fail;
 	}
 	out->prefix = (uint8_t)prefix;
@@ -130,7 +109,7 @@ static bool split(const char *s, const char **host, size_t *host_len, bool *brac
 		if (c <= ' ' || c >= 0x7f || c == '[' || c == ']' || c == '/')
 			return false;
 	}
-	if (!parse_decimal(colon + 1, strlen(colon + 1), 65535, &p) || p == 0)
+	if (!parse_u32(colon + 1, false, 65535, &p) || p == 0)
 		return false;
 	*port = (uint16_t)p;
 	return true;
@@ -157,7 +136,7 @@ static bool parse_v6_scoped(struct sockaddr_in6 *sin6, char *host)
 	if (pct) {
 		uint32_t index;
 		*pct++ = '\0';
-		if (!parse_decimal(pct, strlen(pct), UINT32_MAX, &index)) {
+		if (!parse_u32(pct, false, UINT32_MAX, &index)) {
 			if (!*pct || strlen(pct) >= IF_NAMESIZE)
 				return false;
 			index = if_nametoindex(pct);
@@ -296,5 +275,44 @@ socklen_t endpoint_len(const struct endpoint *e)
 		return sizeof(struct sockaddr_in6);
 	default:
 		return 0;
+	}
+}
+
+void endpoint_from_sockaddr(struct endpoint *ep, const struct sockaddr *sa)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->addr.sa.sa_family = AF_UNSPEC;
+	if (sa->sa_family == AF_INET) {
+		memcpy(&ep->addr.in4, sa, sizeof(ep->addr.in4));
+	} else if (sa->sa_family == AF_INET6) {
+		struct sockaddr_in6 s6;
+		memcpy(&s6, sa, sizeof(s6));
+		if (IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr)) {
+			ep->addr.in4.sin_family = AF_INET;
+			ep->addr.in4.sin_port = s6.sin6_port;
+			memcpy(&ep->addr.in4.sin_addr, &s6.sin6_addr.s6_addr[12], 4);
+		} else {
+			s6.sin6_flowinfo = 0;
+			ep->addr.in6 = s6;
+		}
+	}
+}
+
+bool endpoint_to_sin6(struct sockaddr_in6 *sin6, const struct endpoint *ep)
+{
+	switch (ep->addr.sa.sa_family) {
+	case AF_INET6:
+		*sin6 = ep->addr.in6;
+		return true;
+	case AF_INET:
+		memset(sin6, 0, sizeof(*sin6));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = ep->addr.in4.sin_port;
+		sin6->sin6_addr.s6_addr[10] = 0xff;
+		sin6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&sin6->sin6_addr.s6_addr[12], &ep->addr.in4.sin_addr, 4);
+		return true;
+	default:
+		return false;
 	}
 }

@@ -69,6 +69,14 @@ bool endpoint_split(const char *s, char *host, size_t hostlen, uint16_t *port);
 int endpoint_resolve(struct endpoint *out, const char *s);
 /* "192.0.2.1:51820", "[2001:db8::1]:51820"; "(none)" when unset. */
 void endpoint_format(char out[ENDPOINT_STR_MAX], const struct endpoint *e);
+/* The one place IPv4-mapped addresses are unfolded: a dual-stack socket's
+ * peer (sockaddr_in6 or sockaddr_in) as an endpoint, ::ffff:a.b.c.d as
+ * AF_INET; anything else leaves it AF_UNSPEC. conn and the source are 0. */
+void endpoint_from_sockaddr(struct endpoint *ep, const struct sockaddr *sa);
+/* ...and folded: ep as a sockaddr_in6 for a dual-stack socket (AF_INET as
+ * ::ffff:a.b.c.d). False when ep is no IP endpoint. */
+bool endpoint_to_sin6(struct sockaddr_in6 *sin6, const struct endpoint *ep);
+
 /* Same remote address, transport and (sticky) local source. */
 bool endpoint_equal(const struct endpoint *a, const struct endpoint *b);
 socklen_t endpoint_len(const struct endpoint *e);

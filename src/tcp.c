@@ -123,26 +123,10 @@ static uint32_t new_id(struct tcp *t)
 	}
 }
 
-static void endpoint_from_sockaddr(struct endpoint *ep, const struct sockaddr_storage *ss, uint32_t id)
+static void endpoint_of(struct endpoint *ep, const struct sockaddr_storage *ss, uint32_t id)
 {
-	memset(ep, 0, sizeof(*ep));
-	if (ss->ss_family == AF_INET) {
-		memcpy(&ep->addr.in4, ss, sizeof(ep->addr.in4));
-	} else if (ss->ss_family == AF_INET6) {
-		struct sockaddr_in6 s6;
-		memcpy(&s6, ss, sizeof(s6));
-		if (IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr)) {
-			/* The dual-stack listener's IPv4 peers, as the UDP side reports them. */
-			ep->addr.in4.sin_family = AF_INET;
-			ep->addr.in4.sin_port = s6.sin6_port;
-			memcpy(&ep->addr.in4.sin_addr, &s6.sin6_addr.s6_addr[12], 4);
-		} else {
-			s6.sin6_flowinfo = 0;
-			ep->addr.in6 = s6;
-		}
-	} else {
-		ep->addr.sa.sa_family = AF_UNSPEC;
-	}
+	/* The dual-stack listener's IPv4 peers, as the UDP side reports them. */
+	endpoint_from_sockaddr(ep, (const struct sockaddr *)ss);
 	ep->conn = id;
 }
 
@@ -233,7 +217,7 @@ struct tcp_conn *tcp_conn_new(struct tcp *t, int fd, enum conn_state state, cons
 	if (state == CONN_UNAUTH && tcp_rx_init(&c->rx, TCP_UNAUTH_RX_BUF, t->max_frame) < 0)
 		goto fail;
 	c->id = new_id(t);
-	endpoint_from_sockaddr(&c->ep, remote, c->id);
+	endpoint_of(&c->ep, remote, c->id);
 	c->want_out = state == CONN_CONNECTING; /* EPOLLOUT says when connect() is done */
 	if (conn_epoll(t, c, EPOLL_CTL_ADD, c->want_out ? EPOLLOUT : EPOLLIN) < 0)
 		goto fail;
@@ -541,7 +525,7 @@ static void connect_done(struct tcp *t, struct tcp_conn *c, uint64_t now)
 		tcp_conn_close(t, c, err, true);
 		return;
 	}
-	endpoint_from_sockaddr(&c->ep, &ss, c->id);
+	endpoint_of(&c->ep, &ss, c->id);
 	c->state = CONN_DIALED;
 	c->up_since = now;
 	c->deadline = 0;

@@ -196,23 +196,6 @@ int uapi_socket_identity(const char *ifname, unsigned long long *dev, unsigned l
 /* ------------------------------------------------------------------ */
 /* Parsing a set request */
 
-static bool parse_decimal(const char *s, uint32_t max, uint32_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	*out = (uint32_t)v;
-	return true;
-}
-
 static bool key_is(const char *key, size_t len, const char *name)
 {
 	return strlen(name) == len && !memcmp(key, name, len);
@@ -271,7 +254,7 @@ static int device_line_ext(struct interface_config *cfg, size_t *cap_addresses, 
 			return ENOMEM;
 		cfg->addresses[cfg->n_addresses++] = c;
 	} else if (key_is(key, klen, UAPI_KEY_MTU)) {
-		if (!parse_decimal(value, CONFIG_MTU_MAX, &v) || v < CONFIG_MTU_MIN)
+		if (!parse_u32(value, false, CONFIG_MTU_MAX, &v) || v < CONFIG_MTU_MIN)
 			return EINVAL;
 		cfg->mtu = v;
 	} else if (key_is(key, klen, UAPI_KEY_TABLE)) {
@@ -279,7 +262,7 @@ static int device_line_ext(struct interface_config *cfg, size_t *cap_addresses, 
 			cfg->table = TABLE_OFF;
 		} else if (!strcmp(value, "auto")) {
 			cfg->table = TABLE_AUTO;
-		} else if (parse_decimal(value, UINT32_MAX, &v) && v) {
+		} else if (parse_u32(value, false, UINT32_MAX, &v) && v) {
 			cfg->table = TABLE_ID;
 			cfg->table_id = v;
 		} else {
@@ -306,12 +289,12 @@ static int device_line(struct interface_config *cfg, bool extended, size_t *cap_
 			return EINVAL;
 		cfg->has_private_key = true;
 	} else if (key_is(key, klen, "listen_port")) {
-		if (!parse_decimal(value, 65535, &v))
+		if (!parse_u32(value, false, 65535, &v))
 			return EINVAL;
 		cfg->has_listen_port = true;
 		cfg->listen_port = (uint16_t)v;
 	} else if (key_is(key, klen, "fwmark")) {
-		if (!parse_decimal(value, UINT32_MAX, &v))
+		if (!parse_u32(value, false, UINT32_MAX, &v))
 			return EINVAL;
 		cfg->has_fwmark = true;
 		cfg->fwmark = v;
@@ -375,7 +358,7 @@ static int peer_line(struct peer_config *peer, bool extended, size_t *cap_ips, c
 		if (!endpoint_parse_numeric(&peer->endpoint, value))
 			return EINVAL;
 	} else if (key_is(key, klen, "persistent_keepalive_interval")) {
-		if (!parse_decimal(value, 65535, &v))
+		if (!parse_u32(value, false, 65535, &v))
 			return EINVAL;
 		peer->has_persistent_keepalive = true;
 		peer->persistent_keepalive = (uint16_t)v;

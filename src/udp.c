@@ -85,40 +85,6 @@ static bool socket_broken(int err)
 	return err == EBADF || err == ENOTSOCK || err == EFAULT || err == EOPNOTSUPP;
 }
 
-static void endpoint_from_sin6(struct endpoint *ep, const struct sockaddr_in6 *sin6)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (sin6->sin6_family != AF_INET6) {
-		ep->addr.sa.sa_family = AF_UNSPEC;
-	} else if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-		ep->addr.in4.sin_family = AF_INET;
-		ep->addr.in4.sin_port = sin6->sin6_port;
-		memcpy(&ep->addr.in4.sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
-	} else {
-		ep->addr.in6 = *sin6;
-	}
-}
-
-/* Fills *sin6 for sending to ep; false when ep is no IP endpoint. */
-static bool sin6_from_endpoint(struct sockaddr_in6 *sin6, const struct endpoint *ep)
-{
-	switch (ep->addr.sa.sa_family) {
-	case AF_INET6:
-		*sin6 = ep->addr.in6;
-		return true;
-	case AF_INET:
-		memset(sin6, 0, sizeof(*sin6));
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = ep->addr.in4.sin_port;
-		sin6->sin6_addr.s6_addr[10] = 0xff;
-		sin6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&sin6->sin6_addr.s6_addr[12], &ep->addr.in4.sin_addr, 4);
-		return true;
-	default:
-		return false;
-	}
-}
-
 static size_t room(const struct pkt *k)
 {
 	return k->cap - (size_t)(k->data - k->buf);
@@ -246,7 +212,7 @@ int udp_recv_batch(int fd, struct pkt **pkts, int n)
 			/* A datagram larger than the buffer cannot be a
 			 * message we accept; length 0 marks it for the drop. */
 			k->len = msgs[i].msg_hdr.msg_flags & MSG_TRUNC ? 0 : msgs[i].msg_len;
-			endpoint_from_sin6(&k->ep, &from[i]);
+			endpoint_from_sockaddr(&k->ep, (const struct sockaddr *)&from[i]);
 			src_from_cmsg(&k->ep, &msgs[i].msg_hdr);
 		}
 		total += got;
@@ -276,7 +242,7 @@ static int send_plain(int fd, struct pkt *const *pkts, int n)
 			memset(&msgs[i], 0, sizeof(msgs[i]));
 			/* No address: the kernel answers EDESTADDRREQ and the
 			 * datagram is skipped below like any unsendable one. */
-			if (sin6_from_endpoint(&to[i], &k->ep)) {
+			if (endpoint_to_sin6(&to[i], &k->ep)) {
 				msgs[i].msg_hdr.msg_name = &to[i];
 				msgs[i].msg_hdr.msg_namelen = sizeof(to[i]);
 			}
@@ -365,7 +331,7 @@ static int send_gso(int fd, struct udp_offloads *o, struct pkt *const *pkts, int
 			}
 			h->msg_iov = &iov[used];
 			h->msg_iovlen = (size_t)len;
-			if (sin6_from_endpoint(&to[m], &pkts[at]->ep)) {
+			if (endpoint_to_sin6(&to[m], &pkts[at]->ep)) {
 				h->msg_name = &to[m];
 				h->msg_namelen = sizeof(to[m]);
 			}
@@ -518,7 +484,7 @@ int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt *
 		}
 		if (!seg || seg > left)
 			seg = left;
-		endpoint_from_sin6(&ep, &from[i]);
+		endpoint_from_sockaddr(&ep, (const struct sockaddr *)&from[i]);
 		src_from_cmsg(&ep, h);
 		while (left) {
 			size_t len = left < seg ? left : seg;

@@ -236,9 +236,39 @@ static void test_hex_rejects(void **state)
 	}
 }
 
+/* The one integer parser: digits only, hex after 0x when asked, the limit
+ * and 64-bit overflow refused. */
+static void test_parse_uint(void **state)
+{
+	uint64_t v;
+	uint32_t w;
+
+	assert_true(parse_u64("0", 1, false, 10, &v) && v == 0);
+	assert_true(parse_u64("65535", 5, false, 65535, &v) && v == 65535);
+	assert_false(parse_u64("65536", 5, false, 65535, &v));
+	assert_true(parse_u64("18446744073709551615", 20, false, UINT64_MAX, &v) && v == UINT64_MAX);
+	assert_false(parse_u64("18446744073709551616", 20, false, UINT64_MAX, &v));
+	assert_false(parse_u64("99999999999999999999", 20, false, UINT64_MAX, &v));
+	assert_false(parse_u64("", 0, false, 10, &v));
+	assert_false(parse_u64("-1", 2, false, 10, &v));
+	assert_false(parse_u64("+1", 2, false, 10, &v));
+	assert_false(parse_u64(" 1", 2, false, 10, &v));
+	assert_false(parse_u64("1 ", 2, false, 10, &v));
+	assert_false(parse_u64("0x10", 4, false, 100, &v));
+	assert_true(parse_u64("0x10", 4, true, 100, &v) && v == 16);
+	assert_true(parse_u64("0XfF", 4, true, 255, &v) && v == 255);
+	assert_false(parse_u64("0x", 2, true, 100, &v));
+	assert_false(parse_u64("0xg", 3, true, 100, &v));
+	assert_true(parse_u64("123abc", 3, false, 1000, &v) && v == 123); /* len bounds it */
+	assert_true(parse_u32("4294967295", false, UINT32_MAX, &w) && w == UINT32_MAX);
+	assert_false(parse_u32("4294967296", false, UINT32_MAX, &w));
+	assert_true(parse_u32("0xca6c", true, UINT32_MAX, &w) && w == 0xca6c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_uint),
 		cmocka_unit_test(test_base64_known_values),
 		cmocka_unit_test(test_base64_round_trip),
 		cmocka_unit_test(test_base64_every_character),
