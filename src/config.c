@@ -559,6 +559,81 @@ static bool check_duplicate_peers(struct parser *p)
 	return true;
 }
 
+/* A peer that is the interface itself would take the interface's own
+ * handshakes: refused, where wg would take it silently. */
+static bool check_not_self(struct parser *p)
+{
+	struct interface_config *cfg = p->cfg;
+	uint8_t pub[KEY_LEN];
+	bool ok = true;
+
+	if (!cfg->has_private_key || !crypto_x25519_public(pub, cfg->private_key))
+		return true;
+	for (size_t i = 0; i < cfg->n_peers && ok; i++) {
+		if (!memcmp(cfg->peers[i].public_key, pub, sizeof(pub)))
+			ok = fail_at(p, cfg->peers[i].line,
+				     "[Peer] PublicKey is this interface's own public key (the one of its PrivateKey): "
+				     "a peer cannot be the interface itself");
+	}
+	return ok;
+}
+
+struct owned_cidr {
+	struct cidr c;
+	const struct peer_config *peer;
+};
+
+static int compare_owned(const void *a, const void *b)
+{
+	const struct owned_cidr *x = a, *y = b;
+	if (x->c.family != y->c.family)
+		return x->c.family - y->c.family;
+	if (x->c.prefix != y->c.prefix)
+		return x->c.prefix - y->c.prefix;
+	int c = memcmp(x->c.addr.bytes, y->c.addr.bytes, 16);
+	if (c)
+		return c;
+	return x->peer->line < y->peer->line ? -1 : x->peer->line > y->peer->line;
+}
+
+/* One prefix in two peers' AllowedIPs routes to the later only (wg moves it
+ * without a word, leaving the first peer without it): refused, naming both. */
+static bool check_allowed_ips_owned_once(struct parser *p)
+{
+	struct interface_config *cfg = p->cfg;
+	struct owned_cidr *all;
+	size_t n = 0;
+	bool ok = true;
+
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		n += cfg->peers[i].n_allowed_ips;
+	if (n < 2)
+		return true;
+	all = calloc(n, sizeof(*all));
+	if (!all)
+		return fail_at(p, 0, "out of memory");
+	n = 0;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		for (size_t j = 0; j < cfg->peers[i].n_allowed_ips; j++) {
+			all[n].c = cfg->peers[i].allowed_ips[j];
+			all[n++].peer = &cfg->peers[i];
+		}
+	}
+	qsort(all, n, sizeof(*all), compare_owned);
+	for (size_t i = 1; i < n && ok; i++) {
+		if (all[i].peer == all[i - 1].peer || all[i].c.family != all[i - 1].c.family ||
+		    all[i].c.prefix != all[i - 1].c.prefix || memcmp(all[i].c.addr.bytes, all[i - 1].c.addr.bytes, 16))
+			continue;
+		char buf[CIDR_STR_MAX];
+		cidr_format(buf, &all[i].c);
+		ok = fail_at(p, all[i].peer->line,
+			     "AllowedIPs %s is also in the [Peer] at line %u: a prefix routes to one peer only", buf,
+			     all[i - 1].peer->line);
+	}
+	free(all);
+	return ok;
+}
+
 static bool check_interface(struct parser *p)
 {
 	struct interface_config *cfg = p->cfg;
@@ -620,7 +695,8 @@ bool config_parse(struct interface_config *cfg, const char *name, const char *te
 		if (!parse_line(&p, copy))
 			goto out;
 	}
-	ok = end_section(&p) && check_interface(&p) && check_duplicate_peers(&p);
+	ok = end_section(&p) && check_interface(&p) && check_duplicate_peers(&p) && check_not_self(&p) &&
+	     check_allowed_ips_owned_once(&p);
 out:
 	sbuf_free(&line);
 	if (!ok)

@@ -211,6 +211,12 @@ static const struct bad_case bad_cases[] = {
 	  "wg0.conf:6: duplicate Endpoint (first set at line 5)" },
 	{ IFACE PEER1 "[Peer]\nPublicKey = " PUB2 "\n\n[Peer]\nPublicKey = " PUB1 "\n",
 	  "wg0.conf:8: duplicate [Peer]: PublicKey already used by the [Peer] at line 3: '" PUB1 "'" },
+	{ IFACE PEER1 "AllowedIPs = 198.18.0.0/24, 198.18.0.2/32\n[Peer]\nPublicKey = " PUB2 "\nAllowedIPs = 198.18.0.2/32\n",
+	  "wg0.conf:6: AllowedIPs 198.18.0.2/32 is also in the [Peer] at line 3: a prefix routes to one peer only" },
+	{ IFACE "[Peer]\nPublicKey = j0DFrbaPJWJK5bIU6nZ6bslNgp09e14a0bpvPiE4KF8=\n", /* PRIV's own public key */
+	  "wg0.conf:3: [Peer] PublicKey is this interface's own public key (the one of its PrivateKey): a peer cannot be the interface itself" },
+	{ IFACE PEER1 "AllowedIPs = 2001:db8::/64\n[Peer]\nPublicKey = " PUB2 "\nAllowedIPs = 2001:db8::1/64\n",
+	  "wg0.conf:6: AllowedIPs 2001:db8::/64 is also in the [Peer] at line 3: a prefix routes to one peer only" },
 	{ "[Interface]\nPrivateKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n",
 	  "wg0.conf:2: invalid PrivateKey (not a 44-character base64 key)" },
 	{ IFACE "[Peer]\nPublicKey = abc=\n", "wg0.conf:4: invalid PublicKey (not a 44-character base64 key)" },
