@@ -309,8 +309,7 @@ static int route_change(uint16_t type, int ifindex, const struct cidr *dst,
 
 int nl_route_add(int ifindex, const struct cidr *dst, uint32_t table)
 {
-	int ret = route_change(RTM_NEWROUTE, ifindex, dst, table);
-	return ret == -EEXIST ? 0 : ret;
+	return route_change(RTM_NEWROUTE, ifindex, dst, table);
 }
 
 int nl_route_del(int ifindex, const struct cidr *dst, uint32_t table)

@@ -21,7 +21,9 @@ int nl_link_delete_index(int ifindex);
 /* Adds an address (the prefix is the on-link subnet). -EEXIST is returned as 0. */
 int nl_addr_add(int ifindex, const struct cidr *addr);
 /* Adds a route to the prefix through the interface in `table` (0 = main).
- * -EEXIST is returned as 0. */
+ * It never replaces one: -EEXIST when the table has a route to the same
+ * prefix with the same metric already (another interface's, or the on-link
+ * route of one of this interface's addresses); nl_route_dump names it. */
 int nl_route_add(int ifindex, const struct cidr *dst, uint32_t table);
 int nl_route_del(int ifindex, const struct cidr *dst, uint32_t table);
 

@@ -478,7 +478,8 @@ static void test_routes_add(void **state)
 		uint32_t table = i < 2 ? 0 : TABLE;
 
 		assert_int_equal(nl_route_add(ifindex, &c, table), 0);
-		assert_int_equal(nl_route_add(ifindex, &c, table), 0); /* EEXIST */
+		/* Never replaced, never silently taken for ours. */
+		assert_int_equal(nl_route_add(ifindex, &c, table), -EEXIST);
 		assert_int_equal(route_count(routes[i], table ? table : RT_TABLE_MAIN), 1);
 		assert_int_equal(route_count(routes[i], table ? RT_TABLE_MAIN : TABLE), 0);
 	}
