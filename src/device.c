@@ -380,6 +380,9 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
 	d->transports = cfg->transports ? cfg->transports : TRANSPORT_UDP;
 	log_set_prefix(d->ifname);
+	/* Before the sockets: a full tunnel's may need a mark. */
+	if ((r = route_plan(&d->route, cfg, &d->fwmark)) < 0)
+		return r;
 
 	if (!crypto_init()) {
 		log_err("libcrypto lacks an algorithm sluice needs (BLAKE2s, ChaCha20-Poly1305, AES-256-GCM or X25519)");
@@ -460,7 +463,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	r = core_set_reply_ping(&d->core, cfg->reply_ping, cfg->addresses, cfg->n_addresses);
 	if (r < 0)
 		goto fail;
-	r = route_setup(d->ifindex, d->ifname, d->mtu, cfg);
+	r = route_setup(&d->route, d->ifindex, d->ifname, d->mtu, cfg);
 	if (r < 0)
 		goto fail;
 	log_info("interface %s up, listening on %s port %u, %zu peer%s", d->ifname,
@@ -642,6 +645,8 @@ int device_run(struct device *d)
 
 void device_down(struct device *d)
 {
+	/* Before the control socket goes: `sluice down` waits for that. */
+	route_teardown(&d->route);
 	uapi_server_destroy(&d->uapi);
 	if (d->uapi_fd >= 0) {
 		/* Unlink the file only if it is still ours: another daemon

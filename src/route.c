@@ -3,15 +3,30 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <linux/rtnetlink.h>
 
 #include "log.h"
 #include "netlink.h"
+
+/* How far past 51820 to look for an empty table. */
+#define TABLE_SEARCH 1000
+/* Copies of one rule removed at most, in case a delete keeps succeeding. */
+#define PURGE_MAX 256
+
+static const int families[2] = { AF_INET, AF_INET6 };
+static const char *const family_names[2] = { "IPv4", "IPv6" };
+
+static int family_slot(int family)
+{
+	return family == AF_INET6 ? 1 : 0;
+}
 
 /* ---- describing a route, for messages ---- */
 
@@ -168,7 +183,34 @@ static int add_route(int ifindex, const struct cidr *dst, uint32_t table)
 	return 0;
 }
 
-static int add_routes(int ifindex, const struct interface_config *cfg)
+/* A full tunnel's /0, in its own table: there a route of someone else's
+ * would leave the tunnel's traffic outside it, so it is refused. */
+static int add_default(const struct route_state *rs, int ifindex, const struct cidr *dst)
+{
+	struct nl_route holder;
+	char desc[128];
+	int r = nl_route_add(ifindex, dst, rs->table);
+
+	if (r == -EEXIST) {
+		if (!find_holder(dst, rs->table, &holder)) {
+			snprintf(desc, sizeof(desc), "?");
+		} else {
+			if (holder.oif == ifindex)
+				return 0; /* ::/0 or 0.0.0.0/0 given twice */
+			describe(desc, sizeof(desc), &holder);
+		}
+		log_err("table %u has an %s default route already (%s): another full tunnel uses that table; "
+			"give this one another FwMark",
+			rs->table, family_names[family_slot(dst->family)], desc);
+		return r;
+	}
+	if (r < 0)
+		log_err("cannot add the %s default route to table %u: %s", family_names[family_slot(dst->family)],
+			rs->table, strerror(-r));
+	return r;
+}
+
+static int add_routes(const struct route_state *rs, int ifindex, const struct interface_config *cfg)
 {
 	uint32_t table = cfg->table == TABLE_ID ? cfg->table_id : RT_TABLE_MAIN;
 
@@ -178,7 +220,10 @@ static int add_routes(int ifindex, const struct interface_config *cfg)
 			int r;
 
 			cidr_mask(&dst);
-			r = add_route(ifindex, &dst, table);
+			if (dst.prefix == 0 && rs->table)
+				r = add_default(rs, ifindex, &dst);
+			else
+				r = add_route(ifindex, &dst, table);
 			if (r < 0)
 				return r;
 		}
@@ -186,7 +231,169 @@ static int add_routes(int ifindex, const struct interface_config *cfg)
 	return 0;
 }
 
-int route_setup(int ifindex, const char *ifname, uint32_t mtu, const struct interface_config *cfg)
+/* ---- rules ---- */
+
+static struct nl_rule rule_suppress(int family, uint32_t table)
+{
+	return (struct nl_rule){ .family = family, .table = RT_TABLE_MAIN, .priority = ROUTE_PRIO_SUPPRESS,
+				 .fwmark = table, .invert = true, .has_suppress_prefixlen = true,
+				 .suppress_prefixlen = 0 };
+}
+
+static struct nl_rule rule_table(int family, uint32_t table)
+{
+	return (struct nl_rule){ .family = family, .table = table, .priority = ROUTE_PRIO_TABLE, .fwmark = table,
+				 .invert = true };
+}
+
+/* Deletes every copy of the rule, at any priority. Returns how many, or
+ * -errno. */
+static int rule_purge(const struct nl_rule *rule)
+{
+	struct nl_rule any = *rule;
+	int n;
+
+	any.priority = 0;
+	for (n = 0; n < PURGE_MAX; n++) {
+		int r = nl_rule_del(&any);
+		if (r == -ENOENT)
+			break;
+		if (r < 0)
+			return r;
+	}
+	return n;
+}
+
+/* With it, reverse-path filtering looks replies up with their mark; that
+ * matters only where a firewall gives replies the tunnel's mark back (as
+ * wg-quick's nftables rules do), but wg-quick sets it, and so do we. */
+static void set_src_valid_mark(void)
+{
+	static const char path[] = "/proc/sys/net/ipv4/conf/all/src_valid_mark";
+	char now = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &now, 1) != 1)
+			now = 0;
+		close(fd);
+	}
+	if (now == '1')
+		return;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		log_info("cannot set net.ipv4.conf.all.src_valid_mark = 1 (%s): only a firewall that marks replies "
+			 "for strict reverse-path filtering needs it; set it with sysctl(8) if yours does",
+			 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static int add_rules(struct route_state *rs)
+{
+	int stale = 0;
+
+	for (int i = 0; i < 2; i++) {
+		struct nl_rule suppress = rule_suppress(families[i], rs->table);
+		struct nl_rule table = rule_table(families[i], rs->table);
+		int r;
+
+		/* Rules for this table left by a daemon that could not
+		 * remove them (SIGKILL, a crash): replaced, not doubled. In
+		 * both families, as the last run may have had both /0s. */
+		r = rule_purge(&table);
+		if (r > 0)
+			stale += r;
+		r = rule_purge(&suppress);
+		if (r > 0)
+			stale += r;
+		if (!rs->full[i])
+			continue;
+		/* The suppressing rule first: alone, it changes nothing. */
+		r = nl_rule_add(&suppress);
+		if (r == 0) {
+			rs->rules[i] = true;
+			r = nl_rule_add(&table);
+		}
+		if (r < 0) {
+			log_err("cannot add the %s rules of table %u (not fwmark 0x%x lookup main "
+				"suppress_prefixlength 0; not fwmark 0x%x lookup %u): %s",
+				family_names[i], rs->table, rs->table, rs->table, rs->table, strerror(-r));
+			return r;
+		}
+	}
+	if (stale)
+		log_info("removed %d rule%s for table %u left behind by an earlier run", stale, stale == 1 ? "" : "s",
+			 rs->table);
+	if (rs->full[0])
+		set_src_valid_mark();
+	log_info("full tunnel: the %s%s%s default route%s in table %u, rules at priorities %u and %u; "
+		 "the tunnel's own packets carry fwmark 0x%x and leave by the main table",
+		 rs->full[0] ? "IPv4" : "", rs->full[0] && rs->full[1] ? " and " : "", rs->full[1] ? "IPv6" : "",
+		 rs->full[0] && rs->full[1] ? "s" : "", rs->table, ROUTE_PRIO_SUPPRESS, ROUTE_PRIO_TABLE, rs->table);
+	return 0;
+}
+
+/* ---- the interface's life ---- */
+
+static int any_route(const struct nl_route *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	return 1;
+}
+
+/* Whether a table has a route in either family. */
+static int table_in_use(uint32_t table)
+{
+	for (int i = 0; i < 2; i++) {
+		int r = nl_route_dump(families[i], table, any_route, NULL);
+		if (r != 0 && r != -EAFNOSUPPORT) /* no IPv6 at all: nothing there */
+			return r;
+	}
+	return 0;
+}
+
+int route_plan(struct route_state *rs, const struct interface_config *cfg, uint32_t *fwmark)
+{
+	memset(rs, 0, sizeof(*rs));
+	if (cfg->link_unmanaged || cfg->table != TABLE_AUTO)
+		return 0;
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		for (size_t j = 0; j < cfg->peers[i].n_allowed_ips; j++)
+			if (cfg->peers[i].allowed_ips[j].prefix == 0)
+				rs->full[family_slot(cfg->peers[i].allowed_ips[j].family)] = true;
+	if (!rs->full[0] && !rs->full[1])
+		return 0;
+
+	if (*fwmark) {
+		if (*fwmark >= RT_TABLE_COMPAT && *fwmark <= RT_TABLE_LOCAL) {
+			log_err("FwMark %u names a table the kernel keeps for itself (%u to %u): a full tunnel "
+				"(AllowedIPs with a /0) uses its FwMark as its own routing table; pick another",
+				*fwmark, RT_TABLE_COMPAT, RT_TABLE_LOCAL);
+			return -EINVAL;
+		}
+		rs->table = *fwmark;
+		return 0;
+	}
+	for (uint32_t t = ROUTE_TABLE_FIRST; t < ROUTE_TABLE_FIRST + TABLE_SEARCH; t++) {
+		int r = table_in_use(t);
+		if (r < 0) {
+			log_err("cannot list the routes of table %u: %s", t, strerror(-r));
+			return r;
+		}
+		if (r == 0) {
+			rs->table = *fwmark = t;
+			return 0;
+		}
+	}
+	log_err("tables %u to %u all have routes: set FwMark to a free table for this full tunnel",
+		ROUTE_TABLE_FIRST, ROUTE_TABLE_FIRST + TABLE_SEARCH - 1);
+	return -EBUSY;
+}
+
+int route_setup(struct route_state *rs, int ifindex, const char *ifname, uint32_t mtu,
+		const struct interface_config *cfg)
 {
 	char buf[CIDR_STR_MAX];
 	int r = nl_link_set_mtu(ifindex, mtu);
@@ -212,5 +419,28 @@ int route_setup(int ifindex, const char *ifname, uint32_t mtu, const struct inte
 	}
 	if (cfg->table == TABLE_OFF)
 		return 0;
-	return add_routes(ifindex, cfg);
+	r = add_routes(rs, ifindex, cfg);
+	if (r < 0 || !rs->table)
+		return r;
+	return add_rules(rs);
+}
+
+void route_teardown(struct route_state *rs)
+{
+	for (int i = 0; i < 2; i++) {
+		struct nl_rule table = rule_table(families[i], rs->table);
+		struct nl_rule suppress = rule_suppress(families[i], rs->table);
+		int r;
+
+		if (!rs->rules[i])
+			continue;
+		/* The rule into the tunnel's table first: alone, the
+		 * suppressing one changes nothing. */
+		if ((r = rule_purge(&table)) < 0 || (r = rule_purge(&suppress)) < 0)
+			log_warn("cannot remove the %s rules of table %u: %s; remove them with "
+				 "`ip %s rule del table %u` and `ip %s rule del fwmark 0x%x table main`",
+				 family_names[i], rs->table, strerror(-r), i ? "-6" : "-4", rs->table,
+				 i ? "-6" : "-4", rs->table);
+		rs->rules[i] = false;
+	}
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * netlink.c and tun.c against the real kernel, inside a network namespace
+ * netlink.c, route.c and tun.c against the real kernel, inside a network namespace
  * of a forked child so nothing touches the machine's own interfaces. Needs
  * root and /dev/net/tun: without them it exits 77 (skipped), or fails when
  * CI=true.
@@ -31,8 +31,10 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
+#include "config.h"
 #include "netlink.h"
 #include "pool.h"
+#include "route.h"
 #include "tun.h"
 #include "udp.h"
 
@@ -836,6 +838,135 @@ static void test_full_tunnel_lookups(void **state)
 	tunfd2 = -1;
 }
 
+static const char conf_head[] = "[Interface]\n"
+				"PrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"
+				"Address = 198.18.0.1/24, 2001:db8:77::1/64\n";
+static const char conf_peer[] = "[Peer]\n"
+				"PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n";
+
+static void parse(struct interface_config *cfg, const char *iface_lines, const char *allowed)
+{
+	char text[1024], err[256];
+
+	snprintf(text, sizeof(text), "%s%s%sAllowedIPs = %s\n", conf_head, iface_lines, conf_peer, allowed);
+	if (!config_parse(cfg, "test.conf", text, strlen(text), err, sizeof(err)))
+		fail_msg("%s", err);
+}
+
+/* Which configurations are full tunnels, and the table each gets. */
+static void test_route_plan(void **state)
+{
+	(void)state;
+	struct interface_config cfg;
+	struct route_state rs;
+	struct cidr busy4 = cidr("198.18.9.0/24"), busy6 = cidr("2001:db8:9::/64");
+	uint32_t mark;
+
+	parse(&cfg, "", "0.0.0.0/0");
+	mark = 0;
+	assert_int_equal(route_plan(&rs, &cfg, &mark), 0);
+	assert_int_equal(rs.table, ROUTE_TABLE_FIRST);
+	assert_int_equal(mark, ROUTE_TABLE_FIRST);
+	assert_true(rs.full[0]);
+	assert_false(rs.full[1]);
+	/* A table with a route in either family is someone's: the next. */
+	assert_int_equal(nl_route_add(ifindex, &busy4, ROUTE_TABLE_FIRST), 0);
+	assert_int_equal(nl_route_add(ifindex, &busy6, ROUTE_TABLE_FIRST + 1), 0);
+	mark = 0;
+	assert_int_equal(route_plan(&rs, &cfg, &mark), 0);
+	assert_int_equal(rs.table, ROUTE_TABLE_FIRST + 2);
+	assert_int_equal(mark, ROUTE_TABLE_FIRST + 2);
+	assert_int_equal(nl_route_del(ifindex, &busy4, ROUTE_TABLE_FIRST), 0);
+	assert_int_equal(nl_route_del(ifindex, &busy6, ROUTE_TABLE_FIRST + 1), 0);
+	/* FwMark set: it is the table. One of the kernel's is refused. */
+	mark = 0x1234;
+	assert_int_equal(route_plan(&rs, &cfg, &mark), 0);
+	assert_int_equal(rs.table, 0x1234);
+	assert_int_equal(mark, 0x1234);
+	mark = RT_TABLE_MAIN;
+	assert_int_equal(route_plan(&rs, &cfg, &mark), -EINVAL);
+	config_free(&cfg);
+
+	parse(&cfg, "", "::/0, 198.18.0.0/24");
+	mark = 0;
+	assert_int_equal(route_plan(&rs, &cfg, &mark), 0);
+	assert_false(rs.full[0]);
+	assert_true(rs.full[1]);
+	assert_int_equal(rs.table, ROUTE_TABLE_FIRST);
+	config_free(&cfg);
+
+	/* Not full tunnels: no /0, Table = off or a number, an unmanaged link. */
+	parse(&cfg, "", "0.0.0.0/1, 128.0.0.0/1");
+	mark = 0;
+	assert_int_equal(route_plan(&rs, &cfg, &mark), 0);
+	assert_int_equal(rs.table, 0);
+	assert_int_equal(mark, 0);
+	config_free(&cfg);
+	parse(&cfg, "Table = off\n", "0.0.0.0/0");
+	assert_int_equal(route_plan(&rs, &cfg, &mark), 0);
+	assert_int_equal(rs.table, 0);
+	config_free(&cfg);
+	parse(&cfg, "Table = 1000\n", "0.0.0.0/0");
+	assert_int_equal(route_plan(&rs, &cfg, &mark), 0);
+	assert_int_equal(rs.table, 0);
+	config_free(&cfg);
+	parse(&cfg, "", "0.0.0.0/0");
+	cfg.link_unmanaged = true;
+	assert_int_equal(route_plan(&rs, &cfg, &mark), 0);
+	assert_int_equal(rs.table, 0);
+	assert_int_equal(mark, 0);
+	config_free(&cfg);
+}
+
+static int full_tunnel_rules(void)
+{
+	int n = 0;
+
+	for (int f = 0; f < 2; f++) {
+		struct nl_rule sup = suppress_rule(f ? AF_INET6 : AF_INET), tab = table_rule(f ? AF_INET6 : AF_INET);
+		n += rule_count(&sup) + rule_count(&tab);
+	}
+	return n;
+}
+
+/* route.c's whole life: set up, set up again over what a killed daemon
+ * left, torn down (twice). */
+static void test_route_setup_teardown(void **state)
+{
+	(void)state;
+	struct interface_config cfg;
+	struct route_state rs, again;
+	struct cidr v4 = cidr("0.0.0.0/0"), v6 = cidr("::/0");
+	uint32_t mark = 0;
+
+	/* 198.18.0.0/24 is also the on-link route of the Address: fine. */
+	parse(&cfg, "", "0.0.0.0/0, ::/0, 198.18.0.0/24");
+	assert_int_equal(route_plan(&rs, &cfg, &mark), 0);
+	assert_int_equal(mark, MARK);
+	assert_int_equal(route_setup(&rs, ifindex, IFNAME, 1380, &cfg), 0);
+	assert_int_equal(full_tunnel_rules(), 4);
+	assert_int_equal(route_count("0.0.0.0/0", MARK), 1);
+	assert_int_equal(route_count("::/0", MARK), 1);
+
+	/* SIGKILL: the rules stay, the routes go with the interface. */
+	assert_int_equal(nl_route_del(ifindex, &v4, MARK), 0);
+	assert_int_equal(nl_route_del(ifindex, &v6, MARK), 0);
+	mark = 0;
+	assert_int_equal(route_plan(&again, &cfg, &mark), 0);
+	assert_int_equal(again.table, MARK);
+	assert_int_equal(route_setup(&again, ifindex, IFNAME, 1380, &cfg), 0);
+	assert_int_equal(full_tunnel_rules(), 4);
+
+	route_teardown(&again);
+	assert_int_equal(full_tunnel_rules(), 0);
+	route_teardown(&again);
+	route_teardown(&rs); /* its rules are gone already: nothing to do */
+	assert_int_equal(full_tunnel_rules(), 0);
+	assert_int_equal(nl_route_del(ifindex, &v4, MARK), 0);
+	assert_int_equal(nl_route_del(ifindex, &v6, MARK), 0);
+	config_free(&cfg);
+}
+
 static void test_link_down_and_delete(void **state)
 {
 	(void)state;
@@ -865,6 +996,8 @@ static int run_in_namespace(void)
 		cmocka_unit_test(test_routes_del),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_full_tunnel_lookups),
+		cmocka_unit_test(test_route_plan),
+		cmocka_unit_test(test_route_setup_teardown),
 		cmocka_unit_test(test_link_down_and_delete),
 	};
 	int ret;
