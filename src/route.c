@@ -334,6 +334,61 @@ static int add_rules(struct route_state *rs)
 	return 0;
 }
 
+/* An integer from /proc/sys, or -1. */
+static int read_sysctl(const char *path)
+{
+	char buf[16];
+	int fd = open(path, O_RDONLY | O_CLOEXEC), n = -1;
+	ssize_t len;
+
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len > 0) {
+		buf[len] = '\0';
+		if (sscanf(buf, "%d", &n) != 1)
+			n = -1;
+	}
+	return n;
+}
+
+/* Strict reverse-path filtering checks a reply from a peer by looking its
+ * source up without the mark, which names the tunnel, not the interface the
+ * reply came in by: the reply is dropped, and the tunnel never comes up.
+ * wg-quick gives replies the mark back from conntrack (nftables); sluice
+ * adds no firewall rules, so it says so, for each IPv4 peer it would hit. */
+static void warn_strict_rp_filter(const struct route_state *rs, int ifindex, const struct interface_config *cfg)
+{
+	int all = read_sysctl("/proc/sys/net/ipv4/conf/all/rp_filter");
+
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct endpoint *ep = &cfg->peers[i].endpoint;
+		struct cidr peer = { .family = AF_INET, .prefix = 32 };
+		struct nl_route back, out;
+		char dev[IF_NAMESIZE], path[80], addr[INET_ADDRSTRLEN];
+		int rp;
+
+		if (ep->addr.sa.sa_family != AF_INET)
+			continue;
+		peer.addr.v4 = ep->addr.in4.sin_addr;
+		if (nl_route_get(&peer, 0, &back) < 0 || back.oif != ifindex ||
+		    nl_route_get(&peer, rs->table, &out) < 0 || !out.oif ||
+		    !if_indextoname((unsigned)out.oif, dev))
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", dev);
+		rp = read_sysctl(path);
+		/* The kernel uses the larger of the two; 2 (loose) passes. */
+		if ((rp > all ? rp : all) != 1)
+			continue;
+		inet_ntop(AF_INET, &peer.addr.v4, addr, sizeof(addr));
+		log_warn("strict reverse-path filtering on %s (net.ipv4.conf.%s.rp_filter = 1) will drop the replies "
+			 "from peer %s: set it to 2 (loose), or give replies the mark 0x%x back from conntrack as "
+			 "wg-quick does",
+			 dev, all == 1 ? "all" : dev, addr, rs->table);
+	}
+}
+
 /* ---- the interface's life ---- */
 
 static int any_route(const struct nl_route *r, void *arg)
@@ -422,7 +477,10 @@ int route_setup(struct route_state *rs, int ifindex, const char *ifname, uint32_
 	r = add_routes(rs, ifindex, cfg);
 	if (r < 0 || !rs->table)
 		return r;
-	return add_rules(rs);
+	r = add_rules(rs);
+	if (r == 0 && rs->full[0])
+		warn_strict_rp_filter(rs, ifindex, cfg);
+	return r;
 }
 
 void route_teardown(struct route_state *rs)

@@ -14,7 +14,9 @@
 #   - `sluice down` and SIGTERM remove the rules (the routes go with the
 #     interface); after SIGKILL the next `up` replaces the rules left
 #     behind instead of doubling them;
-#   - a prefix another route holds already gets a warning naming that route.
+#   - a prefix another route holds already gets a warning naming that route;
+#     so does strict reverse-path filtering, which would drop the replies to
+#     the tunnel's own packets (the test runs with loose filtering otherwise).
 # Client C -- router R -- server S; R forwards, C and S route through it.
 # keypair, ns_new and ifname set variables by name; shellcheck can't see it.
 # shellcheck disable=SC2154
@@ -215,6 +217,7 @@ check "C's log: 2001:db8:ff:2::/64 loses to C's metric-100 route through R" \
 check "C's log: no warning for 198.18.0.0/24, the on-link route of C's own Address" \
 	sh -c "! grep -F 198.18.0.0/24 $TMPD/$IC.log"
 check "C's log says it is a full tunnel" grep -F "full tunnel: the IPv4 and IPv6 default routes in table 51820" "$TMPD/$IC.log"
+check "C's log: no word of reverse-path filtering (it is loose here)" sh -c "! grep -F reverse-path $TMPD/$IC.log"
 
 section "sluice down: rules gone, table empty, traffic back on the physical link"
 check "sluice down $IC" sluice_cli "$C" down "$IC"
@@ -250,5 +253,14 @@ check "C's TCP connection to S leaves from its physical address, carrying fwmark
 check "sluice down $IC" sluice_cli "$C" down "$IC"
 check "no rule names 0x1234 or table 4660" no_rule_mentions "$C" 0x1234 4660
 check "table 4660 is empty" table_empty "$C" 4660
+
+section "strict reverse-path filtering, which drops the replies to the tunnel's own packets, is warned about"
+ip netns exec "$C" sysctl -qw net.ipv4.conf.all.rp_filter=1
+CC=$(client_conf 192.0.2.66:51820)
+start_sluice "$C" "$CC"
+check "C's log: strict filtering on cr will drop the replies from 192.0.2.66" \
+	grep -F "strict reverse-path filtering on cr (net.ipv4.conf.all.rp_filter = 1) will drop the replies from peer 192.0.2.66: set it to 2 (loose)" "$TMPD/$IC.log"
+check "sluice down $IC" sluice_cli "$C" down "$IC"
+ip netns exec "$C" sysctl -qw net.ipv4.conf.all.rp_filter=2
 
 finish
