@@ -19,6 +19,7 @@
 #include "keylog.h"
 #include "log.h"
 #include "netlink.h"
+#include "route.h"
 #include "timers.h"
 #include "tun.h"
 #include "uapi.h"
@@ -326,53 +327,6 @@ static int add_tcp_peers(struct device *d, const struct interface_config *cfg, u
 
 /* ---- set-up ---- */
 
-static int add_routes(struct device *d, const struct interface_config *cfg)
-{
-	if (cfg->table == TABLE_OFF)
-		return 0;
-	uint32_t table = cfg->table == TABLE_ID ? cfg->table_id : 0;
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		for (size_t j = 0; j < cfg->peers[i].n_allowed_ips; j++) {
-			struct cidr dst = cfg->peers[i].allowed_ips[j];
-			char buf[CIDR_STR_MAX];
-			cidr_mask(&dst);
-			int r = nl_route_add(d->ifindex, &dst, table);
-			if (r < 0) {
-				cidr_format(buf, &dst);
-				log_err("cannot add route to %s: %s", buf, strerror(-r));
-				return r;
-			}
-		}
-	}
-	return 0;
-}
-
-static int configure_link(struct device *d, const struct interface_config *cfg)
-{
-	char buf[CIDR_STR_MAX];
-	int r = nl_link_set_mtu(d->ifindex, d->mtu);
-	if (r < 0) {
-		log_err("cannot set MTU %u on %s: %s", d->mtu, d->ifname, strerror(-r));
-		return r;
-	}
-	for (size_t i = 0; i < cfg->n_addresses; i++) {
-		r = nl_addr_add(d->ifindex, &cfg->addresses[i]);
-		if (r < 0) {
-			cidr_format(buf, &cfg->addresses[i]);
-			log_err("cannot add address %s to %s: %s", buf, d->ifname, strerror(-r));
-			return r;
-		}
-	}
-	if (cfg->link_unmanaged)
-		return 0;
-	r = nl_link_set_up(d->ifindex, 1);
-	if (r < 0) {
-		log_err("cannot bring %s up: %s", d->ifname, strerror(-r));
-		return r;
-	}
-	return add_routes(d, cfg);
-}
-
 /* The tun's MTU is its administrator's (ip link set mtu; wg-quick sets it
  * after `sluice IFACE` made the tun with 1420): padding follows it, as in
  * WireGuard. One larger than the packet buffers carry (their size is fixed
@@ -478,6 +432,9 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
 	d->transports = cfg->transports ? cfg->transports : TRANSPORT_UDP;
 	log_set_prefix(d->ifname);
+	/* Before the sockets: a full tunnel's may need a mark. */
+	if ((r = route_plan(&d->route, cfg, &d->fwmark)) < 0)
+		return r;
 
 	if (!crypto_init()) {
 		log_err("libcrypto lacks an algorithm sluice needs (BLAKE2s, ChaCha20-Poly1305, AES-256-GCM or X25519)");
@@ -558,7 +515,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	r = core_set_reply_ping(&d->core, cfg->reply_ping, cfg->addresses, cfg->n_addresses);
 	if (r < 0)
 		goto fail;
-	r = configure_link(d, cfg);
+	r = route_setup(&d->route, d->ifindex, d->ifname, d->mtu, cfg);
 	if (r < 0)
 		goto fail;
 	if ((r = device_setup_init(d, cfg)) < 0)
@@ -776,6 +733,8 @@ int device_run(struct device *d)
 
 void device_down(struct device *d)
 {
+	/* Before the control socket goes: `sluice down` waits for that. */
+	route_teardown(&d->route);
 	uapi_server_destroy(&d->uapi);
 	if (d->uapi_fd >= 0) {
 		/* Unlink the file only if it is still ours: another daemon

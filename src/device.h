@@ -14,6 +14,7 @@
 #include "config.h"
 #include "core.h"
 #include "device_sync.h"
+#include "route.h"
 #include "tcp.h"
 #include "tun.h"
 #include "uapi_server.h"
@@ -30,6 +31,7 @@ struct device {
 	uint16_t wanted_port;       /* configured port, 0 = random */
 	uint32_t fwmark;
 	uint32_t mtu;
+	struct route_state route;   /* a full tunnel's table and rules (route.c) */
 	struct core core;
 	struct tcp tcp;
 	volatile bool stop;
@@ -47,15 +49,17 @@ struct device {
 };
 
 /* Creates the interface named ifname from cfg: tun, addresses, MTU, link up,
- * routes, socket, control socket (with cfg->link_unmanaged: tun with the
- * default MTU, left down, socket, control socket). An empty cfg is fine: no
- * key means no handshakes until one is set over the UAPI. Returns 0, or
- * -errno after logging why (everything made so far is undone). */
+ * routes and a full tunnel's rules (route.c), socket, control socket (with
+ * cfg->link_unmanaged: tun with the default MTU, left down, socket, control
+ * socket). An empty cfg is fine: no key means no handshakes until one is
+ * set over the UAPI. Returns 0, or -errno after logging why (everything
+ * made so far is undone). */
 int device_up(struct device *d, const char *ifname, const struct interface_config *cfg);
 /* Runs until SIGINT/SIGTERM, until the tun disappears, or until the control
  * socket's file is removed or replaced (as wireguard-go). */
 int device_run(struct device *d);
-/* Removes the interface and the control socket, wipes every secret. */
+/* Removes a full tunnel's rules, the interface and the control socket,
+ * wipes every secret. */
 void device_down(struct device *d);
 
 /* For device_sync.c: listens on port (0: any one every transport can have)

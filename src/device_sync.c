@@ -39,7 +39,9 @@ static int compare_cidr(const void *a, const void *b)
 /* The routes a configuration asks for: one per AllowedIPs prefix, sorted,
  * each once (two peers may list the same). *out is NULL when there are
  * none. 0 or -ENOMEM. */
-static int routes_of(const struct interface_config *cfg, struct cidr **out, size_t *n_out)
+/* A full tunnel's /0 lives in its own table with its rules (route.c), set
+ * up at start: a reload leaves it to that, and syncs the other routes. */
+static int routes_of(const struct interface_config *cfg, bool skip_default, struct cidr **out, size_t *n_out)
 {
 	size_t n = 0, k = 0;
 	struct cidr *all;
@@ -55,9 +57,16 @@ static int routes_of(const struct interface_config *cfg, struct cidr **out, size
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		for (size_t j = 0; j < cfg->peers[i].n_allowed_ips; j++) {
+			if (skip_default && cfg->peers[i].allowed_ips[j].prefix == 0)
+				continue;
 			all[k] = cfg->peers[i].allowed_ips[j];
 			cidr_mask(&all[k++]);
 		}
+	}
+	n = k;
+	if (!n) {
+		free(all);
+		return 0;
 	}
 	qsort(all, n, sizeof(*all), compare_cidr);
 	k = 1;
@@ -110,7 +119,7 @@ int device_setup_init(struct device *d, const struct interface_config *cfg)
 	if ((cfg->path && !(s->path = strdup(cfg->path))) || !(s->addresses = cidrs_copy(cfg->addresses, cfg->n_addresses)))
 		goto nomem;
 	s->n_addresses = cfg->n_addresses;
-	if (routes_wanted(s) && routes_of(cfg, &s->routes, &s->n_routes) < 0)
+	if (routes_wanted(s) && routes_of(cfg, d->route.table != 0, &s->routes, &s->n_routes) < 0)
 		goto nomem;
 	return 0;
 nomem:
@@ -139,7 +148,7 @@ static void sync_routes(struct device *d, const struct interface_config *cfg)
 
 	if (!routes_wanted(s))
 		return;
-	if (routes_of(cfg, &want, &n_want) < 0) {
+	if (routes_of(cfg, d->route.table != 0, &want, &n_want) < 0) {
 		log_err("cannot compute the routes of AllowedIPs: %s; routes left as they were", strerror(ENOMEM));
 		return;
 	}
@@ -156,7 +165,9 @@ static void sync_routes(struct device *d, const struct interface_config *cfg)
 		if (cidr_in(&want[i], s->routes, s->n_routes))
 			continue;
 		cidr_format(text, &want[i]);
-		if ((r = nl_route_add(d->ifindex, &want[i], route_table(s))) < 0)
+		if ((r = nl_route_add(d->ifindex, &want[i], route_table(s))) == -EEXIST)
+			log_warn("route to %s already exists: traffic to it will not enter the tunnel", text);
+		else if (r < 0)
 			log_err("cannot add route to %s: %s", text, strerror(-r));
 		else
 			log_info("route to %s added", text);
