@@ -266,6 +266,9 @@ static void server_text(struct sbuf *t, const struct plan *pl, const struct host
 	add_addresses(t, "Address", pl, 1, false);
 	if (pl->tcp)
 		text_add(t, "Transport = tcp\n");
+	/* Each client routes the whole subnet here: the server passes on what
+	 * one client sends another. */
+	text_add(t, "Forward = yes\n");
 	for (unsigned i = 0; i < pl->clients; i++) {
 		text_add(t, "\n# client%u\n[Peer]\n", i + 1);
 		add_key(t, "PublicKey", clients[i].pub);
@@ -453,8 +456,12 @@ static void print_summary(const struct plan *pl, const char *dir)
 	}
 	printf("Each file holds a private key: keep it mode 0600, and copy each client's file to that client only.\n"
 	       "On the server:  sudo sluice up %s/server.conf\n"
-	       "On client N:    sudo sluice up clientN.conf\n",
-	       dir);
+	       "On client N:    sudo sluice up clientN.conf\n"
+	       "The server's firewall must let %s port %u in. Clients reach each other through the server\n"
+	       "(Forward = yes in server.conf turns forwarding on for its interface; for IPv6 also\n"
+	       "sysctl -w net.ipv6.conf.all.forwarding=1). To reach the internet through it as well, the\n"
+	       "server needs forwarding and NAT out of its uplink (net.ipv4.ip_forward=1 and masquerading).\n",
+	       dir, pl->tcp ? "TCP" : "UDP", pl->port);
 }
 
 int cmd_quickstart(int argc, char **argv)

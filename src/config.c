@@ -31,7 +31,7 @@
 enum section { SECTION_NONE, SECTION_INTERFACE, SECTION_PEER };
 
 enum key_id {
-	K_PRIVATE_KEY, K_LISTEN_PORT, K_ADDRESS, K_MTU, K_TABLE, K_FWMARK, K_TRANSPORT, K_REPLY_PING,
+	K_PRIVATE_KEY, K_LISTEN_PORT, K_ADDRESS, K_MTU, K_TABLE, K_FWMARK, K_TRANSPORT, K_REPLY_PING, K_FORWARD,
 	K_DNS, K_PRE_UP, K_POST_UP, K_PRE_DOWN, K_POST_DOWN, K_SAVE_CONFIG,
 	K_PUBLIC_KEY, K_PRESHARED_KEY, K_ALLOWED_IPS, K_ENDPOINT, K_PERSISTENT_KEEPALIVE, K_CIPHER,
 	K_COUNT,
@@ -50,6 +50,7 @@ static const struct {
 	[K_FWMARK] = { "FwMark", SECTION_INTERFACE, false },
 	[K_TRANSPORT] = { "Transport", SECTION_INTERFACE, false },
 	[K_REPLY_PING] = { "ReplyPing", SECTION_INTERFACE, false },
+	[K_FORWARD] = { "Forward", SECTION_INTERFACE, false },
 	[K_DNS] = { "DNS", SECTION_INTERFACE, true },
 	[K_PRE_UP] = { "PreUp", SECTION_INTERFACE, true },
 	[K_POST_UP] = { "PostUp", SECTION_INTERFACE, true },
@@ -380,13 +381,16 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 			return fail(p, "invalid Transport (expected udp, tcp or udp,tcp): %s", shown(buf, value));
 		return true;
 	case K_REPLY_PING:
+	case K_FORWARD: {
+		bool *flag = k == K_REPLY_PING ? &cfg->reply_ping : &cfg->forward;
 		if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcasecmp(value, "on"))
-			cfg->reply_ping = true;
+			*flag = true;
 		else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcasecmp(value, "off"))
-			cfg->reply_ping = false;
+			*flag = false;
 		else
-			return fail(p, "invalid ReplyPing (expected true or false): %s", shown(buf, value));
+			return fail(p, "invalid %s (expected true or false): %s", keys[k].name, shown(buf, value));
 		return true;
+	}
 	default:
 		return false; /* not an [Interface] key: the caller checked */
 	}
@@ -825,7 +829,7 @@ bool config_equal(const struct interface_config *a, const struct interface_confi
 	    !same_cidrs(a->addresses, a->n_addresses, b->addresses, b->n_addresses) || a->mtu != b->mtu ||
 	    a->table != b->table || (a->table == TABLE_ID && a->table_id != b->table_id) ||
 	    (a->transports ? a->transports : TRANSPORT_UDP) != (b->transports ? b->transports : TRANSPORT_UDP) ||
-	    a->reply_ping != b->reply_ping || a->replace_peers != b->replace_peers || a->n_peers != b->n_peers)
+	    a->reply_ping != b->reply_ping || a->forward != b->forward || a->replace_peers != b->replace_peers || a->n_peers != b->n_peers)
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (!same_peer(&a->peers[i], &b->peers[i]))
@@ -898,6 +902,8 @@ int config_format(struct sbuf *out, const struct interface_config *cfg)
 		sbuf_putf(out, "%s = %s\n", keys[K_TRANSPORT].name, cfg->transports & TRANSPORT_UDP ? "udp,tcp" : "tcp");
 	if (cfg->reply_ping)
 		sbuf_putf(out, "%s = true\n", keys[K_REPLY_PING].name);
+	if (cfg->forward)
+		sbuf_putf(out, "%s = true\n", keys[K_FORWARD].name);
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		put_peer(out, &cfg->peers[i]);
 	return sbuf_error(out);

@@ -74,6 +74,7 @@ struct interface_config {
 	uint32_t mtu; /* 0 = default */
 	unsigned transports; /* TRANSPORT_* bits to listen on; 0 = UDP only (the default) */
 	bool reply_ping;     /* answer echo requests for our own addresses in user space */
+	bool forward;        /* forward packets that arrive on the interface (a hub: client to client) */
 	enum table_mode table;
 	uint32_t table_id;
 	bool replace_peers; /* UAPI only */

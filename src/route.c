@@ -447,6 +447,49 @@ int route_plan(struct route_state *rs, const struct interface_config *cfg, uint3
 	return -EBUSY;
 }
 
+/* Writes value to /proc/sys/PATH; 0 or -errno. */
+static int sysctl_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Forward = yes: packets that arrive on the interface may leave again, so
+ * a hub's clients reach each other. IPv4 decides by the interface a packet
+ * came in on; IPv6 forwards only where the host forwards at all, which is
+ * the administrator's to turn on (named in the log when it is off). */
+static void set_forwarding(const char *ifname, bool on)
+{
+	char path[128], all = '0';
+	int r;
+
+	if (!on)
+		return;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
+	if ((r = sysctl_write(path, "1")) < 0)
+		log_warn("Forward: cannot turn on IPv4 forwarding for %s (%s)", ifname, strerror(-r));
+	else
+		log_info("Forward: IPv4 packets that come in on %s may be forwarded (net.ipv4.conf.%s.forwarding = 1)",
+			 ifname, ifname);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", ifname);
+	(void)sysctl_write(path, "1");
+	int fd = open("/proc/sys/net/ipv6/conf/all/forwarding", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &all, 1) != 1)
+			all = '0';
+		close(fd);
+	}
+	if (all != '1')
+		log_info("Forward: IPv6 is forwarded only where the host forwards it: sysctl -w "
+			 "net.ipv6.conf.all.forwarding=1 if clients should reach each other over IPv6");
+}
+
 int route_setup(struct route_state *rs, int ifindex, const char *ifname, uint32_t mtu,
 		const struct interface_config *cfg)
 {
@@ -472,6 +515,7 @@ int route_setup(struct route_state *rs, int ifindex, const char *ifname, uint32_
 		log_err("cannot bring %s up: %s", ifname, strerror(-r));
 		return r;
 	}
+	set_forwarding(ifname, cfg->forward);
 	if (cfg->table == TABLE_OFF)
 		return 0;
 	r = add_routes(rs, ifindex, cfg);

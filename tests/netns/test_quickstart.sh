@@ -92,6 +92,13 @@ check "the server listens on 55555" grep -qx 'ListenPort = 55555' "$Q/server.con
 
 bring_up "$Q" u
 pings
+check "server.conf says Forward = yes" grep -qx 'Forward = yes' "$Q/server.conf"
+check "the summary names the firewall port and forwarding" grep -q 'firewall must let UDP port 55555 in' "$TMPD/qs.out"
+check "client1 -> client2 through the server (198.18.0.3): Forward = yes" ping_ok "$C1" 198.18.0.3
+check "... the server's interface forwards (net.ipv4.conf.IFACE.forwarding = 1)" \
+	test "$(ip netns exec "$S" cat "/proc/sys/net/ipv4/conf/$IS/forwarding")" = 1
+check "... and the namespace's global switch stayed off" \
+	test "$(ip netns exec "$S" cat /proc/sys/net/ipv4/ip_forward)" = 0
 check "server's show: client1 with a handshake and traffic" \
 	peer_live "$S" "$IS" "$(ip netns exec "$C1" "$SLUICE" show "$IC1" | sed -n 's/^  public key: //p')"
 
