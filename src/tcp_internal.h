@@ -88,6 +88,22 @@ void tcp_conn_sockopts(int fd, uint32_t fwmark, bool dialed);
  * 0 or -ENOMEM (it keeps what it had). */
 int tcp_conn_grow(struct tcp *t, struct tcp_conn *c);
 
+/* Counts n drops with the owner (ops.drop). */
+void tcp_count_drop(struct tcp *t, enum drop_cause cause, uint64_t n);
+/* Whether a message about a misbehaving peer may be logged (rate limit). */
+bool tcp_may_log(struct tcp *t);
+/* Reads what c has: frames to the owner, or the close it ends in. */
+void tcp_conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now);
+
+/* ---- tcp_listen.c ---- */
+
+/* An accepted connection starts (and stops) waiting for its first
+ * authenticated message. */
+void tcp_wait_add(struct tcp *t, struct tcp_conn *c);
+void tcp_wait_remove(struct tcp *t, struct tcp_conn *c);
+/* Watches the listening socket again (after a pause for descriptors). */
+int tcp_listener_watch(struct tcp *t);
+
 /* ---- tcp_dial.c ---- */
 
 /* The connection c dialed for c->dialer is up. */
