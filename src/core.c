@@ -119,7 +119,8 @@ void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_
 	session_handshake_release(p);
 	uint32_t idx = index_table_insert(&c->index, INDEX_HANDSHAKE, p, NULL);
 	handshake_tai64n(ts, (uint64_t)((int64_t)now + c->wall_offset_ns));
-	if (!handshake_create_initiation(&p->handshake, &msg, &c->identity, p->public_key, p->preshared_key,
+	if (!p->has_static_static ||
+	    !handshake_create_initiation(&p->handshake, &msg, &c->identity, p->public_key, p->static_static,
 					 p->suite, idx, ts)) {
 		index_table_remove(&c->index, idx);
 		goto out;
@@ -387,17 +388,17 @@ static const char *suite_name(enum cipher_suite suite)
 	return suite == SUITE_AESGCM ? "aes-256-gcm" : "chacha20-poly1305";
 }
 
-/* Finds the initiation's peer and checks it may start a handshake now;
- * says why not. */
+/* Finds the initiation's peer by the static key it carries and checks the
+ * peer may start a handshake; says why not. */
 static struct peer *initiation_peer(struct core *c, const struct pkt *k, const struct handshake *st,
-				    const struct handshake_initiation_info *info, uint64_t now)
+				    const uint8_t initiator_public[NOISE_PUBLIC_KEY_LEN])
 {
-	struct peer *p = core_peer_find(c, info->initiator_public);
+	struct peer *p = core_peer_find(c, initiator_public);
 
 	if (!p) {
 		if (core_log_allow(c, CORE_LOG_INVALID_INITIATION)) {
 			char b64[KEY_B64_LEN + 1];
-			key_to_base64(b64, info->initiator_public);
+			key_to_base64(b64, initiator_public);
 			core_log_emit(c, CORE_LOG_INVALID_INITIATION,
 				      "Invalid handshake initiation from %s: no peer has its public key %s", FROM(&k->ep), b64);
 		}
@@ -409,44 +410,65 @@ static struct peer *initiation_peer(struct core *c, const struct pkt *k, const s
 			 suite_name(p->suite), suite_name(st->suite));
 		return NULL;
 	}
-	/* Only a newer timestamp, and not more often than INITIATIONS_PER_SECOND. */
-	if (memcmp(info->timestamp, p->latest_timestamp, NOISE_TIMESTAMP_LEN) <= 0) {
+	if (!p->has_static_static) {
 		core_log(c, CORE_LOG_INVALID_INITIATION,
-			 "Invalid handshake initiation from %s: replayed timestamp of peer %" PRIu64, FROM(&k->ep), p->id);
-		return NULL;
-	}
-	if (p->last_initiation_consumed && now - p->last_initiation_consumed < NS_PER_SEC / INITIATIONS_PER_SECOND) {
-		core_log(c, CORE_LOG_INVALID_INITIATION,
-			 "Invalid handshake initiation from %s: peer %" PRIu64 " sends more than %d a second",
-			 FROM(&k->ep), p->id, INITIATIONS_PER_SECOND);
+			 "Invalid handshake initiation from %s: peer %" PRIu64 " has a public key no DH works with",
+			 FROM(&k->ep), p->id);
 		return NULL;
 	}
 	return p;
 }
 
+/* Only a newer timestamp, and not more often than INITIATIONS_PER_SECOND. */
+static bool initiation_timely(struct core *c, const struct pkt *k, const struct peer *p,
+			      const uint8_t timestamp[NOISE_TIMESTAMP_LEN], uint64_t now)
+{
+	if (memcmp(timestamp, p->latest_timestamp, NOISE_TIMESTAMP_LEN) <= 0) {
+		core_log(c, CORE_LOG_INVALID_INITIATION,
+			 "Invalid handshake initiation from %s: replayed timestamp of peer %" PRIu64, FROM(&k->ep), p->id);
+		return false;
+	}
+	if (p->last_initiation_consumed && now - p->last_initiation_consumed < NS_PER_SEC / INITIATIONS_PER_SECOND) {
+		core_log(c, CORE_LOG_INVALID_INITIATION,
+			 "Invalid handshake initiation from %s: peer %" PRIu64 " sends more than %d a second",
+			 FROM(&k->ep), p->id, INITIATIONS_PER_SECOND);
+		return false;
+	}
+	return true;
+}
+
+/* The work is ordered so that what a stranger can send costs least: the
+ * macs, then one DH to learn the sender, then the peer lookup; the peer's
+ * precomputed ss and the timestamp only for a known peer. */
 static void consume_initiation(struct core *c, struct pkt *k, uint64_t now)
 {
 	const struct message_handshake_initiation *msg = (const void *)k->data;
 	struct handshake st;
-	struct handshake_initiation_info info;
+	uint8_t initiator_public[NOISE_PUBLIC_KEY_LEN], timestamp[NOISE_TIMESTAMP_LEN];
 	struct message_handshake_response resp;
 	struct peer *p;
 
 	memset(&st, 0, sizeof(st));
-	memset(&info, 0, sizeof(info));
+	memset(timestamp, 0, sizeof(timestamp));
 	if (!check_macs(c, k, msg->sender_index, now))
 		goto out;
 	enum cipher_suite suite = msg->header.suite == MESSAGE_SUITE_AESGCM ? SUITE_AESGCM : SUITE_CHACHAPOLY;
-	if (!handshake_consume_initiation(&st, &info, msg, &c->identity, suite)) {
+	if (!handshake_initiation_sender(&st, initiator_public, msg, &c->identity, suite)) {
 		core_log(c, CORE_LOG_INVALID_INITIATION, "Invalid handshake initiation from %s", FROM(&k->ep));
 		goto bad;
 	}
-	if (!(p = initiation_peer(c, k, &st, &info, now)))
+	if (!(p = initiation_peer(c, k, &st, initiator_public)))
+		goto bad;
+	if (!handshake_initiation_finish(&st, timestamp, msg, p->static_static)) {
+		core_log(c, CORE_LOG_INVALID_INITIATION, "Invalid handshake initiation from %s", FROM(&k->ep));
+		goto bad;
+	}
+	if (!initiation_timely(c, k, p, timestamp, now))
 		goto bad;
 	/* Every check passed: commit to the peer. */
 	session_handshake_release(p);
 	p->handshake = st;
-	memcpy(p->latest_timestamp, info.timestamp, NOISE_TIMESTAMP_LEN);
+	memcpy(p->latest_timestamp, timestamp, NOISE_TIMESTAMP_LEN);
 	p->last_initiation_consumed = now;
 	p->rx_bytes += k->len;
 	update_endpoint(p, &k->ep);
@@ -475,7 +497,7 @@ bad:
 	c->drops[DROP_HANDSHAKE]++;
 out:
 	handshake_wipe(&st);
-	crypto_wipe(&info, sizeof(info));
+	crypto_wipe(timestamp, sizeof(timestamp));
 	crypto_wipe(&resp, sizeof(resp));
 }
 

@@ -77,7 +77,7 @@ void core_destroy(struct core *c)
 		crypto_wipe(c->pool.mem, c->pool.count * c->pool.stride);
 	pool_destroy(&c->pool);
 	cookie_checker_wipe(&c->cookie_checker);
-	crypto_wipe(&c->identity, sizeof(c->identity));
+	handshake_identity_clear(&c->identity);
 }
 
 bool core_is_own_public_key(const struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
@@ -88,6 +88,11 @@ bool core_is_own_public_key(const struct core *c, const uint8_t public_key[NOISE
 struct peer *core_peer_find(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 {
 	return peer_table_lookup(&c->peer_table, public_key);
+}
+
+static void precompute_static_static(struct core *c, struct peer *p)
+{
+	p->has_static_static = handshake_static_static(p->static_static, &c->identity, p->public_key);
 }
 
 struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
@@ -116,6 +121,7 @@ struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC
 	p->suite = SUITE_CHACHAPOLY;
 	p->endpoint.addr.sa.sa_family = AF_UNSPEC;
 	cookie_maker_init(&p->cookie, public_key);
+	precompute_static_static(c, p);
 	timerq_entry_init(&p->timer);
 	peer_table_insert(&c->peer_table, p);
 	/* Appended: peers are listed in the order they were added, as WireGuard does. */
@@ -210,28 +216,32 @@ void core_peer_clear_allowed_ips(struct core *c, struct peer *p)
 
 void core_set_private_key(struct core *c, const uint8_t *private_key)
 {
-	struct static_identity id;
+	uint8_t clamped[NOISE_PUBLIC_KEY_LEN] = { 0 };
+	bool has_key = private_key && !crypto_is_zero(private_key, NOISE_PUBLIC_KEY_LEN);
 
-	memset(&id, 0, sizeof(id));
-	if (private_key && !crypto_is_zero(private_key, NOISE_PUBLIC_KEY_LEN)) {
-		memcpy(id.private_key, private_key, NOISE_PUBLIC_KEY_LEN);
-		if (crypto_x25519_public(id.public_key, id.private_key))
-			id.has_key = true;
+	/* Stored clamped, as WireGuard stores (and so shows) it: the same key
+	 * given unclamped is no change. */
+	if (has_key) {
+		memcpy(clamped, private_key, sizeof(clamped));
+		crypto_x25519_clamp(clamped);
 	}
-	if (c->identity.has_key == id.has_key &&
-	    crypto_equal(c->identity.private_key, id.private_key, NOISE_PUBLIC_KEY_LEN))
+	if (c->identity.has_key == has_key &&
+	    (!has_key || crypto_equal(c->identity.private_key, clamped, NOISE_PUBLIC_KEY_LEN)))
 		goto out;
-	c->identity = id;
-	cookie_checker_init(&c->cookie_checker, id.public_key);
+	if (!has_key || !handshake_identity_set(&c->identity, clamped))
+		handshake_identity_clear(&c->identity);
+	cookie_checker_init(&c->cookie_checker, c->identity.public_key);
 	/* A peer with our own key is removed, as in WireGuard; sessions made
-	 * with the old key are void. */
-	struct peer *self = id.has_key ? core_peer_find(c, id.public_key) : NULL;
+	 * with the old key are void, and every peer's ss is another now. */
+	struct peer *self = c->identity.has_key ? core_peer_find(c, c->identity.public_key) : NULL;
 	if (self)
 		core_peer_remove(c, self);
-	for (struct peer *p = c->peers; p; p = p->next)
+	for (struct peer *p = c->peers; p; p = p->next) {
 		session_clear(p);
+		precompute_static_static(c, p);
+	}
 out:
-	crypto_wipe(&id, sizeof(id));
+	crypto_wipe(clamped, sizeof(clamped));
 }
 
 int core_set_reply_ping(struct core *c, bool on, const struct cidr *addrs, size_t n)

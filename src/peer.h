@@ -44,6 +44,11 @@ struct peer {
 	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
 	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];
 	enum cipher_suite suite;
+	/* DH(our static key, public_key): the same in every handshake, so made
+	 * when the peer or our key is (false: no key, or a low-order peer key,
+	 * with which no handshake can succeed). */
+	uint8_t static_static[NOISE_PUBLIC_KEY_LEN];
+	bool has_static_static;
 
 	struct handshake handshake;
 	uint8_t latest_timestamp[NOISE_TIMESTAMP_LEN];

@@ -15,7 +15,7 @@
  *       whole time, and tool_cpu_s, this tool's own CPU time)
  *   hsload selftest
  *       checks the initiation this tool builds against the project's own
- *       responder functions (handshake_consume_initiation and the rest)
+ *       responder functions (handshake_initiation_sender and the rest)
  *
  * Each initiator i has the private key BLAKE2s(SEED || i) and always sends
  * from source address SRC_BASE + (i mod SOURCES): a responder under load
@@ -183,33 +183,35 @@ static int cmd_peers(int argc, char **argv)
  * be accepted, and the response must complete our side. */
 static int cmd_selftest(void)
 {
-	struct static_identity resp = { .has_key = true }, me = { .has_key = true };
 	static const uint8_t psk[32];
 	enum cipher_suite suites[] = { SUITE_CHACHAPOLY, SUITE_AESGCM };
 
 	for (size_t k = 0; k < 2; k++) {
+		struct static_identity resp = { 0 }, me = { 0 };
 		struct initiator p;
 		struct message_handshake_initiation msg;
 		struct message_handshake_response r;
-		struct handshake_initiation_info info;
 		struct handshake st, done;
-		uint8_t ts[NOISE_TIMESTAMP_LEN];
+		uint8_t priv[32], ts[NOISE_TIMESTAMP_LEN], got_ts[NOISE_TIMESTAMP_LEN], sender[32], ss[32];
 
 		memset(&p, 0, sizeof(p));
-		if (!crypto_x25519_keygen(resp.private_key) || !crypto_x25519_public(resp.public_key, resp.private_key))
+		if (!crypto_x25519_keygen(priv) || !handshake_identity_set(&resp, priv))
 			die("X25519 failed");
 		derive_key(p.priv, "selftest", (uint32_t)k);
 		initiator_prepare(&p, resp.public_key, suites[k]);
-		memcpy(me.private_key, p.priv, 32);
-		memcpy(me.public_key, p.pub, 32);
+		if (!handshake_identity_set(&me, p.priv))
+			die("X25519 failed");
 		initiator_build(&p, &msg, 7, suites[k], clock_ns(CLOCK_MONOTONIC));
 		handshake_tai64n(ts, p.last_ts_ns);
-		if (!handshake_consume_initiation(&st, &info, &msg, &resp, suites[k]) ||
-		    memcmp(info.initiator_public, p.pub, 32) || memcmp(info.timestamp, ts, sizeof(ts)))
+		if (!handshake_initiation_sender(&st, sender, &msg, &resp, suites[k]) || memcmp(sender, p.pub, 32) ||
+		    !handshake_static_static(ss, &resp, sender) || !handshake_initiation_finish(&st, got_ts, &msg, ss) ||
+		    memcmp(got_ts, ts, sizeof(ts)))
 			die("selftest: the responder rejects our initiation");
 		if (!handshake_create_response(&st, &r, p.pub, psk, 9) ||
 		    !handshake_consume_response(&done, &p.hs, &r, &me, psk))
 			die("selftest: the response does not complete our handshake");
+		handshake_identity_clear(&resp);
+		handshake_identity_clear(&me);
 	}
 	printf("selftest ok\n");
 	return 0;
@@ -277,7 +279,7 @@ static int cmd_run(int argc, char **argv)
 		initiator_prepare(&peers[i], rpub, suite);
 		peers[i].src = ntohl(base.s_addr) + (uint32_t)(i % sources);
 	}
-	struct static_identity me = { .has_key = true };
+	struct static_identity me = { 0 };
 	static const uint8_t psk[32];
 
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -345,9 +347,8 @@ static int cmd_run(int argc, char **argv)
 			cnt.responses++;
 			if (cnt.responses % (uint64_t)every == 0) {
 				struct handshake done;
-				memcpy(me.private_key, p->priv, 32);
-				memcpy(me.public_key, p->pub, 32);
-				if (handshake_consume_response(&done, &p->hs, &in.resp, &me, psk))
+				if (handshake_identity_set(&me, p->priv) &&
+				    handshake_consume_response(&done, &p->hs, &in.resp, &me, psk))
 					cnt.verified++;
 				else
 					cnt.bad++;
@@ -415,6 +416,7 @@ static int cmd_run(int argc, char **argv)
 	       (unsigned long long)(cnt.gave_up - at_start.gave_up),
 	       (unsigned long long)(cnt.stray - at_start.stray), (double)resp / seconds);
 	close(fd);
+	handshake_identity_clear(&me);
 	free(peers);
 	/* Fail when nothing checked out: a wrong key or a responder that is not there. */
 	return cnt.verified > 0 && cnt.bad == 0 ? 0 : 1;

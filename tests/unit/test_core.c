@@ -269,6 +269,66 @@ static void test_handshake_and_data(void **state)
 	assert_int_equal(tun_tag(&B, 199), 1199);
 }
 
+/* The private key is stored clamped, as WireGuard stores and shows it; the
+ * same key given unclamped is no change, and sessions survive it. */
+static void test_private_key_clamped(void **state)
+{
+	uint8_t unclamped[32];
+	(void)state;
+
+	handshake_and_first_packet();
+	memcpy(unclamped, A.priv, sizeof(unclamped));
+	unclamped[0] |= 7;
+	unclamped[31] = (uint8_t)((unclamped[31] | 0x80) & ~0x40);
+	assert_memory_not_equal(unclamped, A.priv, 32);
+	core_set_private_key(&A.core, unclamped);
+	assert_memory_equal(A.core.identity.private_key, A.priv, 32);
+	assert_memory_equal(A.core.identity.public_key, A.pub, 32);
+	assert_non_null(peer_ab->current); /* no change: the session stays */
+
+	/* A fresh engine given the unclamped key keeps the clamped one. */
+	struct core c;
+	struct core_hooks h = { .send_net = hook_net, .send_tun = hook_tun };
+	assert_int_equal(core_init(&c, &h, 1420, 64), 0);
+	core_set_private_key(&c, unclamped);
+	assert_true(c.identity.has_key);
+	assert_memory_equal(c.identity.private_key, A.priv, 32);
+	assert_memory_equal(c.identity.public_key, A.pub, 32);
+	core_destroy(&c);
+}
+
+/* Each peer's DH of the two static keys is made when the peer is added (if
+ * there is a key) and again for every peer when the key changes. */
+static void test_static_static_precomputed(void **state)
+{
+	uint8_t want[32], other[32];
+	(void)state;
+
+	assert_true(peer_ba->has_static_static);
+	assert_true(crypto_x25519(want, B.priv, A.pub));
+	assert_memory_equal(peer_ba->static_static, want, 32);
+	/* Another key: another ss, for every peer. */
+	assert_true(crypto_x25519_keygen(other));
+	core_set_private_key(&B.core, other);
+	assert_true(crypto_x25519(want, other, A.pub));
+	assert_memory_equal(peer_ba->static_static, want, 32);
+	/* No key: none. */
+	core_set_private_key(&B.core, NULL);
+	assert_false(peer_ba->has_static_static);
+	/* A peer added before the key gets its ss with the key. */
+	uint8_t pub[32];
+	assert_true(crypto_random(pub, sizeof(pub)));
+	struct peer *late = core_peer_add(&B.core, pub);
+	assert_non_null(late);
+	assert_false(late->has_static_static);
+	core_set_private_key(&B.core, B.priv);
+	assert_true(late->has_static_static);
+	assert_true(crypto_x25519(want, B.priv, A.pub));
+	assert_memory_equal(peer_ba->static_static, want, 32);
+	/* And handshakes work with it. */
+	handshake_and_first_packet();
+}
+
 static void test_replay_dropped(void **state)
 {
 	(void)state;
@@ -1086,6 +1146,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_handshake_and_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_key_clamped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_static_static_precomputed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allowedips_source_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_after_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response_lost, setup, teardown),
