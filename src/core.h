@@ -29,6 +29,26 @@
 #define CORE_BATCH 64
 #define CORE_MAX_STAGED 128
 
+/* Handshake messages wait in a queue between core_net_rx and core_tick, so
+ * that data never waits behind their public-key work: at most
+ * CORE_HANDSHAKE_QUEUE (more are dropped), CORE_HANDSHAKE_BUDGET worked off
+ * per core_tick. The engine is under load while the queue holds an eighth
+ * of that or more, and for a second after (as the Linux module). */
+#define CORE_HANDSHAKE_QUEUE 4096 /* power of two */
+#define CORE_UNDER_LOAD_QUEUE (CORE_HANDSHAKE_QUEUE / 8)
+#define CORE_HANDSHAKE_BUDGET 8
+/* Cookie replies, in total: each costs a random nonce and an AEAD. */
+#define CORE_COOKIE_REPLIES_PER_SECOND 4096
+#define CORE_COOKIE_REPLIES_BURST 512
+
+/* A handshake message in the queue: a copy, so its pool buffer goes back at
+ * once and a flood holds none. */
+struct core_handshake_msg {
+	struct endpoint ep;
+	uint32_t len;
+	uint8_t data[sizeof(struct message_handshake_initiation)]; /* the largest */
+};
+
 struct core_hooks {
 	void *ctx;
 	/* Datagrams for the network, each with its destination in pkt->ep. */
@@ -68,11 +88,13 @@ struct core {
 	uint32_t max_mtu;           /* the largest MTU the buffers carry */
 	int64_t wall_offset_ns;     /* unix time = now + wall_offset_ns */
 
-	/* Load: handshake messages seen in the current second. */
-	uint64_t load_window_start;
-	unsigned load_count;
-	uint64_t under_load_until;
+	/* Handshake messages waiting (a ring), and the load they make. */
+	struct core_handshake_msg *hs_queue;
+	uint32_t hs_head, hs_len;
+	uint64_t last_under_load;   /* ns the queue last held CORE_UNDER_LOAD_QUEUE; 0 = never */
 	bool force_under_load;      /* tests */
+	struct ratelimit_bucket cookie_replies; /* in total; per source: ratelimit */
+	uint64_t cookie_replies_sent;
 
 	/* ReplyPing: echo requests for these addresses are answered here. */
 	bool reply_ping;
@@ -125,12 +147,27 @@ void core_peer_clear_allowed_ips(struct core *c, struct peer *p);
 
 /* Packets read from the tun. */
 void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
-/* Datagrams read from the network (pkt->ep = source). */
+/* Datagrams read from the network (pkt->ep = source). Data is handled at
+ * once; handshake messages only checked (size, mac1; under load, the rate
+ * per source) and queued. */
 void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
-/* Runs every timer that is due. */
+/* Works off at most `budget` queued handshake messages; returns how many
+ * still wait. */
+uint32_t core_process_handshakes(struct core *c, uint64_t now, uint32_t budget);
+/* Runs every timer that is due, then core_process_handshakes with
+ * CORE_HANDSHAKE_BUDGET. */
 void core_tick(struct core *c, uint64_t now);
-/* When core_tick next has work, or UINT64_MAX. */
+/* When core_tick next has work: 0 while handshake messages wait, else the
+ * next timer, or UINT64_MAX. */
 uint64_t core_next_deadline(const struct core *c);
+
+/* What the handshake queue has done, for show. */
+struct core_handshake_stats {
+	uint32_t queued;              /* waiting now */
+	bool under_load;              /* as of the last time the engine was given */
+	uint64_t cookie_replies_sent;
+};
+void core_handshake_stats(const struct core *c, struct core_handshake_stats *out);
 
 /* Sets the interface's own addresses (copied) and whether echo requests to
  * them are answered by the core (ReplyPing). 0 or -ENOMEM. */

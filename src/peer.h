@@ -71,6 +71,7 @@ struct peer {
 	bool sent_lastminute_handshake;
 	unsigned handshake_attempts;
 	uint64_t last_sent_handshake;        /* ns, 0 = never */
+	bool retried_for_cookie;             /* the latest initiation was sent again for a cookie */
 	struct timerq_entry timer;           /* the earliest deadline above */
 
 	uint64_t last_handshake_unix_ns;     /* wall clock, for show */

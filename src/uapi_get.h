@@ -19,8 +19,10 @@
  * then IPv6, ascending). Linear in peers and prefixes. 0 or -errno
  * (-ENOMEM, -EMSGSIZE from out). out then holds the private key: it wipes. */
 int uapi_get_format(struct sbuf *out, const struct core *c, uint16_t listen_port, uint32_t fwmark);
-/* get=2 adds sluice's own keys: drops by cause (sluice_drop_CAUSE), and for
- * each peer (sluice_peer=KEY) its transport and cipher. 0 or -errno. */
+/* get=2 adds sluice's own keys: drops by cause (sluice_drop_CAUSE), the
+ * handshake queue (sluice_handshake_NAME: queued, under_load,
+ * cookie_replies_sent), and for each peer (sluice_peer=KEY) its transport
+ * and cipher. 0 or -errno. */
 int uapi_get_format_extended(struct sbuf *out, const struct core *c);
 
 #endif
