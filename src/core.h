@@ -31,13 +31,20 @@
 
 /* Handshake messages wait in a queue between core_net_rx and core_tick, so
  * that data never waits behind their public-key work: at most
- * CORE_HANDSHAKE_QUEUE (more are dropped), CORE_HANDSHAKE_BUDGET worked off
- * per core_tick. The engine is under load while the queue holds an eighth
- * of that or more, and for a second after (as the Linux module). */
+ * CORE_HANDSHAKE_QUEUE (more are dropped). core_tick works off a budget of
+ * CORE_HANDSHAKE_BUDGET messages that end at a check, a cookie reply or a
+ * drop, of which one that needs a DH takes CORE_HANDSHAKE_DH_COST (~50 us
+ * against ~1): one such message per call, and the daemon reads its sockets
+ * again between two, so that a flood piles up here, where it is counted
+ * and answered with cookies, not in the socket, where it would push data
+ * out. The engine is under load while the queue holds an eighth of its
+ * size or more, and for a second after (as the Linux module). */
 #define CORE_HANDSHAKE_QUEUE 4096 /* power of two */
 #define CORE_UNDER_LOAD_QUEUE (CORE_HANDSHAKE_QUEUE / 8)
 #define CORE_HANDSHAKE_BUDGET 8
-/* Cookie replies, in total: each costs a random nonce and an AEAD. */
+#define CORE_HANDSHAKE_DH_COST CORE_HANDSHAKE_BUDGET
+/* Cookie replies, in total (per source: ratelimit.h): each costs a random
+ * nonce and an AEAD, and may go to a forged address. */
 #define CORE_COOKIE_REPLIES_PER_SECOND 4096
 #define CORE_COOKIE_REPLIES_BURST 512
 
@@ -82,7 +89,8 @@ struct core {
 	struct pool pool;
 	uint32_t n_staged;          /* buffers waiting in all peers' staged queues */
 	uint32_t max_staged;        /* at most a quarter of the pool */
-	struct ratelimit ratelimit;
+	struct ratelimit ratelimit;         /* handshake messages per source, under load */
+	struct ratelimit cookie_ratelimit;  /* cookie replies per source */
 	struct core_hooks hooks;
 	uint32_t mtu;               /* the tun's: padding stops here */
 	uint32_t max_mtu;           /* the largest MTU the buffers carry */
@@ -151,8 +159,9 @@ void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
  * once; handshake messages only checked (size, mac1; under load, the rate
  * per source) and queued. */
 void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
-/* Works off at most `budget` queued handshake messages; returns how many
- * still wait. */
+/* Works off queued handshake messages for at most `budget` (each message
+ * costs 1, or CORE_HANDSHAKE_DH_COST if it needed a DH, and the last may
+ * overdraw); returns how many still wait. */
 uint32_t core_process_handshakes(struct core *c, uint64_t now, uint32_t budget);
 /* Runs every timer that is due, then core_process_handshakes with
  * CORE_HANDSHAKE_BUDGET. */

@@ -13,8 +13,9 @@
  * messages with a right mac1 ever enter it, so junk cannot put us there)
  * an initiation or response is worked on only if its mac2 proves the
  * sender's address (or it came over TCP, whose connection did); the others
- * get a cookie reply, at most CORE_COOKIE_REPLIES_PER_SECOND in total.
- * Every message that goes no further is counted by its drop cause.
+ * get a cookie reply, a few a second per source (a sender that uses its
+ * cookie needs one) and CORE_COOKIE_REPLIES_PER_SECOND in total. Every
+ * message that goes no further is counted by its drop cause.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -108,7 +109,11 @@ static bool check_load(struct core *c, const struct core_handshake_msg *m, uint3
 		return true;
 	if (cookie_check_mac2(&c->cookie_checker, m->data, m->len, &m->ep, now))
 		return true;
-	if (!ratelimit_bucket_take(&c->cookie_replies, now, CORE_COOKIE_REPLIES_PER_SECOND,
+	/* A few per source first: a flood from many addresses then leaves the
+	 * total (what costs us CPU, and what we send to addresses that may be
+	 * forged) to the real senders. */
+	if (!ratelimit_allow(&c->cookie_ratelimit, &m->ep, now) ||
+	    !ratelimit_bucket_take(&c->cookie_replies, now, CORE_COOKIE_REPLIES_PER_SECOND,
 				   CORE_COOKIE_REPLIES_BURST)) {
 		core_log(c, CORE_LOG_HANDSHAKE_DROPPED, "Under load: cookie replies at their limit, dropping packet from %s",
 			 FROM(&m->ep));
@@ -185,7 +190,7 @@ static bool initiation_timely(struct core *c, const struct core_handshake_msg *m
 /* The work is ordered so that what a stranger can send costs least: the
  * macs, then one DH to learn the sender, then the peer lookup; the peer's
  * precomputed ss and the timestamp only for a known peer. */
-static void consume_initiation(struct core *c, const struct core_handshake_msg *m, uint64_t now)
+static bool consume_initiation(struct core *c, const struct core_handshake_msg *m, uint64_t now)
 {
 	const struct message_handshake_initiation *msg = (const void *)m->data;
 	struct handshake st;
@@ -197,7 +202,7 @@ static void consume_initiation(struct core *c, const struct core_handshake_msg *
 	memset(timestamp, 0, sizeof(timestamp));
 	memset(&resp, 0, sizeof(resp));
 	if (!check_load(c, m, msg->sender_index, now))
-		goto out;
+		goto cheap;
 	enum cipher_suite suite = msg->header.suite == MESSAGE_SUITE_AESGCM ? SUITE_AESGCM : SUITE_CHACHAPOLY;
 	if (!handshake_initiation_sender(&st, initiator_public, msg, &c->identity, suite)) {
 		core_log(c, CORE_LOG_INVALID_INITIATION, "Invalid handshake initiation from %s", FROM(&m->ep));
@@ -245,14 +250,18 @@ out:
 	handshake_wipe(&st);
 	crypto_wipe(timestamp, sizeof(timestamp));
 	crypto_wipe(&resp, sizeof(resp));
+	return true;
+cheap:
+	return false;
 }
 
 /* ---- responses and cookie replies ---- */
 
-static void consume_response(struct core *c, const struct core_handshake_msg *m, uint64_t now)
+static bool consume_response(struct core *c, const struct core_handshake_msg *m, uint64_t now)
 {
 	const struct message_handshake_response *msg = (const void *)m->data;
 	struct handshake st;
+	bool costly = false;
 
 	memset(&st, 0, sizeof(st));
 	if (!check_load(c, m, msg->sender_index, now))
@@ -263,6 +272,7 @@ static void consume_response(struct core *c, const struct core_handshake_msg *m,
 	struct peer *p = slot->peer;
 	if ((msg->header.suite == MESSAGE_SUITE_AESGCM) != (p->handshake.suite == SUITE_AESGCM))
 		goto bad;
+	costly = true;
 	if (!handshake_consume_response(&st, &p->handshake, msg, &c->identity, p->preshared_key))
 		goto bad;
 	p->handshake = st;
@@ -284,9 +294,10 @@ bad:
 	c->drops[DROP_HANDSHAKE]++;
 out:
 	handshake_wipe(&st);
+	return costly;
 }
 
-static void consume_cookie(struct core *c, const struct core_handshake_msg *m, uint64_t now)
+static bool consume_cookie(struct core *c, const struct core_handshake_msg *m, uint64_t now)
 {
 	const struct message_handshake_cookie *msg = (const void *)m->data;
 	const struct index_slot *slot = index_table_lookup(&c->index, msg->receiver_index);
@@ -294,7 +305,7 @@ static void consume_cookie(struct core *c, const struct core_handshake_msg *m, u
 	if (!slot || !cookie_consume_reply(&slot->peer->cookie, msg, now)) {
 		core_log(c, CORE_LOG_INVALID_COOKIE, "Could not decrypt invalid cookie response from %s", FROM(&m->ep));
 		c->drops[DROP_HANDSHAKE]++;
-		return;
+		return false;
 	}
 	struct peer *p = slot->peer;
 	core_log(c, CORE_LOG_COOKIE_RECEIVED, "Receiving cookie response from %s for peer %" PRIu64, FROM(&m->ep),
@@ -304,17 +315,18 @@ static void consume_cookie(struct core *c, const struct core_handshake_msg *m, u
 	 * than after REKEY_TIMEOUT, which under a flood is most of the wait.
 	 * Once per initiation of ours, so a forged reply (it takes our last
 	 * mac1) can make us send no more than twice as many. */
-	if (slot->kind == INDEX_HANDSHAKE && p->handshake.state == HANDSHAKE_CREATED_INITIATION &&
-	    !p->retried_for_cookie) {
-		core_log(c, CORE_LOG_INITIATION_SENT, "Retrying handshake with %s at once, with the cookie", PEER(p));
-		p->last_sent_handshake = 0;
-		core_send_initiation(c, p, now, true);
-		p->retried_for_cookie = true;
-	}
+	if (slot->kind != INDEX_HANDSHAKE || p->handshake.state != HANDSHAKE_CREATED_INITIATION || p->retried_for_cookie)
+		return false;
+	core_log(c, CORE_LOG_INITIATION_SENT, "Retrying handshake with %s at once, with the cookie", PEER(p));
+	p->last_sent_handshake = 0;
+	core_send_initiation(c, p, now, true);
+	p->retried_for_cookie = true;
+	return true;
 }
 
-/* Handshake messages have one exact size each. */
-static void (*const consumers[])(struct core *c, const struct core_handshake_msg *m, uint64_t now) = {
+/* Each returns whether it did public-key work (a DH), rather than stop at a
+ * check, a cookie reply or a drop. */
+static bool (*const consumers[])(struct core *c, const struct core_handshake_msg *m, uint64_t now) = {
 	[MESSAGE_HANDSHAKE_INITIATION] = consume_initiation,
 	[MESSAGE_HANDSHAKE_RESPONSE] = consume_response,
 	[MESSAGE_HANDSHAKE_COOKIE] = consume_cookie,
@@ -323,12 +335,14 @@ static void (*const consumers[])(struct core *c, const struct core_handshake_msg
 uint32_t core_process_handshakes(struct core *c, uint64_t now, uint32_t budget)
 {
 	core_clock(c, now);
-	for (; budget && c->hs_len; budget--) {
+	while (budget && c->hs_len) {
 		/* Worked on in place, still counted in the queue's length. */
 		const struct core_handshake_msg *m = &c->hs_queue[c->hs_head];
-		consumers[m->data[0]](c, m, now);
+		bool costly = consumers[m->data[0]](c, m, now);
 		c->hs_head = (c->hs_head + 1) & (CORE_HANDSHAKE_QUEUE - 1);
 		c->hs_len--;
+		uint32_t cost = costly ? CORE_HANDSHAKE_DH_COST : 1;
+		budget = budget > cost ? budget - cost : 0;
 	}
 	core_flush_net(c);
 	return c->hs_len;

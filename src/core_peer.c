@@ -36,7 +36,9 @@ int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size
 	if ((r = peer_table_init(&c->peer_table)) < 0)
 		goto fail;
 	if (index_table_init(&c->index, 64) < 0 || timerq_reserve(&c->timers, 16) < 0 ||
-	    ratelimit_init(&c->ratelimit) < 0 || core_handshake_queue_init(c) < 0) {
+	    ratelimit_init(&c->ratelimit, RATELIMIT_PER_SECOND, RATELIMIT_BURST) < 0 ||
+	    ratelimit_init(&c->cookie_ratelimit, RATELIMIT_COOKIES_PER_SECOND, RATELIMIT_COOKIES_BURST) < 0 ||
+	    core_handshake_queue_init(c) < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -70,6 +72,7 @@ void core_destroy(struct core *c)
 	peer_table_free(&c->peer_table);
 	timerq_free(&c->timers);
 	ratelimit_free(&c->ratelimit);
+	ratelimit_free(&c->cookie_ratelimit);
 	core_handshake_queue_free(c);
 	free(c->own_addresses);
 	c->own_addresses = NULL;

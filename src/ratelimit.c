@@ -25,8 +25,10 @@ bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, uint32_t pe
 	return true;
 }
 
-int ratelimit_init(struct ratelimit *r)
+int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst)
 {
+	r->per_second = per_second ? per_second : 1;
+	r->burst = burst ? burst : 1;
 	r->slots = calloc(RATELIMIT_SLOTS, sizeof(*r->slots));
 	if (!r->slots)
 		return -ENOMEM;
@@ -70,5 +72,5 @@ bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t n
 		s->key_lo = lo;
 		memset(&s->bucket, 0, sizeof(s->bucket));
 	}
-	return ratelimit_bucket_take(&s->bucket, now, RATELIMIT_PER_SECOND, RATELIMIT_BURST);
+	return ratelimit_bucket_take(&s->bucket, now, r->per_second, r->burst);
 }

@@ -15,8 +15,13 @@
 #include "crypto.h"
 #include "netaddr.h"
 
+/* Handshake messages from one source, under load. */
 #define RATELIMIT_PER_SECOND 20
 #define RATELIMIT_BURST 5
+/* Cookie replies to one source: a sender that uses its cookie needs one;
+ * one that asks for more is not using them. */
+#define RATELIMIT_COOKIES_PER_SECOND 2
+#define RATELIMIT_COOKIES_BURST 4
 #define RATELIMIT_SLOTS 4096 /* power of two */
 
 /* A token bucket: tokens come at a steady rate up to a burst. Zeroed, it
@@ -36,13 +41,15 @@ struct ratelimit_slot {
 
 struct ratelimit {
 	struct ratelimit_slot *slots;
+	uint32_t per_second, burst;
 	uint8_t key[CRYPTO_SIPHASH_KEY_LEN]; /* keys the slot hash so a sender cannot aim at a slot */
 };
 
-int ratelimit_init(struct ratelimit *r);
+/* A limit of per_second a second after a burst of `burst`, per source.
+ * 0, -ENOMEM, or -EIO (no randomness). */
+int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst);
 void ratelimit_free(struct ratelimit *r);
-/* True when a handshake message from src may be processed now: at most
- * RATELIMIT_PER_SECOND a second after a burst of RATELIMIT_BURST. */
+/* True when src is within its limit now (and takes a token). */
 bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t now);
 
 #endif

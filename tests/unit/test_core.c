@@ -112,7 +112,8 @@ static int deliver(struct side *from, struct side *to)
 	from->n_net = 0;
 	if (n)
 		core_net_rx(&to->core, now, pkts, n);
-	core_process_handshakes(&to->core, now, UINT32_MAX);
+	while (core_process_handshakes(&to->core, now, UINT32_MAX))
+		;
 	return n;
 }
 
@@ -599,6 +600,25 @@ static void test_handshake_queue_bounded(void **state)
 	assert_int_equal(B.core.cookie_replies_sent, CORE_COOKIE_REPLIES_BURST + 1);
 }
 
+/* core_tick's budget: CORE_HANDSHAKE_BUDGET messages that need no DH, or
+ * one that does, so the daemon reads its sockets between two DH. */
+static void test_handshake_budget(void **state)
+{
+	(void)state;
+	for (uint32_t i = 0; i < 20; i++)
+		feed_one(&B, stranger_initiation(&B, i));
+	core_tick(&B.core, now);
+	assert_int_equal(queued(&B), 19); /* one DH: no such peer */
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE], 1);
+	B.core.force_under_load = true; /* answered with cookies: cheap */
+	core_tick(&B.core, now);
+	assert_int_equal(queued(&B), 19 - CORE_HANDSHAKE_BUDGET);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_COOKIE], CORE_HANDSHAKE_BUDGET);
+	B.core.force_under_load = false;
+	assert_int_equal(core_process_handshakes(&B.core, now, 2 * CORE_HANDSHAKE_DH_COST), 19 - CORE_HANDSHAKE_BUDGET - 2);
+	drain_b();
+}
+
 /* Junk with the size of an initiation never enters the queue, so it cannot
  * put the engine under load: it is counted (mac1), logged at a limited
  * rate, and a real peer's handshake afterwards needs no cookie. */
@@ -666,7 +686,9 @@ static void test_under_load_threshold(void **state)
 }
 
 /* Under load, each source gets RATELIMIT_BURST messages into the queue and
- * then RATELIMIT_PER_SECOND; what is more is dropped before the queue. */
+ * then RATELIMIT_PER_SECOND; what is more is dropped before the queue. Of
+ * those, RATELIMIT_COOKIES_BURST get cookie replies, then
+ * RATELIMIT_COOKIES_PER_SECOND. */
 static void test_under_load_rate_per_source(void **state)
 {
 	(void)state;
@@ -681,7 +703,9 @@ static void test_under_load_rate_per_source(void **state)
 	feed_one(&B, stranger_initiation(&B, 7));
 	assert_int_equal(queued(&B), RATELIMIT_BURST + 2);
 	drain_b();
-	assert_int_equal(B.core.drops[DROP_HANDSHAKE_COOKIE], RATELIMIT_BURST + 2);
+	/* Of those, source 7 gets RATELIMIT_COOKIES_BURST cookie replies, 8 one. */
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_COOKIE], RATELIMIT_COOKIES_BURST + 1);
+	assert_int_equal(B.core.drops[DROP_COOKIE_RATELIMIT], RATELIMIT_BURST + 1 - RATELIMIT_COOKIES_BURST);
 	assert_logged(&B, "more handshake messages than its share from 198.18.0.7:40000");
 	B.core.force_under_load = false;
 }
@@ -837,7 +861,7 @@ static void test_ratelimit_per_source(void **state)
 	(void)state;
 	struct ratelimit r;
 	struct endpoint other;
-	assert_int_equal(ratelimit_init(&r), 0);
+	assert_int_equal(ratelimit_init(&r, RATELIMIT_PER_SECOND, RATELIMIT_BURST), 0);
 	make_endpoint(&other, "192.0.2.77", 1);
 	int allowed = 0;
 	for (int i = 0; i < 50; i++)
@@ -1382,6 +1406,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_give_up_after_rekey_attempt_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_under_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_queue_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_junk_does_not_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_under_load_threshold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_under_load_rate_per_source, setup, teardown),
