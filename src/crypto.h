@@ -15,8 +15,9 @@
  * public API offers no way to hold that fetch). libcrypto 3 has no contexts
  * that live on the stack, so the one-shot functions (hashes, MACs, X25519, the
  * one-shot AEADs) create and free a libcrypto context per call; they belong on
- * the handshake path. The data path uses struct crypto_aead_ctx, whose seal
- * and open never allocate.
+ * the handshake path, where a private key used for many DH is a struct
+ * crypto_x25519_key, taken in once. The data path uses struct crypto_aead_ctx,
+ * whose seal and open never allocate.
  */
 #ifndef SLUICE_CRYPTO_H
 #define SLUICE_CRYPTO_H
