@@ -117,9 +117,8 @@ void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_
 	session_handshake_release(p);
 	uint32_t idx = index_table_insert(&c->index, INDEX_HANDSHAKE, p, NULL);
 	handshake_tai64n(ts, (uint64_t)((int64_t)now + c->wall_offset_ns));
-	if (!p->has_static_static ||
-	    !handshake_create_initiation(&p->handshake, &msg, &c->identity, p->public_key, p->static_static,
-					 p->suite, idx, ts)) {
+	const uint8_t *ss = core_peer_static_static(c, p);
+	if (!ss || !handshake_create_initiation(&p->handshake, &msg, &c->identity, p->public_key, ss, p->suite, idx, ts)) {
 		index_table_remove(&c->index, idx);
 		goto out;
 	}

@@ -160,12 +160,6 @@ static struct peer *initiation_peer(struct core *c, const struct core_handshake_
 			 suite_name(p->suite), suite_name(st->suite));
 		return NULL;
 	}
-	if (!p->has_static_static) {
-		core_log(c, CORE_LOG_INVALID_INITIATION,
-			 "Invalid handshake initiation from %s: peer %" PRIu64 " has a public key no DH works with",
-			 FROM(&m->ep), p->id);
-		return NULL;
-	}
 	return p;
 }
 
@@ -189,7 +183,7 @@ static bool initiation_timely(struct core *c, const struct core_handshake_msg *m
 
 /* The work is ordered so that what a stranger can send costs least: the
  * macs, then one DH to learn the sender, then the peer lookup; the peer's
- * precomputed ss and the timestamp only for a known peer. */
+ * ss (made once) and the timestamp only for a known peer. */
 static bool consume_initiation(struct core *c, const struct core_handshake_msg *m, uint64_t now)
 {
 	const struct message_handshake_initiation *msg = (const void *)m->data;
@@ -210,7 +204,14 @@ static bool consume_initiation(struct core *c, const struct core_handshake_msg *
 	}
 	if (!(p = initiation_peer(c, m, &st, initiator_public)))
 		goto bad;
-	if (!handshake_initiation_finish(&st, timestamp, msg, p->static_static)) {
+	const uint8_t *ss = core_peer_static_static(c, p);
+	if (!ss) {
+		core_log(c, CORE_LOG_INVALID_INITIATION,
+			 "Invalid handshake initiation from %s: peer %" PRIu64 " has a public key no DH works with",
+			 FROM(&m->ep), p->id);
+		goto bad;
+	}
+	if (!handshake_initiation_finish(&st, timestamp, msg, ss)) {
 		core_log(c, CORE_LOG_INVALID_INITIATION, "Invalid handshake initiation from %s", FROM(&m->ep));
 		goto bad;
 	}

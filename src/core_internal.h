@@ -44,6 +44,9 @@ struct pkt *core_unstage(struct core *c, struct peer *p);
 void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_retry);
 /* Keeps the peer's heap entry no later than its earliest deadline. */
 void core_schedule(struct core *c, struct peer *p);
+/* The peer's ss, made now if not yet; NULL when no handshake with it can
+ * work (no key of ours, or a low-order key of its). */
+const uint8_t *core_peer_static_static(struct core *c, struct peer *p);
 
 /* core_handshake.c: the queue, made and freed with the engine (0 or
  * -ENOMEM), and what core_net_rx hands it: a handshake message of the

@@ -94,9 +94,16 @@ struct peer *core_peer_find(struct core *c, const uint8_t public_key[NOISE_PUBLI
 	return peer_table_lookup(&c->peer_table, public_key);
 }
 
-static void precompute_static_static(struct core *c, struct peer *p)
+/* Made when first needed rather than when the peer is added: ten thousand
+ * peers load in a tenth of the time, and what a flood can make us compute
+ * is the same, one DH per peer per key of ours. */
+const uint8_t *core_peer_static_static(struct core *c, struct peer *p)
 {
-	p->has_static_static = handshake_static_static(p->static_static, &c->identity, p->public_key);
+	if (p->static_static_state == STATIC_STATIC_UNKNOWN)
+		p->static_static_state = handshake_static_static(p->static_static, &c->identity, p->public_key)
+						 ? STATIC_STATIC_KNOWN
+						 : STATIC_STATIC_NONE;
+	return p->static_static_state == STATIC_STATIC_KNOWN ? p->static_static : NULL;
 }
 
 struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
@@ -125,7 +132,6 @@ struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC
 	p->suite = SUITE_CHACHAPOLY;
 	p->endpoint.addr.sa.sa_family = AF_UNSPEC;
 	cookie_maker_init(&p->cookie, public_key);
-	precompute_static_static(c, p);
 	timerq_entry_init(&p->timer);
 	peer_table_insert(&c->peer_table, p);
 	/* Appended: peers are listed in the order they were added, as WireGuard does. */
@@ -236,13 +242,14 @@ void core_set_private_key(struct core *c, const uint8_t *private_key)
 		handshake_identity_clear(&c->identity);
 	cookie_checker_init(&c->cookie_checker, c->identity.public_key);
 	/* A peer with our own key is removed, as in WireGuard; sessions made
-	 * with the old key are void, and every peer's ss is another now. */
+	 * with the old key are void, and so is every peer's ss. */
 	struct peer *self = c->identity.has_key ? core_peer_find(c, c->identity.public_key) : NULL;
 	if (self)
 		core_peer_remove(c, self);
 	for (struct peer *p = c->peers; p; p = p->next) {
 		session_clear(p);
-		precompute_static_static(c, p);
+		crypto_wipe(p->static_static, sizeof(p->static_static));
+		p->static_static_state = STATIC_STATIC_UNKNOWN;
 	}
 out:
 	crypto_wipe(clamped, sizeof(clamped));

@@ -45,10 +45,11 @@ struct peer {
 	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];
 	enum cipher_suite suite;
 	/* DH(our static key, public_key): the same in every handshake, so made
-	 * when the peer or our key is (false: no key, or a low-order peer key,
-	 * with which no handshake can succeed). */
+	 * the first time one needs it and kept until our key changes
+	 * (core_peer_static_static). NONE: no key, or a low-order peer key,
+	 * with which no handshake can succeed. */
 	uint8_t static_static[NOISE_PUBLIC_KEY_LEN];
-	bool has_static_static;
+	enum { STATIC_STATIC_UNKNOWN = 0, STATIC_STATIC_KNOWN, STATIC_STATIC_NONE } static_static_state;
 
 	struct handshake handshake;
 	uint8_t latest_timestamp[NOISE_TIMESTAMP_LEN];

@@ -300,36 +300,51 @@ static void test_private_key_clamped(void **state)
 	core_destroy(&c);
 }
 
-/* Each peer's DH of the two static keys is made when the peer is added (if
- * there is a key) and again for every peer when the key changes. */
-static void test_static_static_precomputed(void **state)
+/* Each peer's DH of the two static keys is made the first time a handshake
+ * needs it, kept, and forgotten when our key changes. */
+static void test_static_static_kept(void **state)
 {
 	uint8_t want[32], other[32];
 	(void)state;
 
-	assert_true(peer_ba->has_static_static);
+	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_UNKNOWN);
+	handshake_and_first_packet();
+	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_KNOWN);
+	assert_int_equal(peer_ab->static_static_state, STATIC_STATIC_KNOWN);
 	assert_true(crypto_x25519(want, B.priv, A.pub));
 	assert_memory_equal(peer_ba->static_static, want, 32);
-	/* Another key: another ss, for every peer. */
+	assert_memory_equal(peer_ab->static_static, want, 32); /* the same DH from A's side */
+	/* Another key: forgotten, then made with it. */
 	assert_true(crypto_x25519_keygen(other));
 	core_set_private_key(&B.core, other);
+	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_UNKNOWN);
+	assert_true(crypto_is_zero(peer_ba->static_static, 32));
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC; /* B's last handshake message is that long ago */
+	core_peer_initiate(&B.core, peer_ba, now);
+	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_KNOWN);
 	assert_true(crypto_x25519(want, other, A.pub));
 	assert_memory_equal(peer_ba->static_static, want, 32);
-	/* No key: none. */
+	drop_wire(&B);
+	/* No key: none, and no handshake. */
 	core_set_private_key(&B.core, NULL);
-	assert_false(peer_ba->has_static_static);
-	/* A peer added before the key gets its ss with the key. */
-	uint8_t pub[32];
-	assert_true(crypto_random(pub, sizeof(pub)));
-	struct peer *late = core_peer_add(&B.core, pub);
-	assert_non_null(late);
-	assert_false(late->has_static_static);
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
+	core_peer_initiate(&B.core, peer_ba, now);
+	assert_int_equal(B.n_net, 0);
+	/* Back to B's key: handshakes work again. */
 	core_set_private_key(&B.core, B.priv);
-	assert_true(late->has_static_static);
-	assert_true(crypto_x25519(want, B.priv, A.pub));
-	assert_memory_equal(peer_ba->static_static, want, 32);
-	/* And handshakes work with it. */
-	handshake_and_first_packet();
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
+	core_peer_initiate(&A.core, peer_ab, now);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	drop_wire(&B);
+	/* A low-order peer key: no DH works with it, and that is kept too. */
+	uint8_t low[32] = { 0 };
+	struct peer *bad = core_peer_add(&B.core, low);
+	assert_non_null(bad);
+	core_peer_set_endpoint(&B.core, bad, &A.addr);
+	core_peer_initiate(&B.core, bad, now);
+	assert_int_equal(bad->static_static_state, STATIC_STATIC_NONE);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_INITIATION), 0);
 }
 
 static void test_replay_dropped(void **state)
@@ -1399,7 +1414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handshake_and_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_key_clamped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_static_static_precomputed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_static_static_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allowedips_source_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_after_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response_lost, setup, teardown),
