@@ -38,6 +38,8 @@ ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_OBJ := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+# Tools the network-namespace tests run (hsload: test_flood.sh's flooder).
+TOOL_BIN := $(B)/tools/hsload
 
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DFUZZING
@@ -94,7 +96,7 @@ fuzz-bins: $(FUZZ_BIN)
 
 # Every source compiles warning-free with clang as well as gcc.
 clang-check:
-	@for f in src/*.c tests/unit/*.c tests/fuzz/*.c; do \
+	@for f in src/*.c tests/unit/*.c tests/fuzz/*.c tests/tools/*.c; do \
 		$(CLANG) -std=gnu11 $(WARN) -D_GNU_SOURCE -DSLUICE_VERSION='"check"' -Isrc -fsyntax-only $$f || exit 1; done
 	@echo "clang: no warnings"
 
@@ -104,7 +106,7 @@ clang-check:
 # deps first, even under -j: nothing compiles before the headers are there.
 check: deps
 	@$(MAKE) --no-print-directory check-run
-check-run: all clang-check $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN)
+check-run: all clang-check $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN) $(TOOL_BIN)
 	@tests/run.sh
 
 fuzz: deps $(FUZZ_BIN)
@@ -128,7 +130,8 @@ bench-handshake: bench-deps
 	@$(MAKE) --no-print-directory all $(B)/tools/hsload >&2
 	@tests/bench/handshake.sh
 
-# The handshake load generator of bench-handshake (tests/tools/hsload.c).
+# The handshake load generator of bench-handshake and the flooder of
+# test_flood.sh (tests/tools/hsload.c).
 $(B)/tools/%: tests/tools/%.c $(B)/libsluice.a
 	@mkdir -p $(B)/tools
 	$(CC) $(CFLAGS) -Isrc -o $@ $< $(B)/libsluice.a $(LDLIBS)

@@ -22,7 +22,8 @@ static const char usage[] =
 	"public key, listening port, and each peer's endpoint, allowed ips, latest\n"
 	"handshake and transfer, as `wg show` does.\n"
 	"  --json  every field of the control socket's get, plus sluice's own\n"
-	"          (transport, cipher, dropped packets by cause), as JSON\n"
+	"          (transport, cipher, dropped packets by cause, the handshake\n"
+	"          queue and cookie replies), as JSON\n"
 	"  FIELD   one of public-key, private-key, listen-port, fwmark, peers,\n"
 	"          preshared-keys, endpoints, allowed-ips, latest-handshakes,\n"
 	"          persistent-keepalive, transfer, dump: printed as `wg show` prints\n"
@@ -30,6 +31,7 @@ static const char usage[] =
 	"  interfaces  the names of the interfaces, on one line\n";
 
 #define MAX_DROPS 32
+#define MAX_HANDSHAKE_STATS 8
 
 struct peer_view {
 	char public_key[KEY_B64_LEN + 1];
@@ -54,6 +56,9 @@ struct iface_view {
 	char drop_names[MAX_DROPS][32];
 	uint64_t drops[MAX_DROPS];
 	size_t n_drops;
+	char hs_names[MAX_HANDSHAKE_STATS][32]; /* sluice_handshake_NAME */
+	uint64_t hs_values[MAX_HANDSHAKE_STATS];
+	size_t n_hs;
 	bool extended;          /* the daemon answered get=2 */
 };
 
@@ -134,6 +139,12 @@ static int parse_reply(struct iface_view *v, char *body)
 			if (v->n_drops < MAX_DROPS) {
 				snprintf(v->drop_names[v->n_drops], sizeof(v->drop_names[0]), "%s", line + 12);
 				v->drops[v->n_drops++] = number(val);
+			}
+			v->extended = true;
+		} else if (!strncmp(line, "sluice_handshake_", 17)) {
+			if (v->n_hs < MAX_HANDSHAKE_STATS) {
+				snprintf(v->hs_names[v->n_hs], sizeof(v->hs_names[0]), "%s", line + 17);
+				v->hs_values[v->n_hs++] = number(val);
 			}
 			v->extended = true;
 		} else if (!strcmp(line, "sluice_peer")) {
@@ -309,6 +320,12 @@ static void print_json(const struct iface_view *v)
 		printf("%s", i ? "," : "");
 		json_string(v->drop_names[i]);
 		printf(":%" PRIu64, v->drops[i]);
+	}
+	printf("},\"handshakes\":{");
+	for (size_t i = 0; i < v->n_hs; i++) {
+		printf("%s", i ? "," : "");
+		json_string(v->hs_names[i]);
+		printf(":%" PRIu64, v->hs_values[i]);
 	}
 	printf("},\"peers\":[");
 	for (size_t i = 0; i < v->n_peers; i++) {

@@ -84,29 +84,31 @@ void cookie_add_macs(struct cookie_maker *m, void *msg, size_t len, uint64_t now
 		memset(mac2, 0, COOKIE_LEN);
 }
 
-enum cookie_mac_state cookie_validate(struct cookie_checker *c, const void *msg, size_t len,
-				      const struct endpoint *src, bool check_cookie, uint64_t now)
+bool cookie_check_mac1(const struct cookie_checker *c, const void *msg, size_t len)
 {
-	const uint8_t *p = msg;
+	uint8_t computed[COOKIE_LEN];
+
+	if (len < sizeof(struct message_macs) + sizeof(struct message_header))
+		return false;
+	crypto_mac(computed, COOKIE_LEN, c->mac1_key, sizeof(c->mac1_key), msg, MESSAGE_MAC1_OFFSET(len));
+	return crypto_equal(computed, (const uint8_t *)msg + MESSAGE_MAC1_OFFSET(len), COOKIE_LEN);
+}
+
+bool cookie_check_mac2(struct cookie_checker *c, const void *msg, size_t len, const struct endpoint *src,
+		       uint64_t now)
+{
 	uint8_t computed[COOKIE_LEN], cookie[COOKIE_LEN];
-	enum cookie_mac_state ret = COOKIE_MAC_INVALID;
+	bool ok = false;
 
 	if (len < sizeof(struct message_macs) + sizeof(struct message_header))
 		goto out;
-	crypto_mac(computed, COOKIE_LEN, c->mac1_key, sizeof(c->mac1_key), p, MESSAGE_MAC1_OFFSET(len));
-	if (!crypto_equal(computed, p + MESSAGE_MAC1_OFFSET(len), COOKIE_LEN))
-		goto out;
-	ret = COOKIE_MAC_VALID_NO_COOKIE;
-	if (!check_cookie)
-		goto out;
 	if (!make_cookie(c, cookie, src, now))
 		goto out;
-	crypto_mac(computed, COOKIE_LEN, cookie, COOKIE_LEN, p, MESSAGE_MAC2_OFFSET(len));
-	if (crypto_equal(computed, p + MESSAGE_MAC2_OFFSET(len), COOKIE_LEN))
-		ret = COOKIE_MAC_VALID_WITH_COOKIE;
+	crypto_mac(computed, COOKIE_LEN, cookie, COOKIE_LEN, msg, MESSAGE_MAC2_OFFSET(len));
+	ok = crypto_equal(computed, (const uint8_t *)msg + MESSAGE_MAC2_OFFSET(len), COOKIE_LEN);
 out:
 	crypto_wipe(cookie, sizeof(cookie));
-	return ret;
+	return ok;
 }
 
 bool cookie_create_reply(struct cookie_checker *c, struct message_handshake_cookie *out,

@@ -30,12 +30,6 @@ struct cookie_maker {
 	bool have_sent_mac1;
 };
 
-enum cookie_mac_state {
-	COOKIE_MAC_INVALID = 0,         /* drop */
-	COOKIE_MAC_VALID_NO_COOKIE,     /* mac1 fine; mac2 absent or wrong */
-	COOKIE_MAC_VALID_WITH_COOKIE,   /* mac1 and mac2 fine */
-};
-
 void cookie_checker_init(struct cookie_checker *c, const uint8_t our_public[NOISE_PUBLIC_KEY_LEN]);
 void cookie_maker_init(struct cookie_maker *m, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN]);
 void cookie_checker_wipe(struct cookie_checker *c);
@@ -45,9 +39,14 @@ void cookie_maker_wipe(struct cookie_maker *m);
  * of len bytes (its last 32 bytes are the macs). */
 void cookie_add_macs(struct cookie_maker *m, void *msg, size_t len, uint64_t now);
 
-/* Checks mac1 (and mac2 against the cookie for src when check_cookie). */
-enum cookie_mac_state cookie_validate(struct cookie_checker *c, const void *msg, size_t len,
-				      const struct endpoint *src, bool check_cookie, uint64_t now);
+/* Whether mac1 of the handshake message msg of len bytes is right: proof
+ * that its sender knows our public key, and all that is checked before a
+ * message is queued. */
+bool cookie_check_mac1(const struct cookie_checker *c, const void *msg, size_t len);
+/* Whether mac2 is right for src: proof that the sender received a cookie
+ * reply there, asked for under load. */
+bool cookie_check_mac2(struct cookie_checker *c, const void *msg, size_t len, const struct endpoint *src,
+		       uint64_t now);
 
 /* Makes the cookie reply to a handshake message from src that the sender
  * will retry with mac2. sender_index is the index of that message. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The engine's packet paths: packets from the tun (send path) and datagrams
- * from the network (handshake messages and data).
+ * from the network (data; handshake messages go to core_handshake.c's queue).
  * What the timers set off is in core_timers.c, peers and the engine's state
  * in core_peer.c; which keypair sends and how sessions rotate is session.c's.
  */
@@ -20,8 +20,6 @@
 #include "icmp.h"
 #include "session.h"
 #include "timers.h"
-
-#define UNDER_LOAD_PER_SECOND 128
 
 static uint64_t jitter(void)
 {
@@ -77,25 +75,25 @@ void core_drop(struct core *c, struct pkt *k, enum drop_cause why)
 	pool_put(&c->pool, k);
 }
 
-/* Sends a handshake message (already with macs) to ep, on behalf of p
- * (NULL for a cookie reply, which belongs to no peer yet). */
-static void send_handshake_message(struct core *c, struct peer *p, const struct endpoint *ep, const void *msg, size_t len)
+bool core_send_handshake_message(struct core *c, struct peer *p, const struct endpoint *ep, const void *msg,
+				 size_t len)
 {
 	struct pkt *k = pool_get(&c->pool);
 	if (!k) {
 		c->drops[DROP_NO_BUFFER]++;
-		return;
+		return false;
 	}
 	memcpy(k->data, msg, len);
 	k->len = (uint32_t)len;
 	k->ep = *ep;
 	k->peer = p;
 	out_net(c, k);
+	return true;
 }
 
 /* ---- handshake initiation ---- */
 
-static void keylog(struct core *c, const struct peer *p)
+void core_keylog(struct core *c, const struct peer *p)
 {
 	if (c->hooks.keylog)
 		c->hooks.keylog(c->hooks.ctx, c->identity.private_key, p->public_key, p->handshake.ephemeral_private,
@@ -119,17 +117,18 @@ void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_
 	session_handshake_release(p);
 	uint32_t idx = index_table_insert(&c->index, INDEX_HANDSHAKE, p, NULL);
 	handshake_tai64n(ts, (uint64_t)((int64_t)now + c->wall_offset_ns));
-	if (!handshake_create_initiation(&p->handshake, &msg, &c->identity, p->public_key, p->preshared_key,
-					 p->suite, idx, ts)) {
+	const uint8_t *ss = core_peer_static_static(c, p);
+	if (!ss || !handshake_create_initiation(&p->handshake, &msg, &c->identity, p->public_key, ss, p->suite, idx, ts)) {
 		index_table_remove(&c->index, idx);
 		goto out;
 	}
 	cookie_add_macs(&p->cookie, &msg, sizeof(msg), now);
-	keylog(c, p);
+	core_keylog(c, p);
 	p->last_sent_handshake = now;
+	p->retried_for_cookie = false;
 	if (p->endpoint.addr.sa.sa_family != AF_UNSPEC) {
 		core_log(c, CORE_LOG_INITIATION_SENT, "Sending handshake initiation to %s", PEER(p));
-		send_handshake_message(c, p, &p->endpoint, &msg, sizeof(msg));
+		core_send_handshake_message(c, p, &p->endpoint, &msg, sizeof(msg));
 	} else {
 		core_log(c, CORE_LOG_INITIATION_SENT, "No handshake initiation sent to %s: it has no endpoint", PEER(p));
 	}
@@ -322,18 +321,7 @@ void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 
 /* ---- the receive path ---- */
 
-static bool under_load(struct core *c, uint64_t now)
-{
-	if (now - c->load_window_start >= NS_PER_SEC) {
-		c->load_window_start = now;
-		c->load_count = 0;
-	}
-	if (++c->load_count > UNDER_LOAD_PER_SECOND)
-		c->under_load_until = now + NS_PER_SEC;
-	return c->force_under_load || now < c->under_load_until;
-}
-
-static void update_endpoint(struct peer *p, const struct endpoint *ep)
+void core_update_endpoint(struct peer *p, const struct endpoint *ep)
 {
 	struct core *c = p->core;
 	struct endpoint old;
@@ -349,185 +337,6 @@ static void update_endpoint(struct peer *p, const struct endpoint *ep)
 			 FROM(ep), FROM(&old));
 	if (c->hooks.endpoint_changed)
 		c->hooks.endpoint_changed(c->hooks.ctx, p, &old, &p->endpoint);
-}
-
-/* mac1 always; under load also mac2, answering with a cookie when it is
- * missing. Returns false when the message must go no further. */
-static bool check_macs(struct core *c, struct pkt *k, uint32_t sender_index, uint64_t now)
-{
-	bool load = under_load(c, now);
-	/* Over TCP the handshake that opened the connection already proved the
-	 * sender owns its address, and a cookie (bound to the source port)
-	 * would not survive a reconnect: only the rate limit applies. */
-	bool over_tcp = k->ep.conn != 0;
-	enum cookie_mac_state st = cookie_validate(&c->cookie_checker, k->data, k->len, &k->ep, load && !over_tcp, now);
-
-	if (st == COOKIE_MAC_INVALID) {
-		/* Most often: the sender has another public key for us. */
-		core_log(c, CORE_LOG_INVALID_MAC, "Invalid MAC of handshake, dropping packet from %s", FROM(&k->ep));
-		return false;
-	}
-	if (!load)
-		return true;
-	if (over_tcp)
-		return ratelimit_allow(&c->ratelimit, &k->ep, now);
-	if (st == COOKIE_MAC_VALID_WITH_COOKIE)
-		return ratelimit_allow(&c->ratelimit, &k->ep, now);
-	struct message_handshake_cookie reply;
-	if (cookie_create_reply(&c->cookie_checker, &reply, k->data, k->len, sender_index, &k->ep, now)) {
-		core_log(c, CORE_LOG_COOKIE_SENT, "Sending cookie response for denied handshake message for %s",
-			 FROM(&k->ep));
-		send_handshake_message(c, NULL, &k->ep, &reply, sizeof(reply));
-	}
-	return false;
-}
-
-static const char *suite_name(enum cipher_suite suite)
-{
-	return suite == SUITE_AESGCM ? "aes-256-gcm" : "chacha20-poly1305";
-}
-
-/* Finds the initiation's peer and checks it may start a handshake now;
- * says why not. */
-static struct peer *initiation_peer(struct core *c, const struct pkt *k, const struct handshake *st,
-				    const struct handshake_initiation_info *info, uint64_t now)
-{
-	struct peer *p = core_peer_find(c, info->initiator_public);
-
-	if (!p) {
-		if (core_log_allow(c, CORE_LOG_INVALID_INITIATION)) {
-			char b64[KEY_B64_LEN + 1];
-			key_to_base64(b64, info->initiator_public);
-			core_log_emit(c, CORE_LOG_INVALID_INITIATION,
-				      "Invalid handshake initiation from %s: no peer has its public key %s", FROM(&k->ep), b64);
-		}
-		return NULL;
-	}
-	if (p->suite != st->suite) {
-		core_log(c, CORE_LOG_INVALID_INITIATION,
-			 "Invalid handshake initiation from %s: peer %" PRIu64 " uses %s, this one %s", FROM(&k->ep), p->id,
-			 suite_name(p->suite), suite_name(st->suite));
-		return NULL;
-	}
-	/* Only a newer timestamp, and not more often than INITIATIONS_PER_SECOND. */
-	if (memcmp(info->timestamp, p->latest_timestamp, NOISE_TIMESTAMP_LEN) <= 0) {
-		core_log(c, CORE_LOG_INVALID_INITIATION,
-			 "Invalid handshake initiation from %s: replayed timestamp of peer %" PRIu64, FROM(&k->ep), p->id);
-		return NULL;
-	}
-	if (p->last_initiation_consumed && now - p->last_initiation_consumed < NS_PER_SEC / INITIATIONS_PER_SECOND) {
-		core_log(c, CORE_LOG_INVALID_INITIATION,
-			 "Invalid handshake initiation from %s: peer %" PRIu64 " sends more than %d a second",
-			 FROM(&k->ep), p->id, INITIATIONS_PER_SECOND);
-		return NULL;
-	}
-	return p;
-}
-
-static void consume_initiation(struct core *c, struct pkt *k, uint64_t now)
-{
-	const struct message_handshake_initiation *msg = (const void *)k->data;
-	struct handshake st;
-	struct handshake_initiation_info info;
-	struct message_handshake_response resp;
-	struct peer *p;
-
-	memset(&st, 0, sizeof(st));
-	memset(&info, 0, sizeof(info));
-	if (!check_macs(c, k, msg->sender_index, now))
-		goto out;
-	enum cipher_suite suite = msg->header.suite == MESSAGE_SUITE_AESGCM ? SUITE_AESGCM : SUITE_CHACHAPOLY;
-	if (!handshake_consume_initiation(&st, &info, msg, &c->identity, suite)) {
-		core_log(c, CORE_LOG_INVALID_INITIATION, "Invalid handshake initiation from %s", FROM(&k->ep));
-		goto bad;
-	}
-	if (!(p = initiation_peer(c, k, &st, &info, now)))
-		goto bad;
-	/* Every check passed: commit to the peer. */
-	session_handshake_release(p);
-	p->handshake = st;
-	memcpy(p->latest_timestamp, info.timestamp, NOISE_TIMESTAMP_LEN);
-	p->last_initiation_consumed = now;
-	p->rx_bytes += k->len;
-	update_endpoint(p, &k->ep);
-	core_log(c, CORE_LOG_INITIATION_RECEIVED, "Receiving handshake initiation from %s", PEER(p));
-	timers_any_authenticated_packet_received(p);
-	timers_any_authenticated_packet_traversal(p, now);
-
-	uint32_t idx = index_table_insert(&c->index, INDEX_HANDSHAKE, p, NULL);
-	if (!handshake_create_response(&p->handshake, &resp, p->public_key, p->preshared_key, idx)) {
-		index_table_remove(&c->index, idx);
-		session_handshake_release(p);
-		goto out;
-	}
-	cookie_add_macs(&p->cookie, &resp, sizeof(resp), now);
-	keylog(c, p);
-	if (session_begin(p, now) == SESSION_AWAITS_CONFIRMATION) {
-		core_log(c, CORE_LOG_RESPONSE_SENT, "Sending handshake response to %s", PEER(p));
-		send_handshake_message(c, p, &p->endpoint, &resp, sizeof(resp));
-		/* Counts as our handshake: no initiation of ours until this one settles. */
-		p->last_sent_handshake = now;
-		timers_any_authenticated_packet_sent(p);
-	}
-	core_schedule(c, p);
-	goto out;
-bad:
-	c->drops[DROP_HANDSHAKE]++;
-out:
-	handshake_wipe(&st);
-	crypto_wipe(&info, sizeof(info));
-	crypto_wipe(&resp, sizeof(resp));
-}
-
-static void consume_response(struct core *c, struct pkt *k, uint64_t now)
-{
-	const struct message_handshake_response *msg = (const void *)k->data;
-	struct handshake st;
-
-	memset(&st, 0, sizeof(st));
-	if (!check_macs(c, k, msg->sender_index, now))
-		goto out;
-	const struct index_slot *slot = index_table_lookup(&c->index, msg->receiver_index);
-	if (!slot || slot->kind != INDEX_HANDSHAKE)
-		goto bad;
-	struct peer *p = slot->peer;
-	if ((msg->header.suite == MESSAGE_SUITE_AESGCM) != (p->handshake.suite == SUITE_AESGCM))
-		goto bad;
-	if (!handshake_consume_response(&st, &p->handshake, msg, &c->identity, p->preshared_key))
-		goto bad;
-	p->handshake = st;
-	core_log(c, CORE_LOG_RESPONSE_RECEIVED, "Receiving handshake response from %s", PEER(p));
-	if (session_begin(p, now) != SESSION_SENDS_NOW)
-		goto out;
-	p->rx_bytes += k->len;
-	update_endpoint(p, &k->ep);
-	p->last_handshake_unix_ns = (uint64_t)((int64_t)now + c->wall_offset_ns);
-	timers_handshake_complete(p);
-	timers_any_authenticated_packet_received(p);
-	timers_any_authenticated_packet_traversal(p, now);
-	/* Confirm the session to the responder: staged data, or a keepalive. */
-	core_send_keepalive(c, p, now);
-	core_schedule(c, p);
-	goto out;
-bad:
-	core_log(c, CORE_LOG_INVALID_RESPONSE, "Invalid handshake response from %s", FROM(&k->ep));
-	c->drops[DROP_HANDSHAKE]++;
-out:
-	handshake_wipe(&st);
-}
-
-static void consume_cookie(struct core *c, struct pkt *k, uint64_t now)
-{
-	const struct message_handshake_cookie *msg = (const void *)k->data;
-	const struct index_slot *slot = index_table_lookup(&c->index, msg->receiver_index);
-
-	if (!slot || !cookie_consume_reply(&slot->peer->cookie, msg, now)) {
-		core_log(c, CORE_LOG_INVALID_COOKIE, "Could not decrypt invalid cookie response from %s", FROM(&k->ep));
-		c->drops[DROP_HANDSHAKE]++;
-		return;
-	}
-	core_log(c, CORE_LOG_COOKIE_RECEIVED, "Receiving cookie response from %s for peer %" PRIu64, FROM(&k->ep),
-		 slot->peer->id);
 }
 
 /* Length of the IP packet at the start of a decrypted payload (padding
@@ -587,7 +396,7 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 	}
 	/* Authenticated: this is the peer, wherever it now is. */
 	p->rx_bytes += k->len;
-	update_endpoint(p, &k->ep);
+	core_update_endpoint(p, &k->ep);
 	enum session_outcome rx = session_received(p, kp, now);
 	if (rx == SESSION_CONFIRMED) {
 		p->last_handshake_unix_ns = (uint64_t)((int64_t)now + c->wall_offset_ns);
@@ -640,13 +449,10 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 }
 
 /* Handshake messages have one exact size each. */
-static const struct {
-	size_t len;
-	void (*consume)(struct core *c, struct pkt *k, uint64_t now);
-} handshake_messages[] = {
-	[MESSAGE_HANDSHAKE_INITIATION] = { sizeof(struct message_handshake_initiation), consume_initiation },
-	[MESSAGE_HANDSHAKE_RESPONSE] = { sizeof(struct message_handshake_response), consume_response },
-	[MESSAGE_HANDSHAKE_COOKIE] = { sizeof(struct message_handshake_cookie), consume_cookie },
+static const uint32_t handshake_sizes[] = {
+	[MESSAGE_HANDSHAKE_INITIATION] = sizeof(struct message_handshake_initiation),
+	[MESSAGE_HANDSHAKE_RESPONSE] = sizeof(struct message_handshake_response),
+	[MESSAGE_HANDSHAKE_COOKIE] = sizeof(struct message_handshake_cookie),
 };
 
 void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
@@ -667,9 +473,8 @@ void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 			continue;
 		}
 		if (type >= MESSAGE_HANDSHAKE_INITIATION && type <= MESSAGE_HANDSHAKE_COOKIE &&
-		    k->len == handshake_messages[type].len) {
-			handshake_messages[type].consume(c, k, now);
-			pool_put(&c->pool, k);
+		    k->len == handshake_sizes[type]) {
+			core_handshake_enqueue(c, k, now);
 			continue;
 		}
 		core_drop(c, k, DROP_MALFORMED);

@@ -29,6 +29,33 @@
 #define CORE_BATCH 64
 #define CORE_MAX_STAGED 128
 
+/* Handshake messages wait in a queue between core_net_rx and core_tick, so
+ * that data never waits behind their public-key work: at most
+ * CORE_HANDSHAKE_QUEUE (more are dropped). core_tick works off a budget of
+ * CORE_HANDSHAKE_BUDGET messages that end at a check, a cookie reply or a
+ * drop, of which one that needs a DH takes CORE_HANDSHAKE_DH_COST (~50 us
+ * against ~1): one such message per call, and the daemon reads its sockets
+ * again between two, so that a flood piles up here, where it is counted
+ * and answered with cookies, not in the socket, where it would push data
+ * out. The engine is under load while the queue holds an eighth of its
+ * size or more, and for a second after (as the Linux module). */
+#define CORE_HANDSHAKE_QUEUE 4096 /* power of two */
+#define CORE_UNDER_LOAD_QUEUE (CORE_HANDSHAKE_QUEUE / 8)
+#define CORE_HANDSHAKE_BUDGET 8
+#define CORE_HANDSHAKE_DH_COST CORE_HANDSHAKE_BUDGET
+/* Cookie replies, in total (per source: ratelimit.h): each costs a random
+ * nonce and an AEAD, and may go to a forged address. */
+#define CORE_COOKIE_REPLIES_PER_SECOND 4096
+#define CORE_COOKIE_REPLIES_BURST 512
+
+/* A handshake message in the queue: a copy, so its pool buffer goes back at
+ * once and a flood holds none. */
+struct core_handshake_msg {
+	struct endpoint ep;
+	uint32_t len;
+	uint8_t data[sizeof(struct message_handshake_initiation)]; /* the largest */
+};
+
 struct core_hooks {
 	void *ctx;
 	/* Datagrams for the network, each with its destination in pkt->ep. */
@@ -62,17 +89,20 @@ struct core {
 	struct pool pool;
 	uint32_t n_staged;          /* buffers waiting in all peers' staged queues */
 	uint32_t max_staged;        /* at most a quarter of the pool */
-	struct ratelimit ratelimit;
+	struct ratelimit ratelimit;         /* handshake messages per source, under load */
+	struct ratelimit cookie_ratelimit;  /* cookie replies per source */
 	struct core_hooks hooks;
 	uint32_t mtu;               /* the tun's: padding stops here */
 	uint32_t max_mtu;           /* the largest MTU the buffers carry */
 	int64_t wall_offset_ns;     /* unix time = now + wall_offset_ns */
 
-	/* Load: handshake messages seen in the current second. */
-	uint64_t load_window_start;
-	unsigned load_count;
-	uint64_t under_load_until;
+	/* Handshake messages waiting (a ring), and the load they make. */
+	struct core_handshake_msg *hs_queue;
+	uint32_t hs_head, hs_len;
+	uint64_t last_under_load;   /* ns the queue last held CORE_UNDER_LOAD_QUEUE; 0 = never */
 	bool force_under_load;      /* tests */
+	struct ratelimit_bucket cookie_replies; /* in total; per source: ratelimit */
+	uint64_t cookie_replies_sent;
 
 	/* ReplyPing: echo requests for these addresses are answered here. */
 	bool reply_ping;
@@ -125,12 +155,28 @@ void core_peer_clear_allowed_ips(struct core *c, struct peer *p);
 
 /* Packets read from the tun. */
 void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
-/* Datagrams read from the network (pkt->ep = source). */
+/* Datagrams read from the network (pkt->ep = source). Data is handled at
+ * once; handshake messages only checked (size, mac1; under load, the rate
+ * per source) and queued. */
 void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
-/* Runs every timer that is due. */
+/* Works off queued handshake messages for at most `budget` (each message
+ * costs 1, or CORE_HANDSHAKE_DH_COST if it needed a DH, and the last may
+ * overdraw); returns how many still wait. */
+uint32_t core_process_handshakes(struct core *c, uint64_t now, uint32_t budget);
+/* Runs every timer that is due, then core_process_handshakes with
+ * CORE_HANDSHAKE_BUDGET. */
 void core_tick(struct core *c, uint64_t now);
-/* When core_tick next has work, or UINT64_MAX. */
+/* When core_tick next has work: 0 while handshake messages wait, else the
+ * next timer, or UINT64_MAX. */
 uint64_t core_next_deadline(const struct core *c);
+
+/* What the handshake queue has done, for show. */
+struct core_handshake_stats {
+	uint32_t queued;              /* waiting now */
+	bool under_load;              /* as of the last time the engine was given */
+	uint64_t cookie_replies_sent;
+};
+void core_handshake_stats(const struct core *c, struct core_handshake_stats *out);
 
 /* Sets the interface's own addresses (copied) and whether echo requests to
  * them are answered by the core (ReplyPing). 0 or -ENOMEM. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Between the engine's own files only (core.c: the packet paths;
+ * core_handshake.c: handshake messages received, and their queue;
  * core_timers.c: what the timers set off; core_peer.c: the engine's state
  * and its peers; session.c: keypair slots). The daemon uses core.h.
  */
@@ -24,6 +25,14 @@ static inline void core_clock(struct core *c, uint64_t now)
 
 /* Counts the packet lost for `why` and returns its buffer. */
 void core_drop(struct core *c, struct pkt *k, enum drop_cause why);
+/* Batches a handshake message (with its macs) for ep, on behalf of p (NULL
+ * for a cookie reply, which belongs to no peer). False: no buffer. */
+bool core_send_handshake_message(struct core *c, struct peer *p, const struct endpoint *ep, const void *msg,
+				 size_t len);
+/* Hands the secrets of the peer's latest handshake message to the keylog hook. */
+void core_keylog(struct core *c, const struct peer *p);
+/* An authenticated packet came from ep: the peer's endpoint moves there. */
+void core_update_endpoint(struct peer *p, const struct endpoint *ep);
 /* Hands the batched datagrams to the send_net hook. */
 void core_flush_net(struct core *c);
 /* Sends what waits for the peer, or a keepalive (batched: flush after). */
@@ -35,5 +44,15 @@ struct pkt *core_unstage(struct core *c, struct peer *p);
 void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_retry);
 /* Keeps the peer's heap entry no later than its earliest deadline. */
 void core_schedule(struct core *c, struct peer *p);
+/* The peer's ss, made now if not yet; NULL when no handshake with it can
+ * work (no key of ours, or a low-order key of its). */
+const uint8_t *core_peer_static_static(struct core *c, struct peer *p);
+
+/* core_handshake.c: the queue, made and freed with the engine (0 or
+ * -ENOMEM), and what core_net_rx hands it: a handshake message of the
+ * right size, whose buffer it takes. */
+int core_handshake_queue_init(struct core *c);
+void core_handshake_queue_free(struct core *c);
+void core_handshake_enqueue(struct core *c, struct pkt *k, uint64_t now);
 
 #endif

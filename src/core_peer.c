@@ -36,7 +36,9 @@ int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size
 	if ((r = peer_table_init(&c->peer_table)) < 0)
 		goto fail;
 	if (index_table_init(&c->index, 64) < 0 || timerq_reserve(&c->timers, 16) < 0 ||
-	    ratelimit_init(&c->ratelimit) < 0) {
+	    ratelimit_init(&c->ratelimit, RATELIMIT_PER_SECOND, RATELIMIT_BURST) < 0 ||
+	    ratelimit_init(&c->cookie_ratelimit, RATELIMIT_COOKIES_PER_SECOND, RATELIMIT_COOKIES_BURST) < 0 ||
+	    core_handshake_queue_init(c) < 0) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -70,6 +72,8 @@ void core_destroy(struct core *c)
 	peer_table_free(&c->peer_table);
 	timerq_free(&c->timers);
 	ratelimit_free(&c->ratelimit);
+	ratelimit_free(&c->cookie_ratelimit);
+	core_handshake_queue_free(c);
 	free(c->own_addresses);
 	c->own_addresses = NULL;
 	/* Buffers may still hold plaintext. */
@@ -77,7 +81,7 @@ void core_destroy(struct core *c)
 		crypto_wipe(c->pool.mem, c->pool.count * c->pool.stride);
 	pool_destroy(&c->pool);
 	cookie_checker_wipe(&c->cookie_checker);
-	crypto_wipe(&c->identity, sizeof(c->identity));
+	handshake_identity_clear(&c->identity);
 }
 
 bool core_is_own_public_key(const struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
@@ -88,6 +92,18 @@ bool core_is_own_public_key(const struct core *c, const uint8_t public_key[NOISE
 struct peer *core_peer_find(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
 {
 	return peer_table_lookup(&c->peer_table, public_key);
+}
+
+/* Made when first needed rather than when the peer is added: ten thousand
+ * peers load in a tenth of the time, and what a flood can make us compute
+ * is the same, one DH per peer per key of ours. */
+const uint8_t *core_peer_static_static(struct core *c, struct peer *p)
+{
+	if (p->static_static_state == STATIC_STATIC_UNKNOWN)
+		p->static_static_state = handshake_static_static(p->static_static, &c->identity, p->public_key)
+						 ? STATIC_STATIC_KNOWN
+						 : STATIC_STATIC_NONE;
+	return p->static_static_state == STATIC_STATIC_KNOWN ? p->static_static : NULL;
 }
 
 struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
@@ -210,28 +226,33 @@ void core_peer_clear_allowed_ips(struct core *c, struct peer *p)
 
 void core_set_private_key(struct core *c, const uint8_t *private_key)
 {
-	struct static_identity id;
+	uint8_t clamped[NOISE_PUBLIC_KEY_LEN] = { 0 };
+	bool has_key = private_key && !crypto_is_zero(private_key, NOISE_PUBLIC_KEY_LEN);
 
-	memset(&id, 0, sizeof(id));
-	if (private_key && !crypto_is_zero(private_key, NOISE_PUBLIC_KEY_LEN)) {
-		memcpy(id.private_key, private_key, NOISE_PUBLIC_KEY_LEN);
-		if (crypto_x25519_public(id.public_key, id.private_key))
-			id.has_key = true;
+	/* Stored clamped, as WireGuard stores (and so shows) it: the same key
+	 * given unclamped is no change. */
+	if (has_key) {
+		memcpy(clamped, private_key, sizeof(clamped));
+		crypto_x25519_clamp(clamped);
 	}
-	if (c->identity.has_key == id.has_key &&
-	    crypto_equal(c->identity.private_key, id.private_key, NOISE_PUBLIC_KEY_LEN))
+	if (c->identity.has_key == has_key &&
+	    (!has_key || crypto_equal(c->identity.private_key, clamped, NOISE_PUBLIC_KEY_LEN)))
 		goto out;
-	c->identity = id;
-	cookie_checker_init(&c->cookie_checker, id.public_key);
+	if (!has_key || !handshake_identity_set(&c->identity, clamped))
+		handshake_identity_clear(&c->identity);
+	cookie_checker_init(&c->cookie_checker, c->identity.public_key);
 	/* A peer with our own key is removed, as in WireGuard; sessions made
-	 * with the old key are void. */
-	struct peer *self = id.has_key ? core_peer_find(c, id.public_key) : NULL;
+	 * with the old key are void, and so is every peer's ss. */
+	struct peer *self = c->identity.has_key ? core_peer_find(c, c->identity.public_key) : NULL;
 	if (self)
 		core_peer_remove(c, self);
-	for (struct peer *p = c->peers; p; p = p->next)
+	for (struct peer *p = c->peers; p; p = p->next) {
 		session_clear(p);
+		crypto_wipe(p->static_static, sizeof(p->static_static));
+		p->static_static_state = STATIC_STATIC_UNKNOWN;
+	}
 out:
-	crypto_wipe(&id, sizeof(id));
+	crypto_wipe(clamped, sizeof(clamped));
 }
 
 int core_set_reply_ping(struct core *c, bool on, const struct cidr *addrs, size_t n)

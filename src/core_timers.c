@@ -87,10 +87,14 @@ void core_tick(struct core *c, uint64_t now)
 		core_schedule(c, p);
 	}
 	core_flush_net(c);
+	core_process_handshakes(c, now, CORE_HANDSHAKE_BUDGET);
 }
 
 uint64_t core_next_deadline(const struct core *c)
 {
 	struct timerq_entry *e = timerq_peek(&c->timers);
+
+	if (c->hs_len)
+		return 0;
 	return e ? e->deadline : UINT64_MAX;
 }

@@ -120,16 +120,75 @@ bool crypto_random(void *buf, size_t len)
 
 /* ---- X25519 ---------------------------------------------------------- */
 
+void crypto_x25519_clamp(uint8_t priv[CRYPTO_KEY_LEN])
+{
+	priv[0] &= 248;
+	priv[31] &= 127;
+	priv[31] |= 64;
+}
+
 bool crypto_x25519_keygen(uint8_t priv[CRYPTO_KEY_LEN])
 {
 	if (!crypto_random(priv, CRYPTO_KEY_LEN)) {
 		crypto_wipe(priv, CRYPTO_KEY_LEN);
 		return false;
 	}
-	priv[0] &= 248;
-	priv[31] &= 127;
-	priv[31] |= 64;
+	crypto_x25519_clamp(priv);
 	return true;
+}
+
+bool crypto_x25519_key_init(struct crypto_x25519_key *k, const uint8_t priv[CRYPTO_KEY_LEN])
+{
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, CRYPTO_KEY_LEN);
+	EVP_PKEY_CTX *ctx = pkey ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
+	size_t len = CRYPTO_KEY_LEN;
+
+	memset(k, 0, sizeof(*k));
+	if (!ctx || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_get_raw_public_key(pkey, k->pub, &len) != 1 ||
+	    len != CRYPTO_KEY_LEN) {
+		EVP_PKEY_CTX_free(ctx);
+		EVP_PKEY_free(pkey); /* libcrypto wipes the private key it held */
+		memset(k, 0, sizeof(*k));
+		return false;
+	}
+	k->pkey = pkey;
+	k->derive = ctx;
+	return true;
+}
+
+void crypto_x25519_key_free(struct crypto_x25519_key *k)
+{
+	EVP_PKEY_CTX_free(k->derive);
+	EVP_PKEY_free(k->pkey);
+	memset(k, 0, sizeof(*k));
+}
+
+bool crypto_x25519_key_dh(uint8_t out[CRYPTO_KEY_LEN], const struct crypto_x25519_key *k,
+			  const uint8_t pub[CRYPTO_KEY_LEN])
+{
+	EVP_PKEY *theirs = NULL;
+	size_t len = CRYPTO_KEY_LEN;
+	bool ok = false;
+
+	if (!k->derive)
+		goto out;
+	/* A low-order key is an expected failure, reported by the result: keep
+	 * the errors libcrypto raises for it off the thread's error queue. */
+	ERR_set_mark();
+	theirs = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, CRYPTO_KEY_LEN);
+	/* No peer validation: an X25519 public key is any 32 bytes, and the
+	 * low-order ones are caught by the zero check below. The context keeps
+	 * a reference to `theirs` until the next call replaces it. */
+	ok = theirs && EVP_PKEY_derive_set_peer_ex(k->derive, theirs, 0) == 1 &&
+	     EVP_PKEY_derive(k->derive, out, &len) == 1 && len == CRYPTO_KEY_LEN &&
+	     /* A low-order public key gives the all-zero secret (RFC 7748 section 6.1). */
+	     !crypto_is_zero(out, CRYPTO_KEY_LEN);
+	EVP_PKEY_free(theirs);
+	ERR_pop_to_mark();
+out:
+	if (!ok)
+		crypto_wipe(out, CRYPTO_KEY_LEN);
+	return ok;
 }
 
 bool crypto_x25519_public(uint8_t pub[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN])
@@ -146,33 +205,15 @@ bool crypto_x25519_public(uint8_t pub[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO
 bool crypto_x25519(uint8_t out[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN],
 		   const uint8_t pub[CRYPTO_KEY_LEN])
 {
-	EVP_PKEY *mine = NULL, *theirs = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	size_t len = CRYPTO_KEY_LEN;
-	bool ok = false;
+	struct crypto_x25519_key k;
+	bool ok;
 
-	/* A low-order key is an expected failure, reported by the result: keep
-	 * the errors libcrypto raises for it off the thread's error queue. */
 	ERR_set_mark();
-	mine = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, CRYPTO_KEY_LEN);
-	theirs = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, CRYPTO_KEY_LEN);
-	if (!mine || !theirs)
-		goto out;
-	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
-	/* No peer validation: an X25519 public key is any 32 bytes, and the
-	 * low-order ones are caught by the zero check below. */
-	if (!ctx || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer_ex(ctx, theirs, 0) != 1 ||
-	    EVP_PKEY_derive(ctx, out, &len) != 1 || len != CRYPTO_KEY_LEN)
-		goto out;
-	/* A low-order public key gives the all-zero secret (RFC 7748 section 6.1). */
-	ok = !crypto_is_zero(out, CRYPTO_KEY_LEN);
-out:
+	ok = crypto_x25519_key_init(&k, priv) && crypto_x25519_key_dh(out, &k, pub);
+	ERR_pop_to_mark();
+	crypto_x25519_key_free(&k);
 	if (!ok)
 		crypto_wipe(out, CRYPTO_KEY_LEN);
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(theirs);
-	EVP_PKEY_free(mine);
-	ERR_pop_to_mark();
 	return ok;
 }
 

@@ -15,8 +15,9 @@
  * public API offers no way to hold that fetch). libcrypto 3 has no contexts
  * that live on the stack, so the one-shot functions (hashes, MACs, X25519, the
  * one-shot AEADs) create and free a libcrypto context per call; they belong on
- * the handshake path. The data path uses struct crypto_aead_ctx, whose seal
- * and open never allocate.
+ * the handshake path, where a private key used for many DH is a struct
+ * crypto_x25519_key, taken in once. The data path uses struct crypto_aead_ctx,
+ * whose seal and open never allocate.
  */
 #ifndef SLUICE_CRYPTO_H
 #define SLUICE_CRYPTO_H
@@ -51,9 +52,28 @@ bool crypto_random(void *buf, size_t len) WUR;
 /* X25519. keygen writes a random clamped private key. crypto_x25519 fails
  * when the shared secret is all zeros (a low-order public key). */
 bool crypto_x25519_keygen(uint8_t priv[CRYPTO_KEY_LEN]) WUR;
+/* Clamps a private key in place as RFC 7748 section 5 decodes scalars (the
+ * form WireGuard stores and shows): X25519 gives the same results either way. */
+void crypto_x25519_clamp(uint8_t priv[CRYPTO_KEY_LEN]);
 bool crypto_x25519_public(uint8_t pub[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN]) WUR;
 bool crypto_x25519(uint8_t out[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN],
 		   const uint8_t pub[CRYPTO_KEY_LEN]) WUR;
+
+/* A private key held by libcrypto, for many DH with it. libcrypto derives the
+ * public key whenever it takes a private key in, a scalar multiplication as
+ * costly as the DH itself, so crypto_x25519 pays for two; with a key made
+ * once each DH is one. init does that derivation; dh allocates only the
+ * other side's key; pub is the public key. One thread at a time (the
+ * derivation context is kept). A zeroed struct is "no key"; free wipes. */
+struct crypto_x25519_key {
+	void *pkey;   /* EVP_PKEY * */
+	void *derive; /* EVP_PKEY_CTX *, ready to derive */
+	uint8_t pub[CRYPTO_KEY_LEN];
+};
+bool crypto_x25519_key_init(struct crypto_x25519_key *k, const uint8_t priv[CRYPTO_KEY_LEN]) WUR;
+bool crypto_x25519_key_dh(uint8_t out[CRYPTO_KEY_LEN], const struct crypto_x25519_key *k,
+			  const uint8_t pub[CRYPTO_KEY_LEN]) WUR;
+void crypto_x25519_key_free(struct crypto_x25519_key *k);
 
 /* BLAKE2s-256 of a || b (b may be NULL with blen 0). */
 void crypto_hash(uint8_t out[CRYPTO_HASH_LEN], const void *a, size_t alen, const void *b, size_t blen);

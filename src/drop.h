@@ -16,6 +16,12 @@ enum drop_cause {
 	DROP_NO_BUFFER,          /* pool empty / staged queue full */
 	DROP_SEND_FAILED,        /* the socket refused it */
 	DROP_HANDSHAKE,          /* a handshake message that failed a check */
+	/* Handshake messages that never reached the Noise work (core_handshake.c). */
+	DROP_HANDSHAKE_MAC1,     /* mac1 wrong: junk, or a sender with another key for us */
+	DROP_HANDSHAKE_QUEUE_FULL, /* the handshake queue was full */
+	DROP_HANDSHAKE_RATELIMIT, /* under load, more than its share from one source */
+	DROP_HANDSHAKE_COOKIE,   /* under load without a valid mac2: answered with a cookie */
+	DROP_COOKIE_RATELIMIT,   /* ... and left unanswered: cookie replies at their limit */
 	/* The TCP transport (tcp.c). The first two count packets; the others
 	 * count connections closed, each holding whatever it had sent. */
 	DROP_TCP_NO_CONN,        /* for a TCP endpoint whose connection is not up */

@@ -50,15 +50,44 @@ void handshake_wipe(struct handshake *hs)
 	crypto_wipe(hs, sizeof(*hs));
 }
 
+bool handshake_identity_set(struct static_identity *id, const uint8_t private_key[NOISE_PUBLIC_KEY_LEN])
+{
+	handshake_identity_clear(id);
+	memcpy(id->private_key, private_key, NOISE_PUBLIC_KEY_LEN);
+	crypto_x25519_clamp(id->private_key);
+	if (!crypto_x25519_key_init(&id->key, id->private_key)) {
+		handshake_identity_clear(id);
+		return false;
+	}
+	memcpy(id->public_key, id->key.pub, NOISE_PUBLIC_KEY_LEN);
+	id->has_key = true;
+	return true;
+}
+
+void handshake_identity_clear(struct static_identity *id)
+{
+	crypto_x25519_key_free(&id->key);
+	crypto_wipe(id, sizeof(*id));
+}
+
+bool handshake_static_static(uint8_t ss[NOISE_PUBLIC_KEY_LEN], const struct static_identity *me,
+			     const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN])
+{
+	if (!me->has_key) {
+		crypto_wipe(ss, NOISE_PUBLIC_KEY_LEN);
+		return false;
+	}
+	return noise_static_static(ss, &me->key, peer_public);
+}
+
 bool handshake_create_initiation(struct handshake *hs, struct message_handshake_initiation *msg,
 				 const struct static_identity *me, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
-				 const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN], enum cipher_suite suite,
+				 const uint8_t ss[NOISE_PUBLIC_KEY_LEN], enum cipher_suite suite,
 				 uint32_t local_index, const uint8_t timestamp[NOISE_TIMESTAMP_LEN])
 {
 	struct handshake st;
 	bool ok = false;
 
-	(void)psk; /* the psk enters with the response */
 	memset(&st, 0, sizeof(st));
 	if (!me->has_key)
 		goto out;
@@ -71,9 +100,9 @@ bool handshake_create_initiation(struct handshake *hs, struct message_handshake_
 	msg->header.suite = suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
 	msg->sender_index = local_index;
 	/* e, es, s, ss, {timestamp} */
-	if (!noise_ik_write1(&st.sym, zero_psk, st.ephemeral_private, me->private_key,
-			     me->public_key, peer_public, timestamp, NOISE_TIMESTAMP_LEN,
-			     msg->unencrypted_ephemeral, msg->encrypted_static, msg->encrypted_timestamp))
+	if (!noise_ik_write1(&st.sym, zero_psk, st.ephemeral_private, ss, me->public_key, peer_public,
+			     timestamp, NOISE_TIMESTAMP_LEN, msg->unencrypted_ephemeral, msg->encrypted_static,
+			     msg->encrypted_timestamp))
 		goto out;
 	st.local_index = local_index;
 	st.state = HANDSHAKE_CREATED_INITIATION;
@@ -84,9 +113,9 @@ out:
 	return ok;
 }
 
-bool handshake_consume_initiation(struct handshake *out, struct handshake_initiation_info *info,
-				  const struct message_handshake_initiation *msg,
-				  const struct static_identity *me, enum cipher_suite suite)
+bool handshake_initiation_sender(struct handshake *out, uint8_t initiator_public[NOISE_PUBLIC_KEY_LEN],
+				 const struct message_handshake_initiation *msg,
+				 const struct static_identity *me, enum cipher_suite suite)
 {
 	struct handshake st;
 	bool ok = false;
@@ -96,14 +125,30 @@ bool handshake_consume_initiation(struct handshake *out, struct handshake_initia
 		goto out;
 	st.suite = suite;
 	handshake_init(&st.sym, suite, me->public_key);
-	if (!noise_ik_read1(&st.sym, zero_psk, me->private_key, msg->unencrypted_ephemeral,
-			    msg->encrypted_static, msg->encrypted_timestamp, NOISE_TIMESTAMP_LEN,
-			    info->initiator_public, info->timestamp))
+	/* e, es, s */
+	if (!noise_ik_read1_static(&st.sym, zero_psk, &me->key, msg->unencrypted_ephemeral, msg->encrypted_static,
+				   initiator_public))
+		goto out;
+	*out = st;
+	ok = true;
+out:
+	handshake_wipe(&st);
+	return ok;
+}
+
+bool handshake_initiation_finish(struct handshake *hs, uint8_t timestamp[NOISE_TIMESTAMP_LEN],
+				 const struct message_handshake_initiation *msg, const uint8_t ss[NOISE_PUBLIC_KEY_LEN])
+{
+	struct handshake st = *hs;
+	bool ok = false;
+
+	/* ss, {timestamp} */
+	if (!noise_ik_read1_payload(&st.sym, ss, msg->encrypted_timestamp, NOISE_TIMESTAMP_LEN, timestamp))
 		goto out;
 	memcpy(st.remote_ephemeral, msg->unencrypted_ephemeral, NOISE_PUBLIC_KEY_LEN);
 	st.remote_index = msg->sender_index;
 	st.state = HANDSHAKE_CONSUMED_INITIATION;
-	*out = st;
+	*hs = st;
 	ok = true;
 out:
 	handshake_wipe(&st);
@@ -148,7 +193,7 @@ bool handshake_consume_response(struct handshake *out, const struct handshake *h
 
 	if (st.state != HANDSHAKE_CREATED_INITIATION || !me->has_key)
 		goto out;
-	if (!noise_ik_read2(&st.sym, psk, st.ephemeral_private, me->private_key, msg->unencrypted_ephemeral,
+	if (!noise_ik_read2(&st.sym, psk, st.ephemeral_private, &me->key, msg->unencrypted_ephemeral,
 			    msg->encrypted_nothing, 0, NULL))
 		goto out;
 	memcpy(st.remote_ephemeral, msg->unencrypted_ephemeral, NOISE_PUBLIC_KEY_LEN);

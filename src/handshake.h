@@ -24,9 +24,12 @@ enum handshake_state {
 	HANDSHAKE_CONSUMED_RESPONSE,
 };
 
+/* Our static key pair: the private key as stored and shown (clamped), its
+ * public key, and libcrypto's form of it for the DH (handshake_identity_set). */
 struct static_identity {
 	uint8_t private_key[NOISE_PUBLIC_KEY_LEN];
 	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
+	struct crypto_x25519_key key;
 	bool has_key;
 };
 
@@ -40,30 +43,43 @@ struct handshake {
 	uint32_t remote_index;
 };
 
-/* What an initiation told us before we know which peer sent it. */
-struct handshake_initiation_info {
-	uint8_t initiator_public[NOISE_PUBLIC_KEY_LEN];
-	uint8_t timestamp[NOISE_TIMESTAMP_LEN];
-};
+/* Sets the identity to a private key, clamped (WireGuard stores and shows
+ * the clamped form). False (and no key) when libcrypto refuses it. */
+bool handshake_identity_set(struct static_identity *id, const uint8_t private_key[NOISE_PUBLIC_KEY_LEN])
+	__attribute__((warn_unused_result));
+/* Forgets the key and frees what libcrypto held; the identity has no key. */
+void handshake_identity_clear(struct static_identity *id);
 
 /* TAI64N of a wall-clock time in ns since the Unix epoch, its nanoseconds
  * rounded down to a multiple of 2^24 so that the value leaks little timing. */
 void handshake_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN], uint64_t unix_ns);
 
+/* DH(our static, the peer's static): the same for every handshake with the
+ * peer, so computed once per peer and key (false: a low-order peer key). */
+bool handshake_static_static(uint8_t ss[NOISE_PUBLIC_KEY_LEN], const struct static_identity *me,
+			     const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN]) __attribute__((warn_unused_result));
+
 /* Initiator: writes everything of msg but the macs. hs becomes
- * CREATED_INITIATION with local_index. */
+ * CREATED_INITIATION with local_index. ss: handshake_static_static's. */
 bool handshake_create_initiation(struct handshake *hs, struct message_handshake_initiation *msg,
 				 const struct static_identity *me, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
-				 const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN], enum cipher_suite suite,
+				 const uint8_t ss[NOISE_PUBLIC_KEY_LEN], enum cipher_suite suite,
 				 uint32_t local_index, const uint8_t timestamp[NOISE_TIMESTAMP_LEN])
 	__attribute__((warn_unused_result));
 
-/* Responder: decrypts an initiation into a fresh state `out` (CONSUMED_INITIATION)
- * and `info`. The caller finds the peer by info->initiator_public, checks the
- * timestamp, then copies `out` into the peer. */
-bool handshake_consume_initiation(struct handshake *out, struct handshake_initiation_info *info,
-				  const struct message_handshake_initiation *msg,
-				  const struct static_identity *me, enum cipher_suite suite)
+/* Responder, in the order that makes an initiation from a stranger cheapest:
+ * handshake_initiation_sender decrypts who sent it (one DH) into a fresh
+ * state `out` and initiator_public; the caller finds the peer by that key
+ * (and refuses a stranger there); handshake_initiation_finish then mixes in
+ * that peer's precomputed ss and decrypts the timestamp, and `out` becomes
+ * CONSUMED_INITIATION. The caller checks the timestamp, then copies `out`
+ * into the peer. */
+bool handshake_initiation_sender(struct handshake *out, uint8_t initiator_public[NOISE_PUBLIC_KEY_LEN],
+				 const struct message_handshake_initiation *msg,
+				 const struct static_identity *me, enum cipher_suite suite)
+	__attribute__((warn_unused_result));
+bool handshake_initiation_finish(struct handshake *hs, uint8_t timestamp[NOISE_TIMESTAMP_LEN],
+				 const struct message_handshake_initiation *msg, const uint8_t ss[NOISE_PUBLIC_KEY_LEN])
 	__attribute__((warn_unused_result));
 
 /* Responder: from CONSUMED_INITIATION, writes the response (no macs) and

@@ -108,11 +108,11 @@ static void mix_ephemeral(struct noise_symmetric *s, const uint8_t e_pub[DH_LEN]
 		noise_mix_key(s, e_pub, DH_LEN);
 }
 
-/* ee, es, se, ss: MixKey(DH(priv, pub)); fails on a low-order pub. */
-static bool mix_dh(struct noise_symmetric *s, const uint8_t priv[DH_LEN], const uint8_t pub[DH_LEN])
+/* ee, es, se: MixKey(DH(priv, pub)); fails on a low-order pub. */
+static bool mix_dh(struct noise_symmetric *s, const struct crypto_x25519_key *priv, const uint8_t pub[DH_LEN])
 {
 	uint8_t dh[DH_LEN];
-	bool ok = crypto_x25519(dh, priv, pub);
+	bool ok = crypto_x25519_key_dh(dh, priv, pub);
 
 	if (ok)
 		noise_mix_key(s, dh, sizeof(dh));
@@ -120,48 +120,51 @@ static bool mix_dh(struct noise_symmetric *s, const uint8_t priv[DH_LEN], const 
 	return ok;
 }
 
+bool noise_static_static(uint8_t ss[32], const struct crypto_x25519_key *s, const uint8_t rs_pub[32])
+{
+	return crypto_x25519_key_dh(ss, s, rs_pub);
+}
+
 bool noise_ik_write1(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[32], const uint8_t s_priv[32], const uint8_t s_pub[32],
+		     const uint8_t e_priv[32], const uint8_t ss[32], const uint8_t s_pub[32],
 		     const uint8_t rs_pub[32], const uint8_t *payload, size_t plen,
 		     uint8_t e_pub[32], uint8_t enc_static[48], uint8_t *enc_payload)
 {
 	struct noise_symmetric st = *s;
+	struct crypto_x25519_key e = { 0 };
 	bool ok = false;
 
 	/* e */
-	if (!crypto_x25519_public(e_pub, e_priv))
+	if (!crypto_x25519_key_init(&e, e_priv))
 		goto out;
+	memcpy(e_pub, e.pub, DH_LEN);
 	mix_ephemeral(&st, e_pub, psk != NULL);
 	/* es */
-	if (!mix_dh(&st, e_priv, rs_pub))
+	if (!mix_dh(&st, &e, rs_pub))
 		goto out;
 	/* s */
 	if (!noise_encrypt_and_hash(&st, enc_static, s_pub, DH_LEN))
 		goto out;
 	/* ss */
-	if (!mix_dh(&st, s_priv, rs_pub))
-		goto out;
+	noise_mix_key(&st, ss, DH_LEN);
 	/* payload */
 	if (!noise_encrypt_and_hash(&st, enc_payload, payload, plen))
 		goto out;
 	*s = st;
 	ok = true;
 out:
+	crypto_x25519_key_free(&e);
 	noise_symmetric_wipe(&st);
 	return ok;
 }
 
-bool noise_ik_read1(struct noise_symmetric *s, const uint8_t *psk,
-		    const uint8_t s_priv[32], const uint8_t re_pub[32], const uint8_t enc_static[48],
-		    const uint8_t *enc_payload, size_t plen,
-		    uint8_t rs_pub[32], uint8_t *payload)
+bool noise_ik_read1_static(struct noise_symmetric *s, const uint8_t *psk, const struct crypto_x25519_key *s_priv,
+			   const uint8_t re_pub[32], const uint8_t enc_static[48], uint8_t rs_pub[32])
 {
 	struct noise_symmetric st = *s;
 	uint8_t rs[DH_LEN];
 	bool ok = false;
 
-	if (plen > SIZE_MAX - CRYPTO_TAG_LEN)
-		goto out;
 	/* e */
 	mix_ephemeral(&st, re_pub, psk != NULL);
 	/* es */
@@ -169,12 +172,6 @@ bool noise_ik_read1(struct noise_symmetric *s, const uint8_t *psk,
 		goto out;
 	/* s */
 	if (!noise_decrypt_and_hash(&st, rs, enc_static, DH_LEN + CRYPTO_TAG_LEN))
-		goto out;
-	/* ss */
-	if (!mix_dh(&st, s_priv, rs))
-		goto out;
-	/* payload */
-	if (!noise_decrypt_and_hash(&st, payload, enc_payload, plen + CRYPTO_TAG_LEN))
 		goto out;
 	memcpy(rs_pub, rs, DH_LEN);
 	*s = st;
@@ -185,23 +182,45 @@ out:
 	return ok;
 }
 
+bool noise_ik_read1_payload(struct noise_symmetric *s, const uint8_t ss[32], const uint8_t *enc_payload,
+			    size_t plen, uint8_t *payload)
+{
+	struct noise_symmetric st = *s;
+	bool ok = false;
+
+	if (plen > SIZE_MAX - CRYPTO_TAG_LEN)
+		goto out;
+	/* ss */
+	noise_mix_key(&st, ss, DH_LEN);
+	/* payload */
+	if (!noise_decrypt_and_hash(&st, payload, enc_payload, plen + CRYPTO_TAG_LEN))
+		goto out;
+	*s = st;
+	ok = true;
+out:
+	noise_symmetric_wipe(&st);
+	return ok;
+}
+
 bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk,
 		     const uint8_t e_priv[32], const uint8_t re_pub[32], const uint8_t rs_pub[32],
 		     const uint8_t *payload, size_t plen,
 		     uint8_t e_pub[32], uint8_t *enc_payload)
 {
 	struct noise_symmetric st = *s;
+	struct crypto_x25519_key e = { 0 };
 	bool ok = false;
 
 	/* e */
-	if (!crypto_x25519_public(e_pub, e_priv))
+	if (!crypto_x25519_key_init(&e, e_priv))
 		goto out;
+	memcpy(e_pub, e.pub, DH_LEN);
 	mix_ephemeral(&st, e_pub, psk != NULL);
 	/* ee */
-	if (!mix_dh(&st, e_priv, re_pub))
+	if (!mix_dh(&st, &e, re_pub))
 		goto out;
 	/* se */
-	if (!mix_dh(&st, e_priv, rs_pub))
+	if (!mix_dh(&st, &e, rs_pub))
 		goto out;
 	/* psk */
 	if (psk)
@@ -212,15 +231,17 @@ bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk,
 	*s = st;
 	ok = true;
 out:
+	crypto_x25519_key_free(&e);
 	noise_symmetric_wipe(&st);
 	return ok;
 }
 
 bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk,
-		    const uint8_t e_priv[32], const uint8_t s_priv[32], const uint8_t re_pub[32],
+		    const uint8_t e_priv[32], const struct crypto_x25519_key *s_priv, const uint8_t re_pub[32],
 		    const uint8_t *enc_payload, size_t plen, uint8_t *payload)
 {
 	struct noise_symmetric st = *s;
+	struct crypto_x25519_key e = { 0 };
 	bool ok = false;
 
 	if (plen > SIZE_MAX - CRYPTO_TAG_LEN)
@@ -228,7 +249,7 @@ bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk,
 	/* e */
 	mix_ephemeral(&st, re_pub, psk != NULL);
 	/* ee */
-	if (!mix_dh(&st, e_priv, re_pub))
+	if (!crypto_x25519_key_init(&e, e_priv) || !mix_dh(&st, &e, re_pub))
 		goto out;
 	/* se */
 	if (!mix_dh(&st, s_priv, re_pub))
@@ -242,6 +263,7 @@ bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk,
 	*s = st;
 	ok = true;
 out:
+	crypto_x25519_key_free(&e);
 	noise_symmetric_wipe(&st);
 	return ok;
 }

@@ -8,8 +8,12 @@
  * Noise vectors (other prologue, non-empty payloads).
  *
  * Every function returns false on failure (bad tag, low-order point); the
- * caller must then throw its copy of the state away. (The four message
- * functions in fact leave *s untouched when they fail: they work on a copy.)
+ * caller must then throw its copy of the state away. (The message functions
+ * in fact leave *s untouched when they fail: they work on a copy.)
+ *
+ * Static private keys come as crypto_x25519_key (made once: see crypto.h);
+ * an ephemeral one as bytes, taken into libcrypto once per message for
+ * both its public key and its DH.
  */
 #ifndef SLUICE_NOISE_H
 #define SLUICE_NOISE_H
@@ -50,22 +54,32 @@ void noise_symmetric_wipe(struct noise_symmetric *s);
  *   <- s           (the caller has already mixed the prologue and rs)
  *   -> e, es, s, ss
  * e_priv is the caller's (random in WireGuard, fixed in the vectors).
+ * ss is DH(s, rs), which depends only on the two static keys: the caller
+ * computes it once per peer (noise_static_static) instead of per message.
  * psk != NULL selects IKpsk2, whose e also does MixKey(e.pub).
  * Output: e_pub[32], enc_static[48], enc_payload[plen + 16].
  */
 bool noise_ik_write1(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[32], const uint8_t s_priv[32], const uint8_t s_pub[32],
+		     const uint8_t e_priv[32], const uint8_t ss[32], const uint8_t s_pub[32],
 		     const uint8_t rs_pub[32], const uint8_t *payload, size_t plen,
 		     uint8_t e_pub[32], uint8_t enc_static[48], uint8_t *enc_payload)
 	__attribute__((warn_unused_result));
 
-/* Responder side of message 1. Learns re (the initiator's ephemeral, given) and
- * rs (the initiator's static, decrypted into rs_pub). enc_payload is plen + 16
- * bytes; payload receives plen bytes. */
-bool noise_ik_read1(struct noise_symmetric *s, const uint8_t *psk,
-		    const uint8_t s_priv[32], const uint8_t re_pub[32], const uint8_t enc_static[48],
-		    const uint8_t *enc_payload, size_t plen,
-		    uint8_t rs_pub[32], uint8_t *payload)
+/* ss = DH(s, rs) of a pair of static keys (fails on a low-order rs). */
+bool noise_static_static(uint8_t ss[32], const struct crypto_x25519_key *s, const uint8_t rs_pub[32])
+	__attribute__((warn_unused_result));
+
+/* Responder side of message 1, in two steps so that the cheap one decides
+ * whether the costly one runs: read1_static does e, es and s (one DH) and
+ * learns rs, the initiator's static key, by which the caller finds its
+ * peer and that peer's precomputed ss; read1_payload then does ss and
+ * decrypts the payload. Each works on a copy of *s as the others do.
+ * enc_payload is plen + 16 bytes; payload receives plen bytes. */
+bool noise_ik_read1_static(struct noise_symmetric *s, const uint8_t *psk, const struct crypto_x25519_key *s_priv,
+			   const uint8_t re_pub[32], const uint8_t enc_static[48], uint8_t rs_pub[32])
+	__attribute__((warn_unused_result));
+bool noise_ik_read1_payload(struct noise_symmetric *s, const uint8_t ss[32], const uint8_t *enc_payload,
+			    size_t plen, uint8_t *payload)
 	__attribute__((warn_unused_result));
 
 /* Message 2 (responder -> initiator): e, ee, se, [psk], payload.
@@ -79,7 +93,7 @@ bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk,
 /* Initiator side of message 2. e_priv and s_priv are the initiator's own keys;
  * re_pub is the responder's ephemeral from the message. */
 bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk,
-		    const uint8_t e_priv[32], const uint8_t s_priv[32], const uint8_t re_pub[32],
+		    const uint8_t e_priv[32], const struct crypto_x25519_key *s_priv, const uint8_t re_pub[32],
 		    const uint8_t *enc_payload, size_t plen, uint8_t *payload)
 	__attribute__((warn_unused_result));
 

@@ -44,6 +44,12 @@ struct peer {
 	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
 	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];
 	enum cipher_suite suite;
+	/* DH(our static key, public_key): the same in every handshake, so made
+	 * the first time one needs it and kept until our key changes
+	 * (core_peer_static_static). NONE: no key, or a low-order peer key,
+	 * with which no handshake can succeed. */
+	uint8_t static_static[NOISE_PUBLIC_KEY_LEN];
+	enum { STATIC_STATIC_UNKNOWN = 0, STATIC_STATIC_KNOWN, STATIC_STATIC_NONE } static_static_state;
 
 	struct handshake handshake;
 	uint8_t latest_timestamp[NOISE_TIMESTAMP_LEN];
@@ -66,6 +72,7 @@ struct peer {
 	bool sent_lastminute_handshake;
 	unsigned handshake_attempts;
 	uint64_t last_sent_handshake;        /* ns, 0 = never */
+	bool retried_for_cookie;             /* the latest initiation was sent again for a cookie */
 	struct timerq_entry timer;           /* the earliest deadline above */
 
 	uint64_t last_handshake_unix_ns;     /* wall clock, for show */

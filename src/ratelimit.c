@@ -5,17 +5,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
+#define NS_PER_SECOND 1000000000ULL
 
-#define NS_PER_PACKET (1000000000ULL / RATELIMIT_PER_SECOND)
-#define TOKEN_MAX (NS_PER_PACKET * RATELIMIT_BURST)
-
-int ratelimit_init(struct ratelimit *r)
+bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, uint32_t per_second, uint32_t burst)
 {
+	uint64_t cost = NS_PER_SECOND / per_second, max = cost * burst;
+
+	if (!b->last) {
+		b->credit = max;
+	} else if (now > b->last) {
+		uint64_t gained = now - b->last;
+		b->credit = gained >= max - b->credit ? max : b->credit + gained;
+	}
+	if (now > b->last)
+		b->last = now;
+	if (b->credit < cost)
+		return false;
+	b->credit -= cost;
+	return true;
+}
+
+int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst)
+{
+	r->per_second = per_second ? per_second : 1;
+	r->burst = burst ? burst : 1;
 	r->slots = calloc(RATELIMIT_SLOTS, sizeof(*r->slots));
 	if (!r->slots)
 		return -ENOMEM;
-	if (!crypto_random(r->secret, sizeof(r->secret))) {
+	if (!crypto_random(r->key, sizeof(r->key))) {
 		free(r->slots);
 		r->slots = NULL;
 		return -EIO;
@@ -32,7 +49,6 @@ void ratelimit_free(struct ratelimit *r)
 bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t now)
 {
 	uint8_t key[16] = { 0 };
-	uint8_t h[16];
 	uint64_t hi, lo;
 
 	if (src->addr.sa.sa_family == AF_INET) {
@@ -46,25 +62,15 @@ bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t n
 	}
 	memcpy(&hi, key, 8);
 	memcpy(&lo, key + 8, 8);
-	crypto_mac(h, sizeof(h), r->secret, sizeof(r->secret), key, sizeof(key));
-	uint32_t idx;
-	memcpy(&idx, h, sizeof(idx));
-	struct ratelimit_slot *s = &r->slots[idx & (RATELIMIT_SLOTS - 1)];
+	/* SipHash, not a MAC through libcrypto: this runs for every handshake
+	 * message of a flood, before it is queued. */
+	struct ratelimit_slot *s = &r->slots[crypto_siphash(r->key, key, sizeof(key)) & (RATELIMIT_SLOTS - 1)];
 
-	if (s->key_hi != hi || s->key_lo != lo || now - s->last > 1000000000ULL) {
+	if (s->key_hi != hi || s->key_lo != lo || now - s->bucket.last > NS_PER_SECOND) {
 		/* A new sender (or an idle one) takes the slot with a full bucket. */
 		s->key_hi = hi;
 		s->key_lo = lo;
-		s->last = now;
-		s->tokens = TOKEN_MAX - NS_PER_PACKET;
-		return true;
+		memset(&s->bucket, 0, sizeof(s->bucket));
 	}
-	s->tokens += now - s->last;
-	if (s->tokens > TOKEN_MAX)
-		s->tokens = TOKEN_MAX;
-	s->last = now;
-	if (s->tokens < NS_PER_PACKET)
-		return false;
-	s->tokens -= NS_PER_PACKET;
-	return true;
+	return ratelimit_bucket_take(&s->bucket, now, r->per_second, r->burst);
 }

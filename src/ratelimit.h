@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Per-source rate limit for handshake messages under load (whitepaper
- * 5.3): a token bucket per source address (IPv6 by /64), in a fixed table
- * made at start-up. A cookie only proves that a sender owns its address;
- * this keeps one address from costing us more than a few DH a second.
+ * Rate limits for handshake messages under load (whitepaper 5.3): token
+ * buckets, one per source address (IPv6 by /64) in a fixed table made at
+ * start-up, and single ones the engine keeps for totals. A cookie only
+ * proves that a sender owns its address; this keeps one address from
+ * costing us more than a few DH (or cookie replies) a second.
  */
 #ifndef SLUICE_RATELIMIT_H
 #define SLUICE_RATELIMIT_H
@@ -11,26 +12,44 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crypto.h"
 #include "netaddr.h"
 
+/* Handshake messages from one source, under load. */
 #define RATELIMIT_PER_SECOND 20
 #define RATELIMIT_BURST 5
+/* Cookie replies to one source: a sender that uses its cookie needs one;
+ * one that asks for more is not using them. */
+#define RATELIMIT_COOKIES_PER_SECOND 2
+#define RATELIMIT_COOKIES_BURST 4
 #define RATELIMIT_SLOTS 4096 /* power of two */
+
+/* A token bucket: tokens come at a steady rate up to a burst. Zeroed, it
+ * starts full. The credit is kept in ns of refill time. */
+struct ratelimit_bucket {
+	uint64_t last;           /* ns of the last refill; 0 = never used */
+	uint64_t credit;         /* ns: one token costs NS_PER_SEC / per_second */
+};
+
+/* Takes a token if there is one. per_second >= 1, burst >= 1. */
+bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, uint32_t per_second, uint32_t burst);
 
 struct ratelimit_slot {
 	uint64_t key_hi, key_lo; /* the address (v4 mapped), 0/0 = free */
-	uint64_t last;           /* ns of the last refill */
-	uint64_t tokens;         /* in ns of credit: one packet costs NS_PER_PACKET */
+	struct ratelimit_bucket bucket;
 };
 
 struct ratelimit {
 	struct ratelimit_slot *slots;
-	uint8_t secret[16];      /* keys the slot hash so a sender cannot aim at a slot */
+	uint32_t per_second, burst;
+	uint8_t key[CRYPTO_SIPHASH_KEY_LEN]; /* keys the slot hash so a sender cannot aim at a slot */
 };
 
-int ratelimit_init(struct ratelimit *r);
+/* A limit of per_second a second after a burst of `burst`, per source.
+ * 0, -ENOMEM, or -EIO (no randomness). */
+int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst);
 void ratelimit_free(struct ratelimit *r);
-/* True when a handshake message from src may be processed now. */
+/* True when src is within its limit now (and takes a token). */
 bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t now);
 
 #endif

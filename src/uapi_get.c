@@ -179,9 +179,15 @@ int uapi_get_format_extended(struct sbuf *out, const struct core *c, const struc
 		else
 			sbuf_putf(out, UAPI_KEY_TABLE "=%s\n", x->table == TABLE_OFF ? "off" : "auto");
 	}
+	struct core_handshake_stats hs;
+
 	for (int i = 0; i < DROP_CAUSE_COUNT; i++)
 		sbuf_putf(out, UAPI_KEY_DROP_PREFIX "%s=%llu\n", drop_cause_name((enum drop_cause)i),
 			  (unsigned long long)core_drops(c, (enum drop_cause)i));
+	core_handshake_stats(c, &hs);
+	sbuf_putf(out, "sluice_handshake_queued=%u\n", hs.queued);
+	sbuf_putf(out, "sluice_handshake_under_load=%d\n", hs.under_load);
+	sbuf_putf(out, "sluice_handshake_cookie_replies_sent=%llu\n", (unsigned long long)hs.cookie_replies_sent);
 	for (const struct peer *p = core_peers_first(c); p; p = core_peers_next(p)) {
 		put_key(out, UAPI_KEY_PEER, p->public_key);
 		sbuf_putf(out, UAPI_KEY_TRANSPORT "=%s\n", p->endpoint.conn ? "tcp" : "udp");

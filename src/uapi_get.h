@@ -41,7 +41,8 @@ struct uapi_get_ext {
 
 /* get=2 adds sluice's own keys (uapi.h): the interface's transports,
  * addresses, MTU, table and ReplyPing, drops by cause (sluice_drop_CAUSE),
- * and for each peer (sluice_peer=KEY) its transport, cipher and the tcp://
+ * the handshake queue (sluice_handshake_NAME: queued, under_load,
+ * cookie_replies_sent), and for each peer (sluice_peer=KEY) its transport, cipher and the tcp://
  * endpoint dialed for it. 0 or -errno. */
 int uapi_get_format_extended(struct sbuf *out, const struct core *c, const struct uapi_get_ext *x);
 

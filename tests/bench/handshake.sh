@@ -6,7 +6,7 @@
 # local route for 198.19.128.0/17 in the load namespace makes each of them
 # ours. It sends initiations over UDP across a veth pair for 1 s of warm-up
 # (BENCH_HS_WARMUP) plus BENCH_SECONDS (default 5), answers the responder's cookie replies
-# (it is under load at once), and counts the responses of the measured
+# (when it is under load; sluice is once its handshake queue is long), and counts the responses of the measured
 # seconds; every 8th is checked in full. Responders: sluice (both suites),
 # Debian's wireguard-go, and the modern one when it is there, configured
 # through wg setconf. Also the responder's CPU time per handshake.

@@ -6,7 +6,9 @@
  *   1: the datagram to a core that has a live session with that peer,
  *      with its first 4..16 bytes replaced by a real data header so the
  *      fuzzer gets past the index lookup;
- *   2: the datagram while the core is under load (cookie path).
+ *   2: the datagram while the core is under load (cookie path);
+ *   3: the datagram with a right mac1 for B (computed over it here), so
+ *      that handshake-sized ones get into the queue and the Noise work.
  * Invariants checked: nothing crashes, every buffer returns to the pool.
  * Both engines have a log hook, so the lines they format from what came in
  * (endpoints, addresses, keys) are fuzzed too.
@@ -23,6 +25,7 @@ static struct peer *peer_ab, *peer_ba;
 static uint8_t last_data[2048];
 static uint32_t last_len;
 static struct endpoint ep_a, ep_b;
+static struct cookie_maker mac1_for_b;
 
 static void to_pool_a(void *ctx, struct pkt **pkts, int n)
 {
@@ -68,6 +71,7 @@ static void feed(struct core *c, const struct endpoint *from, const uint8_t *dat
 	k->len = (uint32_t)len;
 	k->ep = *from;
 	core_net_rx(c, now, &k, 1);
+	core_process_handshakes(c, now, UINT32_MAX);
 }
 
 static void init(void)
@@ -100,6 +104,7 @@ static void init(void)
 	ep_b.addr.in4.sin_port = htons(2);
 	ep_b.addr.in4.sin_addr.s_addr = htonl(0xc0000202);
 	core_peer_set_endpoint(&A, peer_ab, &ep_b);
+	cookie_maker_init(&mac1_for_b, pb);
 	struct cidr all4 = { .family = AF_INET, .prefix = 0 };
 	if (core_peer_add_allowed_ip(&A, peer_ab, &all4) || core_peer_add_allowed_ip(&B, peer_ba, &all4))
 		abort();
@@ -140,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	init();
 	if (size < 1 || size > sizeof(buf))
 		return 0;
-	uint8_t mode = data[0] % 3;
+	uint8_t mode = data[0] % 4;
 	memcpy(buf, data + 1, size - 1);
 	size--;
 	now = session();
@@ -151,6 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		idx = peer_ab->current ? peer_ab->current->remote_index : idx;
 		memcpy(buf + 4, &idx, 4);
 	}
+	if (mode == 3 && size >= sizeof(struct message_header) + sizeof(struct message_macs))
+		cookie_add_macs(&mac1_for_b, buf, size, now);
 	B.force_under_load = mode == 2;
 	feed(&B, &ep_a, buf, size, now);
 	B.force_under_load = false;

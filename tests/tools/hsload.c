@@ -15,7 +15,17 @@
  *       whole time, and tool_cpu_s, this tool's own CPU time)
  *   hsload selftest
  *       checks the initiation this tool builds against the project's own
- *       responder functions (handshake_consume_initiation and the rest)
+ *       responder functions (handshake_initiation_sender and the rest)
+ *   hsload flood -m junk|mac1 -r RESPONDER_PUB -t ADDR:PORT -n COUNT -d SECONDS
+ *                [-p PER_SECOND] [-s SRC_BASE -a SOURCES]
+ *       a hostile network for test_flood.sh: sends initiation-sized
+ *       datagrams, junk (random bytes behind the initiation's type) or
+ *       initiations with a right mac1 for RESPONDER_PUB from no peer of it
+ *       (what anyone who knows the public key can send), until COUNT are
+ *       sent or SECONDS are over, whichever first; at most PER_SECOND a
+ *       second (0: as fast as it goes); from SOURCES addresses from
+ *       SRC_BASE on (as `run`) or the socket's own. Prints sent=N
+ *       seconds=S per_second=R.
  *
  * Each initiator i has the private key BLAKE2s(SEED || i) and always sends
  * from source address SRC_BASE + (i mod SOURCES): a responder under load
@@ -48,6 +58,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/uio.h>
 
 #include "cookie.h"
 #include "crypto.h"
@@ -183,36 +194,55 @@ static int cmd_peers(int argc, char **argv)
  * be accepted, and the response must complete our side. */
 static int cmd_selftest(void)
 {
-	struct static_identity resp = { .has_key = true }, me = { .has_key = true };
 	static const uint8_t psk[32];
 	enum cipher_suite suites[] = { SUITE_CHACHAPOLY, SUITE_AESGCM };
 
 	for (size_t k = 0; k < 2; k++) {
+		struct static_identity resp = { 0 }, me = { 0 };
 		struct initiator p;
 		struct message_handshake_initiation msg;
 		struct message_handshake_response r;
-		struct handshake_initiation_info info;
 		struct handshake st, done;
-		uint8_t ts[NOISE_TIMESTAMP_LEN];
+		uint8_t priv[32], ts[NOISE_TIMESTAMP_LEN], got_ts[NOISE_TIMESTAMP_LEN], sender[32], ss[32];
 
 		memset(&p, 0, sizeof(p));
-		if (!crypto_x25519_keygen(resp.private_key) || !crypto_x25519_public(resp.public_key, resp.private_key))
+		if (!crypto_x25519_keygen(priv) || !handshake_identity_set(&resp, priv))
 			die("X25519 failed");
 		derive_key(p.priv, "selftest", (uint32_t)k);
 		initiator_prepare(&p, resp.public_key, suites[k]);
-		memcpy(me.private_key, p.priv, 32);
-		memcpy(me.public_key, p.pub, 32);
+		if (!handshake_identity_set(&me, p.priv))
+			die("X25519 failed");
 		initiator_build(&p, &msg, 7, suites[k], clock_ns(CLOCK_MONOTONIC));
 		handshake_tai64n(ts, p.last_ts_ns);
-		if (!handshake_consume_initiation(&st, &info, &msg, &resp, suites[k]) ||
-		    memcmp(info.initiator_public, p.pub, 32) || memcmp(info.timestamp, ts, sizeof(ts)))
+		if (!handshake_initiation_sender(&st, sender, &msg, &resp, suites[k]) || memcmp(sender, p.pub, 32) ||
+		    !handshake_static_static(ss, &resp, sender) || !handshake_initiation_finish(&st, got_ts, &msg, ss) ||
+		    memcmp(got_ts, ts, sizeof(ts)))
 			die("selftest: the responder rejects our initiation");
 		if (!handshake_create_response(&st, &r, p.pub, psk, 9) ||
 		    !handshake_consume_response(&done, &p.hs, &r, &me, psk))
 			die("selftest: the response does not complete our handshake");
+		handshake_identity_clear(&resp);
+		handshake_identity_clear(&me);
 	}
 	printf("selftest ok\n");
 	return 0;
+}
+
+/* "192.0.2.1:51820" into dst. */
+static void parse_target(struct sockaddr_in *dst, const char *target)
+{
+	char host[64];
+	const char *colon = strrchr(target, ':');
+
+	if (!colon || (size_t)(colon - target) >= sizeof(host))
+		die("-t: ADDR:PORT");
+	memcpy(host, target, (size_t)(colon - target));
+	host[colon - target] = 0;
+	memset(dst, 0, sizeof(*dst));
+	dst->sin_family = AF_INET;
+	dst->sin_port = htons((uint16_t)atoi(colon + 1));
+	if (inet_pton(AF_INET, host, &dst->sin_addr) != 1)
+		die("-t: ADDR is an IPv4 dotted quad");
 }
 
 struct counts {
@@ -258,16 +288,11 @@ static int cmd_run(int argc, char **argv)
 	uint8_t rpub[32];
 	if (!key_from_base64(rpub, rpub_b64))
 		die("-r: not a base64 key");
-	char host[64];
-	const char *colon = strrchr(target, ':');
-	if (!colon || (size_t)(colon - target) >= sizeof(host))
-		die("-t: ADDR:PORT");
-	memcpy(host, target, (size_t)(colon - target));
-	host[colon - target] = 0;
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1)) };
+	struct sockaddr_in dst;
 	struct in_addr base;
-	if (inet_pton(AF_INET, host, &dst.sin_addr) != 1 || inet_pton(AF_INET, src_base, &base) != 1)
-		die("addresses are IPv4 dotted quads");
+	parse_target(&dst, target);
+	if (inet_pton(AF_INET, src_base, &base) != 1)
+		die("-s: an IPv4 dotted quad");
 
 	struct initiator *peers = calloc((size_t)n, sizeof(*peers));
 	if (!peers)
@@ -277,7 +302,7 @@ static int cmd_run(int argc, char **argv)
 		initiator_prepare(&peers[i], rpub, suite);
 		peers[i].src = ntohl(base.s_addr) + (uint32_t)(i % sources);
 	}
-	struct static_identity me = { .has_key = true };
+	struct static_identity me = { 0 };
 	static const uint8_t psk[32];
 
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -345,9 +370,8 @@ static int cmd_run(int argc, char **argv)
 			cnt.responses++;
 			if (cnt.responses % (uint64_t)every == 0) {
 				struct handshake done;
-				memcpy(me.private_key, p->priv, 32);
-				memcpy(me.public_key, p->pub, 32);
-				if (handshake_consume_response(&done, &p->hs, &in.resp, &me, psk))
+				if (handshake_identity_set(&me, p->priv) &&
+				    handshake_consume_response(&done, &p->hs, &in.resp, &me, psk))
 					cnt.verified++;
 				else
 					cnt.bad++;
@@ -415,9 +439,125 @@ static int cmd_run(int argc, char **argv)
 	       (unsigned long long)(cnt.gave_up - at_start.gave_up),
 	       (unsigned long long)(cnt.stray - at_start.stray), (double)resp / seconds);
 	close(fd);
+	handshake_identity_clear(&me);
 	free(peers);
 	/* Fail when nothing checked out: a wrong key or a responder that is not there. */
 	return cnt.verified > 0 && cnt.bad == 0 ? 0 : 1;
+}
+
+/* ---- flood ---- */
+
+#define FLOOD_BATCH 64
+
+static int cmd_flood(int argc, char **argv)
+{
+	const char *mode = NULL, *rpub_b64 = NULL, *target = NULL, *src_base = NULL;
+	long count = 0, sources = 0;
+	double seconds = 0, per_second = 0;
+	int c;
+
+	while ((c = getopt(argc - 1, argv + 1, "m:r:t:n:d:p:s:a:")) != -1) {
+		switch (c) {
+		case 'm': mode = optarg; break;
+		case 'r': rpub_b64 = optarg; break;
+		case 't': target = optarg; break;
+		case 'n': count = strtol(optarg, NULL, 10); break;
+		case 'd': seconds = strtod(optarg, NULL); break;
+		case 'p': per_second = strtod(optarg, NULL); break;
+		case 's': src_base = optarg; break;
+		case 'a': sources = strtol(optarg, NULL, 10); break;
+		default: die("bad option (see the comment at the top of hsload.c)");
+		}
+	}
+	/* Bounded in both: a flood that is left running by mistake stops. */
+	if (!mode || (strcmp(mode, "junk") && strcmp(mode, "mac1")) || !rpub_b64 || !target || count < 1 ||
+	    seconds <= 0 || seconds > 600 || per_second < 0 || (src_base && sources < 1) || sources > 65536)
+		die("usage: hsload flood -m junk|mac1 -r RESPONDER_PUB -t ADDR:PORT -n COUNT -d SECONDS [-p PER_SECOND] "
+		    "[-s SRC_BASE -a SOURCES]");
+	bool junk = !strcmp(mode, "junk");
+	uint8_t rpub[32];
+	if (!key_from_base64(rpub, rpub_b64))
+		die("-r: not a base64 key");
+	struct sockaddr_in dst;
+	struct in_addr base = { 0 };
+	parse_target(&dst, target);
+	if (src_base && inet_pton(AF_INET, src_base, &base) != 1)
+		die("-s: an IPv4 dotted quad");
+	struct cookie_maker maker;
+	cookie_maker_init(&maker, rpub);
+
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket failed");
+	int buf = 4 << 20, one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf));
+	setsockopt(fd, SOL_IP, IP_FREEBIND, &one, sizeof(one));
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	if (bind(fd, (struct sockaddr *)&any, sizeof(any)) < 0)
+		die("bind failed");
+
+	static struct message_handshake_initiation msgs[FLOOD_BATCH];
+	static char cbufs[FLOOD_BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct mmsghdr mm[FLOOD_BATCH];
+	struct iovec iov[FLOOD_BATCH];
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), end = t0 + (uint64_t)(seconds * 1e9), now = t0;
+	long sent = 0, next_source = 0;
+
+	while (sent < count && (now = clock_ns(CLOCK_MONOTONIC)) < end) {
+		/* At the rate asked for: no more than the time so far allows. */
+		long due = count - sent;
+		if (per_second > 0) {
+			long allowed = (long)((double)(now - t0) / 1e9 * per_second) + 1 - sent;
+			if (allowed <= 0) {
+				struct timespec ts = { 0, 200000 };
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			if (allowed < due)
+				due = allowed;
+		}
+		int n = due < FLOOD_BATCH ? (int)due : FLOOD_BATCH;
+		memset(mm, 0, sizeof(mm));
+		for (int i = 0; i < n; i++) {
+			struct message_handshake_initiation *m = &msgs[i];
+			if (!crypto_random(m, sizeof(*m)))
+				die("no randomness");
+			memset(&m->header, 0, sizeof(m->header));
+			m->header.type = MESSAGE_HANDSHAKE_INITIATION;
+			if (!junk)
+				cookie_add_macs(&maker, m, sizeof(*m), now);
+			iov[i].iov_base = m;
+			iov[i].iov_len = sizeof(*m);
+			mm[i].msg_hdr.msg_name = &dst;
+			mm[i].msg_hdr.msg_namelen = sizeof(dst);
+			mm[i].msg_hdr.msg_iov = &iov[i];
+			mm[i].msg_hdr.msg_iovlen = 1;
+			if (src_base) {
+				struct in_pktinfo pi = { .ipi_spec_dst.s_addr =
+								 htonl(ntohl(base.s_addr) + (uint32_t)(next_source++ % sources)) };
+				memset(cbufs[i], 0, sizeof(cbufs[i]));
+				mm[i].msg_hdr.msg_control = cbufs[i];
+				mm[i].msg_hdr.msg_controllen = sizeof(cbufs[i]);
+				struct cmsghdr *cm = CMSG_FIRSTHDR(&mm[i].msg_hdr);
+				cm->cmsg_level = SOL_IP;
+				cm->cmsg_type = IP_PKTINFO;
+				cm->cmsg_len = CMSG_LEN(sizeof(pi));
+				memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			}
+		}
+		int r = sendmmsg(fd, mm, (unsigned)n, 0);
+		if (r < 0) {
+			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED)
+				continue;
+			perror("hsload: sendmmsg");
+			return 1;
+		}
+		sent += r;
+	}
+	double took = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	printf("sent=%ld seconds=%.2f per_second=%.0f\n", sent, took, took > 0 ? (double)sent / took : 0);
+	close(fd);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -430,6 +570,8 @@ int main(int argc, char **argv)
 		return cmd_selftest();
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc, argv);
-	fprintf(stderr, "usage: hsload peers SEED N | hsload run ... | hsload selftest\n");
+	if (argc >= 2 && !strcmp(argv[1], "flood"))
+		return cmd_flood(argc, argv);
+	fprintf(stderr, "usage: hsload peers SEED N | hsload run ... | hsload flood ... | hsload selftest\n");
 	return 2;
 }

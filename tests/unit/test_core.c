@@ -97,7 +97,8 @@ static void assert_logged(const struct side *s, const char *text)
 	fail_msg("no log line contains \"%s\"", text);
 }
 
-/* Moves everything `from` sent into `to`, returning how many messages. */
+/* Moves everything `from` sent into `to`, and has `to` work off the
+ * handshake messages among them; returns how many messages. */
 static int deliver(struct side *from, struct side *to)
 {
 	int n = from->n_net;
@@ -112,6 +113,8 @@ static int deliver(struct side *from, struct side *to)
 	from->n_net = 0;
 	if (n)
 		core_net_rx(&to->core, now, pkts, n);
+	while (core_process_handshakes(&to->core, now, UINT32_MAX))
+		;
 	return n;
 }
 
@@ -270,6 +273,81 @@ static void test_handshake_and_data(void **state)
 	assert_int_equal(tun_tag(&B, 199), 1199);
 }
 
+/* The private key is stored clamped, as WireGuard stores and shows it; the
+ * same key given unclamped is no change, and sessions survive it. */
+static void test_private_key_clamped(void **state)
+{
+	uint8_t unclamped[32];
+	(void)state;
+
+	handshake_and_first_packet();
+	memcpy(unclamped, A.priv, sizeof(unclamped));
+	unclamped[0] |= 7;
+	unclamped[31] = (uint8_t)((unclamped[31] | 0x80) & ~0x40);
+	assert_memory_not_equal(unclamped, A.priv, 32);
+	core_set_private_key(&A.core, unclamped);
+	assert_memory_equal(A.core.identity.private_key, A.priv, 32);
+	assert_memory_equal(A.core.identity.public_key, A.pub, 32);
+	assert_non_null(peer_ab->current); /* no change: the session stays */
+
+	/* A fresh engine given the unclamped key keeps the clamped one. */
+	struct core c;
+	struct core_hooks h = { .send_net = hook_net, .send_tun = hook_tun };
+	assert_int_equal(core_init(&c, &h, 1420, 64), 0);
+	core_set_private_key(&c, unclamped);
+	assert_true(c.identity.has_key);
+	assert_memory_equal(c.identity.private_key, A.priv, 32);
+	assert_memory_equal(c.identity.public_key, A.pub, 32);
+	core_destroy(&c);
+}
+
+/* Each peer's DH of the two static keys is made the first time a handshake
+ * needs it, kept, and forgotten when our key changes. */
+static void test_static_static_kept(void **state)
+{
+	uint8_t want[32], other[32];
+	(void)state;
+
+	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_UNKNOWN);
+	handshake_and_first_packet();
+	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_KNOWN);
+	assert_int_equal(peer_ab->static_static_state, STATIC_STATIC_KNOWN);
+	assert_true(crypto_x25519(want, B.priv, A.pub));
+	assert_memory_equal(peer_ba->static_static, want, 32);
+	assert_memory_equal(peer_ab->static_static, want, 32); /* the same DH from A's side */
+	/* Another key: forgotten, then made with it. */
+	assert_true(crypto_x25519_keygen(other));
+	core_set_private_key(&B.core, other);
+	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_UNKNOWN);
+	assert_true(crypto_is_zero(peer_ba->static_static, 32));
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC; /* B's last handshake message is that long ago */
+	core_peer_initiate(&B.core, peer_ba, now);
+	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_KNOWN);
+	assert_true(crypto_x25519(want, other, A.pub));
+	assert_memory_equal(peer_ba->static_static, want, 32);
+	drop_wire(&B);
+	/* No key: none, and no handshake. */
+	core_set_private_key(&B.core, NULL);
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
+	core_peer_initiate(&B.core, peer_ba, now);
+	assert_int_equal(B.n_net, 0);
+	/* Back to B's key: handshakes work again. */
+	core_set_private_key(&B.core, B.priv);
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
+	core_peer_initiate(&A.core, peer_ab, now);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	drop_wire(&B);
+	/* A low-order peer key: no DH works with it, and that is kept too. */
+	uint8_t low[32] = { 0 };
+	struct peer *bad = core_peer_add(&B.core, low);
+	assert_non_null(bad);
+	core_peer_set_endpoint(&B.core, bad, &A.addr);
+	core_peer_initiate(&B.core, bad, now);
+	assert_int_equal(bad->static_static_state, STATIC_STATIC_NONE);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_INITIATION), 0);
+}
+
 static void test_replay_dropped(void **state)
 {
 	(void)state;
@@ -397,12 +475,11 @@ static void test_cookie_under_load(void **state)
 	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 0);
 	deliver(&B, &A);
 	assert_true(peer_ab->cookie.cookie_birth != 0);
-	/* The retry carries mac2 and gets through. */
-	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
-	core_tick(&A.core, now);
+	/* A tries again at once (not after REKEY_TIMEOUT), with mac2, and gets through. */
 	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
 	const uint8_t zero[16] = { 0 };
 	assert_memory_not_equal(A.net[0].data + 148 - 16, zero, 16);
+	assert_true(peer_ab->retried_for_cookie);
 	deliver(&A, &B);
 	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
 	deliver(&B, &A);
@@ -415,8 +492,258 @@ static void test_cookie_under_load(void **state)
 	core_peer_initiate(&A.core, peer_ab, now + 10 * NS_PER_SEC);
 	assert_int_equal(A.n_net, 1);
 	A.net[0].data[116] ^= 0xff;
+	uint64_t before = B.core.drops[DROP_HANDSHAKE_MAC1];
 	deliver(&A, &B);
 	assert_int_equal(B.n_net, 0);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_MAC1], before + 1);
+	B.core.force_under_load = false;
+}
+
+/* ---- the handshake queue ---- */
+
+/* An initiation with a right mac1 for `to` from someone who is no peer (all
+ * it takes is `to`'s public key), from source address number `source`. */
+static struct pkt *stranger_initiation(struct side *to, uint32_t source)
+{
+	struct pkt *k = pool_get(&to->core.pool);
+	struct message_handshake_initiation *m = (struct message_handshake_initiation *)k->data;
+	struct cookie_maker maker;
+	char ip[32];
+
+	assert_non_null(k);
+	assert_true(crypto_random(m, sizeof(*m)));
+	memset(&m->header, 0, sizeof(m->header));
+	m->header.type = MESSAGE_HANDSHAKE_INITIATION;
+	cookie_maker_init(&maker, to->pub);
+	cookie_add_macs(&maker, m, sizeof(*m), now);
+	k->len = sizeof(*m);
+	snprintf(ip, sizeof(ip), "198.%u.%u.%u", 18 + (source >> 16 & 1), source >> 8 & 255, source & 255);
+	make_endpoint(&k->ep, ip, 40000);
+	return k;
+}
+
+/* Handshake-sized junk: mac1 cannot be right. */
+static struct pkt *junk_initiation(struct side *to)
+{
+	struct pkt *k = pool_get(&to->core.pool);
+
+	assert_non_null(k);
+	assert_true(crypto_random(k->data, sizeof(struct message_handshake_initiation)));
+	memset(k->data, 0, 4);
+	k->data[0] = MESSAGE_HANDSHAKE_INITIATION;
+	k->len = sizeof(struct message_handshake_initiation);
+	k->ep = A.addr;
+	return k;
+}
+
+static void feed_one(struct side *to, struct pkt *k)
+{
+	core_net_rx(&to->core, now, &k, 1);
+}
+
+static uint32_t queued(const struct side *s)
+{
+	struct core_handshake_stats st;
+	core_handshake_stats(&s->core, &st);
+	return st.queued;
+}
+
+static bool is_under_load(const struct side *s)
+{
+	struct core_handshake_stats st;
+	core_handshake_stats(&s->core, &st);
+	return st.under_load;
+}
+
+/* Works off B's queue in steps small enough for the test's wire, throwing
+ * away what B sends. */
+static void drain_b(void)
+{
+	while (core_process_handshakes(&B.core, now, 64))
+		drop_wire(&B);
+	drop_wire(&B);
+}
+
+/* The queue holds at most CORE_HANDSHAKE_QUEUE messages and no packet
+ * buffers; core_tick works off CORE_HANDSHAKE_BUDGET of them and asks to be
+ * called again at once while some wait; data passes while it is full. */
+static void test_handshake_queue_bounded(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	uint64_t timer = core_next_deadline(&B.core);
+	assert_true(timer > 0 && timer != UINT64_MAX);
+	for (uint32_t i = 0; i < CORE_HANDSHAKE_QUEUE + 100; i++)
+		feed_one(&B, stranger_initiation(&B, i)); /* each from its own address */
+	assert_int_equal(queued(&B), CORE_HANDSHAKE_QUEUE);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_QUEUE_FULL], 100);
+	assert_int_equal(B.core.pool.available, B.core.pool.count);
+	assert_int_equal(B.n_net, 0); /* nothing worked on yet */
+	assert_int_equal(core_next_deadline(&B.core), 0);
+	assert_true(is_under_load(&B));
+
+	/* Data from A goes through at once, queue or not. */
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 77);
+	assert_int_equal(A.n_net, 1);
+	struct pkt *k = pool_get(&B.core.pool);
+	memcpy(k->data, A.net[0].data, A.net[0].len);
+	k->len = A.net[0].len;
+	k->ep = A.addr;
+	drop_wire(&A);
+	feed_one(&B, k);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(tun_tag(&B, 0), 77);
+
+	core_tick(&B.core, now);
+	assert_int_equal(queued(&B), CORE_HANDSHAKE_QUEUE - CORE_HANDSHAKE_BUDGET);
+	/* Under load, each got a cookie reply instead of a DH. */
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_COOKIE), CORE_HANDSHAKE_BUDGET);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_COOKIE], CORE_HANDSHAKE_BUDGET);
+	drop_wire(&B);
+
+	/* The rest: cookie replies up to their burst (no time passes), then none. */
+	drain_b();
+	assert_int_equal(queued(&B), 0);
+	assert_int_equal(core_next_deadline(&B.core), timer);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_COOKIE], CORE_COOKIE_REPLIES_BURST);
+	assert_int_equal(B.core.drops[DROP_COOKIE_RATELIMIT], CORE_HANDSHAKE_QUEUE - CORE_COOKIE_REPLIES_BURST);
+	assert_int_equal(B.core.cookie_replies_sent, CORE_COOKIE_REPLIES_BURST);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE], 0); /* no DH was spent on them */
+	/* And they come back at their rate. */
+	now += NS_PER_SEC / 2;
+	feed_one(&B, stranger_initiation(&B, 1));
+	drain_b();
+	assert_int_equal(B.core.cookie_replies_sent, CORE_COOKIE_REPLIES_BURST + 1);
+}
+
+/* core_tick's budget: CORE_HANDSHAKE_BUDGET messages that need no DH, or
+ * one that does, so the daemon reads its sockets between two DH. */
+static void test_handshake_budget(void **state)
+{
+	(void)state;
+	for (uint32_t i = 0; i < 20; i++)
+		feed_one(&B, stranger_initiation(&B, i));
+	core_tick(&B.core, now);
+	assert_int_equal(queued(&B), 19); /* one DH: no such peer */
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE], 1);
+	B.core.force_under_load = true; /* answered with cookies: cheap */
+	core_tick(&B.core, now);
+	assert_int_equal(queued(&B), 19 - CORE_HANDSHAKE_BUDGET);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_COOKIE], CORE_HANDSHAKE_BUDGET);
+	B.core.force_under_load = false;
+	assert_int_equal(core_process_handshakes(&B.core, now, 2 * CORE_HANDSHAKE_DH_COST), 19 - CORE_HANDSHAKE_BUDGET - 2);
+	drain_b();
+}
+
+/* Junk with the size of an initiation never enters the queue, so it cannot
+ * put the engine under load: it is counted (mac1), logged at a limited
+ * rate, and a real peer's handshake afterwards needs no cookie. */
+static void test_junk_does_not_load(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 5000; i++)
+		feed_one(&B, junk_initiation(&B));
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_MAC1], 5000);
+	assert_int_equal(queued(&B), 0);
+	assert_false(is_under_load(&B));
+	assert_int_equal(B.core.pool.available, B.core.pool.count);
+	int lines = logged(&B, "Invalid MAC of handshake");
+	assert_true(lines >= 1 && lines <= CORE_LOG_BURST);
+
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_COOKIE), 0);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	assert_int_equal(B.core.cookie_replies_sent, 0);
+	now += NS_PER_SEC;
+	feed_one(&B, junk_initiation(&B));
+	assert_logged(&B, "similar messages suppressed");
+}
+
+/* Under load means the queue holds CORE_UNDER_LOAD_QUEUE, and lasts a
+ * second after it last did. Below that, every message gets the full work. */
+static void test_under_load_threshold(void **state)
+{
+	(void)state;
+	for (uint32_t i = 0; i < CORE_UNDER_LOAD_QUEUE - 1; i++)
+		feed_one(&B, stranger_initiation(&B, i));
+	assert_int_equal(core_process_handshakes(&B.core, now, 1), CORE_UNDER_LOAD_QUEUE - 2);
+	assert_false(is_under_load(&B));
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE], 1); /* worked on: no such peer */
+	assert_int_equal(B.n_net, 0);
+	feed_one(&B, stranger_initiation(&B, 60000));
+	feed_one(&B, stranger_initiation(&B, 60001));
+	assert_int_equal(queued(&B), CORE_UNDER_LOAD_QUEUE);
+	core_process_handshakes(&B.core, now, 1);
+	assert_true(is_under_load(&B));
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_COOKIE], 1);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_COOKIE), 1);
+	assert_logged(&B, "Under load: 512 handshake messages queued");
+	drain_b();
+	/* Still under load for a second after: A's first try gets a cookie,
+	 * and its immediate retry with mac2 gets through. */
+	now += NS_PER_SEC / 2;
+	assert_true(is_under_load(&B));
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_COOKIE), 1);
+	deliver(&B, &A);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	deliver(&B, &A);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	/* A second later, no more (as of the time B was last given). */
+	now += NS_PER_SEC;
+	assert_true(is_under_load(&B));
+	core_tick(&B.core, now);
+	assert_false(is_under_load(&B));
+}
+
+/* Under load, each source gets RATELIMIT_BURST messages into the queue and
+ * then RATELIMIT_PER_SECOND; what is more is dropped before the queue. Of
+ * those, RATELIMIT_COOKIES_BURST get cookie replies, then
+ * RATELIMIT_COOKIES_PER_SECOND. */
+static void test_under_load_rate_per_source(void **state)
+{
+	(void)state;
+	B.core.force_under_load = true;
+	for (int i = 0; i < 50; i++)
+		feed_one(&B, stranger_initiation(&B, 7));
+	assert_int_equal(queued(&B), RATELIMIT_BURST);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_RATELIMIT], 50 - RATELIMIT_BURST);
+	feed_one(&B, stranger_initiation(&B, 8)); /* another source */
+	assert_int_equal(queued(&B), RATELIMIT_BURST + 1);
+	now += NS_PER_SEC / RATELIMIT_PER_SECOND + 1;
+	feed_one(&B, stranger_initiation(&B, 7));
+	assert_int_equal(queued(&B), RATELIMIT_BURST + 2);
+	drain_b();
+	/* Of those, source 7 gets RATELIMIT_COOKIES_BURST cookie replies, 8 one. */
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_COOKIE], RATELIMIT_COOKIES_BURST + 1);
+	assert_int_equal(B.core.drops[DROP_COOKIE_RATELIMIT], RATELIMIT_BURST + 1 - RATELIMIT_COOKIES_BURST);
+	assert_logged(&B, "more handshake messages than its share from 198.18.0.7:40000");
+	B.core.force_under_load = false;
+}
+
+/* A cookie reply makes us try again at once, but once per initiation: a
+ * forged or repeated reply cannot make us send more. */
+static void test_cookie_retry_once(void **state)
+{
+	(void)state;
+	B.core.force_under_load = true;
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	deliver(&A, &B);
+	struct wire_msg cookie = B.net[0];
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_COOKIE), 1);
+	deliver(&B, &A);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	drop_wire(&A); /* lost */
+	/* The same reply again: it answers the previous initiation, not this one. */
+	B.net[0] = cookie;
+	B.n_net = 1;
+	deliver(&B, &A);
+	assert_int_equal(A.n_net, 0);
 	B.core.force_under_load = false;
 }
 
@@ -550,7 +877,7 @@ static void test_ratelimit_per_source(void **state)
 	(void)state;
 	struct ratelimit r;
 	struct endpoint other;
-	assert_int_equal(ratelimit_init(&r), 0);
+	assert_int_equal(ratelimit_init(&r, RATELIMIT_PER_SECOND, RATELIMIT_BURST), 0);
 	make_endpoint(&other, "192.0.2.77", 1);
 	int allowed = 0;
 	for (int i = 0; i < 50; i++)
@@ -1200,11 +1527,19 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_handshake_and_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_key_clamped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_static_static_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allowedips_source_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rekey_after_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_give_up_after_rekey_attempt_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_under_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_queue_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_junk_does_not_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_under_load_threshold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_under_load_rate_per_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cookie_retry_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replayed_initiation_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys_zeroed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passive_keepalive, setup, teardown),

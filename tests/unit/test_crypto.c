@@ -210,6 +210,60 @@ static void test_x25519_keygen(void **state)
 	assert_memory_equal(ab, ba, 32);
 }
 
+/* A key made once serves many DH, each with another public key, and gives
+ * what the one-shot function gives; low-order keys fail with it too. */
+static void test_x25519_key_object(void **state)
+{
+	uint8_t a[32], b[32], c[32], b_pub[32], c_pub[32], want[32], got[32], zero[32] = { 0 };
+	struct crypto_x25519_key k, none;
+	(void)state;
+
+	hex(a, 32, "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+	hex(b, 32, "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
+	assert_true(crypto_x25519_keygen(c));
+	assert_true(crypto_x25519_public(b_pub, b));
+	assert_true(crypto_x25519_public(c_pub, c));
+	assert_true(crypto_x25519_key_init(&k, a));
+	assert_hex_equal(k.pub, 32, "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+	for (int round = 0; round < 3; round++) {
+		assert_true(crypto_x25519_key_dh(got, &k, b_pub));
+		assert_hex_equal(got, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+		assert_true(crypto_x25519(want, a, c_pub));
+		assert_true(crypto_x25519_key_dh(got, &k, c_pub));
+		assert_memory_equal(got, want, 32);
+		memset(got, 0xaa, sizeof(got));
+		assert_false(crypto_x25519_key_dh(got, &k, zero));
+		assert_true(crypto_is_zero(got, sizeof(got)));
+	}
+	crypto_x25519_key_free(&k);
+	assert_null(k.pkey);
+	/* A zeroed key is no key. */
+	memset(&none, 0, sizeof(none));
+	assert_false(crypto_x25519_key_dh(got, &none, b_pub));
+	crypto_x25519_key_free(&none);
+}
+
+/* Clamping changes only the bits X25519 ignores or sets itself. */
+static void test_x25519_clamp(void **state)
+{
+	uint8_t raw[32], clamped[32], pub_raw[32], pub_clamped[32];
+	(void)state;
+
+	memset(raw, 0xff, sizeof(raw));
+	memcpy(clamped, raw, sizeof(clamped));
+	crypto_x25519_clamp(clamped);
+	assert_int_equal(clamped[0], 0xf8);
+	assert_int_equal(clamped[31], 0x7f);
+	assert_memory_equal(clamped + 1, raw + 1, 30);
+	assert_true(crypto_x25519_public(pub_raw, raw));
+	assert_true(crypto_x25519_public(pub_clamped, clamped));
+	assert_memory_equal(pub_raw, pub_clamped, 32);
+	memset(raw, 0, sizeof(raw));
+	crypto_x25519_clamp(raw);
+	assert_int_equal(raw[0], 0);
+	assert_int_equal(raw[31], 0x40);
+}
+
 /* ---- HChaCha20, XChaCha20-Poly1305 ------------------------------------ */
 
 static void test_hchacha20(void **state)
@@ -566,6 +620,8 @@ int main(void)
 		cmocka_unit_test(test_x25519_rfc7748),
 		cmocka_unit_test(test_x25519_rejects_low_order),
 		cmocka_unit_test(test_x25519_keygen),
+		cmocka_unit_test(test_x25519_key_object),
+		cmocka_unit_test(test_x25519_clamp),
 		cmocka_unit_test(test_hchacha20),
 		cmocka_unit_test(test_xchacha20_poly1305),
 		cmocka_unit_test(test_aesgcm_nonce_is_big_endian),

@@ -241,6 +241,7 @@ enum { WANTED = sizeof(wanted) / sizeof(wanted[0]) };
 struct party {
 	struct noise_symmetric sym;
 	uint8_t s_priv[32], s_pub[32], e_priv[32];
+	struct crypto_x25519_key s_key; /* s_priv in libcrypto */
 	uint8_t psk[32];
 	bool has_psk;
 };
@@ -270,6 +271,10 @@ static void handshake_setup(struct handshake *hs, const struct json *v)
 	assert_int_equal(hs->resp.has_psk, hs->init.has_psk);
 	assert_true(crypto_x25519_public(hs->init.s_pub, hs->init.s_priv));
 	assert_true(crypto_x25519_public(hs->resp.s_pub, hs->resp.s_priv));
+	assert_true(crypto_x25519_key_init(&hs->init.s_key, hs->init.s_priv));
+	assert_true(crypto_x25519_key_init(&hs->resp.s_key, hs->resp.s_priv));
+	assert_memory_equal(hs->init.s_key.pub, hs->init.s_pub, 32);
+	assert_memory_equal(hs->resp.s_key.pub, hs->resp.s_pub, 32);
 	/* The vector's idea of the responder's public key is ours. */
 	assert_memory_equal(hs->resp_s_pub, hs->resp.s_pub, 32);
 
@@ -298,13 +303,40 @@ static const struct json *message(const struct json *v, size_t index)
 	return m;
 }
 
+static void handshake_teardown(struct handshake *hs)
+{
+	crypto_x25519_key_free(&hs->init.s_key);
+	crypto_x25519_key_free(&hs->resp.s_key);
+	noise_symmetric_wipe(&hs->init.sym);
+	noise_symmetric_wipe(&hs->resp.sym);
+}
+
 /* Builds message 1 on the initiator's side into out (e || s || payload). */
 static size_t write_message1(struct handshake *hs, const struct bytes *payload, uint8_t *out)
 {
-	assert_true(noise_ik_write1(&hs->init.sym, hs->init.has_psk ? hs->init.psk : NULL, hs->init.e_priv,
-				    hs->init.s_priv, hs->init.s_pub, hs->resp_s_pub, payload->b, payload->len,
-				    out, out + 32, out + 80));
+	uint8_t ss[32];
+
+	assert_true(noise_static_static(ss, &hs->init.s_key, hs->resp_s_pub));
+	assert_true(noise_ik_write1(&hs->init.sym, hs->init.has_psk ? hs->init.psk : NULL, hs->init.e_priv, ss,
+				    hs->init.s_pub, hs->resp_s_pub, payload->b, payload->len, out, out + 32, out + 80));
 	return 32 + 48 + payload->len + 16;
+}
+
+/* Reads message 1 on the responder's side the way the engine does: e, es, s;
+ * ss of the static key found; the payload. *sym changes only if all passed. */
+static bool read_message1(struct noise_symmetric *sym, const uint8_t *psk, const struct party *resp,
+			  const uint8_t *msg, size_t plen, uint8_t rs_pub[32], uint8_t *payload)
+{
+	struct noise_symmetric st = *sym;
+	uint8_t ss[32];
+	bool ok = noise_ik_read1_static(&st, psk, &resp->s_key, msg, msg + 32, rs_pub) &&
+		  noise_static_static(ss, &resp->s_key, rs_pub) &&
+		  noise_ik_read1_payload(&st, ss, msg + 80, plen, payload);
+
+	if (ok)
+		*sym = st;
+	noise_symmetric_wipe(&st);
+	return ok;
 }
 
 static void run_vector(const struct json *v)
@@ -326,8 +358,8 @@ static void run_vector(const struct json *v)
 	assert_int_equal(len, ciphertext.len);
 	assert_memory_equal(msg, ciphertext.b, len);
 	memset(rs_pub, 0, sizeof(rs_pub));
-	assert_true(noise_ik_read1(&hs.resp.sym, hs.resp.has_psk ? hs.resp.psk : NULL, hs.resp.s_priv, msg,
-				   msg + 32, msg + 80, payload.len, rs_pub, got));
+	assert_true(read_message1(&hs.resp.sym, hs.resp.has_psk ? hs.resp.psk : NULL, &hs.resp, msg, payload.len,
+				  rs_pub, got));
 	assert_memory_equal(got, payload.b, payload.len);
 	assert_memory_equal(rs_pub, hs.init.s_pub, 32);
 	assert_memory_equal(hs.init.sym.h, hs.resp.sym.h, 32);
@@ -342,7 +374,7 @@ static void run_vector(const struct json *v)
 	assert_memory_equal(got, ciphertext.b, len);
 	memcpy(msg, got, len);
 	assert_true(noise_ik_read2(&hs.init.sym, hs.init.has_psk ? hs.init.psk : NULL, hs.init.e_priv,
-				   hs.init.s_priv, msg, msg + 32, payload.len, got));
+				   &hs.init.s_key, msg, msg + 32, payload.len, got));
 	assert_memory_equal(got, payload.b, payload.len);
 
 	/* The handshake hash, the same on both sides. */
@@ -389,8 +421,7 @@ static void run_vector(const struct json *v)
 	crypto_aead_ctx_free(&i_rx);
 	crypto_aead_ctx_free(&r_tx);
 	crypto_aead_ctx_free(&r_rx);
-	noise_symmetric_wipe(&hs.init.sym);
-	noise_symmetric_wipe(&hs.resp.sym);
+	handshake_teardown(&hs);
 }
 
 static char vectors_path[4096];
@@ -545,18 +576,15 @@ static void test_tampered_messages(void **state)
 	for (size_t bit = 0; bit < 8 * len1; bit++) {
 		msg1[bit / 8] ^= (uint8_t)(1 << (bit % 8));
 		memcpy(&copy, &resp_before, sizeof(copy));
-		assert_false(noise_ik_read1(&copy, hs.resp.psk, hs.resp.s_priv, msg1, msg1 + 32, msg1 + 80,
-					    payload.len, rs_pub, got));
+		assert_false(read_message1(&copy, hs.resp.psk, &hs.resp, msg1, payload.len, rs_pub, got));
 		assert_memory_equal(&copy, &resp_before, sizeof(copy));
 		msg1[bit / 8] ^= (uint8_t)(1 << (bit % 8));
 	}
 	/* Without the psk the responder computes another state and fails too. */
 	memcpy(&copy, &resp_before, sizeof(copy));
-	assert_false(noise_ik_read1(&copy, NULL, hs.resp.s_priv, msg1, msg1 + 32, msg1 + 80, payload.len,
-				    rs_pub, got));
+	assert_false(read_message1(&copy, NULL, &hs.resp, msg1, payload.len, rs_pub, got));
 	/* And the untouched message still reads. */
-	assert_true(noise_ik_read1(&hs.resp.sym, hs.resp.psk, hs.resp.s_priv, msg1, msg1 + 32, msg1 + 80,
-				   payload.len, rs_pub, got));
+	assert_true(read_message1(&hs.resp.sym, hs.resp.psk, &hs.resp, msg1, payload.len, rs_pub, got));
 	assert_memory_equal(got, payload.b, payload.len);
 
 	field(&payload, message(v, 1), "payload");
@@ -568,7 +596,7 @@ static void test_tampered_messages(void **state)
 	for (size_t bit = 0; bit < 8 * len2; bit++) {
 		msg2[bit / 8] ^= (uint8_t)(1 << (bit % 8));
 		memcpy(&copy, &init_before, sizeof(copy));
-		assert_false(noise_ik_read2(&copy, hs.init.psk, hs.init.e_priv, hs.init.s_priv, msg2, msg2 + 32,
+		assert_false(noise_ik_read2(&copy, hs.init.psk, hs.init.e_priv, &hs.init.s_key, msg2, msg2 + 32,
 					    payload.len, got));
 		assert_memory_equal(&copy, &init_before, sizeof(copy));
 		msg2[bit / 8] ^= (uint8_t)(1 << (bit % 8));
@@ -576,12 +604,13 @@ static void test_tampered_messages(void **state)
 	/* A wrong psk fails message 2. */
 	memcpy(&copy, &init_before, sizeof(copy));
 	hs.init.psk[0] ^= 1;
-	assert_false(noise_ik_read2(&copy, hs.init.psk, hs.init.e_priv, hs.init.s_priv, msg2, msg2 + 32,
+	assert_false(noise_ik_read2(&copy, hs.init.psk, hs.init.e_priv, &hs.init.s_key, msg2, msg2 + 32,
 				    payload.len, got));
 	hs.init.psk[0] ^= 1;
-	assert_true(noise_ik_read2(&hs.init.sym, hs.init.psk, hs.init.e_priv, hs.init.s_priv, msg2, msg2 + 32,
+	assert_true(noise_ik_read2(&hs.init.sym, hs.init.psk, hs.init.e_priv, &hs.init.s_key, msg2, msg2 + 32,
 				   payload.len, got));
 	assert_memory_equal(hs.init.sym.h, hs.resp.sym.h, 32);
+	handshake_teardown(&hs);
 	json_free(root);
 }
 
@@ -593,7 +622,7 @@ static void test_low_order_ephemeral(void **state)
 	struct handshake hs;
 	struct bytes payload;
 	struct noise_symmetric before;
-	uint8_t msg1[600], rs_pub[32], got[512];
+	uint8_t msg1[600], rs_pub[32];
 	(void)state;
 
 	handshake_setup(&hs, v);
@@ -601,9 +630,9 @@ static void test_low_order_ephemeral(void **state)
 	write_message1(&hs, &payload, msg1);
 	memcpy(&before, &hs.resp.sym, sizeof(before));
 	memset(msg1, 0, 32); /* u = 0 */
-	assert_false(noise_ik_read1(&hs.resp.sym, hs.resp.psk, hs.resp.s_priv, msg1, msg1 + 32, msg1 + 80,
-				    payload.len, rs_pub, got));
+	assert_false(noise_ik_read1_static(&hs.resp.sym, hs.resp.psk, &hs.resp.s_key, msg1, msg1 + 32, rs_pub));
 	assert_memory_equal(&hs.resp.sym, &before, sizeof(before));
+	handshake_teardown(&hs);
 	json_free(root);
 }
 
