@@ -33,8 +33,8 @@ enum transport {
 };
 
 struct peer_config {
-	uint8_t public_key[32];
-	uint8_t preshared_key[32];
+	uint8_t public_key[KEY_LEN];
+	uint8_t preshared_key[KEY_LEN];
 	bool has_preshared_key;
 	char *endpoint_str;        /* as written, NULL when absent; resolved by config_resolve */
 	struct endpoint endpoint;  /* AF_UNSPEC until resolved */
@@ -64,7 +64,7 @@ struct config_unsupported_key {
 
 struct interface_config {
 	bool has_private_key;
-	uint8_t private_key[32];
+	uint8_t private_key[KEY_LEN];
 	bool has_listen_port;
 	uint16_t listen_port;
 	bool has_fwmark;

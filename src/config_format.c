@@ -23,9 +23,9 @@ static bool same_cidrs(const struct cidr *a, size_t na, const struct cidr *b, si
 	return true;
 }
 
-static bool same_key_or_zero(bool has_a, const uint8_t a[32], bool has_b, const uint8_t b[32])
+static bool same_key_or_zero(bool has_a, const uint8_t a[KEY_LEN], bool has_b, const uint8_t b[KEY_LEN])
 {
-	static const uint8_t zero[32];
+	static const uint8_t zero[KEY_LEN];
 
 	return crypto_equal(has_a ? a : zero, has_b ? b : zero, 32);
 }
@@ -72,7 +72,7 @@ bool config_equal(const struct interface_config *a, const struct interface_confi
 	return true;
 }
 
-static void put_key_line(struct sbuf *out, enum key_id k, const uint8_t key[32])
+static void put_key_line(struct sbuf *out, enum key_id k, const uint8_t key[KEY_LEN])
 {
 	char b64[KEY_B64_LEN + 1];
 

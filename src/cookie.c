@@ -3,28 +3,28 @@
 
 #include <string.h>
 
+#include "clock.h"
 #include "crypto.h"
 
-#define NS_PER_S 1000000000ULL
 
-static void derive_key(uint8_t out[NOISE_SYMMETRIC_KEY_LEN], const char *label, const uint8_t pub[NOISE_PUBLIC_KEY_LEN])
+static void derive_key(uint8_t out[KEY_LEN], const char *label, const uint8_t pub[KEY_LEN])
 {
-	crypto_hash(out, label, strlen(label), pub, NOISE_PUBLIC_KEY_LEN);
+	crypto_hash(out, label, strlen(label), pub, KEY_LEN);
 }
 
 static bool is_fresh(uint64_t birth, uint64_t now, uint64_t max_age_s)
 {
-	return birth != 0 && now >= birth && now - birth < max_age_s * NS_PER_S;
+	return birth != 0 && now >= birth && now - birth < max_age_s * NS_PER_SEC;
 }
 
-void cookie_checker_init(struct cookie_checker *c, const uint8_t our_public[NOISE_PUBLIC_KEY_LEN])
+void cookie_checker_init(struct cookie_checker *c, const uint8_t our_public[KEY_LEN])
 {
 	memset(c, 0, sizeof(*c));
 	derive_key(c->mac1_key, WG_LABEL_MAC1, our_public);
 	derive_key(c->cookie_key, WG_LABEL_COOKIE, our_public);
 }
 
-void cookie_maker_init(struct cookie_maker *m, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN])
+void cookie_maker_init(struct cookie_maker *m, const uint8_t peer_public[KEY_LEN])
 {
 	memset(m, 0, sizeof(*m));
 	derive_key(m->mac1_key, WG_LABEL_MAC1, peer_public);

@@ -17,21 +17,21 @@
 struct cookie_checker {
 	uint8_t secret[NOISE_HASH_LEN];
 	uint64_t secret_birth;          /* ns; 0 = never made */
-	uint8_t mac1_key[NOISE_SYMMETRIC_KEY_LEN];   /* HASH(LABEL_MAC1 || our public key) */
-	uint8_t cookie_key[NOISE_SYMMETRIC_KEY_LEN]; /* HASH(LABEL_COOKIE || our public key) */
+	uint8_t mac1_key[KEY_LEN];   /* HASH(LABEL_MAC1 || our public key) */
+	uint8_t cookie_key[KEY_LEN]; /* HASH(LABEL_COOKIE || our public key) */
 };
 
 struct cookie_maker {
-	uint8_t mac1_key[NOISE_SYMMETRIC_KEY_LEN];   /* of the peer's public key */
-	uint8_t cookie_key[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t mac1_key[KEY_LEN];   /* of the peer's public key */
+	uint8_t cookie_key[KEY_LEN];
 	uint8_t cookie[COOKIE_LEN];
 	uint64_t cookie_birth;          /* ns; 0 = no cookie */
 	uint8_t last_mac1_sent[COOKIE_LEN];
 	bool have_sent_mac1;
 };
 
-void cookie_checker_init(struct cookie_checker *c, const uint8_t our_public[NOISE_PUBLIC_KEY_LEN]);
-void cookie_maker_init(struct cookie_maker *m, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN]);
+void cookie_checker_init(struct cookie_checker *c, const uint8_t our_public[KEY_LEN]);
+void cookie_maker_init(struct cookie_maker *m, const uint8_t peer_public[KEY_LEN]);
 void cookie_checker_wipe(struct cookie_checker *c);
 void cookie_maker_wipe(struct cookie_maker *m);
 

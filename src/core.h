@@ -68,8 +68,8 @@ struct core_hooks {
 				 const struct endpoint *new_ep);
 	/* Optional (SLUICE_KEYLOG): the secrets of each handshake message we make,
 	 * in the terms of Wireshark's WireGuard key log. */
-	void (*keylog)(void *ctx, const uint8_t local_static_private[32], const uint8_t remote_static_public[32],
-		       const uint8_t local_ephemeral_private[32], const uint8_t preshared_key[32]);
+	void (*keylog)(void *ctx, const uint8_t local_static_private[KEY_LEN], const uint8_t remote_static_public[KEY_LEN],
+		       const uint8_t local_ephemeral_private[KEY_LEN], const uint8_t preshared_key[KEY_LEN]);
 	/* Optional: one line of what happens ("Sending handshake initiation to
 	 * peer 3 (192.0.2.2:51820)"), level as in log.h, rate limited per kind
 	 * of line by the engine (core_log.h). msg is gone after the call. */
@@ -132,14 +132,14 @@ void core_set_private_key(struct core *c, const uint8_t *private_key);
 
 /* Whether public_key is the one of our own private key (WireGuard ignores
  * a peer with it). */
-bool core_is_own_public_key(const struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+bool core_is_own_public_key(const struct core *c, const uint8_t public_key[KEY_LEN]);
 
 /* Peers are found by a keyed hash of their public key, and added and
  * removed in O(1) (amortized): ten thousand peers load in moments. */
-struct peer *core_peer_find(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+struct peer *core_peer_find(struct core *c, const uint8_t public_key[KEY_LEN]);
 /* A new peer, listed last, with the next id (1, 2, 3...). NULL: no memory,
  * or MAX_PEERS_PER_DEVICE reached. */
-struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+struct peer *core_peer_add(struct core *c, const uint8_t public_key[KEY_LEN]);
 void core_peer_remove(struct core *c, struct peer *p);
 void core_peer_remove_all(struct core *c);
 void core_peer_set_psk(struct core *c, struct peer *p, const uint8_t *psk);

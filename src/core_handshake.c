@@ -141,7 +141,7 @@ static const char *suite_name(enum cipher_suite suite)
 /* Finds the initiation's peer by the static key it carries and checks the
  * peer may start a handshake; says why not. */
 static struct peer *initiation_peer(struct core *c, const struct core_handshake_msg *m, const struct handshake *st,
-				    const uint8_t initiator_public[NOISE_PUBLIC_KEY_LEN])
+				    const uint8_t initiator_public[KEY_LEN])
 {
 	struct peer *p = core_peer_find(c, initiator_public);
 
@@ -188,7 +188,7 @@ static bool consume_initiation(struct core *c, const struct core_handshake_msg *
 {
 	const struct message_handshake_initiation *msg = (const void *)m->data;
 	struct handshake st;
-	uint8_t initiator_public[NOISE_PUBLIC_KEY_LEN], timestamp[NOISE_TIMESTAMP_LEN];
+	uint8_t initiator_public[KEY_LEN], timestamp[NOISE_TIMESTAMP_LEN];
 	struct message_handshake_response resp;
 	struct peer *p;
 

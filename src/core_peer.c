@@ -84,12 +84,12 @@ void core_destroy(struct core *c)
 	handshake_identity_clear(&c->identity);
 }
 
-bool core_is_own_public_key(const struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+bool core_is_own_public_key(const struct core *c, const uint8_t public_key[KEY_LEN])
 {
-	return c->identity.has_key && crypto_equal(public_key, c->identity.public_key, NOISE_PUBLIC_KEY_LEN);
+	return c->identity.has_key && crypto_equal(public_key, c->identity.public_key, KEY_LEN);
 }
 
-struct peer *core_peer_find(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+struct peer *core_peer_find(struct core *c, const uint8_t public_key[KEY_LEN])
 {
 	return peer_table_lookup(&c->peer_table, public_key);
 }
@@ -106,7 +106,7 @@ const uint8_t *core_peer_static_static(struct core *c, struct peer *p)
 	return p->static_static_state == STATIC_STATIC_KNOWN ? p->static_static : NULL;
 }
 
-struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+struct peer *core_peer_add(struct core *c, const uint8_t public_key[KEY_LEN])
 {
 	struct peer *p;
 
@@ -127,7 +127,7 @@ struct peer *core_peer_add(struct core *c, const uint8_t public_key[NOISE_PUBLIC
 	}
 	p->core = c;
 	p->id = ++c->peer_ids;
-	memcpy(p->public_key, public_key, NOISE_PUBLIC_KEY_LEN);
+	memcpy(p->public_key, public_key, KEY_LEN);
 	p->public_key_hash = peer_table_hash(&c->peer_table, public_key);
 	p->suite = SUITE_CHACHAPOLY;
 	p->endpoint.addr.sa.sa_family = AF_UNSPEC;
@@ -177,9 +177,9 @@ void core_peer_set_psk(struct core *c, struct peer *p, const uint8_t *psk)
 {
 	(void)c;
 	if (psk)
-		memcpy(p->preshared_key, psk, NOISE_SYMMETRIC_KEY_LEN);
+		memcpy(p->preshared_key, psk, KEY_LEN);
 	else
-		crypto_wipe(p->preshared_key, NOISE_SYMMETRIC_KEY_LEN);
+		crypto_wipe(p->preshared_key, KEY_LEN);
 }
 
 void core_peer_set_suite(struct core *c, struct peer *p, enum cipher_suite suite)
@@ -226,8 +226,8 @@ void core_peer_clear_allowed_ips(struct core *c, struct peer *p)
 
 void core_set_private_key(struct core *c, const uint8_t *private_key)
 {
-	uint8_t clamped[NOISE_PUBLIC_KEY_LEN] = { 0 };
-	bool has_key = private_key && !crypto_is_zero(private_key, NOISE_PUBLIC_KEY_LEN);
+	uint8_t clamped[KEY_LEN] = { 0 };
+	bool has_key = private_key && !crypto_is_zero(private_key, KEY_LEN);
 
 	/* Stored clamped, as WireGuard stores (and so shows) it: the same key
 	 * given unclamped is no change. */
@@ -236,7 +236,7 @@ void core_set_private_key(struct core *c, const uint8_t *private_key)
 		crypto_x25519_clamp(clamped);
 	}
 	if (c->identity.has_key == has_key &&
-	    (!has_key || crypto_equal(c->identity.private_key, clamped, NOISE_PUBLIC_KEY_LEN)))
+	    (!has_key || crypto_equal(c->identity.private_key, clamped, KEY_LEN)))
 		goto out;
 	if (!has_key || !handshake_identity_set(&c->identity, clamped))
 		handshake_identity_clear(&c->identity);

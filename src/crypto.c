@@ -54,7 +54,7 @@ static void alg_free(void)
 
 static bool alg_fetch(void)
 {
-	static const uint8_t dummy_key[CRYPTO_KEY_LEN];
+	static const uint8_t dummy_key[KEY_LEN];
 	char digest[] = "BLAKE2S-256";
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
@@ -120,32 +120,32 @@ bool crypto_random(void *buf, size_t len)
 
 /* ---- X25519 ---------------------------------------------------------- */
 
-void crypto_x25519_clamp(uint8_t priv[CRYPTO_KEY_LEN])
+void crypto_x25519_clamp(uint8_t priv[KEY_LEN])
 {
 	priv[0] &= 248;
 	priv[31] &= 127;
 	priv[31] |= 64;
 }
 
-bool crypto_x25519_keygen(uint8_t priv[CRYPTO_KEY_LEN])
+bool crypto_x25519_keygen(uint8_t priv[KEY_LEN])
 {
-	if (!crypto_random(priv, CRYPTO_KEY_LEN)) {
-		crypto_wipe(priv, CRYPTO_KEY_LEN);
+	if (!crypto_random(priv, KEY_LEN)) {
+		crypto_wipe(priv, KEY_LEN);
 		return false;
 	}
 	crypto_x25519_clamp(priv);
 	return true;
 }
 
-bool crypto_x25519_key_init(struct crypto_x25519_key *k, const uint8_t priv[CRYPTO_KEY_LEN])
+bool crypto_x25519_key_init(struct crypto_x25519_key *k, const uint8_t priv[KEY_LEN])
 {
-	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, CRYPTO_KEY_LEN);
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, KEY_LEN);
 	EVP_PKEY_CTX *ctx = pkey ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
-	size_t len = CRYPTO_KEY_LEN;
+	size_t len = KEY_LEN;
 
 	memset(k, 0, sizeof(*k));
 	if (!ctx || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_get_raw_public_key(pkey, k->pub, &len) != 1 ||
-	    len != CRYPTO_KEY_LEN) {
+	    len != KEY_LEN) {
 		EVP_PKEY_CTX_free(ctx);
 		EVP_PKEY_free(pkey); /* libcrypto wipes the private key it held */
 		memset(k, 0, sizeof(*k));
@@ -163,11 +163,11 @@ void crypto_x25519_key_free(struct crypto_x25519_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
-bool crypto_x25519_key_dh(uint8_t out[CRYPTO_KEY_LEN], const struct crypto_x25519_key *k,
-			  const uint8_t pub[CRYPTO_KEY_LEN])
+bool crypto_x25519_key_dh(uint8_t out[KEY_LEN], const struct crypto_x25519_key *k,
+			  const uint8_t pub[KEY_LEN])
 {
 	EVP_PKEY *theirs = NULL;
-	size_t len = CRYPTO_KEY_LEN;
+	size_t len = KEY_LEN;
 	bool ok = false;
 
 	if (!k->derive)
@@ -175,35 +175,35 @@ bool crypto_x25519_key_dh(uint8_t out[CRYPTO_KEY_LEN], const struct crypto_x2551
 	/* A low-order key is an expected failure, reported by the result: keep
 	 * the errors libcrypto raises for it off the thread's error queue. */
 	ERR_set_mark();
-	theirs = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, CRYPTO_KEY_LEN);
+	theirs = EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, KEY_LEN);
 	/* No peer validation: an X25519 public key is any 32 bytes, and the
 	 * low-order ones are caught by the zero check below. The context keeps
 	 * a reference to `theirs` until the next call replaces it. */
 	ok = theirs && EVP_PKEY_derive_set_peer_ex(k->derive, theirs, 0) == 1 &&
-	     EVP_PKEY_derive(k->derive, out, &len) == 1 && len == CRYPTO_KEY_LEN &&
+	     EVP_PKEY_derive(k->derive, out, &len) == 1 && len == KEY_LEN &&
 	     /* A low-order public key gives the all-zero secret (RFC 7748 section 6.1). */
-	     !crypto_is_zero(out, CRYPTO_KEY_LEN);
+	     !crypto_is_zero(out, KEY_LEN);
 	EVP_PKEY_free(theirs);
 	ERR_pop_to_mark();
 out:
 	if (!ok)
-		crypto_wipe(out, CRYPTO_KEY_LEN);
+		crypto_wipe(out, KEY_LEN);
 	return ok;
 }
 
-bool crypto_x25519_public(uint8_t pub[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN])
+bool crypto_x25519_public(uint8_t pub[KEY_LEN], const uint8_t priv[KEY_LEN])
 {
-	EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, CRYPTO_KEY_LEN);
-	size_t len = CRYPTO_KEY_LEN;
+	EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, KEY_LEN);
+	size_t len = KEY_LEN;
 	bool ok;
 
-	ok = key && EVP_PKEY_get_raw_public_key(key, pub, &len) == 1 && len == CRYPTO_KEY_LEN;
+	ok = key && EVP_PKEY_get_raw_public_key(key, pub, &len) == 1 && len == KEY_LEN;
 	EVP_PKEY_free(key); /* libcrypto wipes the private key it held */
 	return ok;
 }
 
-bool crypto_x25519(uint8_t out[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN],
-		   const uint8_t pub[CRYPTO_KEY_LEN])
+bool crypto_x25519(uint8_t out[KEY_LEN], const uint8_t priv[KEY_LEN],
+		   const uint8_t pub[KEY_LEN])
 {
 	struct crypto_x25519_key k;
 	bool ok;
@@ -213,7 +213,7 @@ bool crypto_x25519(uint8_t out[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LE
 	ERR_pop_to_mark();
 	crypto_x25519_key_free(&k);
 	if (!ok)
-		crypto_wipe(out, CRYPTO_KEY_LEN);
+		crypto_wipe(out, KEY_LEN);
 	return ok;
 }
 
@@ -287,8 +287,8 @@ void crypto_hmac(uint8_t out[CRYPTO_HASH_LEN], const uint8_t *key, size_t keylen
 	EVP_MAC_CTX_free(ctx); /* libcrypto wipes the key copy and the pads */
 }
 
-void crypto_kdf(uint8_t t1[CRYPTO_KEY_LEN], uint8_t t2[CRYPTO_KEY_LEN], uint8_t t3[CRYPTO_KEY_LEN],
-		const uint8_t key[CRYPTO_KEY_LEN], const void *in, size_t inlen)
+void crypto_kdf(uint8_t t1[KEY_LEN], uint8_t t2[KEY_LEN], uint8_t t3[KEY_LEN],
+		const uint8_t key[KEY_LEN], const void *in, size_t inlen)
 {
 	uint8_t *const outs[3] = { t1, t2, t3 };
 	uint8_t t0[CRYPTO_HASH_LEN], t[3][CRYPTO_HASH_LEN];
@@ -297,7 +297,7 @@ void crypto_kdf(uint8_t t1[CRYPTO_KEY_LEN], uint8_t t2[CRYPTO_KEY_LEN], uint8_t 
 
 	/* The outputs may alias key or in (MixKey writes ck over itself), so
 	 * everything is computed into locals first. */
-	hmac_run(ctx, t0, key, CRYPTO_KEY_LEN, in, inlen, NULL, 0);
+	hmac_run(ctx, t0, key, KEY_LEN, in, inlen, NULL, 0);
 	for (int i = 0; i < n; i++) {
 		const uint8_t counter = (uint8_t)(i + 1);
 
@@ -308,7 +308,7 @@ void crypto_kdf(uint8_t t1[CRYPTO_KEY_LEN], uint8_t t2[CRYPTO_KEY_LEN], uint8_t 
 	}
 	for (int i = 0; i < n; i++)
 		if (outs[i])
-			memcpy(outs[i], t[i], CRYPTO_KEY_LEN);
+			memcpy(outs[i], t[i], KEY_LEN);
 	EVP_MAC_CTX_free(ctx);
 	crypto_wipe(t0, sizeof(t0));
 	crypto_wipe(t, sizeof(t));
@@ -380,7 +380,7 @@ out:
 
 static bool aead_oneshot(const EVP_CIPHER *cipher, bool seal, uint8_t *dst, const uint8_t *src, size_t len,
 			 const uint8_t *ad, size_t adlen, const uint8_t iv[AEAD_IV_LEN],
-			 const uint8_t key[CRYPTO_KEY_LEN])
+			 const uint8_t key[KEY_LEN])
 {
 	EVP_CIPHER_CTX *ctx;
 	bool ok;
@@ -394,7 +394,7 @@ static bool aead_oneshot(const EVP_CIPHER *cipher, bool seal, uint8_t *dst, cons
 }
 
 bool crypto_aead_seal(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
-		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[CRYPTO_KEY_LEN])
+		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN])
 {
 	uint8_t iv[AEAD_IV_LEN];
 
@@ -403,7 +403,7 @@ bool crypto_aead_seal(enum cipher_suite suite, uint8_t *dst, const uint8_t *src,
 }
 
 bool crypto_aead_open(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
-		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[CRYPTO_KEY_LEN])
+		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN])
 {
 	uint8_t iv[AEAD_IV_LEN];
 
@@ -443,7 +443,7 @@ static void quarter_round(uint32_t x[16], int a, int b, int c, int d)
 	x[b] = rotl32(x[b] ^ x[c], 7);
 }
 
-void crypto_hchacha20(uint8_t out[CRYPTO_KEY_LEN], const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[16])
+void crypto_hchacha20(uint8_t out[KEY_LEN], const uint8_t key[KEY_LEN], const uint8_t nonce[16])
 {
 	/* The ChaCha state with the 128-bit nonce where counter and nonce go;
 	 * 20 rounds without the final addition; rows 0 and 3 are the subkey. */
@@ -471,9 +471,9 @@ void crypto_hchacha20(uint8_t out[CRYPTO_KEY_LEN], const uint8_t key[CRYPTO_KEY_
 }
 
 static bool xaead(bool seal, uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t adlen,
-		  const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[CRYPTO_KEY_LEN])
+		  const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[KEY_LEN])
 {
-	uint8_t subkey[CRYPTO_KEY_LEN], iv[AEAD_IV_LEN] = { 0 };
+	uint8_t subkey[KEY_LEN], iv[AEAD_IV_LEN] = { 0 };
 	bool ok;
 
 	crypto_hchacha20(subkey, key, nonce);
@@ -484,13 +484,13 @@ static bool xaead(bool seal, uint8_t *dst, const uint8_t *src, size_t len, const
 }
 
 bool crypto_xaead_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t adlen,
-		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[CRYPTO_KEY_LEN])
+		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[KEY_LEN])
 {
 	return xaead(true, dst, src, len, ad, adlen, nonce, key);
 }
 
 bool crypto_xaead_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t adlen,
-		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[CRYPTO_KEY_LEN])
+		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[KEY_LEN])
 {
 	return xaead(false, dst, src, len, ad, adlen, nonce, key);
 }
@@ -505,7 +505,7 @@ bool crypto_aead_ctx_init(struct crypto_aead_ctx *c)
 	return c->evp != NULL;
 }
 
-bool crypto_aead_ctx_setkey(struct crypto_aead_ctx *c, enum cipher_suite suite, const uint8_t key[CRYPTO_KEY_LEN])
+bool crypto_aead_ctx_setkey(struct crypto_aead_ctx *c, enum cipher_suite suite, const uint8_t key[KEY_LEN])
 {
 	const EVP_CIPHER *cipher = suite_cipher(suite);
 	EVP_CIPHER_CTX *ctx = c->evp;

@@ -26,10 +26,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "messages.h"
+
 #define WUR __attribute__((warn_unused_result))
 
 enum {
-	CRYPTO_KEY_LEN = 32,
 	CRYPTO_HASH_LEN = 32,
 	CRYPTO_TAG_LEN = 16,
 	CRYPTO_XNONCE_LEN = 24,
@@ -51,13 +52,13 @@ bool crypto_random(void *buf, size_t len) WUR;
 
 /* X25519. keygen writes a random clamped private key. crypto_x25519 fails
  * when the shared secret is all zeros (a low-order public key). */
-bool crypto_x25519_keygen(uint8_t priv[CRYPTO_KEY_LEN]) WUR;
+bool crypto_x25519_keygen(uint8_t priv[KEY_LEN]) WUR;
 /* Clamps a private key in place as RFC 7748 section 5 decodes scalars (the
  * form WireGuard stores and shows): X25519 gives the same results either way. */
-void crypto_x25519_clamp(uint8_t priv[CRYPTO_KEY_LEN]);
-bool crypto_x25519_public(uint8_t pub[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN]) WUR;
-bool crypto_x25519(uint8_t out[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LEN],
-		   const uint8_t pub[CRYPTO_KEY_LEN]) WUR;
+void crypto_x25519_clamp(uint8_t priv[KEY_LEN]);
+bool crypto_x25519_public(uint8_t pub[KEY_LEN], const uint8_t priv[KEY_LEN]) WUR;
+bool crypto_x25519(uint8_t out[KEY_LEN], const uint8_t priv[KEY_LEN],
+		   const uint8_t pub[KEY_LEN]) WUR;
 
 /* A private key held by libcrypto, for many DH with it. libcrypto derives the
  * public key whenever it takes a private key in, a scalar multiplication as
@@ -68,11 +69,11 @@ bool crypto_x25519(uint8_t out[CRYPTO_KEY_LEN], const uint8_t priv[CRYPTO_KEY_LE
 struct crypto_x25519_key {
 	void *pkey;   /* EVP_PKEY * */
 	void *derive; /* EVP_PKEY_CTX *, ready to derive */
-	uint8_t pub[CRYPTO_KEY_LEN];
+	uint8_t pub[KEY_LEN];
 };
-bool crypto_x25519_key_init(struct crypto_x25519_key *k, const uint8_t priv[CRYPTO_KEY_LEN]) WUR;
-bool crypto_x25519_key_dh(uint8_t out[CRYPTO_KEY_LEN], const struct crypto_x25519_key *k,
-			  const uint8_t pub[CRYPTO_KEY_LEN]) WUR;
+bool crypto_x25519_key_init(struct crypto_x25519_key *k, const uint8_t priv[KEY_LEN]) WUR;
+bool crypto_x25519_key_dh(uint8_t out[KEY_LEN], const struct crypto_x25519_key *k,
+			  const uint8_t pub[KEY_LEN]) WUR;
 void crypto_x25519_key_free(struct crypto_x25519_key *k);
 
 /* BLAKE2s-256 of a || b (b may be NULL with blen 0). */
@@ -89,25 +90,25 @@ void crypto_hmac(uint8_t out[CRYPTO_HASH_LEN], const uint8_t *key, size_t keylen
  * t2 = HMAC(t0, t1 || 0x2); t3 = HMAC(t0, t2 || 0x3). Any of t2 and t3 may be
  * NULL to stop early (KDF1 / KDF2). Intermediates are wiped. The outputs may
  * alias key or in (MixKey writes the chaining key over itself). */
-void crypto_kdf(uint8_t t1[CRYPTO_KEY_LEN], uint8_t t2[CRYPTO_KEY_LEN], uint8_t t3[CRYPTO_KEY_LEN],
-		const uint8_t key[CRYPTO_KEY_LEN], const void *in, size_t inlen);
+void crypto_kdf(uint8_t t1[KEY_LEN], uint8_t t2[KEY_LEN], uint8_t t3[KEY_LEN],
+		const uint8_t key[KEY_LEN], const void *in, size_t inlen);
 
 /* One-shot AEAD of a suite with a 64-bit counter nonce. dst receives len + 16
  * bytes (seal) or len - 16 bytes (open); dst may equal src. open returns false
  * on a bad tag, in which case dst is undefined. */
 bool crypto_aead_seal(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
-		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN]) WUR;
 bool crypto_aead_open(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
-		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN]) WUR;
 
 /* HChaCha20 (draft-irtf-cfrg-xchacha section 2.2). */
-void crypto_hchacha20(uint8_t out[CRYPTO_KEY_LEN], const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[16]);
+void crypto_hchacha20(uint8_t out[KEY_LEN], const uint8_t key[KEY_LEN], const uint8_t nonce[16]);
 
 /* XChaCha20-Poly1305 (cookie replies). Same length rules as above. */
 bool crypto_xaead_seal(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t adlen,
-		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[KEY_LEN]) WUR;
 bool crypto_xaead_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t adlen,
-		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+		       const uint8_t nonce[CRYPTO_XNONCE_LEN], const uint8_t key[KEY_LEN]) WUR;
 
 /* A keyed AEAD context for the data path: set the key once per keypair, then
  * seal/open many packets with no allocation. crypto_aead_ctx_init allocates
@@ -122,7 +123,7 @@ struct crypto_aead_ctx {
 	bool keyed;
 };
 bool crypto_aead_ctx_init(struct crypto_aead_ctx *c) WUR;
-bool crypto_aead_ctx_setkey(struct crypto_aead_ctx *c, enum cipher_suite suite, const uint8_t key[CRYPTO_KEY_LEN]) WUR;
+bool crypto_aead_ctx_setkey(struct crypto_aead_ctx *c, enum cipher_suite suite, const uint8_t key[KEY_LEN]) WUR;
 void crypto_aead_ctx_clear(struct crypto_aead_ctx *c); /* forget the key */
 void crypto_aead_ctx_free(struct crypto_aead_ctx *c);
 bool crypto_aead_ctx_seal(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len, uint64_t counter) WUR;

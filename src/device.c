@@ -113,8 +113,8 @@ static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
 	}
 }
 
-static void hook_keylog(void *ctx, const uint8_t local_static_private[32], const uint8_t remote_static_public[32],
-			const uint8_t local_ephemeral_private[32], const uint8_t preshared_key[32])
+static void hook_keylog(void *ctx, const uint8_t local_static_private[KEY_LEN], const uint8_t remote_static_public[KEY_LEN],
+			const uint8_t local_ephemeral_private[KEY_LEN], const uint8_t preshared_key[KEY_LEN])
 {
 	keylog_write(((struct device *)ctx)->keylog_fd, local_static_private, remote_static_public,
 		     local_ephemeral_private, preshared_key);

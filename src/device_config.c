@@ -104,7 +104,7 @@ static int compare_key_pointers(const void *a, const void *b)
 }
 
 int device_sync_config(struct core *c, const struct interface_config *cfg, uint64_t now,
-		       void (*removing)(void *ctx, const uint8_t public_key[32]), void *ctx,
+		       void (*removing)(void *ctx, const uint8_t public_key[KEY_LEN]), void *ctx,
 		       struct device_sync_counts *counts)
 {
 	struct device_sync_counts ignored;

@@ -36,7 +36,7 @@ struct device_sync_counts {
  * 0 or a negative errno (-ENOMEM, -EINVAL), the peers before the failing
  * one synced. counts may be NULL. */
 int device_sync_config(struct core *c, const struct interface_config *cfg, uint64_t now,
-		       void (*removing)(void *ctx, const uint8_t public_key[32]), void *ctx,
+		       void (*removing)(void *ctx, const uint8_t public_key[KEY_LEN]), void *ctx,
 		       struct device_sync_counts *counts);
 
 #endif

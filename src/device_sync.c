@@ -257,7 +257,7 @@ static void sync_link(struct device *d, const struct interface_config *cfg)
 
 /* ---- the peers ---- */
 
-static void stop_dialing(void *ctx, const uint8_t public_key[32])
+static void stop_dialing(void *ctx, const uint8_t public_key[KEY_LEN])
 {
 	struct device *d = ctx;
 	struct tcp_peer *tp = tcp_peer_find(&d->tcp, public_key);
@@ -386,7 +386,7 @@ int device_uapi_sync(void *ctx, const struct interface_config *cfg)
 	return device_sync(ctx, cfg);
 }
 
-static bool dial_target(void *ctx, const uint8_t public_key[32], struct endpoint *target)
+static bool dial_target(void *ctx, const uint8_t public_key[KEY_LEN], struct endpoint *target)
 {
 	struct device *d = ctx;
 	struct tcp_peer *tp = tcp_peer_find(&d->tcp, public_key);

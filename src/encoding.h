@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEY_LEN 32
+#include "messages.h"
+
 #define KEY_B64_LEN 44 /* without the terminating NUL */
 #define KEY_HEX_LEN 64
 

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "clock.h"
+
 /* The construction and identifier of each suite. The AES-GCM suite has its
  * own of both, so that a handshake of one suite can never be taken for one
  * of the other. */
@@ -19,24 +21,24 @@ static void suite_names(enum cipher_suite suite, const char **construction, cons
 
 /* WireGuard always runs the psk variant; "no psk" is the all-zero key. In
  * message 1 only the pattern matters (the psk enters with message 2). */
-static const uint8_t zero_psk[NOISE_SYMMETRIC_KEY_LEN];
+static const uint8_t zero_psk[KEY_LEN];
 
 /* h and ck before the first message: the protocol name, the identifier as
  * prologue, and the responder's static key as IK's pre-message. */
-static void handshake_init(struct noise_symmetric *s, enum cipher_suite suite, const uint8_t responder_public[NOISE_PUBLIC_KEY_LEN])
+static void handshake_init(struct noise_symmetric *s, enum cipher_suite suite, const uint8_t responder_public[KEY_LEN])
 {
 	const char *construction, *identifier;
 
 	suite_names(suite, &construction, &identifier);
 	noise_symmetric_init(s, construction, suite);
 	noise_mix_hash(s, identifier, strlen(identifier));
-	noise_mix_hash(s, responder_public, NOISE_PUBLIC_KEY_LEN);
+	noise_mix_hash(s, responder_public, KEY_LEN);
 }
 
 void handshake_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN], uint64_t unix_ns)
 {
-	uint64_t sec = 0x400000000000000aULL + unix_ns / 1000000000ULL;
-	uint32_t nsec = (uint32_t)(unix_ns % 1000000000ULL);
+	uint64_t sec = 0x400000000000000aULL + unix_ns / NS_PER_SEC;
+	uint32_t nsec = (uint32_t)(unix_ns % NS_PER_SEC);
 
 	nsec &= ~((1U << 24) - 1);
 	for (int i = 0; i < 8; i++)
@@ -50,16 +52,16 @@ void handshake_wipe(struct handshake *hs)
 	crypto_wipe(hs, sizeof(*hs));
 }
 
-bool handshake_identity_set(struct static_identity *id, const uint8_t private_key[NOISE_PUBLIC_KEY_LEN])
+bool handshake_identity_set(struct static_identity *id, const uint8_t private_key[KEY_LEN])
 {
 	handshake_identity_clear(id);
-	memcpy(id->private_key, private_key, NOISE_PUBLIC_KEY_LEN);
+	memcpy(id->private_key, private_key, KEY_LEN);
 	crypto_x25519_clamp(id->private_key);
 	if (!crypto_x25519_key_init(&id->key, id->private_key)) {
 		handshake_identity_clear(id);
 		return false;
 	}
-	memcpy(id->public_key, id->key.pub, NOISE_PUBLIC_KEY_LEN);
+	memcpy(id->public_key, id->key.pub, KEY_LEN);
 	id->has_key = true;
 	return true;
 }
@@ -70,19 +72,19 @@ void handshake_identity_clear(struct static_identity *id)
 	crypto_wipe(id, sizeof(*id));
 }
 
-bool handshake_static_static(uint8_t ss[NOISE_PUBLIC_KEY_LEN], const struct static_identity *me,
-			     const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN])
+bool handshake_static_static(uint8_t ss[KEY_LEN], const struct static_identity *me,
+			     const uint8_t peer_public[KEY_LEN])
 {
 	if (!me->has_key) {
-		crypto_wipe(ss, NOISE_PUBLIC_KEY_LEN);
+		crypto_wipe(ss, KEY_LEN);
 		return false;
 	}
 	return noise_static_static(ss, &me->key, peer_public);
 }
 
 bool handshake_create_initiation(struct handshake *hs, struct message_handshake_initiation *msg,
-				 const struct static_identity *me, const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
-				 const uint8_t ss[NOISE_PUBLIC_KEY_LEN], enum cipher_suite suite,
+				 const struct static_identity *me, const uint8_t peer_public[KEY_LEN],
+				 const uint8_t ss[KEY_LEN], enum cipher_suite suite,
 				 uint32_t local_index, const uint8_t timestamp[NOISE_TIMESTAMP_LEN])
 {
 	struct handshake st;
@@ -113,7 +115,7 @@ out:
 	return ok;
 }
 
-bool handshake_initiation_sender(struct handshake *out, uint8_t initiator_public[NOISE_PUBLIC_KEY_LEN],
+bool handshake_initiation_sender(struct handshake *out, uint8_t initiator_public[KEY_LEN],
 				 const struct message_handshake_initiation *msg,
 				 const struct static_identity *me, enum cipher_suite suite)
 {
@@ -137,7 +139,7 @@ out:
 }
 
 bool handshake_initiation_finish(struct handshake *hs, uint8_t timestamp[NOISE_TIMESTAMP_LEN],
-				 const struct message_handshake_initiation *msg, const uint8_t ss[NOISE_PUBLIC_KEY_LEN])
+				 const struct message_handshake_initiation *msg, const uint8_t ss[KEY_LEN])
 {
 	struct handshake st = *hs;
 	bool ok = false;
@@ -145,7 +147,7 @@ bool handshake_initiation_finish(struct handshake *hs, uint8_t timestamp[NOISE_T
 	/* ss, {timestamp} */
 	if (!noise_ik_read1_payload(&st.sym, ss, msg->encrypted_timestamp, NOISE_TIMESTAMP_LEN, timestamp))
 		goto out;
-	memcpy(st.remote_ephemeral, msg->unencrypted_ephemeral, NOISE_PUBLIC_KEY_LEN);
+	memcpy(st.remote_ephemeral, msg->unencrypted_ephemeral, KEY_LEN);
 	st.remote_index = msg->sender_index;
 	st.state = HANDSHAKE_CONSUMED_INITIATION;
 	*hs = st;
@@ -156,8 +158,8 @@ out:
 }
 
 bool handshake_create_response(struct handshake *hs, struct message_handshake_response *msg,
-			       const uint8_t peer_public[NOISE_PUBLIC_KEY_LEN],
-			       const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN], uint32_t local_index)
+			       const uint8_t peer_public[KEY_LEN],
+			       const uint8_t psk[KEY_LEN], uint32_t local_index)
 {
 	struct handshake st = *hs;
 	bool ok = false;
@@ -186,7 +188,7 @@ out:
 
 bool handshake_consume_response(struct handshake *out, const struct handshake *hs,
 				const struct message_handshake_response *msg, const struct static_identity *me,
-				const uint8_t psk[NOISE_SYMMETRIC_KEY_LEN])
+				const uint8_t psk[KEY_LEN])
 {
 	struct handshake st = *hs;
 	bool ok = false;
@@ -196,7 +198,7 @@ bool handshake_consume_response(struct handshake *out, const struct handshake *h
 	if (!noise_ik_read2(&st.sym, psk, st.ephemeral_private, &me->key, msg->unencrypted_ephemeral,
 			    msg->encrypted_nothing, 0, NULL))
 		goto out;
-	memcpy(st.remote_ephemeral, msg->unencrypted_ephemeral, NOISE_PUBLIC_KEY_LEN);
+	memcpy(st.remote_ephemeral, msg->unencrypted_ephemeral, KEY_LEN);
 	st.remote_index = msg->sender_index;
 	st.state = HANDSHAKE_CONSUMED_RESPONSE;
 	*out = st;
@@ -206,10 +208,10 @@ out:
 	return ok;
 }
 
-bool handshake_derive_keys(struct handshake *hs, uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN],
-			   uint8_t recv_key[NOISE_SYMMETRIC_KEY_LEN], bool *we_initiated)
+bool handshake_derive_keys(struct handshake *hs, uint8_t send_key[KEY_LEN],
+			   uint8_t recv_key[KEY_LEN], bool *we_initiated)
 {
-	uint8_t k1[NOISE_SYMMETRIC_KEY_LEN], k2[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t k1[KEY_LEN], k2[KEY_LEN];
 	bool ok = true;
 
 	if (hs->state == HANDSHAKE_CONSUMED_RESPONSE) {

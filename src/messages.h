@@ -8,10 +8,11 @@
 
 #include <stdint.h>
 
-/* Sizes of the Noise primitives (Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s). */
+/* Sizes of the Noise primitives (Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s).
+ * KEY_LEN is every key's: Curve25519 private and public keys, symmetric
+ * and preshared keys, the only name 32 has as a key length. */
 enum {
-	NOISE_PUBLIC_KEY_LEN = 32,
-	NOISE_SYMMETRIC_KEY_LEN = 32,
+	KEY_LEN = 32,
 	NOISE_TIMESTAMP_LEN = 12,   /* TAI64N */
 	NOISE_AUTHTAG_LEN = 16,
 	NOISE_HASH_LEN = 32,
@@ -85,8 +86,8 @@ struct message_macs {
 struct message_handshake_initiation {
 	struct message_header header;
 	uint32_t sender_index;
-	uint8_t unencrypted_ephemeral[NOISE_PUBLIC_KEY_LEN];
-	uint8_t encrypted_static[NOISE_ENCRYPTED_LEN(NOISE_PUBLIC_KEY_LEN)];
+	uint8_t unencrypted_ephemeral[KEY_LEN];
+	uint8_t encrypted_static[NOISE_ENCRYPTED_LEN(KEY_LEN)];
 	uint8_t encrypted_timestamp[NOISE_ENCRYPTED_LEN(NOISE_TIMESTAMP_LEN)];
 	struct message_macs macs;
 } __attribute__((packed));
@@ -95,7 +96,7 @@ struct message_handshake_response {
 	struct message_header header;
 	uint32_t sender_index;
 	uint32_t receiver_index;
-	uint8_t unencrypted_ephemeral[NOISE_PUBLIC_KEY_LEN];
+	uint8_t unencrypted_ephemeral[KEY_LEN];
 	uint8_t encrypted_nothing[NOISE_ENCRYPTED_LEN(0)];
 	struct message_macs macs;
 } __attribute__((packed));

@@ -89,7 +89,7 @@ bool noise_decrypt_and_hash(struct noise_symmetric *s, uint8_t *dst, const uint8
 	return true;
 }
 
-void noise_split(const struct noise_symmetric *s, uint8_t k1[CRYPTO_KEY_LEN], uint8_t k2[CRYPTO_KEY_LEN])
+void noise_split(const struct noise_symmetric *s, uint8_t k1[KEY_LEN], uint8_t k2[KEY_LEN])
 {
 	crypto_kdf(k1, k2, NULL, s->ck, NULL, 0);
 }
@@ -120,15 +120,15 @@ static bool mix_dh(struct noise_symmetric *s, const struct crypto_x25519_key *pr
 	return ok;
 }
 
-bool noise_static_static(uint8_t ss[32], const struct crypto_x25519_key *s, const uint8_t rs_pub[32])
+bool noise_static_static(uint8_t ss[KEY_LEN], const struct crypto_x25519_key *s, const uint8_t rs_pub[KEY_LEN])
 {
 	return crypto_x25519_key_dh(ss, s, rs_pub);
 }
 
 bool noise_ik_write1(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[32], const uint8_t ss[32], const uint8_t s_pub[32],
-		     const uint8_t rs_pub[32], const uint8_t *payload, size_t plen,
-		     uint8_t e_pub[32], uint8_t enc_static[48], uint8_t *enc_payload)
+		     const uint8_t e_priv[KEY_LEN], const uint8_t ss[KEY_LEN], const uint8_t s_pub[KEY_LEN],
+		     const uint8_t rs_pub[KEY_LEN], const uint8_t *payload, size_t plen,
+		     uint8_t e_pub[KEY_LEN], uint8_t enc_static[48], uint8_t *enc_payload)
 {
 	struct noise_symmetric st = *s;
 	struct crypto_x25519_key e = { 0 };
@@ -159,7 +159,7 @@ out:
 }
 
 bool noise_ik_read1_static(struct noise_symmetric *s, const uint8_t *psk, const struct crypto_x25519_key *s_priv,
-			   const uint8_t re_pub[32], const uint8_t enc_static[48], uint8_t rs_pub[32])
+			   const uint8_t re_pub[KEY_LEN], const uint8_t enc_static[48], uint8_t rs_pub[KEY_LEN])
 {
 	struct noise_symmetric st = *s;
 	uint8_t rs[DH_LEN];
@@ -182,7 +182,7 @@ out:
 	return ok;
 }
 
-bool noise_ik_read1_payload(struct noise_symmetric *s, const uint8_t ss[32], const uint8_t *enc_payload,
+bool noise_ik_read1_payload(struct noise_symmetric *s, const uint8_t ss[KEY_LEN], const uint8_t *enc_payload,
 			    size_t plen, uint8_t *payload)
 {
 	struct noise_symmetric st = *s;
@@ -203,9 +203,9 @@ out:
 }
 
 bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[32], const uint8_t re_pub[32], const uint8_t rs_pub[32],
+		     const uint8_t e_priv[KEY_LEN], const uint8_t re_pub[KEY_LEN], const uint8_t rs_pub[KEY_LEN],
 		     const uint8_t *payload, size_t plen,
-		     uint8_t e_pub[32], uint8_t *enc_payload)
+		     uint8_t e_pub[KEY_LEN], uint8_t *enc_payload)
 {
 	struct noise_symmetric st = *s;
 	struct crypto_x25519_key e = { 0 };
@@ -237,7 +237,7 @@ out:
 }
 
 bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk,
-		    const uint8_t e_priv[32], const struct crypto_x25519_key *s_priv, const uint8_t re_pub[32],
+		    const uint8_t e_priv[KEY_LEN], const struct crypto_x25519_key *s_priv, const uint8_t re_pub[KEY_LEN],
 		    const uint8_t *enc_payload, size_t plen, uint8_t *payload)
 {
 	struct noise_symmetric st = *s;

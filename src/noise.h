@@ -27,7 +27,7 @@
 struct noise_symmetric {
 	uint8_t ck[CRYPTO_HASH_LEN]; /* chaining key */
 	uint8_t h[CRYPTO_HASH_LEN];  /* handshake hash */
-	uint8_t k[CRYPTO_KEY_LEN];   /* cipher key, valid when has_key */
+	uint8_t k[KEY_LEN];   /* cipher key, valid when has_key */
 	uint64_t n;                  /* cipher nonce, reset by every MixKey */
 	bool has_key;
 	enum cipher_suite suite;
@@ -46,7 +46,7 @@ bool noise_encrypt_and_hash(struct noise_symmetric *s, uint8_t *dst, const uint8
 bool noise_decrypt_and_hash(struct noise_symmetric *s, uint8_t *dst, const uint8_t *src, size_t len)
 	__attribute__((warn_unused_result));
 /* Split(): k1 (initiator to responder), k2 (responder to initiator). */
-void noise_split(const struct noise_symmetric *s, uint8_t k1[CRYPTO_KEY_LEN], uint8_t k2[CRYPTO_KEY_LEN]);
+void noise_split(const struct noise_symmetric *s, uint8_t k1[KEY_LEN], uint8_t k2[KEY_LEN]);
 void noise_symmetric_wipe(struct noise_symmetric *s);
 
 /*
@@ -57,16 +57,16 @@ void noise_symmetric_wipe(struct noise_symmetric *s);
  * ss is DH(s, rs), which depends only on the two static keys: the caller
  * computes it once per peer (noise_static_static) instead of per message.
  * psk != NULL selects IKpsk2, whose e also does MixKey(e.pub).
- * Output: e_pub[32], enc_static[48], enc_payload[plen + 16].
+ * Output: e_pub[KEY_LEN], enc_static[48], enc_payload[plen + 16].
  */
 bool noise_ik_write1(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[32], const uint8_t ss[32], const uint8_t s_pub[32],
-		     const uint8_t rs_pub[32], const uint8_t *payload, size_t plen,
-		     uint8_t e_pub[32], uint8_t enc_static[48], uint8_t *enc_payload)
+		     const uint8_t e_priv[KEY_LEN], const uint8_t ss[KEY_LEN], const uint8_t s_pub[KEY_LEN],
+		     const uint8_t rs_pub[KEY_LEN], const uint8_t *payload, size_t plen,
+		     uint8_t e_pub[KEY_LEN], uint8_t enc_static[48], uint8_t *enc_payload)
 	__attribute__((warn_unused_result));
 
 /* ss = DH(s, rs) of a pair of static keys (fails on a low-order rs). */
-bool noise_static_static(uint8_t ss[32], const struct crypto_x25519_key *s, const uint8_t rs_pub[32])
+bool noise_static_static(uint8_t ss[KEY_LEN], const struct crypto_x25519_key *s, const uint8_t rs_pub[KEY_LEN])
 	__attribute__((warn_unused_result));
 
 /* Responder side of message 1, in two steps so that the cheap one decides
@@ -76,24 +76,24 @@ bool noise_static_static(uint8_t ss[32], const struct crypto_x25519_key *s, cons
  * decrypts the payload. Each works on a copy of *s as the others do.
  * enc_payload is plen + 16 bytes; payload receives plen bytes. */
 bool noise_ik_read1_static(struct noise_symmetric *s, const uint8_t *psk, const struct crypto_x25519_key *s_priv,
-			   const uint8_t re_pub[32], const uint8_t enc_static[48], uint8_t rs_pub[32])
+			   const uint8_t re_pub[KEY_LEN], const uint8_t enc_static[48], uint8_t rs_pub[KEY_LEN])
 	__attribute__((warn_unused_result));
-bool noise_ik_read1_payload(struct noise_symmetric *s, const uint8_t ss[32], const uint8_t *enc_payload,
+bool noise_ik_read1_payload(struct noise_symmetric *s, const uint8_t ss[KEY_LEN], const uint8_t *enc_payload,
 			    size_t plen, uint8_t *payload)
 	__attribute__((warn_unused_result));
 
 /* Message 2 (responder -> initiator): e, ee, se, [psk], payload.
  * psk == NULL is plain IK; otherwise MixKeyAndHash(psk) after se. */
 bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[32], const uint8_t re_pub[32], const uint8_t rs_pub[32],
+		     const uint8_t e_priv[KEY_LEN], const uint8_t re_pub[KEY_LEN], const uint8_t rs_pub[KEY_LEN],
 		     const uint8_t *payload, size_t plen,
-		     uint8_t e_pub[32], uint8_t *enc_payload)
+		     uint8_t e_pub[KEY_LEN], uint8_t *enc_payload)
 	__attribute__((warn_unused_result));
 
 /* Initiator side of message 2. e_priv and s_priv are the initiator's own keys;
  * re_pub is the responder's ephemeral from the message. */
 bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk,
-		    const uint8_t e_priv[32], const struct crypto_x25519_key *s_priv, const uint8_t re_pub[32],
+		    const uint8_t e_priv[KEY_LEN], const struct crypto_x25519_key *s_priv, const uint8_t re_pub[KEY_LEN],
 		    const uint8_t *enc_payload, size_t plen, uint8_t *payload)
 	__attribute__((warn_unused_result));
 

@@ -21,9 +21,9 @@ void peer_table_free(struct peer_table *t)
 	crypto_wipe(t, sizeof(*t));
 }
 
-uint64_t peer_table_hash(const struct peer_table *t, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+uint64_t peer_table_hash(const struct peer_table *t, const uint8_t public_key[KEY_LEN])
 {
-	return crypto_siphash(t->key, public_key, NOISE_PUBLIC_KEY_LEN);
+	return crypto_siphash(t->key, public_key, KEY_LEN);
 }
 
 static void peer_place(struct peer **slots, uint32_t mask, struct peer *p)
@@ -61,13 +61,13 @@ void peer_table_insert(struct peer_table *t, struct peer *p)
 	t->used++;
 }
 
-struct peer *peer_table_lookup(const struct peer_table *t, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN])
+struct peer *peer_table_lookup(const struct peer_table *t, const uint8_t public_key[KEY_LEN])
 {
 	uint64_t h = peer_table_hash(t, public_key);
 
 	for (uint32_t i = (uint32_t)h & t->mask; t->slots[i]; i = (i + 1) & t->mask) {
 		/* Public keys are not secret: a plain comparison will do. */
-		if (t->slots[i]->public_key_hash == h && !memcmp(t->slots[i]->public_key, public_key, NOISE_PUBLIC_KEY_LEN))
+		if (t->slots[i]->public_key_hash == h && !memcmp(t->slots[i]->public_key, public_key, KEY_LEN))
 			return t->slots[i];
 	}
 	return NULL;

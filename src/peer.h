@@ -41,14 +41,14 @@ struct peer {
 	struct peer *next, *prev;       /* in the core's list, in the order added */
 	uint64_t id;                    /* 1, 2, 3... in the order added: log lines name it */
 	uint64_t public_key_hash;       /* in the core's peer_table */
-	uint8_t public_key[NOISE_PUBLIC_KEY_LEN];
-	uint8_t preshared_key[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t public_key[KEY_LEN];
+	uint8_t preshared_key[KEY_LEN];
 	enum cipher_suite suite;
 	/* DH(our static key, public_key): the same in every handshake, so made
 	 * the first time one needs it and kept until our key changes
 	 * (core_peer_static_static). NONE: no key, or a low-order peer key,
 	 * with which no handshake can succeed. */
-	uint8_t static_static[NOISE_PUBLIC_KEY_LEN];
+	uint8_t static_static[KEY_LEN];
 	enum { STATIC_STATIC_UNKNOWN = 0, STATIC_STATIC_KNOWN, STATIC_STATIC_NONE } static_static_state;
 
 	struct handshake handshake;
@@ -95,11 +95,11 @@ int peer_table_init(struct peer_table *t);
 void peer_table_free(struct peer_table *t);
 /* Grows (doubling) to hold at least n peers at a load of 1/2 or less. */
 int peer_table_reserve(struct peer_table *t, uint32_t n);
-uint64_t peer_table_hash(const struct peer_table *t, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+uint64_t peer_table_hash(const struct peer_table *t, const uint8_t public_key[KEY_LEN]);
 /* Stores p under p->public_key_hash (set it with peer_table_hash). Never
  * allocates: reserve first. */
 void peer_table_insert(struct peer_table *t, struct peer *p);
-struct peer *peer_table_lookup(const struct peer_table *t, const uint8_t public_key[NOISE_PUBLIC_KEY_LEN]);
+struct peer *peer_table_lookup(const struct peer_table *t, const uint8_t public_key[KEY_LEN]);
 void peer_table_remove(struct peer_table *t, struct peer *p);
 
 /* Index table: open addressing with linear probing, power-of-two size. */

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_SECOND 1000000000ULL
+#include "clock.h"
 
 bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, uint32_t per_second, uint32_t burst)
 {
-	uint64_t cost = NS_PER_SECOND / per_second, max = cost * burst;
+	uint64_t cost = NS_PER_SEC / per_second, max = cost * burst;
 
 	if (!b->last) {
 		b->credit = max;
@@ -66,7 +66,7 @@ bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t n
 	 * message of a flood, before it is queued. */
 	struct ratelimit_slot *s = &r->slots[crypto_siphash(r->key, key, sizeof(key)) & (RATELIMIT_SLOTS - 1)];
 
-	if (s->key_hi != hi || s->key_lo != lo || now - s->bucket.last > NS_PER_SECOND) {
+	if (s->key_hi != hi || s->key_lo != lo || now - s->bucket.last > NS_PER_SEC) {
 		/* A new sender (or an idle one) takes the slot with a full bucket. */
 		s->key_hi = hi;
 		s->key_lo = lo;

@@ -99,7 +99,7 @@ static void rotate_for(struct peer *p, bool initiator)
 enum session_outcome session_begin(struct peer *p, uint64_t now)
 {
 	struct core *c = p->core;
-	uint8_t send_key[NOISE_SYMMETRIC_KEY_LEN], recv_key[NOISE_SYMMETRIC_KEY_LEN];
+	uint8_t send_key[KEY_LEN], recv_key[KEY_LEN];
 	uint32_t local_index = p->handshake.local_index, remote_index = p->handshake.remote_index;
 	enum cipher_suite suite = p->handshake.suite;
 	enum session_outcome ret = SESSION_FAILED;

@@ -13,16 +13,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "drop.h"
 #include "log.h"
 
 /* Work per event, so one busy connection cannot hold the loop. */
 #define TCP_READS_PER_EVENT 8
-#define TCP_ACCEPTS_PER_EVENT 64
 #define TCP_RECV_BATCH 64
-/* Out of descriptors: stop accepting for this long (the listening socket
- * would otherwise wake the loop at once, forever). */
-#define TCP_LISTEN_PAUSE_NS NS_PER_S
 /* A client that stops acknowledging (or answering keepalive probes) is
  * gone: its accepted connection is freed. (Dialed ones: tcp_conn_sockopts.) */
 #define TCP_USER_TIMEOUT_MS 30000
@@ -73,7 +70,7 @@ void tcp_count_drop(struct tcp *t, enum drop_cause cause, uint64_t n)
 /* Rate limit for messages a remote party can cause. */
 bool tcp_may_log(struct tcp *t)
 {
-	if (!t->log_window || t->now - t->log_window >= 60 * NS_PER_S) {
+	if (!t->log_window || t->now - t->log_window >= 60 * NS_PER_SEC) {
 		t->log_window = t->now ? t->now : 1;
 		t->log_count = 0;
 	}
@@ -533,7 +530,7 @@ void tcp_tick(struct tcp *t, uint64_t now)
 			if (tcp_may_log(t)) {
 				endpoint_format(buf, &c->ep);
 				log_info("tcp: no handshake from %s within %llu s; closing its connection", buf,
-					 (unsigned long long)(TCP_AUTH_TIMEOUT_NS / NS_PER_S));
+					 (unsigned long long)(TCP_AUTH_TIMEOUT_NS / NS_PER_SEC));
 			}
 			tcp_conn_close(t, c, ETIMEDOUT, true);
 		}

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "drop.h"
 #include "encoding.h"
 #include "messages.h"
@@ -49,7 +50,7 @@ int tcp_tx_flush(struct tcp_tx *tx, int fd);
  * way. */
 #define TCP_MAX_UNAUTH 1024
 #define TCP_MAX_UNAUTH_PER_SOURCE 4     /* from one IPv4 address or IPv6 /64 */
-#define TCP_UNAUTH_GRACE_NS (1000000000ULL)
+#define TCP_UNAUTH_GRACE_NS (NS_PER_SEC)
 /* One handshake initiation and its frame header: all a client sends before
  * it is answered. A longer frame grows the buffer to one largest frame. */
 #define TCP_UNAUTH_RX_BUF (TCP_FRAME_HEADER_LEN + sizeof(struct message_handshake_initiation))
@@ -57,24 +58,24 @@ int tcp_tx_flush(struct tcp_tx *tx, int fd);
  * reconnecting (one we dial too, whose connections are kept) leaves at most
  * this many behind; the oldest goes. */
 #define TCP_MAX_CONNS_PER_PEER 2
-#define TCP_STABLE_NS (10 * 1000000000ULL) /* a dialed connection up this long worked */
+#define TCP_STABLE_NS (10 * NS_PER_SEC) /* a dialed connection up this long worked */
 /* Longer than REKEY_TIMEOUT plus its jitter, twice: an initiator whose
  * first initiation was lost to the rate limit under load (over TCP, no
  * cookie reply is sent: core.c check_macs) retries on the same connection,
  * twice if need be (a client with the silence rule below dials a new one
  * instead, after the first). */
-#define TCP_AUTH_TIMEOUT_NS (11 * 1000000000ULL)
-#define TCP_CONNECT_TIMEOUT_NS (10 * 1000000000ULL)
+#define TCP_AUTH_TIMEOUT_NS (11 * NS_PER_SEC)
+#define TCP_CONNECT_TIMEOUT_NS (10 * NS_PER_SEC)
 /* A dialed connection over which a handshake initiation went out and
  * nothing at all came back for this long is given up and dialed again: a
  * live peer answers an initiation at once (a response, or a cookie reply).
  * The same span bounds what the kernel lets stay unacknowledged on a dialed
  * socket (TCP_USER_TIMEOUT), which catches data sent into a dead path. */
-#define TCP_SILENCE_NS ((uint64_t)REKEY_TIMEOUT * 1000000000ULL)
-#define TCP_RETRY_FIRST_NS (1000000000ULL)   /* first retry within 1 s */
-#define TCP_RETRY_MAX_NS (15 * 1000000000ULL)
+#define TCP_SILENCE_NS ((uint64_t)REKEY_TIMEOUT * NS_PER_SEC)
+#define TCP_RETRY_FIRST_NS (NS_PER_SEC)   /* first retry within 1 s */
+#define TCP_RETRY_MAX_NS (15 * NS_PER_SEC)
 /* How often accepted connections no peer names any more are closed. */
-#define TCP_SWEEP_INTERVAL_NS (10 * 1000000000ULL)
+#define TCP_SWEEP_INTERVAL_NS (10 * NS_PER_SEC)
 #define TCP_RX_BUF (64 * 1024)         /* once authenticated, or dialed and up */
 #define TCP_TX_BUF (128 * 1024)
 #define TCP_TX_RESERVE 2048            /* a dozen handshake messages */

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "crypto.h"
 #include "log.h"
 
@@ -148,7 +149,7 @@ static void dial_check(struct tcp *t, struct tcp_conn *c, uint64_t now)
 	}
 	endpoint_format(buf, &c->ep);
 	log_info("tcp: no answer from %s for %llu s after a handshake initiation; giving up on the connection", buf,
-		 (unsigned long long)(TCP_SILENCE_NS / NS_PER_S));
+		 (unsigned long long)(TCP_SILENCE_NS / NS_PER_SEC));
 	tcp_conn_close(t, c, ETIMEDOUT, true);
 }
 

@@ -15,7 +15,6 @@
 #include "tcp.h"
 #include "tcp_frame.h"
 
-#define NS_PER_S 1000000000ULL
 
 enum conn_state {
 	CONN_CONNECTING, /* dialed, connect() in progress */

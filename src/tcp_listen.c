@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "drop.h"
 #include "log.h"
 
@@ -27,7 +28,7 @@
 #define TCP_RECV_BATCH 64
 /* Out of descriptors: stop accepting for this long (the listening socket
  * would otherwise wake the loop at once, forever). */
-#define TCP_LISTEN_PAUSE_NS NS_PER_S
+#define TCP_LISTEN_PAUSE_NS NS_PER_SEC
 /* A client that stops acknowledging (or answering keepalive probes) is
  * gone: its accepted connection is freed. (Dialed ones: tcp_conn_sockopts.) */
 #define TCP_USER_TIMEOUT_MS 30000

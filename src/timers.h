@@ -10,10 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "peer.h"
-
-#define NS_PER_SEC 1000000000ULL
-#define NS_PER_MS 1000000ULL
 
 /* Whether `seconds` have passed from `since` to `now` (ns). */
 static inline bool timers_passed(uint64_t since, uint64_t now, uint64_t seconds)

@@ -550,7 +550,7 @@ int uapi_parse_set_ext(struct interface_config *cfg, const char *text, size_t le
 /* ------------------------------------------------------------------ */
 /* Writing a set=2 request */
 
-static void put_hex_key(struct sbuf *out, const char *name, const uint8_t key[32])
+static void put_hex_key(struct sbuf *out, const char *name, const uint8_t key[KEY_LEN])
 {
 	char hex[KEY_HEX_LEN + 1];
 

@@ -19,7 +19,7 @@ static const struct static_identity *engine_identity(const struct core *c)
 	return &c->identity;
 }
 
-static void put_key(struct sbuf *out, const char *name, const uint8_t key[32])
+static void put_key(struct sbuf *out, const char *name, const uint8_t key[KEY_LEN])
 {
 	char hex[KEY_HEX_LEN + 1];
 
@@ -234,7 +234,7 @@ static bool read_decimal(const char *s, uint64_t max, uint64_t *out)
 
 /* get=2 names the peers in the order get=1 listed them: look where the
  * last one was found first, so ten thousand peers are not as many scans. */
-static struct peer_config *named_peer(struct get_reader *r, const uint8_t key[32], size_t *index)
+static struct peer_config *named_peer(struct get_reader *r, const uint8_t key[KEY_LEN], size_t *index)
 {
 	size_t n = r->cfg->n_peers;
 
@@ -278,7 +278,7 @@ static int read_line(struct get_reader *r, const char *key, const char *value)
 	if (!strcmp(key, "public_key"))
 		return read_peer_start(r, value);
 	if (!strcmp(key, UAPI_KEY_PEER)) {
-		uint8_t pub[32];
+		uint8_t pub[KEY_LEN];
 		size_t i = 0;
 		if (!key_from_hex(pub, value))
 			return -EPROTO;

@@ -35,7 +35,7 @@ struct uapi_get_ext {
 	uint32_t table_id;
 	/* Optional: whether the daemon dials the peer with this key over TCP,
 	 * and where (*target). */
-	bool (*dial_target)(void *ctx, const uint8_t public_key[32], struct endpoint *target);
+	bool (*dial_target)(void *ctx, const uint8_t public_key[KEY_LEN], struct endpoint *target);
 	void *ctx;
 };
 

@@ -20,10 +20,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "uapi.h"
 
-#define NS_PER_S 1000000000ULL
 /* One read; and what one event may read from one connection before the
  * loop gets back to packets (epoll reports the rest again). */
 #define READ_CHUNK 65536
@@ -153,7 +153,7 @@ void uapi_server_on_listen(struct uapi_server *s, uint64_t now)
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				log_warn("control socket: cannot accept a connection: %s; trying again in a second",
 					 strerror(errno));
-				s->accept_resume_at = now + NS_PER_S;
+				s->accept_resume_at = now + NS_PER_SEC;
 			}
 			break;
 		}
@@ -397,7 +397,7 @@ void uapi_server_tick(struct uapi_server *s, uint64_t now)
 		struct uapi_conn *c = s->conns[i];
 		if (c && now - c->last_progress >= UAPI_IDLE_TIMEOUT_NS) {
 			log_debug("control socket: a connection idle for %llu s closed",
-				  (unsigned long long)(UAPI_IDLE_TIMEOUT_NS / NS_PER_S));
+				  (unsigned long long)(UAPI_IDLE_TIMEOUT_NS / NS_PER_SEC));
 			conn_close(s, c);
 		}
 	}

@@ -15,13 +15,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "config.h"
 #include "sbuf.h"
 
 /* At most this many connections at once; more wait in the listen backlog. */
 #define UAPI_MAX_CONNS 64
 /* A connection that neither sent nor took a byte for this long is closed. */
-#define UAPI_IDLE_TIMEOUT_NS (10 * 1000000000ULL)
+#define UAPI_IDLE_TIMEOUT_NS (10 * NS_PER_SEC)
 
 struct uapi_ops {
 	void *ctx;

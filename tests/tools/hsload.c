@@ -72,8 +72,8 @@
 #define MAX_PEERS 65536 /* the low 16 bits of a sender index name the peer */
 
 struct initiator {
-	uint8_t priv[NOISE_PUBLIC_KEY_LEN], pub[NOISE_PUBLIC_KEY_LEN];
-	uint8_t e_priv[NOISE_PUBLIC_KEY_LEN];
+	uint8_t priv[KEY_LEN], pub[KEY_LEN];
+	uint8_t e_priv[KEY_LEN];
 	struct noise_symmetric pre;     /* after e, es, s, ss */
 	struct message_handshake_initiation tmpl;
 	struct cookie_maker cookie;
