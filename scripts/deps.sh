@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building, testing and the demo need,
 # only those missing: `apt-get update`, then `apt-get install --no-install-recommends`.
+# clang-format checks the layout of the C sources (tests/packaging/test_format.sh).
 # python3 drives the UDP checks through the tunnel (tests/tools/udpcheck.py).
 # libseccomp filters the running daemon's system calls (src/sandbox.c).
 # nftables lets tests drop packets inside their own namespaces (test_replyping.sh).
@@ -16,7 +17,7 @@
 # (bench/results.png) and python3 (the 10,000-peer configuration).
 set -eu
 pkgs=(
-	build-essential clang libssl-dev libmnl-dev libcmocka-dev libseccomp-dev pkg-config
+	build-essential clang clang-format libssl-dev libmnl-dev libcmocka-dev libseccomp-dev pkg-config
 	iproute2 iputils-ping procps coreutils iperf3
 	wireguard-tools wireguard-go netcat-openbsd jq nftables
 	mandoc systemd tshark python3

@@ -23,10 +23,10 @@
 
 struct allowedips_node {
 	/* Fields lookup reads come first, within one cache line. */
-	uint64_t key[2];    /* the prefix; bits past cidr are zero */
-	uint64_t mask[2];   /* cidr leading one bits */
+	uint64_t key[2];  /* the prefix; bits past cidr are zero */
+	uint64_t mask[2]; /* cidr leading one bits */
 	struct allowedips_node *child[2];
-	void *peer;         /* NULL for a node that only branches */
+	void *peer; /* NULL for a node that only branches */
 	uint8_t cidr;
 	bool v6;
 	struct allowedips_node *parent;
@@ -35,7 +35,7 @@ struct allowedips_node {
 };
 
 struct allowedips_owner {
-	void *peer;         /* NULL: a free slot */
+	void *peer; /* NULL: a free slot */
 	struct allowedips_node *first;
 };
 
@@ -101,8 +101,7 @@ static unsigned int bit_at(const uint64_t key[2], unsigned int i)
 
 static bool node_covers(const struct allowedips_node *n, const uint64_t key[2])
 {
-	return !(((key[0] ^ n->key[0]) & n->mask[0]) |
-		 ((key[1] ^ n->key[1]) & n->mask[1]));
+	return !(((key[0] ^ n->key[0]) & n->mask[0]) | ((key[1] ^ n->key[1]) & n->mask[1]));
 }
 
 /* Number of leading bits a and b share. */

@@ -29,8 +29,7 @@ enum cmd_word {
 	CMD_WORD_UNKNOWN, /* neither; *nearest is the command it is one typo from, or what
 			   * to type for a verb of other tools (status, stop...), if any */
 };
-enum cmd_word cmd_classify_word(const char *word, const char *const *commands, size_t n_commands,
-				const char **nearest);
+enum cmd_word cmd_classify_word(const char *word, const char *const *commands, size_t n_commands, const char **nearest);
 
 struct interface_config;
 /* Brings up ifname from cfg and runs it: in the foreground, or in a daemon

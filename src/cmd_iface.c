@@ -28,7 +28,8 @@
 
 static const char usage[] =
 	"Usage: sluice [-f|--foreground] IFACE\n"
-	"Creates the interface IFACE and its control socket " UAPI_DIR "/IFACE.sock,\n"
+	"Creates the interface IFACE and its control socket " UAPI_DIR
+	"/IFACE.sock,\n"
 	"unconfigured and down, as wireguard-go does: configure it with wg(8) and ip(8),\n"
 	"or let wg-quick(8) do it (WG_QUICK_USERSPACE_IMPLEMENTATION=sluice).\n"
 	"Returns once both exist, leaving a daemon that logs to syslog; it exits when\n"
@@ -71,20 +72,51 @@ static int distance_capped(const char *a, const char *b)
 static const struct {
 	const char *word, *instead;
 } verbs[] = {
-	{ "status", "show" }, { "list", "show" }, { "ls", "show" }, { "info", "show" }, { "stats", "show" },
-	{ "dump", "show" }, { "peers", "show" }, { "stop", "down" }, { "disconnect", "down" },
-	{ "disable", "down" }, { "destroy", "down" }, { "remove", "down" }, { "rm", "down" }, { "del", "down" },
-	{ "delete", "down" }, { "kill", "down" }, { "start", "up" }, { "connect", "up" }, { "enable", "up" },
-	{ "create", "up" }, { "add", "up" }, { "run", "up" }, { "restart", "sluice down IFACE; sluice up FILE" },
-	{ "reload", "sluice syncconf IFACE" }, { "setconf", "wg setconf IFACE FILE" }, { "addconf", "wg addconf IFACE FILE" },
-	{ "set", "wg set IFACE ..." }, { "get", "show" }, { "config", "quickstart" }, { "conf", "quickstart" },
-	{ "init", "quickstart" }, { "keygen", "genkey" }, { "genkeys", "genkey" }, { "gen", "genkey" },
-	{ "key", "genkey" }, { "keys", "genkey" }, { "psk", "genpsk" }, { "pub", "pubkey" }, { "log", "show" },
-	{ "logs", "show" }, { "iface", "sluice -f IFACE" }, { "interface", "sluice -f IFACE" },
+	{ "status", "show" },
+	{ "list", "show" },
+	{ "ls", "show" },
+	{ "info", "show" },
+	{ "stats", "show" },
+	{ "dump", "show" },
+	{ "peers", "show" },
+	{ "stop", "down" },
+	{ "disconnect", "down" },
+	{ "disable", "down" },
+	{ "destroy", "down" },
+	{ "remove", "down" },
+	{ "rm", "down" },
+	{ "del", "down" },
+	{ "delete", "down" },
+	{ "kill", "down" },
+	{ "start", "up" },
+	{ "connect", "up" },
+	{ "enable", "up" },
+	{ "create", "up" },
+	{ "add", "up" },
+	{ "run", "up" },
+	{ "restart", "sluice down IFACE; sluice up FILE" },
+	{ "reload", "sluice syncconf IFACE" },
+	{ "setconf", "wg setconf IFACE FILE" },
+	{ "addconf", "wg addconf IFACE FILE" },
+	{ "set", "wg set IFACE ..." },
+	{ "get", "show" },
+	{ "config", "quickstart" },
+	{ "conf", "quickstart" },
+	{ "init", "quickstart" },
+	{ "keygen", "genkey" },
+	{ "genkeys", "genkey" },
+	{ "gen", "genkey" },
+	{ "key", "genkey" },
+	{ "keys", "genkey" },
+	{ "psk", "genpsk" },
+	{ "pub", "pubkey" },
+	{ "log", "show" },
+	{ "logs", "show" },
+	{ "iface", "sluice -f IFACE" },
+	{ "interface", "sluice -f IFACE" },
 };
 
-enum cmd_word cmd_classify_word(const char *word, const char *const *commands, size_t n_commands,
-				const char **nearest)
+enum cmd_word cmd_classify_word(const char *word, const char *const *commands, size_t n_commands, const char **nearest)
 {
 	char path[128];
 
@@ -145,7 +177,8 @@ int cmd_iface(int argc, char **argv)
 	const char *ifname = argv[optind];
 	int r = uapi_socket_path(path, sizeof(path), ifname);
 	if (r < 0) {
-		fprintf(stderr, "sluice: '%s' is not a valid interface name (1 to %d characters, no '/', ':' or spaces)\n",
+		fprintf(stderr,
+			"sluice: '%s' is not a valid interface name (1 to %d characters, no '/', ':' or spaces)\n",
 			ifname, IFNAMSIZ_MAX);
 		return EXIT_USAGE;
 	}

@@ -23,7 +23,8 @@ static void warn_if_world_readable(void)
 	struct stat st;
 	if (fstat(fileno(stdout), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
 		fputs("Warning: writing a private key to a world accessible file.\n"
-		      "Consider setting your umask to 077 and trying again.\n", stderr);
+		      "Consider setting your umask to 077 and trying again.\n",
+		      stderr);
 }
 
 static int generate(int argc, char **argv, const char *usage, bool clamp)
@@ -56,8 +57,9 @@ int cmd_genpsk(int argc, char **argv)
 
 int cmd_pubkey(int argc, char **argv)
 {
-	static const char usage[] = "Usage: sluice pubkey < private.key\n"
-				    "Reads a private key (base64) on stdin and prints its public key.\n";
+	static const char usage[] =
+		"Usage: sluice pubkey < private.key\n"
+		"Reads a private key (base64) on stdin and prints its public key.\n";
 	char line[128];
 	uint8_t priv[KEY_LEN], pub[KEY_LEN];
 	int ret = EXIT_RUNTIME;

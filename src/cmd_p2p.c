@@ -48,7 +48,8 @@ static const char usage[] =
 	"                            is resolved once, at start). Without it this side\n"
 	"                            waits for the peer to make contact\n"
 	"  -l, --listen-port N       the port this side listens on (default 51820, 0 = any)\n"
-	"  -n, --name IFACE          the interface's name (default " DEFAULT_IFNAME ")\n"
+	"  -n, --name IFACE          the interface's name (default " DEFAULT_IFNAME
+	")\n"
 	"      --tcp                 reach the peer over TCP (Endpoint tcp://HOST:PORT) and\n"
 	"                            accept TCP besides UDP on the listen port\n"
 	"      --cipher SUITE        aes-256-gcm, or chacha20-poly1305 (WireGuard's, the\n"
@@ -119,7 +120,8 @@ static struct cidr *parse_cidr_list(const char *arg, const char *what, bool mask
 	}
 	for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		if (!cidr_parse(&list[n], item, true)) {
-			fprintf(stderr, "p2p: %s '%s' is not an address (like 198.18.0.1, 2001:db8:77::1 or 198.18.0.0/24)\n",
+			fprintf(stderr,
+				"p2p: %s '%s' is not an address (like 198.18.0.1, 2001:db8:77::1 or 198.18.0.0/24)\n",
 				what, item);
 			goto fail;
 		}
@@ -140,7 +142,6 @@ fail:
 	return NULL;
 }
 
-
 /* cmd_ifname reads a file name; --name is the interface name itself. */
 static bool valid_ifname(char out[IFNAMSIZ], const char *name)
 {
@@ -151,7 +152,8 @@ static bool valid_ifname(char out[IFNAMSIZ], const char *name)
 		return false;
 	}
 	if (!strcmp(name, ".") || !strcmp(name, "..") || strpbrk(name, "/: \t\n")) {
-		fprintf(stderr, "p2p: --name '%s': an interface name may not be . or .., nor contain '/', ':' or blanks\n",
+		fprintf(stderr,
+			"p2p: --name '%s': an interface name may not be . or .., nor contain '/', ':' or blanks\n",
 			name);
 		return false;
 	}
@@ -204,7 +206,8 @@ static int parse_args(struct p2p_args *a, int argc, char **argv)
 			break;
 		case 'l':
 			if (!parse_u32(optarg, false, 65535, &a->listen_port)) {
-				fprintf(stderr, "p2p: --listen-port '%s': expected 0..65535 (0 = any free port)\n", optarg);
+				fprintf(stderr, "p2p: --listen-port '%s': expected 0..65535 (0 = any free port)\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -220,7 +223,8 @@ static int parse_args(struct p2p_args *a, int argc, char **argv)
 			} else if (!strcasecmp(optarg, "chacha20-poly1305")) {
 				a->suite = SUITE_CHACHAPOLY;
 			} else {
-				fprintf(stderr, "p2p: --cipher '%s': expected aes-256-gcm or chacha20-poly1305\n", optarg);
+				fprintf(stderr, "p2p: --cipher '%s': expected aes-256-gcm or chacha20-poly1305\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			a->has_suite = true;
@@ -250,7 +254,8 @@ static int parse_args(struct p2p_args *a, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "p2p: expected LOCAL_ADDR and REMOTE_ADDR after the options, got %d argument%s (see sluice p2p --help)\n",
+		fprintf(stderr,
+			"p2p: expected LOCAL_ADDR and REMOTE_ADDR after the options, got %d argument%s (see sluice p2p --help)\n",
 			argc - optind, argc - optind == 1 ? "" : "s");
 		return EXIT_USAGE;
 	}
@@ -258,7 +263,8 @@ static int parse_args(struct p2p_args *a, int argc, char **argv)
 	a->remote = argv[optind + 1];
 	if (!a->key_file || !a->peer) {
 		fprintf(stderr, "p2p: %s is required (see sluice p2p --help)\n",
-			!a->key_file ? "--key FILE (this host's private key)" : "--peer PUBKEY (the peer's public key)");
+			!a->key_file ? "--key FILE (this host's private key)"
+				     : "--peer PUBKEY (the peer's public key)");
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
@@ -331,7 +337,8 @@ int cmd_p2p(int argc, char **argv)
 	peer = &cfg.peers[0];
 	peer->endpoint.addr.sa.sa_family = AF_UNSPEC;
 	if (!key_from_base64(peer->public_key, a.peer)) {
-		fprintf(stderr, "p2p: --peer is not a public key (expected 44 characters of base64, as sluice pubkey prints)\n");
+		fprintf(stderr,
+			"p2p: --peer is not a public key (expected 44 characters of base64, as sluice pubkey prints)\n");
 		goto out;
 	}
 	cfg.addresses = parse_cidr_list(a.local, "LOCAL_ADDR", false, &cfg.n_addresses);

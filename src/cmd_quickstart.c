@@ -31,6 +31,9 @@
 #define CLIENTS_MAX 1000 /* a typo of --clients should not write a million files */
 #define KEEPALIVE 25     /* seconds: keeps a NAT mapping of the client open */
 
+/* A file name in DIR: "server.conf", "client12.conf". */
+typedef char file_name[32];
+
 static const char usage[] =
 	"Usage: sluice quickstart --endpoint HOST[:PORT] [OPTIONS] DIR\n"
 	"Writes DIR/server.conf and DIR/client1.conf ... DIR/clientN.conf: fresh keys,\n"
@@ -43,7 +46,8 @@ static const char usage[] =
 	"                          a client config cannot work without it. PORT (default\n"
 	"                          55555) is also the port the server listens on.\n"
 	"  --clients N             how many client configs (default 1, at most 1000)\n"
-	"  --subnet CIDR           the tunnel's subnet (default " DEFAULT_SUBNET "); the server\n"
+	"  --subnet CIDR           the tunnel's subnet (default " DEFAULT_SUBNET
+	"); the server\n"
 	"                          takes its first address, the clients the next ones.\n"
 	"                          Give it twice, an IPv4 and an IPv6 one, for both.\n"
 	"  --tcp                   the server listens on TCP only (Transport = tcp) and the\n"
@@ -77,7 +81,7 @@ struct host_keys {
 struct plan {
 	struct cidr subnets[2]; /* at most one per family */
 	size_t n_subnets;
-	char host[256];         /* as written in Endpoint: a name, a dotted quad or "[v6]" */
+	char host[256]; /* as written in Endpoint: a name, a dotted quad or "[v6]" */
 	uint16_t port;
 	unsigned clients;
 	bool tcp;
@@ -118,7 +122,8 @@ static bool parse_subnet(struct plan *pl, const char *arg)
 	char buf[CIDR_STR_MAX];
 
 	if (!cidr_parse(&c, arg, false)) {
-		fprintf(stderr, "quickstart: --subnet '%s' is not a prefix like 198.18.0.0/24 or 2001:db8:77::/64\n", arg);
+		fprintf(stderr, "quickstart: --subnet '%s' is not a prefix like 198.18.0.0/24 or 2001:db8:77::/64\n",
+			arg);
 		return false;
 	}
 	masked = c;
@@ -129,13 +134,15 @@ static bool parse_subnet(struct plan *pl, const char *arg)
 		return false;
 	}
 	if (subnet_room(&c) == 0) {
-		fprintf(stderr, "quickstart: --subnet '%s' has no room for a server and a client: use a prefix of /%u or shorter\n",
+		fprintf(stderr,
+			"quickstart: --subnet '%s' has no room for a server and a client: use a prefix of /%u or shorter\n",
 			arg, c.family == AF_INET ? 30 : 126);
 		return false;
 	}
 	for (size_t i = 0; i < pl->n_subnets; i++) {
 		if (pl->subnets[i].family == c.family) {
-			fprintf(stderr, "quickstart: --subnet given twice for IPv%d ('%s'); give at most one IPv4 and one IPv6 subnet\n",
+			fprintf(stderr,
+				"quickstart: --subnet given twice for IPv%d ('%s'); give at most one IPv4 and one IPv6 subnet\n",
 				c.family == AF_INET ? 4 : 6, arg);
 			return false;
 		}
@@ -160,7 +167,8 @@ static bool parse_endpoint(struct plan *pl, const char *arg)
 	struct in6_addr a6;
 
 	if (strstr(arg, "://")) {
-		fprintf(stderr, "quickstart: --endpoint '%s': give HOST[:PORT] without a scheme (--tcp makes the clients use tcp://)\n",
+		fprintf(stderr,
+			"quickstart: --endpoint '%s': give HOST[:PORT] without a scheme (--tcp makes the clients use tcp://)\n",
 			arg);
 		return false;
 	}
@@ -258,8 +266,10 @@ static void server_text(struct sbuf *t, const struct plan *pl, const struct host
 {
 	text_add(t, "# sluice quickstart: the server of ");
 	add_subnets(t, pl);
-	text_add(t, ", %u client%s.\n# Start it with: sudo sluice up server.conf (the interface is named after the file)\n\n",
-		 pl->clients, pl->clients == 1 ? "" : "s");
+	text_add(
+		t,
+		", %u client%s.\n# Start it with: sudo sluice up server.conf (the interface is named after the file)\n\n",
+		pl->clients, pl->clients == 1 ? "" : "s");
 	text_add(t, "[Interface]\n");
 	add_key(t, "PrivateKey", server->priv);
 	text_add(t, "ListenPort = %u\n", pl->port);
@@ -387,7 +397,8 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 			} else if (!strcasecmp(optarg, "chacha20-poly1305")) {
 				pl->cipher = "chacha20-poly1305";
 			} else {
-				fprintf(stderr, "quickstart: --cipher '%s': expected aes-256-gcm or chacha20-poly1305\n",
+				fprintf(stderr,
+					"quickstart: --cipher '%s': expected aes-256-gcm or chacha20-poly1305\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -412,8 +423,9 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 		return EXIT_USAGE;
 	}
 	if (!has_endpoint) {
-		fprintf(stderr, "quickstart: --endpoint HOST is required: the name or address at which the clients reach\n"
-				"the server (e.g. --endpoint vpn.example.com, --endpoint 192.0.2.1:55555)\n");
+		fprintf(stderr,
+			"quickstart: --endpoint HOST is required: the name or address at which the clients reach\n"
+			"the server (e.g. --endpoint vpn.example.com, --endpoint 192.0.2.1:55555)\n");
 		return EXIT_USAGE;
 	}
 	if (!pl->n_subnets && !parse_subnet(pl, DEFAULT_SUBNET))
@@ -423,7 +435,8 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 		if (pl->clients > room) {
 			char buf[CIDR_STR_MAX];
 			cidr_format(buf, &pl->subnets[i]);
-			fprintf(stderr, "quickstart: %s has room for %llu client%s besides the server, not %u: use a larger --subnet\n",
+			fprintf(stderr,
+				"quickstart: %s has room for %llu client%s besides the server, not %u: use a larger --subnet\n",
 				buf, (unsigned long long)room, room == 1 ? "" : "s", pl->clients);
 			return EXIT_USAGE;
 		}
@@ -470,7 +483,7 @@ int cmd_quickstart(int argc, char **argv)
 	struct host_keys server;
 	struct host_keys *clients = NULL;
 	struct sbuf *texts = NULL;
-	char (*names)[32] = NULL;
+	file_name *names = NULL;
 	bool *written = NULL, dir_created = false;
 	const char *dir = NULL;
 	char *dir_copy = NULL;
@@ -534,7 +547,8 @@ int cmd_quickstart(int argc, char **argv)
 	for (size_t i = 0; i < n_files; i++) {
 		struct stat st;
 		if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			fprintf(stderr, "quickstart: %s/%s already exists; nothing was written (remove it, or choose another DIR)\n",
+			fprintf(stderr,
+				"quickstart: %s/%s already exists; nothing was written (remove it, or choose another DIR)\n",
 				dir, names[i]);
 			goto out;
 		}

@@ -38,7 +38,7 @@ struct peer_view {
 	bool has_psk;
 	char psk[KEY_B64_LEN + 1];
 	char endpoint[ENDPOINT_STR_MAX];
-	struct sbuf allowed;    /* ", "-separated */
+	struct sbuf allowed; /* ", "-separated */
 	uint64_t hs_sec, hs_nsec, rx, tx, keepalive, protocol_version;
 	char transport[8];
 	char cipher[24];
@@ -52,14 +52,14 @@ struct iface_view {
 	uint64_t listen_port, fwmark;
 	struct peer_view *peers;
 	size_t n_peers, cap_peers;
-	size_t next_extended;   /* the peer the next sluice_peer likely names */
+	size_t next_extended; /* the peer the next sluice_peer likely names */
 	char drop_names[MAX_DROPS][32];
 	uint64_t drops[MAX_DROPS];
 	size_t n_drops;
 	char hs_names[MAX_HANDSHAKE_STATS][32]; /* sluice_handshake_NAME */
 	uint64_t hs_values[MAX_HANDSHAKE_STATS];
 	size_t n_hs;
-	bool extended;          /* the daemon answered get=2 */
+	bool extended; /* the daemon answered get=2 */
 };
 
 static void iface_free(struct iface_view *v)
@@ -198,7 +198,7 @@ static int fetch(struct iface_view *v, const char *ifname)
 		return r;
 	size_t len = strlen(body); /* parsing cuts it into pieces */
 	r = parse_reply(v, body);
-	crypto_wipe(body, len);    /* it held the private key in hex */
+	crypto_wipe(body, len); /* it held the private key in hex */
 	free(body);
 	return r;
 }
@@ -206,8 +206,15 @@ static int fetch(struct iface_view *v, const char *ifname)
 /* "1 hour, 3 minutes, 2 seconds ago", as wg prints it. */
 static void print_ago(uint64_t sec)
 {
-	static const struct { const char *name; uint64_t secs; } units[] = {
-		{ "year", 365 * 24 * 3600ULL }, { "day", 24 * 3600ULL }, { "hour", 3600 }, { "minute", 60 }, { "second", 1 },
+	static const struct {
+		const char *name;
+		uint64_t secs;
+	} units[] = {
+		{ "year", 365 * 24 * 3600ULL },
+		{ "day", 24 * 3600ULL },
+		{ "hour", 3600 },
+		{ "minute", 60 },
+		{ "second", 1 },
 	};
 	time_t now = time(NULL);
 	uint64_t ago = (uint64_t)now > sec ? (uint64_t)now - sec : 0;
@@ -366,9 +373,10 @@ static void print_json(const struct iface_view *v)
  * daemon is gone, or that went between readdir and connect, is no
  * interface and not an error: -1 says "skipped". */
 /* `wg show IFACE FIELD`: what scripts read. prefix is "IFACE\t" for `all`. */
-static const char *const fields[] = { "public-key", "private-key", "listen-port", "fwmark", "peers",
-				      "preshared-keys", "endpoints", "allowed-ips", "latest-handshakes",
-				      "persistent-keepalive", "transfer", "dump" };
+static const char *const fields[] = {
+	"public-key",  "private-key",       "listen-port",          "fwmark",   "peers", "preshared-keys", "endpoints",
+	"allowed-ips", "latest-handshakes", "persistent-keepalive", "transfer", "dump"
+};
 
 static bool is_field(const char *s)
 {
@@ -465,8 +473,8 @@ static void print_field(const struct iface_view *v, const char *field, const cha
 /* What one interface prints: the human layout, JSON, or one field. */
 struct show_how {
 	bool json;
-	const char *field;       /* NULL: everything */
-	bool prefix;             /* `all FIELD`: lines start with "IFACE\t" */
+	const char *field; /* NULL: everything */
+	bool prefix;       /* `all FIELD`: lines start with "IFACE\t" */
 };
 
 static int show_one(const char *ifname, const struct show_how *how, const char *separator, bool listing)
@@ -479,7 +487,8 @@ static int show_one(const char *ifname, const struct show_how *how, const char *
 		return -1;
 	}
 	if (r == -ENOENT || r == -ECONNREFUSED) {
-		fprintf(stderr, "show: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, uapi_dir(), ifname);
+		fprintf(stderr, "show: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, uapi_dir(),
+			ifname);
 		iface_free(&v);
 		return EXIT_RUNTIME;
 	}

@@ -42,7 +42,8 @@ int cmd_showconf(int argc, char **argv)
 	if (r < 0 && r != -ENOENT && r != -ECONNREFUSED)
 		r = uapi_client_get_ext(ifname, false, &body);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
-		fprintf(stderr, "showconf: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, uapi_dir(), ifname);
+		fprintf(stderr, "showconf: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, uapi_dir(),
+			ifname);
 		return EXIT_RUNTIME;
 	}
 	if (r < 0) {

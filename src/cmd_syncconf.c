@@ -67,7 +67,8 @@ int cmd_syncconf(int argc, char **argv)
 		break;
 	case -ENOENT:
 	case -ECONNREFUSED:
-		fprintf(stderr, "syncconf: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, uapi_dir(), ifname);
+		fprintf(stderr, "syncconf: no interface %s (no daemon answers on %s/%s.sock)\n", ifname, uapi_dir(),
+			ifname);
 		break;
 	case -EPROTO:
 	case -ECONNRESET:

@@ -92,13 +92,16 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 			if (mkdir(LOG_FALLBACK_DIR, 0700) == 0 || errno == EEXIST)
 				logfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 			if (logfd >= 0)
-				fprintf(stderr, "sluice: no syslog on this host (/dev/log): %s logs to %s\n", ifname, path);
+				fprintf(stderr, "sluice: no syslog on this host (/dev/log): %s logs to %s\n", ifname,
+					path);
 			else
-				fprintf(stderr, "sluice: no syslog on this host (/dev/log) and %s cannot be written: %s\n",
+				fprintf(stderr,
+					"sluice: no syslog on this host (/dev/log) and %s cannot be written: %s\n",
 					path, strerror(errno));
 		}
 		char ok = 0;
-		if (write(ready[1], &ok, 1) != 1) { /* the parent is gone: carry on */ }
+		/* The parent may be gone: carry on whatever write says. */
+		(void)!write(ready[1], &ok, 1);
 		close(ready[1]);
 		ready[1] = -1;
 		if (null >= 0) {
@@ -121,7 +124,7 @@ out:
 	if (!foreground) {
 		if (ready[1] >= 0) {
 			char fail = 1;
-			if (write(ready[1], &fail, 1) != 1) { /* nothing more to say */ }
+			(void)!write(ready[1], &fail, 1); /* nothing more to say if it fails */
 		}
 		config_free(cfg);
 		_exit(ret);

@@ -29,7 +29,8 @@ bool cmd_ifname(char out[16], const char *arg)
 	if (len > 5 && !strcmp(base + len - 5, ".conf"))
 		len -= 5;
 	if (len == 0 || len >= IFNAMSIZ) {
-		fprintf(stderr, "'%s': an interface name must have 1 to %d characters (it is the file's name without .conf)\n",
+		fprintf(stderr,
+			"'%s': an interface name must have 1 to %d characters (it is the file's name without .conf)\n",
 			arg, IFNAMSIZ - 1);
 		return false;
 	}

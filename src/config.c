@@ -25,7 +25,6 @@
 #include "secretfile.h"
 #include "sbuf.h"
 
-
 /* How much of an offending value an error message shows. */
 #define SHOWN_MAX 96
 
@@ -95,8 +94,8 @@ static bool fail_at(struct parser *p, unsigned line, const char *fmt, ...)
 
 static bool is_b64_char(char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '+' || c == '/' || c == '=';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+	       c == '=';
 }
 
 /* A 32-byte key is 43 base64 characters and a '='. A run of 40 of them is
@@ -648,15 +647,16 @@ static bool check_interface(struct parser *p)
 			if (cfg->addresses[i].family != AF_INET6)
 				continue;
 			cidr_format(buf, &cfg->addresses[i]);
-			return fail_at(p, p->mtu_line, "MTU %u is too small for IPv6 Address '%s' (IPv6 needs %u or more)",
-				       cfg->mtu, buf, CONFIG_MTU_MIN_IPV6);
+			return fail_at(p, p->mtu_line,
+				       "MTU %u is too small for IPv6 Address '%s' (IPv6 needs %u or more)", cfg->mtu,
+				       buf, CONFIG_MTU_MIN_IPV6);
 		}
 	}
 	return true;
 }
 
-bool config_parse(struct interface_config *cfg, const char *name, const char *text, size_t len,
-		  char *err, size_t errlen)
+bool config_parse(struct interface_config *cfg, const char *name, const char *text, size_t len, char *err,
+		  size_t errlen)
 {
 	struct parser p = { .cfg = cfg, .name = name, .err = err, .errlen = errlen };
 	struct sbuf line;

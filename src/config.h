@@ -36,12 +36,12 @@ struct peer_config {
 	uint8_t public_key[KEY_LEN];
 	uint8_t preshared_key[KEY_LEN];
 	bool has_preshared_key;
-	char *endpoint_str;        /* as written, NULL when absent; resolved by config_resolve */
-	struct endpoint endpoint;  /* AF_UNSPEC until resolved */
+	char *endpoint_str;                /* as written, NULL when absent; resolved by config_resolve */
+	struct endpoint endpoint;          /* AF_UNSPEC until resolved */
 	enum transport endpoint_transport; /* "tcp://host:port" = TCP; "udp://" or no scheme = UDP */
 	bool has_suite;
-	enum cipher_suite suite;   /* Cipher = chacha20-poly1305 (default) | aes-256-gcm */
-	unsigned endpoint_line;    /* line of the Endpoint key, for config_resolve's messages */
+	enum cipher_suite suite; /* Cipher = chacha20-poly1305 (default) | aes-256-gcm */
+	unsigned endpoint_line;  /* line of the Endpoint key, for config_resolve's messages */
 	bool has_persistent_keepalive;
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	struct cidr *allowed_ips;
@@ -71,7 +71,7 @@ struct interface_config {
 	uint32_t fwmark; /* 0 = off */
 	struct cidr *addresses;
 	size_t n_addresses;
-	uint32_t mtu; /* 0 = default */
+	uint32_t mtu;        /* 0 = default */
 	unsigned transports; /* TRANSPORT_* bits to listen on; 0 = UDP only (the default) */
 	bool reply_ping;     /* answer echo requests for our own addresses in user space */
 	bool forward;        /* forward packets that arrive on the interface (a hub: client to client) */
@@ -98,8 +98,8 @@ struct interface_config {
  * messages never contain the text of a PrivateKey or PresharedKey, nor any
  * value that looks like a key (a run of 40 or more base64 characters).
  * cfg is overwritten; on failure it is left empty (config_free is a no-op). */
-bool config_parse(struct interface_config *cfg, const char *name, const char *text, size_t len,
-		  char *err, size_t errlen);
+bool config_parse(struct interface_config *cfg, const char *name, const char *text, size_t len, char *err,
+		  size_t errlen);
 /* Reads and parses a file or a pipe (at most CONFIG_FILE_MAX bytes).
  * Refuses one that holds a PrivateKey and is accessible by group or others
  * (mode & 077), saying how to fix the mode. */

@@ -17,7 +17,8 @@ static bool same_cidrs(const struct cidr *a, size_t na, const struct cidr *b, si
 		return false;
 	for (size_t i = 0; i < na; i++) {
 		size_t len = a[i].family == AF_INET ? 4 : 16;
-		if (a[i].family != b[i].family || a[i].prefix != b[i].prefix || memcmp(a[i].addr.bytes, b[i].addr.bytes, len))
+		if (a[i].family != b[i].family || a[i].prefix != b[i].prefix ||
+		    memcmp(a[i].addr.bytes, b[i].addr.bytes, len))
 			return false;
 	}
 	return true;
@@ -42,9 +43,9 @@ static bool same_peer(const struct peer_config *a, const struct peer_config *b)
 	    (a->has_suite ? a->suite : SUITE_CHACHAPOLY) != (b->has_suite ? b->suite : SUITE_CHACHAPOLY) ||
 	    (a->has_persistent_keepalive ? a->persistent_keepalive : 0) !=
 		    (b->has_persistent_keepalive ? b->persistent_keepalive : 0) ||
-	    !same_cidrs(a->allowed_ips, a->n_allowed_ips, b->allowed_ips, b->n_allowed_ips) ||
-	    a->remove != b->remove || a->update_only != b->update_only ||
-	    a->replace_allowed_ips != b->replace_allowed_ips || has_ep_a != has_ep_b)
+	    !same_cidrs(a->allowed_ips, a->n_allowed_ips, b->allowed_ips, b->n_allowed_ips) || a->remove != b->remove ||
+	    a->update_only != b->update_only || a->replace_allowed_ips != b->replace_allowed_ips ||
+	    has_ep_a != has_ep_b)
 		return false;
 	if (!has_ep_a)
 		return true;
@@ -64,7 +65,8 @@ bool config_equal(const struct interface_config *a, const struct interface_confi
 	    !same_cidrs(a->addresses, a->n_addresses, b->addresses, b->n_addresses) || a->mtu != b->mtu ||
 	    a->table != b->table || (a->table == TABLE_ID && a->table_id != b->table_id) ||
 	    (a->transports ? a->transports : TRANSPORT_UDP) != (b->transports ? b->transports : TRANSPORT_UDP) ||
-	    a->reply_ping != b->reply_ping || a->forward != b->forward || a->replace_peers != b->replace_peers || a->n_peers != b->n_peers)
+	    a->reply_ping != b->reply_ping || a->forward != b->forward || a->replace_peers != b->replace_peers ||
+	    a->n_peers != b->n_peers)
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (!same_peer(&a->peers[i], &b->peers[i]))
@@ -134,7 +136,8 @@ int config_format(struct sbuf *out, const struct interface_config *cfg)
 	else if (cfg->table == TABLE_ID)
 		sbuf_putf(out, "%s = %u\n", config_key_name(K_TABLE), cfg->table_id);
 	if (cfg->transports & TRANSPORT_TCP)
-		sbuf_putf(out, "%s = %s\n", config_key_name(K_TRANSPORT), cfg->transports & TRANSPORT_UDP ? "udp,tcp" : "tcp");
+		sbuf_putf(out, "%s = %s\n", config_key_name(K_TRANSPORT),
+			  cfg->transports & TRANSPORT_UDP ? "udp,tcp" : "tcp");
 	if (cfg->reply_ping)
 		sbuf_putf(out, "%s = true\n", config_key_name(K_REPLY_PING));
 	if (cfg->forward)

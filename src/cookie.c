@@ -6,7 +6,6 @@
 #include "clock.h"
 #include "crypto.h"
 
-
 static void derive_key(uint8_t out[KEY_LEN], const char *label, const uint8_t pub[KEY_LEN])
 {
 	crypto_hash(out, label, strlen(label), pub, KEY_LEN);
@@ -94,8 +93,7 @@ bool cookie_check_mac1(const struct cookie_checker *c, const void *msg, size_t l
 	return crypto_equal(computed, (const uint8_t *)msg + MESSAGE_MAC1_OFFSET(len), COOKIE_LEN);
 }
 
-bool cookie_check_mac2(struct cookie_checker *c, const void *msg, size_t len, const struct endpoint *src,
-		       uint64_t now)
+bool cookie_check_mac2(struct cookie_checker *c, const void *msg, size_t len, const struct endpoint *src, uint64_t now)
 {
 	uint8_t computed[COOKIE_LEN], cookie[COOKIE_LEN];
 	bool ok = false;
@@ -111,9 +109,8 @@ out:
 	return ok;
 }
 
-bool cookie_create_reply(struct cookie_checker *c, struct message_handshake_cookie *out,
-			 const void *msg, size_t len, uint32_t sender_index,
-			 const struct endpoint *src, uint64_t now)
+bool cookie_create_reply(struct cookie_checker *c, struct message_handshake_cookie *out, const void *msg, size_t len,
+			 uint32_t sender_index, const struct endpoint *src, uint64_t now)
 {
 	const uint8_t *mac1 = (const uint8_t *)msg + MESSAGE_MAC1_OFFSET(len);
 	uint8_t cookie[COOKIE_LEN];
@@ -141,8 +138,8 @@ bool cookie_consume_reply(struct cookie_maker *m, const struct message_handshake
 
 	if (!m->have_sent_mac1)
 		goto out;
-	if (!crypto_xaead_open(cookie, msg->encrypted_cookie, sizeof(msg->encrypted_cookie),
-			       m->last_mac1_sent, COOKIE_LEN, msg->nonce, m->cookie_key))
+	if (!crypto_xaead_open(cookie, msg->encrypted_cookie, sizeof(msg->encrypted_cookie), m->last_mac1_sent,
+			       COOKIE_LEN, msg->nonce, m->cookie_key))
 		goto out;
 	memcpy(m->cookie, cookie, COOKIE_LEN);
 	m->cookie_birth = now ? now : 1;

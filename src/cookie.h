@@ -16,16 +16,16 @@
 
 struct cookie_checker {
 	uint8_t secret[NOISE_HASH_LEN];
-	uint64_t secret_birth;          /* ns; 0 = never made */
+	uint64_t secret_birth;       /* ns; 0 = never made */
 	uint8_t mac1_key[KEY_LEN];   /* HASH(LABEL_MAC1 || our public key) */
 	uint8_t cookie_key[KEY_LEN]; /* HASH(LABEL_COOKIE || our public key) */
 };
 
 struct cookie_maker {
-	uint8_t mac1_key[KEY_LEN];   /* of the peer's public key */
+	uint8_t mac1_key[KEY_LEN]; /* of the peer's public key */
 	uint8_t cookie_key[KEY_LEN];
 	uint8_t cookie[COOKIE_LEN];
-	uint64_t cookie_birth;          /* ns; 0 = no cookie */
+	uint64_t cookie_birth; /* ns; 0 = no cookie */
 	uint8_t last_mac1_sent[COOKIE_LEN];
 	bool have_sent_mac1;
 };
@@ -45,17 +45,16 @@ void cookie_add_macs(struct cookie_maker *m, void *msg, size_t len, uint64_t now
 bool cookie_check_mac1(const struct cookie_checker *c, const void *msg, size_t len);
 /* Whether mac2 is right for src: proof that the sender received a cookie
  * reply there, asked for under load. */
-bool cookie_check_mac2(struct cookie_checker *c, const void *msg, size_t len, const struct endpoint *src,
-		       uint64_t now);
+bool cookie_check_mac2(struct cookie_checker *c, const void *msg, size_t len, const struct endpoint *src, uint64_t now);
 
 /* Makes the cookie reply to a handshake message from src that the sender
  * will retry with mac2. sender_index is the index of that message. */
-bool cookie_create_reply(struct cookie_checker *c, struct message_handshake_cookie *out,
-			 const void *msg, size_t len, uint32_t sender_index,
-			 const struct endpoint *src, uint64_t now) __attribute__((warn_unused_result));
+bool cookie_create_reply(struct cookie_checker *c, struct message_handshake_cookie *out, const void *msg, size_t len,
+			 uint32_t sender_index, const struct endpoint *src, uint64_t now)
+	__attribute__((warn_unused_result));
 
 /* Decrypts a cookie reply for a message we sent; stores the cookie. */
-bool cookie_consume_reply(struct cookie_maker *m, const struct message_handshake_cookie *msg,
-			  uint64_t now) __attribute__((warn_unused_result));
+bool cookie_consume_reply(struct cookie_maker *m, const struct message_handshake_cookie *msg, uint64_t now)
+	__attribute__((warn_unused_result));
 
 #endif

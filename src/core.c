@@ -75,8 +75,7 @@ void core_drop(struct core *c, struct pkt *k, enum drop_cause why)
 	pool_put(&c->pool, k);
 }
 
-bool core_send_handshake_message(struct core *c, struct peer *p, const struct endpoint *ep, const void *msg,
-				 size_t len)
+bool core_send_handshake_message(struct core *c, struct peer *p, const struct endpoint *ep, const void *msg, size_t len)
 {
 	struct pkt *k = pool_get(&c->pool);
 	if (!k) {
@@ -111,14 +110,16 @@ void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_
 	if (p->last_sent_handshake && !timers_passed(p->last_sent_handshake, now, REKEY_TIMEOUT))
 		return;
 	if (!c->identity.has_key) {
-		core_log(c, CORE_LOG_INITIATION_SENT, "No handshake with %s: the interface has no private key", PEER(p));
+		core_log(c, CORE_LOG_INITIATION_SENT, "No handshake with %s: the interface has no private key",
+			 PEER(p));
 		return;
 	}
 	session_handshake_release(p);
 	uint32_t idx = index_table_insert(&c->index, INDEX_HANDSHAKE, p, NULL);
 	handshake_tai64n(ts, (uint64_t)((int64_t)now + c->wall_offset_ns));
 	const uint8_t *ss = core_peer_static_static(c, p);
-	if (!ss || !handshake_create_initiation(&p->handshake, &msg, &c->identity, p->public_key, ss, p->suite, idx, ts)) {
+	if (!ss ||
+	    !handshake_create_initiation(&p->handshake, &msg, &c->identity, p->public_key, ss, p->suite, idx, ts)) {
 		index_table_remove(&c->index, idx);
 		goto out;
 	}
@@ -130,7 +131,8 @@ void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_
 		core_log(c, CORE_LOG_INITIATION_SENT, "Sending handshake initiation to %s", PEER(p));
 		core_send_handshake_message(c, p, &p->endpoint, &msg, sizeof(msg));
 	} else {
-		core_log(c, CORE_LOG_INITIATION_SENT, "No handshake initiation sent to %s: it has no endpoint", PEER(p));
+		core_log(c, CORE_LOG_INITIATION_SENT, "No handshake initiation sent to %s: it has no endpoint",
+			 PEER(p));
 	}
 	timers_any_authenticated_packet_traversal(p, now);
 	timers_any_authenticated_packet_sent(p);

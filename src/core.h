@@ -68,8 +68,9 @@ struct core_hooks {
 				 const struct endpoint *new_ep);
 	/* Optional (SLUICE_KEYLOG): the secrets of each handshake message we make,
 	 * in the terms of Wireshark's WireGuard key log. */
-	void (*keylog)(void *ctx, const uint8_t local_static_private[KEY_LEN], const uint8_t remote_static_public[KEY_LEN],
-		       const uint8_t local_ephemeral_private[KEY_LEN], const uint8_t preshared_key[KEY_LEN]);
+	void (*keylog)(void *ctx, const uint8_t local_static_private[KEY_LEN],
+		       const uint8_t remote_static_public[KEY_LEN], const uint8_t local_ephemeral_private[KEY_LEN],
+		       const uint8_t preshared_key[KEY_LEN]);
 	/* Optional: one line of what happens ("Sending handshake initiation to
 	 * peer 3 (192.0.2.2:51820)"), level as in log.h, rate limited per kind
 	 * of line by the engine (core_log.h). msg is gone after the call. */
@@ -81,26 +82,26 @@ struct core {
 	struct cookie_checker cookie_checker;
 	struct peer *peers, *peers_tail; /* in the order added */
 	size_t n_peers;
-	struct peer_table peer_table;    /* by public key */
-	uint64_t peer_ids, keypair_ids;  /* the last id given out */
+	struct peer_table peer_table;   /* by public key */
+	uint64_t peer_ids, keypair_ids; /* the last id given out */
 	struct allowedips allowedips;
 	struct index_table index;
 	struct timerq timers;
 	struct pool pool;
-	uint32_t n_staged;          /* buffers waiting in all peers' staged queues */
-	uint32_t max_staged;        /* at most a quarter of the pool */
-	struct ratelimit ratelimit;         /* handshake messages per source, under load */
-	struct ratelimit cookie_ratelimit;  /* cookie replies per source */
+	uint32_t n_staged;                 /* buffers waiting in all peers' staged queues */
+	uint32_t max_staged;               /* at most a quarter of the pool */
+	struct ratelimit ratelimit;        /* handshake messages per source, under load */
+	struct ratelimit cookie_ratelimit; /* cookie replies per source */
 	struct core_hooks hooks;
-	uint32_t mtu;               /* the tun's: padding stops here */
-	uint32_t max_mtu;           /* the largest MTU the buffers carry */
-	int64_t wall_offset_ns;     /* unix time = now + wall_offset_ns */
+	uint32_t mtu;           /* the tun's: padding stops here */
+	uint32_t max_mtu;       /* the largest MTU the buffers carry */
+	int64_t wall_offset_ns; /* unix time = now + wall_offset_ns */
 
 	/* Handshake messages waiting (a ring), and the load they make. */
 	struct core_handshake_msg *hs_queue;
 	uint32_t hs_head, hs_len;
-	uint64_t last_under_load;   /* ns the queue last held CORE_UNDER_LOAD_QUEUE; 0 = never */
-	bool force_under_load;      /* tests */
+	uint64_t last_under_load;               /* ns the queue last held CORE_UNDER_LOAD_QUEUE; 0 = never */
+	bool force_under_load;                  /* tests */
 	struct ratelimit_bucket cookie_replies; /* in total; per source: ratelimit */
 	uint64_t cookie_replies_sent;
 
@@ -172,8 +173,8 @@ uint64_t core_next_deadline(const struct core *c);
 
 /* What the handshake queue has done, for show. */
 struct core_handshake_stats {
-	uint32_t queued;              /* waiting now */
-	bool under_load;              /* as of the last time the engine was given */
+	uint32_t queued; /* waiting now */
+	bool under_load; /* as of the last time the engine was given */
 	uint64_t cookie_replies_sent;
 };
 void core_handshake_stats(const struct core *c, struct core_handshake_stats *out);

@@ -115,8 +115,8 @@ static bool check_load(struct core *c, const struct core_handshake_msg *m, uint3
 	if (!ratelimit_allow(&c->cookie_ratelimit, &m->ep, now) ||
 	    !ratelimit_bucket_take(&c->cookie_replies, now, CORE_COOKIE_REPLIES_PER_SECOND,
 				   CORE_COOKIE_REPLIES_BURST)) {
-		core_log(c, CORE_LOG_HANDSHAKE_DROPPED, "Under load: cookie replies at their limit, dropping packet from %s",
-			 FROM(&m->ep));
+		core_log(c, CORE_LOG_HANDSHAKE_DROPPED,
+			 "Under load: cookie replies at their limit, dropping packet from %s", FROM(&m->ep));
 		c->drops[DROP_COOKIE_RATELIMIT]++;
 		return false;
 	}
@@ -150,14 +150,15 @@ static struct peer *initiation_peer(struct core *c, const struct core_handshake_
 			char b64[KEY_B64_LEN + 1];
 			key_to_base64(b64, initiator_public);
 			core_log_emit(c, CORE_LOG_INVALID_INITIATION,
-				      "Invalid handshake initiation from %s: no peer has its public key %s", FROM(&m->ep), b64);
+				      "Invalid handshake initiation from %s: no peer has its public key %s",
+				      FROM(&m->ep), b64);
 		}
 		return NULL;
 	}
 	if (p->suite != st->suite) {
 		core_log(c, CORE_LOG_INVALID_INITIATION,
-			 "Invalid handshake initiation from %s: peer %" PRIu64 " uses %s, this one %s", FROM(&m->ep), p->id,
-			 suite_name(p->suite), suite_name(st->suite));
+			 "Invalid handshake initiation from %s: peer %" PRIu64 " uses %s, this one %s", FROM(&m->ep),
+			 p->id, suite_name(p->suite), suite_name(st->suite));
 		return NULL;
 	}
 	return p;
@@ -169,7 +170,8 @@ static bool initiation_timely(struct core *c, const struct core_handshake_msg *m
 {
 	if (memcmp(timestamp, p->latest_timestamp, NOISE_TIMESTAMP_LEN) <= 0) {
 		core_log(c, CORE_LOG_INVALID_INITIATION,
-			 "Invalid handshake initiation from %s: replayed timestamp of peer %" PRIu64, FROM(&m->ep), p->id);
+			 "Invalid handshake initiation from %s: replayed timestamp of peer %" PRIu64, FROM(&m->ep),
+			 p->id);
 		return false;
 	}
 	if (p->last_initiation_consumed && now - p->last_initiation_consumed < NS_PER_SEC / INITIATIONS_PER_SECOND) {
@@ -316,7 +318,8 @@ static bool consume_cookie(struct core *c, const struct core_handshake_msg *m, u
 	 * than after REKEY_TIMEOUT, which under a flood is most of the wait.
 	 * Once per initiation of ours, so a forged reply (it takes our last
 	 * mac1) can make us send no more than twice as many. */
-	if (slot->kind != INDEX_HANDSHAKE || p->handshake.state != HANDSHAKE_CREATED_INITIATION || p->retried_for_cookie)
+	if (slot->kind != INDEX_HANDSHAKE || p->handshake.state != HANDSHAKE_CREATED_INITIATION ||
+	    p->retried_for_cookie)
 		return false;
 	core_log(c, CORE_LOG_INITIATION_SENT, "Retrying handshake with %s at once, with the cookie", PEER(p));
 	p->last_sent_handshake = 0;

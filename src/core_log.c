@@ -31,7 +31,7 @@ bool core_log_allow(struct core *c, enum core_log_kind kind)
 	if (now > b->last) {
 		uint64_t gained = now - b->last;
 		b->credit = gained >= CORE_LOG_BURST * LINE_COST - b->credit ? CORE_LOG_BURST * LINE_COST
-									   : b->credit + gained;
+									     : b->credit + gained;
 		b->last = now;
 	}
 	if (b->credit < LINE_COST) {

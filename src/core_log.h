@@ -53,14 +53,14 @@ enum core_log_kind {
 };
 
 struct core_log_bucket {
-	uint64_t last;        /* ns of the last refill */
-	uint64_t credit;      /* ns of credit; a line costs NS_PER_SEC / CORE_LOG_PER_SECOND */
-	uint32_t suppressed;  /* lines dropped since the last one let through */
+	uint64_t last;       /* ns of the last refill */
+	uint64_t credit;     /* ns of credit; a line costs NS_PER_SEC / CORE_LOG_PER_SECOND */
+	uint32_t suppressed; /* lines dropped since the last one let through */
 };
 
 struct core_log {
 	struct core_log_bucket buckets[CORE_LOG_KIND_COUNT];
-	uint64_t now;         /* the latest time the engine was given */
+	uint64_t now; /* the latest time the engine was given */
 };
 
 void core_log_init(struct core_log *l);
@@ -69,15 +69,14 @@ void core_log_init(struct core_log *l);
  * if there is a hook and the kind's bucket allows it. The arguments are
  * evaluated only then, so formatting an endpoint costs nothing when the line
  * is suppressed. */
-#define core_log(c, kind, ...)                                \
-	do {                                                  \
-		if (core_log_allow((c), (kind)))              \
+#define core_log(c, kind, ...)                                   \
+	do {                                                     \
+		if (core_log_allow((c), (kind)))                 \
 			core_log_emit((c), (kind), __VA_ARGS__); \
 	} while (0)
 
 bool core_log_allow(struct core *c, enum core_log_kind kind);
-void core_log_emit(struct core *c, enum core_log_kind kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void core_log_emit(struct core *c, enum core_log_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* "peer 3 (192.0.2.2:51820)", or "peer 3" while it has no endpoint. */
 struct peer_label {

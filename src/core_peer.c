@@ -235,8 +235,7 @@ void core_set_private_key(struct core *c, const uint8_t *private_key)
 		memcpy(clamped, private_key, sizeof(clamped));
 		crypto_x25519_clamp(clamped);
 	}
-	if (c->identity.has_key == has_key &&
-	    (!has_key || crypto_equal(c->identity.private_key, clamped, KEY_LEN)))
+	if (c->identity.has_key == has_key && (!has_key || crypto_equal(c->identity.private_key, clamped, KEY_LEN)))
 		goto out;
 	if (!has_key || !handshake_identity_set(&c->identity, clamped))
 		handshake_identity_clear(&c->identity);

@@ -35,8 +35,9 @@ static void peer_timers_fire(struct core *c, struct peer *p, uint64_t now)
 	if (due & TIMER_RETRANSMIT_HANDSHAKE) {
 		if (p->handshake_attempts > MAX_TIMER_HANDSHAKES) {
 			/* Give up: drop what waited and forget the handshake soon. */
-			core_log(c, CORE_LOG_HANDSHAKE_GIVE_UP, "Handshake for %s did not complete after %d attempts, giving up",
-				 PEER(p), MAX_TIMER_HANDSHAKES + 2);
+			core_log(c, CORE_LOG_HANDSHAKE_GIVE_UP,
+				 "Handshake for %s did not complete after %d attempts, giving up", PEER(p),
+				 MAX_TIMER_HANDSHAKES + 2);
 			struct pkt *k;
 			while ((k = core_unstage(c, p)))
 				core_drop(c, k, DROP_NO_KEYPAIR);

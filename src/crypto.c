@@ -107,7 +107,8 @@ void crypto_cleanup(void)
 __attribute__((noreturn)) static void crypto_fatal(const char *what)
 {
 	log_err("libcrypto failed computing %s: out of memory, or an OpenSSL 3 without BLAKE2s in its "
-		"default provider; stopping rather than use a wrong value", what);
+		"default provider; stopping rather than use a wrong value",
+		what);
 	abort();
 }
 
@@ -163,8 +164,7 @@ void crypto_x25519_key_free(struct crypto_x25519_key *k)
 	memset(k, 0, sizeof(*k));
 }
 
-bool crypto_x25519_key_dh(uint8_t out[KEY_LEN], const struct crypto_x25519_key *k,
-			  const uint8_t pub[KEY_LEN])
+bool crypto_x25519_key_dh(uint8_t out[KEY_LEN], const struct crypto_x25519_key *k, const uint8_t pub[KEY_LEN])
 {
 	EVP_PKEY *theirs = NULL;
 	size_t len = KEY_LEN;
@@ -202,8 +202,7 @@ bool crypto_x25519_public(uint8_t pub[KEY_LEN], const uint8_t priv[KEY_LEN])
 	return ok;
 }
 
-bool crypto_x25519(uint8_t out[KEY_LEN], const uint8_t priv[KEY_LEN],
-		   const uint8_t pub[KEY_LEN])
+bool crypto_x25519(uint8_t out[KEY_LEN], const uint8_t priv[KEY_LEN], const uint8_t pub[KEY_LEN])
 {
 	struct crypto_x25519_key k;
 	bool ok;
@@ -229,8 +228,7 @@ void crypto_hash(uint8_t out[CRYPTO_HASH_LEN], const void *a, size_t alen, const
 		crypto_fatal("BLAKE2s");
 	ctx = EVP_MD_CTX_new();
 	ok = ctx && EVP_DigestInit_ex2(ctx, alg.blake2s, NULL) == 1 && EVP_DigestUpdate(ctx, a, alen) == 1 &&
-	     EVP_DigestUpdate(ctx, b, blen) == 1 && EVP_DigestFinal_ex(ctx, out, &len) == 1 &&
-	     len == CRYPTO_HASH_LEN;
+	     EVP_DigestUpdate(ctx, b, blen) == 1 && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == CRYPTO_HASH_LEN;
 	EVP_MD_CTX_free(ctx); /* the provider wipes its state */
 	if (!ok)
 		crypto_fatal("BLAKE2s");
@@ -266,8 +264,8 @@ static EVP_MAC_CTX *hmac_new(void)
 }
 
 /* out = HMAC(key, a || b); the context is re-keyed, so one serves a whole KDF. */
-static void hmac_run(EVP_MAC_CTX *ctx, uint8_t out[CRYPTO_HASH_LEN], const uint8_t *key, size_t keylen,
-		     const void *a, size_t alen, const void *b, size_t blen)
+static void hmac_run(EVP_MAC_CTX *ctx, uint8_t out[CRYPTO_HASH_LEN], const uint8_t *key, size_t keylen, const void *a,
+		     size_t alen, const void *b, size_t blen)
 {
 	static const uint8_t empty_key;
 	size_t len = 0;
@@ -287,8 +285,8 @@ void crypto_hmac(uint8_t out[CRYPTO_HASH_LEN], const uint8_t *key, size_t keylen
 	EVP_MAC_CTX_free(ctx); /* libcrypto wipes the key copy and the pads */
 }
 
-void crypto_kdf(uint8_t t1[KEY_LEN], uint8_t t2[KEY_LEN], uint8_t t3[KEY_LEN],
-		const uint8_t key[KEY_LEN], const void *in, size_t inlen)
+void crypto_kdf(uint8_t t1[KEY_LEN], uint8_t t2[KEY_LEN], uint8_t t3[KEY_LEN], const uint8_t key[KEY_LEN],
+		const void *in, size_t inlen)
 {
 	uint8_t *const outs[3] = { t1, t2, t3 };
 	uint8_t t0[CRYPTO_HASH_LEN], t[3][CRYPTO_HASH_LEN];
@@ -344,8 +342,8 @@ static void counter_iv(uint8_t iv[AEAD_IV_LEN], enum cipher_suite suite, uint64_
 /* Runs one AEAD operation on a context whose key and IV are set. Seal: len
  * bytes in, len + 16 out. Open: len bytes (with the tag) in, len - 16 out;
  * on a bad tag dst is wiped so that unauthenticated plaintext never escapes. */
-static bool aead_run(EVP_CIPHER_CTX *ctx, bool seal, uint8_t *dst, const uint8_t *src, size_t len,
-		     const uint8_t *ad, size_t adlen)
+static bool aead_run(EVP_CIPHER_CTX *ctx, bool seal, uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+		     size_t adlen)
 {
 	uint8_t tag[CRYPTO_TAG_LEN];
 	size_t plen;
@@ -379,22 +377,20 @@ out:
 }
 
 static bool aead_oneshot(const EVP_CIPHER *cipher, bool seal, uint8_t *dst, const uint8_t *src, size_t len,
-			 const uint8_t *ad, size_t adlen, const uint8_t iv[AEAD_IV_LEN],
-			 const uint8_t key[KEY_LEN])
+			 const uint8_t *ad, size_t adlen, const uint8_t iv[AEAD_IV_LEN], const uint8_t key[KEY_LEN])
 {
 	EVP_CIPHER_CTX *ctx;
 	bool ok;
 
 	if (!cipher || !(ctx = EVP_CIPHER_CTX_new()))
 		return false;
-	ok = EVP_CipherInit_ex2(ctx, cipher, key, iv, seal, NULL) == 1 &&
-	     aead_run(ctx, seal, dst, src, len, ad, adlen);
+	ok = EVP_CipherInit_ex2(ctx, cipher, key, iv, seal, NULL) == 1 && aead_run(ctx, seal, dst, src, len, ad, adlen);
 	EVP_CIPHER_CTX_free(ctx); /* the providers wipe their key schedules */
 	return ok;
 }
 
-bool crypto_aead_seal(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
-		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN])
+bool crypto_aead_seal(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+		      size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN])
 {
 	uint8_t iv[AEAD_IV_LEN];
 
@@ -402,8 +398,8 @@ bool crypto_aead_seal(enum cipher_suite suite, uint8_t *dst, const uint8_t *src,
 	return aead_oneshot(suite_cipher(suite), true, dst, src, len, ad, adlen, iv, key);
 }
 
-bool crypto_aead_open(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
-		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN])
+bool crypto_aead_open(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+		      size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN])
 {
 	uint8_t iv[AEAD_IV_LEN];
 
@@ -586,12 +582,22 @@ static inline uint64_t load_le64(const uint8_t *p)
 }
 
 /* One SipRound over the four state words. */
-#define SIPROUND(v0, v1, v2, v3)                                                              \
-	do {                                                                                  \
-		v0 += v1; v1 = rotl64(v1, 13); v1 ^= v0; v0 = rotl64(v0, 32);                 \
-		v2 += v3; v3 = rotl64(v3, 16); v3 ^= v2;                                      \
-		v0 += v3; v3 = rotl64(v3, 21); v3 ^= v0;                                      \
-		v2 += v1; v1 = rotl64(v1, 17); v1 ^= v2; v2 = rotl64(v2, 32);                 \
+#define SIPROUND(v0, v1, v2, v3)     \
+	do {                         \
+		v0 += v1;            \
+		v1 = rotl64(v1, 13); \
+		v1 ^= v0;            \
+		v0 = rotl64(v0, 32); \
+		v2 += v3;            \
+		v3 = rotl64(v3, 16); \
+		v3 ^= v2;            \
+		v0 += v3;            \
+		v3 = rotl64(v3, 21); \
+		v3 ^= v0;            \
+		v2 += v1;            \
+		v1 = rotl64(v1, 17); \
+		v1 ^= v2;            \
+		v2 = rotl64(v2, 32); \
 	} while (0)
 
 uint64_t crypto_siphash(const uint8_t key[CRYPTO_SIPHASH_KEY_LEN], const void *in, size_t len)

@@ -57,8 +57,7 @@ bool crypto_x25519_keygen(uint8_t priv[KEY_LEN]) WUR;
  * form WireGuard stores and shows): X25519 gives the same results either way. */
 void crypto_x25519_clamp(uint8_t priv[KEY_LEN]);
 bool crypto_x25519_public(uint8_t pub[KEY_LEN], const uint8_t priv[KEY_LEN]) WUR;
-bool crypto_x25519(uint8_t out[KEY_LEN], const uint8_t priv[KEY_LEN],
-		   const uint8_t pub[KEY_LEN]) WUR;
+bool crypto_x25519(uint8_t out[KEY_LEN], const uint8_t priv[KEY_LEN], const uint8_t pub[KEY_LEN]) WUR;
 
 /* A private key held by libcrypto, for many DH with it. libcrypto derives the
  * public key whenever it takes a private key in, a scalar multiplication as
@@ -72,8 +71,7 @@ struct crypto_x25519_key {
 	uint8_t pub[KEY_LEN];
 };
 bool crypto_x25519_key_init(struct crypto_x25519_key *k, const uint8_t priv[KEY_LEN]) WUR;
-bool crypto_x25519_key_dh(uint8_t out[KEY_LEN], const struct crypto_x25519_key *k,
-			  const uint8_t pub[KEY_LEN]) WUR;
+bool crypto_x25519_key_dh(uint8_t out[KEY_LEN], const struct crypto_x25519_key *k, const uint8_t pub[KEY_LEN]) WUR;
 void crypto_x25519_key_free(struct crypto_x25519_key *k);
 
 /* BLAKE2s-256 of a || b (b may be NULL with blen 0). */
@@ -90,16 +88,16 @@ void crypto_hmac(uint8_t out[CRYPTO_HASH_LEN], const uint8_t *key, size_t keylen
  * t2 = HMAC(t0, t1 || 0x2); t3 = HMAC(t0, t2 || 0x3). Any of t2 and t3 may be
  * NULL to stop early (KDF1 / KDF2). Intermediates are wiped. The outputs may
  * alias key or in (MixKey writes the chaining key over itself). */
-void crypto_kdf(uint8_t t1[KEY_LEN], uint8_t t2[KEY_LEN], uint8_t t3[KEY_LEN],
-		const uint8_t key[KEY_LEN], const void *in, size_t inlen);
+void crypto_kdf(uint8_t t1[KEY_LEN], uint8_t t2[KEY_LEN], uint8_t t3[KEY_LEN], const uint8_t key[KEY_LEN],
+		const void *in, size_t inlen);
 
 /* One-shot AEAD of a suite with a 64-bit counter nonce. dst receives len + 16
  * bytes (seal) or len - 16 bytes (open); dst may equal src. open returns false
  * on a bad tag, in which case dst is undefined. */
-bool crypto_aead_seal(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
-		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN]) WUR;
-bool crypto_aead_open(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len,
-		      const uint8_t *ad, size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN]) WUR;
+bool crypto_aead_seal(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+		      size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN]) WUR;
+bool crypto_aead_open(enum cipher_suite suite, uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
+		      size_t adlen, uint64_t counter, const uint8_t key[KEY_LEN]) WUR;
 
 /* HChaCha20 (draft-irtf-cfrg-xchacha section 2.2). */
 void crypto_hchacha20(uint8_t out[KEY_LEN], const uint8_t key[KEY_LEN], const uint8_t nonce[16]);
@@ -126,8 +124,10 @@ bool crypto_aead_ctx_init(struct crypto_aead_ctx *c) WUR;
 bool crypto_aead_ctx_setkey(struct crypto_aead_ctx *c, enum cipher_suite suite, const uint8_t key[KEY_LEN]) WUR;
 void crypto_aead_ctx_clear(struct crypto_aead_ctx *c); /* forget the key */
 void crypto_aead_ctx_free(struct crypto_aead_ctx *c);
-bool crypto_aead_ctx_seal(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len, uint64_t counter) WUR;
-bool crypto_aead_ctx_open(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len, uint64_t counter) WUR;
+bool crypto_aead_ctx_seal(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len,
+			  uint64_t counter) WUR;
+bool crypto_aead_ctx_open(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len,
+			  uint64_t counter) WUR;
 
 /* SipHash-2-4 (Aumasson and Bernstein, 2012) of in with a 128-bit key: a
  * keyed hash for hash tables whose keys come from outside (public keys), so

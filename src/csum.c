@@ -22,8 +22,8 @@ uint16_t csum_partial(const void *buf, size_t len, uint32_t sum)
 		memcpy(&w1, p + 8, 8);
 		memcpy(&w2, p + 16, 8);
 		memcpy(&w3, p + 24, 8);
-		acc += (w & 0xffffffff) + (w >> 32) + (w1 & 0xffffffff) + (w1 >> 32) +
-		       (w2 & 0xffffffff) + (w2 >> 32) + (w3 & 0xffffffff) + (w3 >> 32);
+		acc += (w & 0xffffffff) + (w >> 32) + (w1 & 0xffffffff) + (w1 >> 32) + (w2 & 0xffffffff) + (w2 >> 32) +
+		       (w3 & 0xffffffff) + (w3 >> 32);
 		p += 32;
 		len -= 32;
 	}

@@ -49,8 +49,8 @@ static inline uint16_t csum_replace16(uint16_t check, uint16_t old, uint16_t new
 /* The same for a 32-bit word (a TCP sequence number). */
 static inline uint16_t csum_replace32(uint16_t check, uint32_t old, uint32_t new)
 {
-	return csum_finish((uint32_t)(uint16_t)~check + (uint16_t)~(old >> 16) + (uint16_t)~old +
-			   (new >> 16) + (new & 0xffff));
+	return csum_finish((uint32_t)(uint16_t)~check + (uint16_t) ~(old >> 16) + (uint16_t)~old + (new >> 16) +
+			   (new & 0xffff));
 }
 
 #endif

@@ -113,8 +113,9 @@ static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
 	}
 }
 
-static void hook_keylog(void *ctx, const uint8_t local_static_private[KEY_LEN], const uint8_t remote_static_public[KEY_LEN],
-			const uint8_t local_ephemeral_private[KEY_LEN], const uint8_t preshared_key[KEY_LEN])
+static void hook_keylog(void *ctx, const uint8_t local_static_private[KEY_LEN],
+			const uint8_t remote_static_public[KEY_LEN], const uint8_t local_ephemeral_private[KEY_LEN],
+			const uint8_t preshared_key[KEY_LEN])
 {
 	keylog_write(((struct device *)ctx)->keylog_fd, local_static_private, remote_static_public,
 		     local_ephemeral_private, preshared_key);
@@ -348,9 +349,10 @@ static void follow_mtu(struct device *d)
 				mtu, d->ifname, core_max_mtu(&d->core), strerror(-r));
 			return;
 		}
-		log_warn("MTU %u of %s is more than sluice's buffers carry (%u, fixed at start): lowered to %u; "
-			 "for more, start it with `sluice up` and MTU = %u in the file",
-			 mtu, d->ifname, core_max_mtu(&d->core), core_max_mtu(&d->core), mtu);
+		log_warn(
+			"MTU %u of %s is more than sluice's buffers carry (%u, fixed at start): lowered to %u; "
+			"for more, start it with `sluice up` and MTU = %u in the file",
+			mtu, d->ifname, core_max_mtu(&d->core), core_max_mtu(&d->core), mtu);
 		mtu = core_max_mtu(&d->core);
 	}
 	if (mtu != core_mtu(&d->core) && core_set_mtu(&d->core, mtu) == 0) {
@@ -418,10 +420,18 @@ static int watch(struct device *d, int fd, enum fd_tag tag)
 
 int device_up(struct device *d, const char *ifname, const struct interface_config *cfg)
 {
-	struct core_hooks hooks = { .ctx = d, .send_net = hook_send_net, .send_tun = hook_send_tun, .keylog = hook_keylog,
-				    .endpoint_changed = hook_endpoint_changed, .log = hook_log };
-	struct tcp_ops tcp_ops = { .ctx = d, .recv = tcp_recv, .dialer_up = tcp_dialer_up, .dialer_down = tcp_dialer_down,
-				   .conns_in_use = tcp_conns_in_use, .drop = tcp_drop };
+	struct core_hooks hooks = { .ctx = d,
+				    .send_net = hook_send_net,
+				    .send_tun = hook_send_tun,
+				    .keylog = hook_keylog,
+				    .endpoint_changed = hook_endpoint_changed,
+				    .log = hook_log };
+	struct tcp_ops tcp_ops = { .ctx = d,
+				   .recv = tcp_recv,
+				   .dialer_up = tcp_dialer_up,
+				   .dialer_down = tcp_dialer_down,
+				   .conns_in_use = tcp_conns_in_use,
+				   .drop = tcp_drop };
 	sigset_t mask;
 	int r;
 
@@ -480,8 +490,11 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 			log_err("cannot create the control socket %s/%s.sock: %s", UAPI_DIR, d->ifname, strerror(-r));
 		goto fail;
 	}
-	struct uapi_ops uapi_ops = { .ctx = d, .get = uapi_get, .get_extended = device_uapi_get_extended,
-				     .set = uapi_set, .sync = device_uapi_sync };
+	struct uapi_ops uapi_ops = { .ctx = d,
+				     .get = uapi_get,
+				     .get_extended = device_uapi_get_extended,
+				     .set = uapi_set,
+				     .sync = device_uapi_sync };
 	if ((r = uapi_server_init(&d->uapi, &uapi_ops, d->epoll_fd, d->uapi_fd, TAG_UAPI, TAG_UAPI_CONN)) < 0)
 		goto fail;
 	if ((r = uapi_socket_identity(d->ifname, &d->uapi_file_dev, &d->uapi_file_ino)) < 0) {
@@ -521,7 +534,9 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	if ((r = device_setup_init(d, cfg)) < 0)
 		goto fail;
 	log_info("interface %s up, listening on %s port %u, %zu peer%s", d->ifname,
-		 d->transports == TRANSPORT_TCP ? "TCP" : d->transports & TRANSPORT_TCP ? "UDP and TCP" : "UDP",
+		 d->transports == TRANSPORT_TCP  ? "TCP"
+		 : d->transports & TRANSPORT_TCP ? "UDP and TCP"
+						 : "UDP",
 		 d->listen_port, core_peer_count(&d->core), core_peer_count(&d->core) == 1 ? "" : "s");
 	return 0;
 fail:
@@ -602,8 +617,8 @@ static void read_udp_gro(struct device *d, uint64_t now)
 {
 	struct pkt *pkts[UDP_GRO_BUFS * UDP_MAX_SEGMENTS];
 	uint64_t dropped = 0;
-	int got = udp_recv_gro(d->udp_fd, &d->udp_off, core_pool(&d->core), pkts,
-			       (int)(sizeof(pkts) / sizeof(pkts[0])), &dropped);
+	int got = udp_recv_gro(d->udp_fd, &d->udp_off, core_pool(&d->core), pkts, (int)(sizeof(pkts) / sizeof(pkts[0])),
+			       &dropped);
 
 	if (dropped)
 		core_count_drop(&d->core, DROP_NO_BUFFER, dropped);
@@ -708,8 +723,9 @@ int device_run(struct device *d)
 			d->last_liveness_check = now;
 			unsigned where = tun_state(d->tun_fd);
 			if (where != d->tun_where && where == TUN_ELSEWHERE)
-				log_info("%s moved to another network namespace; serving it there, the sockets stay here",
-					 d->ifname);
+				log_info(
+					"%s moved to another network namespace; serving it there, the sockets stay here",
+					d->ifname);
 			else if (where != d->tun_where && where == TUN_HERE)
 				log_info("%s is back in this network namespace", d->ifname);
 			d->tun_where = where;
@@ -717,8 +733,8 @@ int device_run(struct device *d)
 				log_info("%s was deleted; shutting down", d->ifname);
 				d->stop = true;
 			} else if (!uapi_file_ours(d)) {
-				log_info("the control socket %s/%s.sock was removed or replaced; shutting down", uapi_dir(),
-					 d->ifname);
+				log_info("the control socket %s/%s.sock was removed or replaced; shutting down",
+					 uapi_dir(), d->ifname);
 				d->stop = true;
 			} else if (where == TUN_HERE) {
 				/* Moved away, its index and MTU are another

@@ -24,19 +24,19 @@ struct device {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	int tun_fd, udp_fd, uapi_fd, signal_fd, epoll_fd;
-	struct uapi_server uapi;    /* the control connections, on uapi_fd */
-	unsigned transports;        /* TRANSPORT_* bits listened on (udp_fd is -1 without UDP) */
+	struct uapi_server uapi;     /* the control connections, on uapi_fd */
+	unsigned transports;         /* TRANSPORT_* bits listened on (udp_fd is -1 without UDP) */
 	struct udp_offloads udp_off; /* GSO/GRO on udp_fd */
-	uint16_t listen_port;       /* bound port (UDP and TCP alike) */
-	uint16_t wanted_port;       /* configured port, 0 = random */
+	uint16_t listen_port;        /* bound port (UDP and TCP alike) */
+	uint16_t wanted_port;        /* configured port, 0 = random */
 	uint32_t fwmark;
 	uint32_t mtu;
-	struct route_state route;   /* a full tunnel's table and rules (route.c) */
+	struct route_state route; /* a full tunnel's table and rules (route.c) */
 	struct core core;
 	struct tcp tcp;
 	volatile bool stop;
 	uint64_t last_liveness_check;
-	unsigned tun_where;         /* enum tun_state at the last check */
+	unsigned tun_where; /* enum tun_state at the last check */
 	/* The control socket's file (lstat), to notice it removed or replaced. */
 	unsigned long long uapi_file_dev, uapi_file_ino;
 	uint64_t tun_write_errors;
@@ -44,8 +44,8 @@ struct device {
 	 * SLUICE_NO_TUN_OFFLOAD=1 turns it off): super-packets split on read,
 	 * writes coalesced. NULL on a plain TUN. */
 	struct tun_vnet *vnet;
-	int keylog_fd;              /* SLUICE_KEYLOG, or -1 */
-	struct device_setup setup;  /* what a reload compares against (device_sync.h) */
+	int keylog_fd;             /* SLUICE_KEYLOG, or -1 */
+	struct device_setup setup; /* what a reload compares against (device_sync.h) */
 };
 
 /* Creates the interface named ifname from cfg: tun, addresses, MTU, link up,

@@ -116,7 +116,8 @@ int device_setup_init(struct device *d, const struct interface_config *cfg)
 	s->table = cfg->table;
 	s->table_id = cfg->table_id;
 	s->reply_ping = cfg->reply_ping;
-	if ((cfg->path && !(s->path = strdup(cfg->path))) || !(s->addresses = cidrs_copy(cfg->addresses, cfg->n_addresses)))
+	if ((cfg->path && !(s->path = strdup(cfg->path))) ||
+	    !(s->addresses = cidrs_copy(cfg->addresses, cfg->n_addresses)))
 		goto nomem;
 	s->n_addresses = cfg->n_addresses;
 	if (routes_wanted(s) && routes_of(cfg, d->route.table != 0, &s->routes, &s->n_routes) < 0)
@@ -248,8 +249,7 @@ static void sync_link(struct device *d, const struct interface_config *cfg)
 		return;
 	}
 	if (cfg->table != s->table || (cfg->table == TABLE_ID && cfg->table_id != s->table_id))
-		log_warn("Table changed: it takes a restart; the routes stay in the table %s started with",
-			 d->ifname);
+		log_warn("Table changed: it takes a restart; the routes stay in the table %s started with", d->ifname);
 	sync_addresses(d, cfg);
 	sync_mtu(d, cfg);
 	sync_routes(d, cfg);
@@ -337,8 +337,8 @@ int device_sync(struct device *d, const struct interface_config *cfg)
 		device_set_fwmark(d, cfg->fwmark);
 	r = sync_peers(d, cfg, device_now(), &counts);
 	if (r < 0) {
-		log_err("cannot sync the peers: %s (%zu added, %zu removed before it failed)", strerror(-r), counts.added,
-			counts.removed);
+		log_err("cannot sync the peers: %s (%zu added, %zu removed before it failed)", strerror(-r),
+			counts.added, counts.removed);
 		return r;
 	}
 	sync_link(d, cfg);
@@ -357,8 +357,10 @@ void device_reload(struct device *d)
 	char err[512];
 
 	if (!d->setup.path) {
-		log_warn("SIGHUP: %s was not started from a file (sluice -f IFACE, p2p, or a pipe): nothing to read "
-			 "again; `sluice syncconf %s FILE` changes it", d->ifname, d->ifname);
+		log_warn(
+			"SIGHUP: %s was not started from a file (sluice -f IFACE, p2p, or a pipe): nothing to read "
+			"again; `sluice syncconf %s FILE` changes it",
+			d->ifname, d->ifname);
 		return;
 	}
 	log_info("SIGHUP: reading %s again", d->setup.path);
@@ -368,7 +370,8 @@ void device_reload(struct device *d)
 		 * only files it owns or may read as anyone. */
 		log_err("reload: %s; %s stays as it was%s", err, d->ifname,
 			strstr(err, strerror(EACCES)) ? " (the daemon may read only files root owns: "
-							"`sluice syncconf` reads it as its caller)" : "");
+							"`sluice syncconf` reads it as its caller)"
+						      : "");
 		config_free(&cfg);
 		return;
 	}

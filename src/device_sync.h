@@ -20,14 +20,14 @@
 struct device;
 
 struct device_setup {
-	char *path;                 /* the file SIGHUP reads again, or NULL */
-	bool link_managed;          /* addresses, MTU and routes are ours (not wg-quick's) */
-	enum table_mode table;      /* where routes go: fixed until a restart */
+	char *path;            /* the file SIGHUP reads again, or NULL */
+	bool link_managed;     /* addresses, MTU and routes are ours (not wg-quick's) */
+	enum table_mode table; /* where routes go: fixed until a restart */
 	uint32_t table_id;
 	bool reply_ping;
-	struct cidr *addresses;     /* the interface's addresses we added */
+	struct cidr *addresses; /* the interface's addresses we added */
 	size_t n_addresses;
-	struct cidr *routes;        /* the routes we added, sorted, each once */
+	struct cidr *routes; /* the routes we added, sorted, each once */
 	size_t n_routes;
 };
 

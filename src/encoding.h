@@ -27,7 +27,8 @@ bool key_from_hex(uint8_t key[KEY_LEN], const char *hex) __attribute__((warn_unu
 /* The digits s[0..len) as a number: decimal, or hexadecimal after "0x" when
  * allow_hex; no sign, no spaces, nothing after. True, with *out, when it is
  * a number no larger than max; false for anything else, overflow included. */
-bool parse_u64(const char *s, size_t len, bool allow_hex, uint64_t max, uint64_t *out) __attribute__((warn_unused_result));
+bool parse_u64(const char *s, size_t len, bool allow_hex, uint64_t max, uint64_t *out)
+	__attribute__((warn_unused_result));
 /* The same for a NUL-terminated string and 32 bits. */
 bool parse_u32(const char *s, bool allow_hex, uint32_t max, uint32_t *out) __attribute__((warn_unused_result));
 

@@ -72,8 +72,7 @@ void handshake_identity_clear(struct static_identity *id)
 	crypto_wipe(id, sizeof(*id));
 }
 
-bool handshake_static_static(uint8_t ss[KEY_LEN], const struct static_identity *me,
-			     const uint8_t peer_public[KEY_LEN])
+bool handshake_static_static(uint8_t ss[KEY_LEN], const struct static_identity *me, const uint8_t peer_public[KEY_LEN])
 {
 	if (!me->has_key) {
 		crypto_wipe(ss, KEY_LEN);
@@ -84,8 +83,8 @@ bool handshake_static_static(uint8_t ss[KEY_LEN], const struct static_identity *
 
 bool handshake_create_initiation(struct handshake *hs, struct message_handshake_initiation *msg,
 				 const struct static_identity *me, const uint8_t peer_public[KEY_LEN],
-				 const uint8_t ss[KEY_LEN], enum cipher_suite suite,
-				 uint32_t local_index, const uint8_t timestamp[NOISE_TIMESTAMP_LEN])
+				 const uint8_t ss[KEY_LEN], enum cipher_suite suite, uint32_t local_index,
+				 const uint8_t timestamp[NOISE_TIMESTAMP_LEN])
 {
 	struct handshake st;
 	bool ok = false;
@@ -102,8 +101,8 @@ bool handshake_create_initiation(struct handshake *hs, struct message_handshake_
 	msg->header.suite = suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
 	msg->sender_index = local_index;
 	/* e, es, s, ss, {timestamp} */
-	if (!noise_ik_write1(&st.sym, zero_psk, st.ephemeral_private, ss, me->public_key, peer_public,
-			     timestamp, NOISE_TIMESTAMP_LEN, msg->unencrypted_ephemeral, msg->encrypted_static,
+	if (!noise_ik_write1(&st.sym, zero_psk, st.ephemeral_private, ss, me->public_key, peer_public, timestamp,
+			     NOISE_TIMESTAMP_LEN, msg->unencrypted_ephemeral, msg->encrypted_static,
 			     msg->encrypted_timestamp))
 		goto out;
 	st.local_index = local_index;
@@ -116,8 +115,8 @@ out:
 }
 
 bool handshake_initiation_sender(struct handshake *out, uint8_t initiator_public[KEY_LEN],
-				 const struct message_handshake_initiation *msg,
-				 const struct static_identity *me, enum cipher_suite suite)
+				 const struct message_handshake_initiation *msg, const struct static_identity *me,
+				 enum cipher_suite suite)
 {
 	struct handshake st;
 	bool ok = false;
@@ -158,8 +157,7 @@ out:
 }
 
 bool handshake_create_response(struct handshake *hs, struct message_handshake_response *msg,
-			       const uint8_t peer_public[KEY_LEN],
-			       const uint8_t psk[KEY_LEN], uint32_t local_index)
+			       const uint8_t peer_public[KEY_LEN], const uint8_t psk[KEY_LEN], uint32_t local_index)
 {
 	struct handshake st = *hs;
 	bool ok = false;
@@ -174,8 +172,8 @@ bool handshake_create_response(struct handshake *hs, struct message_handshake_re
 	msg->sender_index = local_index;
 	msg->receiver_index = st.remote_index;
 	/* e, ee, se, psk, {} */
-	if (!noise_ik_write2(&st.sym, psk, st.ephemeral_private, st.remote_ephemeral, peer_public,
-			     NULL, 0, msg->unencrypted_ephemeral, msg->encrypted_nothing))
+	if (!noise_ik_write2(&st.sym, psk, st.ephemeral_private, st.remote_ephemeral, peer_public, NULL, 0,
+			     msg->unencrypted_ephemeral, msg->encrypted_nothing))
 		goto out;
 	st.local_index = local_index;
 	st.state = HANDSHAKE_CREATED_RESPONSE;
@@ -208,8 +206,8 @@ out:
 	return ok;
 }
 
-bool handshake_derive_keys(struct handshake *hs, uint8_t send_key[KEY_LEN],
-			   uint8_t recv_key[KEY_LEN], bool *we_initiated)
+bool handshake_derive_keys(struct handshake *hs, uint8_t send_key[KEY_LEN], uint8_t recv_key[KEY_LEN],
+			   bool *we_initiated)
 {
 	uint8_t k1[KEY_LEN], k2[KEY_LEN];
 	bool ok = true;

@@ -56,16 +56,15 @@ void handshake_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN], uint64_t unix_ns);
 
 /* DH(our static, the peer's static): the same for every handshake with the
  * peer, so computed once per peer and key (false: a low-order peer key). */
-bool handshake_static_static(uint8_t ss[KEY_LEN], const struct static_identity *me,
-			     const uint8_t peer_public[KEY_LEN]) __attribute__((warn_unused_result));
+bool handshake_static_static(uint8_t ss[KEY_LEN], const struct static_identity *me, const uint8_t peer_public[KEY_LEN])
+	__attribute__((warn_unused_result));
 
 /* Initiator: writes everything of msg but the macs. hs becomes
  * CREATED_INITIATION with local_index. ss: handshake_static_static's. */
 bool handshake_create_initiation(struct handshake *hs, struct message_handshake_initiation *msg,
 				 const struct static_identity *me, const uint8_t peer_public[KEY_LEN],
-				 const uint8_t ss[KEY_LEN], enum cipher_suite suite,
-				 uint32_t local_index, const uint8_t timestamp[NOISE_TIMESTAMP_LEN])
-	__attribute__((warn_unused_result));
+				 const uint8_t ss[KEY_LEN], enum cipher_suite suite, uint32_t local_index,
+				 const uint8_t timestamp[NOISE_TIMESTAMP_LEN]) __attribute__((warn_unused_result));
 
 /* Responder, in the order that makes an initiation from a stranger cheapest:
  * handshake_initiation_sender decrypts who sent it (one DH) into a fresh
@@ -75,9 +74,8 @@ bool handshake_create_initiation(struct handshake *hs, struct message_handshake_
  * CONSUMED_INITIATION. The caller checks the timestamp, then copies `out`
  * into the peer. */
 bool handshake_initiation_sender(struct handshake *out, uint8_t initiator_public[KEY_LEN],
-				 const struct message_handshake_initiation *msg,
-				 const struct static_identity *me, enum cipher_suite suite)
-	__attribute__((warn_unused_result));
+				 const struct message_handshake_initiation *msg, const struct static_identity *me,
+				 enum cipher_suite suite) __attribute__((warn_unused_result));
 bool handshake_initiation_finish(struct handshake *hs, uint8_t timestamp[NOISE_TIMESTAMP_LEN],
 				 const struct message_handshake_initiation *msg, const uint8_t ss[KEY_LEN])
 	__attribute__((warn_unused_result));
@@ -85,22 +83,19 @@ bool handshake_initiation_finish(struct handshake *hs, uint8_t timestamp[NOISE_T
 /* Responder: from CONSUMED_INITIATION, writes the response (no macs) and
  * becomes CREATED_RESPONSE with local_index. */
 bool handshake_create_response(struct handshake *hs, struct message_handshake_response *msg,
-			       const uint8_t peer_public[KEY_LEN],
-			       const uint8_t psk[KEY_LEN], uint32_t local_index)
+			       const uint8_t peer_public[KEY_LEN], const uint8_t psk[KEY_LEN], uint32_t local_index)
 	__attribute__((warn_unused_result));
 
 /* Initiator: consumes a response for hs (CREATED_INITIATION) into `out`
  * (CONSUMED_RESPONSE); hs itself is not changed. */
 bool handshake_consume_response(struct handshake *out, const struct handshake *hs,
 				const struct message_handshake_response *msg, const struct static_identity *me,
-				const uint8_t psk[KEY_LEN])
-	__attribute__((warn_unused_result));
+				const uint8_t psk[KEY_LEN]) __attribute__((warn_unused_result));
 
 /* From CREATED_RESPONSE (responder) or CONSUMED_RESPONSE (initiator): the two
  * transport keys as seen by this side. The handshake is wiped. */
-bool handshake_derive_keys(struct handshake *hs, uint8_t send_key[KEY_LEN],
-			   uint8_t recv_key[KEY_LEN], bool *we_initiated)
-	__attribute__((warn_unused_result));
+bool handshake_derive_keys(struct handshake *hs, uint8_t send_key[KEY_LEN], uint8_t recv_key[KEY_LEN],
+			   bool *we_initiated) __attribute__((warn_unused_result));
 
 void handshake_wipe(struct handshake *hs);
 

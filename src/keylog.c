@@ -32,13 +32,16 @@ int keylog_open(int *fd)
 	}
 	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
 		log_err("SLUICE_KEYLOG: %s must be a regular file owned by this user and readable by nobody else "
-			"(fix with: chmod 600 %s)", path, path);
+			"(fix with: chmod 600 %s)",
+			path, path);
 		close(*fd);
 		*fd = -1;
 		return -EPERM;
 	}
-	log_warn("*** SLUICE_KEYLOG is set: the secrets of every handshake are written to %s; "
-		 "anyone who reads it can decrypt this interface's traffic. For debugging only. ***", path);
+	log_warn(
+		"*** SLUICE_KEYLOG is set: the secrets of every handshake are written to %s; "
+		"anyone who reads it can decrypt this interface's traffic. For debugging only. ***",
+		path);
 	return 0;
 }
 

@@ -32,9 +32,10 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(out, "\n  --version   Prints the version\n");
-	fprintf(out, "\nsluice [-f|--foreground] IFACE, as wireguard-go: creates IFACE unconfigured, for\n"
-		     "wg(8) and wg-quick(8) (WG_QUICK_USERSPACE_IMPLEMENTATION=sluice) to set up; a bare\n"
-		     "IFACE is taken only from a tool (-f, WG_PROCESS_FOREGROUND, wg-quick, no terminal)\n");
+	fprintf(out,
+		"\nsluice [-f|--foreground] IFACE, as wireguard-go: creates IFACE unconfigured, for\n"
+		"wg(8) and wg-quick(8) (WG_QUICK_USERSPACE_IMPLEMENTATION=sluice) to set up; a bare\n"
+		"IFACE is taken only from a tool (-f, WG_PROCESS_FOREGROUND, wg-quick, no terminal)\n");
 }
 
 int main(int argc, char **argv)
@@ -81,8 +82,9 @@ int main(int argc, char **argv)
 	else
 		fprintf(stderr, "sluice: '%s' is not a command\n\n", word);
 	if (kind == CMD_WORD_IFACE && argc == 2)
-		fprintf(stderr, "(To create an unconfigured interface named %s as wireguard-go does, run it as\n"
-				"`sluice -f %s`, or let wg-quick do it with WG_QUICK_USERSPACE_IMPLEMENTATION=sluice.)\n\n",
+		fprintf(stderr,
+			"(To create an unconfigured interface named %s as wireguard-go does, run it as\n"
+			"`sluice -f %s`, or let wg-quick do it with WG_QUICK_USERSPACE_IMPLEMENTATION=sluice.)\n\n",
 			word, word);
 	usage(stderr);
 	return EXIT_USAGE;

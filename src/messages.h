@@ -13,7 +13,7 @@
  * and preshared keys, the only name 32 has as a key length. */
 enum {
 	KEY_LEN = 32,
-	NOISE_TIMESTAMP_LEN = 12,   /* TAI64N */
+	NOISE_TIMESTAMP_LEN = 12, /* TAI64N */
 	NOISE_AUTHTAG_LEN = 16,
 	NOISE_HASH_LEN = 32,
 };
@@ -32,9 +32,9 @@ enum {
 
 /* Cookie machinery. */
 enum {
-	COOKIE_SECRET_MAX_AGE = 120,      /* seconds */
-	COOKIE_SECRET_LATENCY = 5,        /* seconds */
-	COOKIE_NONCE_LEN = 24,            /* XChaCha20-Poly1305 */
+	COOKIE_SECRET_MAX_AGE = 120, /* seconds */
+	COOKIE_SECRET_LATENCY = 5,   /* seconds */
+	COOKIE_NONCE_LEN = 24,       /* XChaCha20-Poly1305 */
 	COOKIE_LEN = 16,
 	COOKIE_KEY_LEN = 32,
 };
@@ -71,7 +71,7 @@ enum message_type {
  * an initiation before trying it and a dissector can tell the suites apart. */
 struct message_header {
 	uint8_t type;
-	uint8_t suite;            /* 0 = WireGuard's ChaCha20-Poly1305 suite */
+	uint8_t suite; /* 0 = WireGuard's ChaCha20-Poly1305 suite */
 	uint8_t reserved_zero[2];
 } __attribute__((packed));
 
@@ -132,6 +132,6 @@ _Static_assert(sizeof(struct message_data) == 16, "data header size");
 
 /* Offset of the mac1 field inside a handshake message of total length len. */
 #define MESSAGE_MAC1_OFFSET(len) ((len) - sizeof(struct message_macs))
-#define MESSAGE_MAC2_OFFSET(len) ((len) - COOKIE_LEN)
+#define MESSAGE_MAC2_OFFSET(len) ((len)-COOKIE_LEN)
 
 #endif

@@ -66,8 +66,9 @@ static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	/* A dump comes in messages as large as the buffer the first read
 	 * offers; 32 KiB takes a table many routes at a time. */
 	char buf[32768];
-	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = on_error, [NLMSG_DONE] = on_done,
-					 [NLMSG_OVERRUN] = on_overrun };
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = on_error, [NLMSG_DONE] = on_done, [NLMSG_OVERRUN] = on_overrun
+	};
 	struct mnl_socket *nl;
 	uint32_t portid;
 	ssize_t len;
@@ -155,8 +156,7 @@ static int cidr_check(const struct cidr *c)
 	return 0;
 }
 
-static int link_change(int ifindex, unsigned int change, unsigned int flags,
-		       uint32_t mtu)
+static int link_change(int ifindex, unsigned int change, unsigned int flags, uint32_t mtu)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -283,8 +283,7 @@ int nl_addr_del(int ifindex, const struct cidr *addr)
 	return ret == -EADDRNOTAVAIL ? 0 : ret;
 }
 
-static int route_change(uint16_t type, int ifindex, const struct cidr *dst,
-			uint32_t table)
+static int route_change(uint16_t type, int ifindex, const struct cidr *dst, uint32_t table)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -315,8 +314,7 @@ static int route_change(uint16_t type, int ifindex, const struct cidr *dst,
 		rtm->rtm_protocol = RTPROT_STATIC;
 		/* IPv6 routes have no scope; the kernel reports them as
 		 * universe whatever is sent, so send what it will show. */
-		rtm->rtm_scope = prefix.family == AF_INET ? RT_SCOPE_LINK
-							  : RT_SCOPE_UNIVERSE;
+		rtm->rtm_scope = prefix.family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
 	} else {
 		/* NOWHERE and protocol 0 match any scope and origin. */
 		rtm->rtm_protocol = RTPROT_UNSPEC;
@@ -407,8 +405,7 @@ static void route_first_hop(struct nl_route *r, int family, const struct nlattr 
 		return;
 	r->oif = nh->rtnh_ifindex;
 	const void *hop = RTNH_DATA(nh); /* its attributes, as an RTA_* list */
-	mnl_attr_for_each_payload(hop, nh->rtnh_len - RTNH_LENGTH(0))
-		route_attr(attr, tb);
+	mnl_attr_for_each_payload(hop, nh->rtnh_len - RTNH_LENGTH(0)) route_attr(attr, tb);
 	route_gateway(r, family, tb[RTA_GATEWAY], tb[RTA_VIA]);
 }
 

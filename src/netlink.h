@@ -31,15 +31,15 @@ int nl_route_del(int ifindex, const struct cidr *dst, uint32_t table);
 
 /* A route as the kernel reports it. */
 struct nl_route {
-	struct cidr dst;      /* the prefix it covers */
+	struct cidr dst; /* the prefix it covers */
 	uint32_t table;
 	uint32_t metric;
-	int oif;              /* the interface it leaves by; 0: none (blackhole,
+	int oif;          /* the interface it leaves by; 0: none (blackhole,
 	                       * unreachable) or a next-hop object's */
-	uint8_t type;         /* RTN_UNICAST, RTN_BLACKHOLE, ... */
-	uint8_t protocol;     /* RTPROT_KERNEL, RTPROT_STATIC, ... */
+	uint8_t type;     /* RTN_UNICAST, RTN_BLACKHOLE, ... */
+	uint8_t protocol; /* RTPROT_KERNEL, RTPROT_STATIC, ... */
 	bool has_gateway;
-	struct cidr gateway;  /* an address, prefix full; IPv6 under an IPv4
+	struct cidr gateway; /* an address, prefix full; IPv6 under an IPv4
 	                       * route through an IPv6 neighbour */
 };
 
@@ -56,13 +56,13 @@ int nl_route_dump(int family, uint32_t table, nl_route_fn fn, void *arg);
 /* A policy routing rule that sends packets to a table, as `ip rule`'s
  * "[not] fwmark M lookup T [suppress_prefixlength N] priority P". */
 struct nl_rule {
-	int family;                   /* AF_INET or AF_INET6 */
-	uint32_t table;               /* RT_TABLE_MAIN or any other but 0 */
-	uint32_t priority;            /* 0: the kernel picks (add), any (delete) */
-	uint32_t fwmark;              /* 0: no mark selector, every packet */
-	bool invert;                  /* "not": the packets the selector misses */
+	int family;        /* AF_INET or AF_INET6 */
+	uint32_t table;    /* RT_TABLE_MAIN or any other but 0 */
+	uint32_t priority; /* 0: the kernel picks (add), any (delete) */
+	uint32_t fwmark;   /* 0: no mark selector, every packet */
+	bool invert;       /* "not": the packets the selector misses */
 	bool has_suppress_prefixlen;
-	uint8_t suppress_prefixlen;   /* a route this short or shorter found by
+	uint8_t suppress_prefixlen; /* a route this short or shorter found by
 	                               * the rule is ignored: the lookup goes on */
 };
 

@@ -125,10 +125,10 @@ bool noise_static_static(uint8_t ss[KEY_LEN], const struct crypto_x25519_key *s,
 	return crypto_x25519_key_dh(ss, s, rs_pub);
 }
 
-bool noise_ik_write1(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[KEY_LEN], const uint8_t ss[KEY_LEN], const uint8_t s_pub[KEY_LEN],
-		     const uint8_t rs_pub[KEY_LEN], const uint8_t *payload, size_t plen,
-		     uint8_t e_pub[KEY_LEN], uint8_t enc_static[48], uint8_t *enc_payload)
+bool noise_ik_write1(struct noise_symmetric *s, const uint8_t *psk, const uint8_t e_priv[KEY_LEN],
+		     const uint8_t ss[KEY_LEN], const uint8_t s_pub[KEY_LEN], const uint8_t rs_pub[KEY_LEN],
+		     const uint8_t *payload, size_t plen, uint8_t e_pub[KEY_LEN], uint8_t enc_static[48],
+		     uint8_t *enc_payload)
 {
 	struct noise_symmetric st = *s;
 	struct crypto_x25519_key e = { 0 };
@@ -202,9 +202,8 @@ out:
 	return ok;
 }
 
-bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[KEY_LEN], const uint8_t re_pub[KEY_LEN], const uint8_t rs_pub[KEY_LEN],
-		     const uint8_t *payload, size_t plen,
+bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk, const uint8_t e_priv[KEY_LEN],
+		     const uint8_t re_pub[KEY_LEN], const uint8_t rs_pub[KEY_LEN], const uint8_t *payload, size_t plen,
 		     uint8_t e_pub[KEY_LEN], uint8_t *enc_payload)
 {
 	struct noise_symmetric st = *s;
@@ -236,9 +235,9 @@ out:
 	return ok;
 }
 
-bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk,
-		    const uint8_t e_priv[KEY_LEN], const struct crypto_x25519_key *s_priv, const uint8_t re_pub[KEY_LEN],
-		    const uint8_t *enc_payload, size_t plen, uint8_t *payload)
+bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk, const uint8_t e_priv[KEY_LEN],
+		    const struct crypto_x25519_key *s_priv, const uint8_t re_pub[KEY_LEN], const uint8_t *enc_payload,
+		    size_t plen, uint8_t *payload)
 {
 	struct noise_symmetric st = *s;
 	struct crypto_x25519_key e = { 0 };

@@ -27,7 +27,7 @@
 struct noise_symmetric {
 	uint8_t ck[CRYPTO_HASH_LEN]; /* chaining key */
 	uint8_t h[CRYPTO_HASH_LEN];  /* handshake hash */
-	uint8_t k[KEY_LEN];   /* cipher key, valid when has_key */
+	uint8_t k[KEY_LEN];          /* cipher key, valid when has_key */
 	uint64_t n;                  /* cipher nonce, reset by every MixKey */
 	bool has_key;
 	enum cipher_suite suite;
@@ -59,11 +59,10 @@ void noise_symmetric_wipe(struct noise_symmetric *s);
  * psk != NULL selects IKpsk2, whose e also does MixKey(e.pub).
  * Output: e_pub[KEY_LEN], enc_static[48], enc_payload[plen + 16].
  */
-bool noise_ik_write1(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[KEY_LEN], const uint8_t ss[KEY_LEN], const uint8_t s_pub[KEY_LEN],
-		     const uint8_t rs_pub[KEY_LEN], const uint8_t *payload, size_t plen,
-		     uint8_t e_pub[KEY_LEN], uint8_t enc_static[48], uint8_t *enc_payload)
-	__attribute__((warn_unused_result));
+bool noise_ik_write1(struct noise_symmetric *s, const uint8_t *psk, const uint8_t e_priv[KEY_LEN],
+		     const uint8_t ss[KEY_LEN], const uint8_t s_pub[KEY_LEN], const uint8_t rs_pub[KEY_LEN],
+		     const uint8_t *payload, size_t plen, uint8_t e_pub[KEY_LEN], uint8_t enc_static[48],
+		     uint8_t *enc_payload) __attribute__((warn_unused_result));
 
 /* ss = DH(s, rs) of a pair of static keys (fails on a low-order rs). */
 bool noise_static_static(uint8_t ss[KEY_LEN], const struct crypto_x25519_key *s, const uint8_t rs_pub[KEY_LEN])
@@ -79,22 +78,18 @@ bool noise_ik_read1_static(struct noise_symmetric *s, const uint8_t *psk, const 
 			   const uint8_t re_pub[KEY_LEN], const uint8_t enc_static[48], uint8_t rs_pub[KEY_LEN])
 	__attribute__((warn_unused_result));
 bool noise_ik_read1_payload(struct noise_symmetric *s, const uint8_t ss[KEY_LEN], const uint8_t *enc_payload,
-			    size_t plen, uint8_t *payload)
-	__attribute__((warn_unused_result));
+			    size_t plen, uint8_t *payload) __attribute__((warn_unused_result));
 
 /* Message 2 (responder -> initiator): e, ee, se, [psk], payload.
  * psk == NULL is plain IK; otherwise MixKeyAndHash(psk) after se. */
-bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk,
-		     const uint8_t e_priv[KEY_LEN], const uint8_t re_pub[KEY_LEN], const uint8_t rs_pub[KEY_LEN],
-		     const uint8_t *payload, size_t plen,
-		     uint8_t e_pub[KEY_LEN], uint8_t *enc_payload)
-	__attribute__((warn_unused_result));
+bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk, const uint8_t e_priv[KEY_LEN],
+		     const uint8_t re_pub[KEY_LEN], const uint8_t rs_pub[KEY_LEN], const uint8_t *payload, size_t plen,
+		     uint8_t e_pub[KEY_LEN], uint8_t *enc_payload) __attribute__((warn_unused_result));
 
 /* Initiator side of message 2. e_priv and s_priv are the initiator's own keys;
  * re_pub is the responder's ephemeral from the message. */
-bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk,
-		    const uint8_t e_priv[KEY_LEN], const struct crypto_x25519_key *s_priv, const uint8_t re_pub[KEY_LEN],
-		    const uint8_t *enc_payload, size_t plen, uint8_t *payload)
-	__attribute__((warn_unused_result));
+bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk, const uint8_t e_priv[KEY_LEN],
+		    const struct crypto_x25519_key *s_priv, const uint8_t re_pub[KEY_LEN], const uint8_t *enc_payload,
+		    size_t plen, uint8_t *payload) __attribute__((warn_unused_result));
 
 #endif

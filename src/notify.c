@@ -86,8 +86,10 @@ void notify_ready(void)
 		return;
 	bool ok = parse_address(env);
 	if (!ok)
-		log_warn("%s='%s' names no AF_UNIX socket (expected an absolute path or @name, at most %zu bytes): "
-			 "cannot report readiness", NOTIFY_SOCKET_ENV, env, sizeof(manager.addr.sun_path) - 1);
+		log_warn(
+			"%s='%s' names no AF_UNIX socket (expected an absolute path or @name, at most %zu bytes): "
+			"cannot report readiness",
+			NOTIFY_SOCKET_ENV, env, sizeof(manager.addr.sun_path) - 1);
 	/* Only this process speaks for the service: a child that inherited
 	 * the variable would be refused by the manager anyway. */
 	unsetenv(NOTIFY_SOCKET_ENV);

@@ -8,12 +8,32 @@
 
 /* Where the fields we touch sit in the IPv4, IPv6, TCP and UDP headers. */
 enum {
-	IP4_TOS = 1, IP4_TOT_LEN = 2, IP4_ID = 4, IP4_FRAG = 6, IP4_TTL = 8, IP4_PROTO = 9,
-	IP4_CSUM = 10, IP4_SRC = 12, IP4_HDR_MIN = 20,
-	IP6_PLEN = 4, IP6_NEXT = 6, IP6_HOPS = 7, IP6_SRC = 8, IP6_HDR = 40,
-	TCP_SEQ = 4, TCP_ACK = 8, TCP_DOFF = 12, TCP_FLAGS = 13, TCP_WINDOW = 14, TCP_CSUM = 16, TCP_URG_PTR = 18,
-	TCP_HDR_MIN = 20, TCP_HDR_MAX = 60,
-	UDP_LEN = 4, UDP_CSUM = 6, UDP_HDR = 8,
+	IP4_TOS = 1,
+	IP4_TOT_LEN = 2,
+	IP4_ID = 4,
+	IP4_FRAG = 6,
+	IP4_TTL = 8,
+	IP4_PROTO = 9,
+	IP4_CSUM = 10,
+	IP4_SRC = 12,
+	IP4_HDR_MIN = 20,
+	IP6_PLEN = 4,
+	IP6_NEXT = 6,
+	IP6_HOPS = 7,
+	IP6_SRC = 8,
+	IP6_HDR = 40,
+	TCP_SEQ = 4,
+	TCP_ACK = 8,
+	TCP_DOFF = 12,
+	TCP_FLAGS = 13,
+	TCP_WINDOW = 14,
+	TCP_CSUM = 16,
+	TCP_URG_PTR = 18,
+	TCP_HDR_MIN = 20,
+	TCP_HDR_MAX = 60,
+	UDP_LEN = 4,
+	UDP_CSUM = 6,
+	UDP_HDR = 8,
 };
 
 #define IP4_DF 0x4000
@@ -61,17 +81,28 @@ static inline void put32(uint8_t *p, uint32_t v)
 const char *offload_result_name(int result)
 {
 	switch (result) {
-	case OFFLOAD_OK: return "ok";
-	case OFFLOAD_ERR_GSO_TYPE: return "unknown or unoffered gso_type";
-	case OFFLOAD_ERR_GSO_SIZE: return "gso_size 0";
-	case OFFLOAD_ERR_GSO_MISMATCH: return "gso_type does not match the packet";
-	case OFFLOAD_ERR_CSUM_FIELDS: return "csum_start/csum_offset not at the transport checksum";
-	case OFFLOAD_ERR_IP: return "malformed IP header";
-	case OFFLOAD_ERR_L4: return "malformed transport header";
-	case OFFLOAD_ERR_UNSUPPORTED: return "IPv6 extension header not segmentable";
-	case OFFLOAD_ERR_NOSPACE: return "segment larger than the buffer";
-	case OFFLOAD_ERR_FULL: return "coalescing batch full";
-	case OFFLOAD_ERR_DONE: return "nothing left";
+	case OFFLOAD_OK:
+		return "ok";
+	case OFFLOAD_ERR_GSO_TYPE:
+		return "unknown or unoffered gso_type";
+	case OFFLOAD_ERR_GSO_SIZE:
+		return "gso_size 0";
+	case OFFLOAD_ERR_GSO_MISMATCH:
+		return "gso_type does not match the packet";
+	case OFFLOAD_ERR_CSUM_FIELDS:
+		return "csum_start/csum_offset not at the transport checksum";
+	case OFFLOAD_ERR_IP:
+		return "malformed IP header";
+	case OFFLOAD_ERR_L4:
+		return "malformed transport header";
+	case OFFLOAD_ERR_UNSUPPORTED:
+		return "IPv6 extension header not segmentable";
+	case OFFLOAD_ERR_NOSPACE:
+		return "segment larger than the buffer";
+	case OFFLOAD_ERR_FULL:
+		return "coalescing batch full";
+	case OFFLOAD_ERR_DONE:
+		return "nothing left";
 	}
 	return "unknown outcome";
 }
@@ -100,8 +131,8 @@ int offload_csum_complete(uint8_t *pkt, size_t len, uint16_t csum_start, uint16_
 
 struct ip_info {
 	uint8_t version;
-	uint8_t proto;     /* of the transport header at l4_off */
-	uint8_t addr_len;  /* source at src_off, destination right after */
+	uint8_t proto;    /* of the transport header at l4_off */
+	uint8_t addr_len; /* source at src_off, destination right after */
 	uint8_t src_off;
 	uint32_t l4_off;
 };
@@ -157,8 +188,14 @@ enum split_mode { SPLIT_COPY, SPLIT_CSUM, SPLIT_TCP, SPLIT_UDP };
 static bool is_ip6_ext(uint8_t proto)
 {
 	switch (proto) {
-	case IPPROTO_HOPOPTS: case IPPROTO_ROUTING: case IPPROTO_FRAGMENT: case IPPROTO_ESP:
-	case IPPROTO_AH: case IPPROTO_DSTOPTS: case IPPROTO_MH: case 139 /* HIP */:
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_ESP:
+	case IPPROTO_AH:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_MH:
+	case 139 /* HIP */:
 	case 140 /* shim6 */:
 		return true;
 	}
@@ -194,10 +231,20 @@ int offload_split_init(struct offload_split *s, const struct virtio_net_hdr *h, 
 	}
 
 	switch (h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
-	case VIRTIO_NET_HDR_GSO_TCPV4: want_version = 4; want_proto = IPPROTO_TCP; break;
-	case VIRTIO_NET_HDR_GSO_TCPV6: want_version = 6; want_proto = IPPROTO_TCP; break;
-	case VIRTIO_NET_HDR_GSO_UDP_L4: want_version = 0; want_proto = IPPROTO_UDP; break;
-	default: return OFFLOAD_ERR_GSO_TYPE; /* UFO included: we never offer TUN_F_UFO */
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		want_version = 4;
+		want_proto = IPPROTO_TCP;
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		want_version = 6;
+		want_proto = IPPROTO_TCP;
+		break;
+	case VIRTIO_NET_HDR_GSO_UDP_L4:
+		want_version = 0;
+		want_proto = IPPROTO_UDP;
+		break;
+	default:
+		return OFFLOAD_ERR_GSO_TYPE; /* UFO included: we never offer TUN_F_UFO */
 	}
 	/* The ECN bit says the first segment carries CWR: a TCP matter. */
 	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && want_proto != IPPROTO_TCP)
@@ -253,8 +300,9 @@ int offload_split_init(struct offload_split *s, const struct virtio_net_hdr *h, 
 
 	/* Everything in the transport checksum that no segment changes:
 	 * the pseudo-header less its length, and the fixed header fields. */
-	s->l4_sum = (uint32_t)csum_pseudo(pkt + ip.src_off, pkt + ip.src_off + ip.addr_len, ip.addr_len,
-					  want_proto, 0) + csum_partial(tmp, thlen, 0);
+	s->l4_sum = (uint32_t)csum_pseudo(pkt + ip.src_off, pkt + ip.src_off + ip.addr_len, ip.addr_len, want_proto,
+					  0) +
+		    csum_partial(tmp, thlen, 0);
 	if (ip.version == 4) {
 		/* Likewise the IPv4 header less total length, id and checksum. */
 		memcpy(tmp, pkt, ip.l4_off);
@@ -306,7 +354,7 @@ int offload_split_next(struct offload_split *s, uint8_t *out, size_t cap)
 		/* FIN and PSH belong to the end of the data, CWR to the
 		 * first segment only (RFC 3168 6.1.2; tcp_gso_segment). */
 		if (s->done + 1 < s->count)
-			flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
+			flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
 		if (s->done > 0)
 			flags &= (uint8_t)~TCP_CWR;
 		l4[TCP_FLAGS] = flags;
@@ -330,12 +378,12 @@ enum gro_kind { KIND_PASS, KIND_TCP4, KIND_TCP6, KIND_UDP4, KIND_UDP6 };
 
 /* What offload_gro_add learns of a packet. */
 struct gro_pkt {
-	uint8_t kind;        /* KIND_PASS unless it may be coalesced */
-	uint8_t version;     /* 0: not even the addresses are readable */
+	uint8_t kind;    /* KIND_PASS unless it may be coalesced */
+	uint8_t version; /* 0: not even the addresses are readable */
 	uint8_t proto;
-	bool proto_known;    /* false for IPv6 with extension headers */
-	bool ports_known;    /* false for fragments and the above */
-	uint8_t flags;       /* TCP */
+	bool proto_known; /* false for IPv6 with extension headers */
+	bool ports_known; /* false for fragments and the above */
+	uint8_t flags;    /* TCP */
 	uint32_t l4_off, hdrs_len, payload;
 	uint32_t hash;
 };
@@ -361,8 +409,7 @@ static uint32_t flow_hash(const uint8_t *p, const struct gro_pkt *c, const struc
 static bool l4_csum_ok(const uint8_t *p, size_t len, const struct ip_info *ip)
 {
 	uint32_t l4_len = (uint32_t)len - ip->l4_off;
-	uint32_t sum = csum_pseudo(p + ip->src_off, p + ip->src_off + ip->addr_len, ip->addr_len, ip->proto,
-				   l4_len);
+	uint32_t sum = csum_pseudo(p + ip->src_off, p + ip->src_off + ip->addr_len, ip->addr_len, ip->proto, l4_len);
 	return csum_partial(p + ip->l4_off, l4_len, sum) == 0xffff;
 }
 

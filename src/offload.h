@@ -130,21 +130,21 @@ int offload_csum_complete(uint8_t *pkt, size_t len, uint16_t csum_start, uint16_
 /* ---- split: one read from the TUN into IP packets ---- */
 
 struct offload_split {
-	const uint8_t *pkt;   /* the super-packet, read-only */
+	const uint8_t *pkt; /* the super-packet, read-only */
 	uint32_t len;
-	uint32_t off;         /* next payload byte */
-	uint32_t count;       /* segments in all */
-	uint32_t done;        /* segments written */
-	uint32_t hdrs_len;    /* IP + extension + transport header: copied to each */
+	uint32_t off;      /* next payload byte */
+	uint32_t count;    /* segments in all */
+	uint32_t done;     /* segments written */
+	uint32_t hdrs_len; /* IP + extension + transport header: copied to each */
 	uint32_t l4_off;
 	uint16_t gso_size;
 	uint16_t csum_start, csum_offset; /* the copy mode's NEEDS_CSUM */
-	uint16_t ip_id;       /* IPv4: the first segment's */
+	uint16_t ip_id;                   /* IPv4: the first segment's */
 	uint8_t mode;
 	uint8_t version;
-	uint32_t seq;         /* TCP: the first segment's */
-	uint32_t ip_sum;      /* IPv4 header without length, id and checksum */
-	uint32_t l4_sum;      /* transport header without what varies, plus the
+	uint32_t seq;    /* TCP: the first segment's */
+	uint32_t ip_sum; /* IPv4 header without length, id and checksum */
+	uint32_t l4_sum; /* transport header without what varies, plus the
 			       * pseudo-header without its length */
 };
 
@@ -192,16 +192,16 @@ enum offload_gro_verdict {
  * struct offload_gro, the virtio_net_hdr first. */
 struct offload_gro_out {
 	struct virtio_net_hdr vnet;
-	uint32_t len;        /* IP bytes, without the virtio_net_hdr */
+	uint32_t len; /* IP bytes, without the virtio_net_hdr */
 	uint16_t iov_first, iov_count;
-	uint16_t segs;       /* packets it carries */
+	uint16_t segs; /* packets it carries */
 };
 
 /* Internal to offload.c; here so the caller can own the memory. */
 struct offload_gro_member {
 	uint8_t *data;
 	uint32_t len;
-	int16_t next;        /* the next packet of its super-packet, or -1 */
+	int16_t next; /* the next packet of its super-packet, or -1 */
 };
 
 struct offload_gro_group {
@@ -211,8 +211,8 @@ struct offload_gro_group {
 	int16_t first, last; /* members */
 	uint16_t segs;
 	uint16_t l4_off, hdrs_len;
-	uint16_t gso_size;   /* payload of the first packet: no later one is larger */
-	uint16_t next_id;    /* IPv4 without DF: the id that may join */
+	uint16_t gso_size; /* payload of the first packet: no later one is larger */
+	uint16_t next_id;  /* IPv4 without DF: the id that may join */
 	uint8_t kind;
 	bool open;
 	bool psh;

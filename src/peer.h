@@ -27,20 +27,19 @@ struct keypair {
 	struct crypto_aead_ctx send, recv;
 	struct replay_window replay;
 	uint64_t send_counter;
-	uint64_t birth;          /* ns */
-	uint64_t id;             /* 1, 2, 3... per engine, for log lines */
+	uint64_t birth; /* ns */
+	uint64_t id;    /* 1, 2, 3... per engine, for log lines */
 	uint32_t local_index;
 	uint32_t remote_index;
 	bool valid;
 	bool we_initiated;
 };
 
-
 struct peer {
 	struct core *core;
-	struct peer *next, *prev;       /* in the core's list, in the order added */
-	uint64_t id;                    /* 1, 2, 3... in the order added: log lines name it */
-	uint64_t public_key_hash;       /* in the core's peer_table */
+	struct peer *next, *prev; /* in the core's list, in the order added */
+	uint64_t id;              /* 1, 2, 3... in the order added: log lines name it */
+	uint64_t public_key_hash; /* in the core's peer_table */
 	uint8_t public_key[KEY_LEN];
 	uint8_t preshared_key[KEY_LEN];
 	enum cipher_suite suite;
@@ -53,14 +52,14 @@ struct peer {
 
 	struct handshake handshake;
 	uint8_t latest_timestamp[NOISE_TIMESTAMP_LEN];
-	uint64_t last_initiation_consumed;   /* ns, flood protection */
+	uint64_t last_initiation_consumed; /* ns, flood protection */
 	struct cookie_maker cookie;
 
 	struct keypair keypairs[3];
 	struct keypair *previous, *current, *next_keypair;
 
 	struct endpoint endpoint;
-	uint16_t persistent_keepalive;       /* s, 0 = off */
+	uint16_t persistent_keepalive; /* s, 0 = off */
 
 	/* Timers: absolute deadlines in ns, 0 = not armed. */
 	uint64_t timer_retransmit_handshake;
@@ -71,13 +70,13 @@ struct peer {
 	bool need_another_keepalive;
 	bool sent_lastminute_handshake;
 	unsigned handshake_attempts;
-	uint64_t last_sent_handshake;        /* ns, 0 = never */
-	bool retried_for_cookie;             /* the latest initiation was sent again for a cookie */
-	struct timerq_entry timer;           /* the earliest deadline above */
+	uint64_t last_sent_handshake; /* ns, 0 = never */
+	bool retried_for_cookie;      /* the latest initiation was sent again for a cookie */
+	struct timerq_entry timer;    /* the earliest deadline above */
 
-	uint64_t last_handshake_unix_ns;     /* wall clock, for show */
+	uint64_t last_handshake_unix_ns; /* wall clock, for show */
 	uint64_t rx_bytes, tx_bytes;
-	struct pkt_queue staged;             /* waiting for a session */
+	struct pkt_queue staged; /* waiting for a session */
 };
 
 /* Peers by public key: open addressing with linear probing over SipHash-2-4
@@ -85,7 +84,7 @@ struct peer {
  * chooses, so the buckets must not be predictable), at most half full. */
 struct peer_table {
 	struct peer **slots;
-	uint32_t mask;   /* size - 1 */
+	uint32_t mask; /* size - 1 */
 	uint32_t used;
 	uint8_t key[CRYPTO_SIPHASH_KEY_LEN];
 };
@@ -114,7 +113,7 @@ struct index_slot {
 
 struct index_table {
 	struct index_slot *slots;
-	uint32_t mask;   /* size - 1 */
+	uint32_t mask; /* size - 1 */
 	uint32_t used;
 };
 

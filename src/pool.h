@@ -17,14 +17,14 @@
 #define PKT_HEADROOM 32
 
 struct pkt {
-	struct pkt *next;      /* free list, or a queue the owner keeps */
-	uint8_t *data;         /* first valid byte, inside buf */
-	uint32_t len;          /* valid bytes */
-	uint32_t cap;          /* bytes from buf to the end of the buffer */
-	struct endpoint ep;    /* where it came from / goes to */
-	void *peer;            /* set by the core while it routes the packet */
-	bool send_failed;      /* set by the transport that could not send it */
-	bool src_stale;        /* ep's sticky source is no longer ours: sent without it */
+	struct pkt *next;                           /* free list, or a queue the owner keeps */
+	uint8_t *data;                              /* first valid byte, inside buf */
+	uint32_t len;                               /* valid bytes */
+	uint32_t cap;                               /* bytes from buf to the end of the buffer */
+	struct endpoint ep;                         /* where it came from / goes to */
+	void *peer;                                 /* set by the core while it routes the packet */
+	bool send_failed;                           /* set by the transport that could not send it */
+	bool src_stale;                             /* ep's sticky source is no longer ours: sent without it */
 	uint8_t buf[] __attribute__((aligned(16))); /* headers inside are read in place */
 };
 

@@ -27,8 +27,8 @@
 /* A token bucket: tokens come at a steady rate up to a burst. Zeroed, it
  * starts full. The credit is kept in ns of refill time. */
 struct ratelimit_bucket {
-	uint64_t last;           /* ns of the last refill; 0 = never used */
-	uint64_t credit;         /* ns: one token costs NS_PER_SEC / per_second */
+	uint64_t last;   /* ns of the last refill; 0 = never used */
+	uint64_t credit; /* ns: one token costs NS_PER_SEC / per_second */
 };
 
 /* Takes a token if there is one. per_second >= 1, burst >= 1. */

@@ -13,8 +13,8 @@
 #include "messages.h"
 
 struct replay_window {
-	uint64_t greatest;  /* the greatest counter accepted so far */
-	bool any;           /* whether any counter was accepted */
+	uint64_t greatest; /* the greatest counter accepted so far */
+	bool any;          /* whether any counter was accepted */
 	uint64_t bitmap[COUNTER_BITS_TOTAL / 64];
 };
 

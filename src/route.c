@@ -144,9 +144,10 @@ static void warn_taken(const char *what, const struct cidr *dst, uint32_t table,
 		describe(desc, sizeof(desc), holder);
 		snprintf(how, sizeof(how), " (%s)", desc);
 	}
-	log_warn("route %s%s %s%s: traffic to it will not enter the tunnel; remove that route, "
-		 "or set Table = off and route it yourself",
-		 prefix, where, what, how);
+	log_warn(
+		"route %s%s %s%s: traffic to it will not enter the tunnel; remove that route, "
+		"or set Table = off and route it yourself",
+		prefix, where, what, how);
 }
 
 /* A route to a prefix that is not a full tunnel's /0, in the main table or
@@ -235,15 +236,20 @@ static int add_routes(const struct route_state *rs, int ifindex, const struct in
 
 static struct nl_rule rule_suppress(int family, uint32_t table)
 {
-	return (struct nl_rule){ .family = family, .table = RT_TABLE_MAIN, .priority = ROUTE_PRIO_SUPPRESS,
-				 .fwmark = table, .invert = true, .has_suppress_prefixlen = true,
+	return (struct nl_rule){ .family = family,
+				 .table = RT_TABLE_MAIN,
+				 .priority = ROUTE_PRIO_SUPPRESS,
+				 .fwmark = table,
+				 .invert = true,
+				 .has_suppress_prefixlen = true,
 				 .suppress_prefixlen = 0 };
 }
 
 static struct nl_rule rule_table(int family, uint32_t table)
 {
-	return (struct nl_rule){ .family = family, .table = table, .priority = ROUTE_PRIO_TABLE, .fwmark = table,
-				 .invert = true };
+	return (struct nl_rule){
+		.family = family, .table = table, .priority = ROUTE_PRIO_TABLE, .fwmark = table, .invert = true
+	};
 }
 
 /* Deletes every copy of the rule, at any priority. Returns how many, or
@@ -282,9 +288,10 @@ static void set_src_valid_mark(void)
 		return;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1)
-		log_info("cannot set net.ipv4.conf.all.src_valid_mark = 1 (%s): only a firewall that marks replies "
-			 "for strict reverse-path filtering needs it; set it with sysctl(8) if yours does",
-			 strerror(errno));
+		log_info(
+			"cannot set net.ipv4.conf.all.src_valid_mark = 1 (%s): only a firewall that marks replies "
+			"for strict reverse-path filtering needs it; set it with sysctl(8) if yours does",
+			strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -327,10 +334,11 @@ static int add_rules(struct route_state *rs)
 			 rs->table);
 	if (rs->full[0])
 		set_src_valid_mark();
-	log_info("full tunnel: the %s%s%s default route%s in table %u, rules at priorities %u and %u; "
-		 "the tunnel's own packets carry fwmark 0x%x and leave by the main table",
-		 rs->full[0] ? "IPv4" : "", rs->full[0] && rs->full[1] ? " and " : "", rs->full[1] ? "IPv6" : "",
-		 rs->full[0] && rs->full[1] ? "s" : "", rs->table, ROUTE_PRIO_SUPPRESS, ROUTE_PRIO_TABLE, rs->table);
+	log_info(
+		"full tunnel: the %s%s%s default route%s in table %u, rules at priorities %u and %u; "
+		"the tunnel's own packets carry fwmark 0x%x and leave by the main table",
+		rs->full[0] ? "IPv4" : "", rs->full[0] && rs->full[1] ? " and " : "", rs->full[1] ? "IPv6" : "",
+		rs->full[0] && rs->full[1] ? "s" : "", rs->table, ROUTE_PRIO_SUPPRESS, ROUTE_PRIO_TABLE, rs->table);
 	return 0;
 }
 
@@ -373,8 +381,7 @@ static void warn_strict_rp_filter(const struct route_state *rs, int ifindex, con
 			continue;
 		peer.addr.v4 = ep->addr.in4.sin_addr;
 		if (nl_route_get(&peer, 0, &back) < 0 || back.oif != ifindex ||
-		    nl_route_get(&peer, rs->table, &out) < 0 || !out.oif ||
-		    !if_indextoname((unsigned)out.oif, dev))
+		    nl_route_get(&peer, rs->table, &out) < 0 || !out.oif || !if_indextoname((unsigned)out.oif, dev))
 			continue;
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", dev);
 		rp = read_sysctl(path);
@@ -382,10 +389,11 @@ static void warn_strict_rp_filter(const struct route_state *rs, int ifindex, con
 		if ((rp > all ? rp : all) != 1)
 			continue;
 		inet_ntop(AF_INET, &peer.addr.v4, addr, sizeof(addr));
-		log_warn("strict reverse-path filtering on %s (net.ipv4.conf.%s.rp_filter = 1) will drop the replies "
-			 "from peer %s: set it to 2 (loose), or give replies the mark 0x%x back from conntrack as "
-			 "wg-quick does",
-			 dev, all == 1 ? "all" : dev, addr, rs->table);
+		log_warn(
+			"strict reverse-path filtering on %s (net.ipv4.conf.%s.rp_filter = 1) will drop the replies "
+			"from peer %s: set it to 2 (loose), or give replies the mark 0x%x back from conntrack as "
+			"wg-quick does",
+			dev, all == 1 ? "all" : dev, addr, rs->table);
 	}
 }
 
@@ -442,8 +450,8 @@ int route_plan(struct route_state *rs, const struct interface_config *cfg, uint3
 			return 0;
 		}
 	}
-	log_err("tables %u to %u all have routes: set FwMark to a free table for this full tunnel",
-		ROUTE_TABLE_FIRST, ROUTE_TABLE_FIRST + TABLE_SEARCH - 1);
+	log_err("tables %u to %u all have routes: set FwMark to a free table for this full tunnel", ROUTE_TABLE_FIRST,
+		ROUTE_TABLE_FIRST + TABLE_SEARCH - 1);
 	return -EBUSY;
 }
 
@@ -486,8 +494,9 @@ static void set_forwarding(const char *ifname, bool on)
 		close(fd);
 	}
 	if (all != '1')
-		log_info("Forward: IPv6 is forwarded only where the host forwards it: sysctl -w "
-			 "net.ipv6.conf.all.forwarding=1 if clients should reach each other over IPv6");
+		log_info(
+			"Forward: IPv6 is forwarded only where the host forwards it: sysctl -w "
+			"net.ipv6.conf.all.forwarding=1 if clients should reach each other over IPv6");
 }
 
 int route_setup(struct route_state *rs, int ifindex, const char *ifname, uint32_t mtu,
@@ -539,10 +548,11 @@ void route_teardown(struct route_state *rs)
 		/* The rule into the tunnel's table first: alone, the
 		 * suppressing one changes nothing. */
 		if ((r = rule_purge(&table)) < 0 || (r = rule_purge(&suppress)) < 0)
-			log_warn("cannot remove the %s rules of table %u: %s; remove them with "
-				 "`ip %s rule del table %u` and `ip %s rule del fwmark 0x%x table main`",
-				 family_names[i], rs->table, strerror(-r), i ? "-6" : "-4", rs->table,
-				 i ? "-6" : "-4", rs->table);
+			log_warn(
+				"cannot remove the %s rules of table %u: %s; remove them with "
+				"`ip %s rule del table %u` and `ip %s rule del fwmark 0x%x table main`",
+				family_names[i], rs->table, strerror(-r), i ? "-6" : "-4", rs->table, i ? "-6" : "-4",
+				rs->table);
 		rs->rules[i] = false;
 	}
 }

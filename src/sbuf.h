@@ -24,12 +24,12 @@
 #define SBUF_SIZE_MAX ((size_t)256 << 20)
 
 struct sbuf {
-	char *data;     /* the block, cap bytes; NULL until the first append */
-	size_t off;     /* consumed from the front (wiped) */
-	size_t len;     /* bytes held, from data + off */
+	char *data; /* the block, cap bytes; NULL until the first append */
+	size_t off; /* consumed from the front (wiped) */
+	size_t len; /* bytes held, from data + off */
 	size_t cap;
-	size_t max;     /* len never passes it; 0: SBUF_SIZE_MAX */
-	int error;      /* the first error, sticky; 0 while all went well */
+	size_t max; /* len never passes it; 0: SBUF_SIZE_MAX */
+	int error;  /* the first error, sticky; 0 while all went well */
 };
 
 /* An empty buffer that holds at most max bytes (0: SBUF_SIZE_MAX). */

@@ -109,7 +109,8 @@ enum session_outcome session_begin(struct peer *p, uint64_t now)
 		goto out;
 	rotate_for(p, initiator);
 	struct keypair *kp = free_slot(p);
-	if (!kp || !crypto_aead_ctx_setkey(&kp->send, suite, send_key) || !crypto_aead_ctx_setkey(&kp->recv, suite, recv_key)) {
+	if (!kp || !crypto_aead_ctx_setkey(&kp->send, suite, send_key) ||
+	    !crypto_aead_ctx_setkey(&kp->recv, suite, recv_key)) {
 		if (kp) {
 			crypto_aead_ctx_clear(&kp->send);
 			crypto_aead_ctx_clear(&kp->recv);
@@ -158,7 +159,8 @@ enum session_outcome session_sending(struct peer *p, uint64_t now, struct keypai
 
 enum session_outcome session_sent(const struct keypair *kp, uint64_t now)
 {
-	if (kp->send_counter > REKEY_AFTER_MESSAGES || (kp->we_initiated && timers_passed(kp->birth, now, REKEY_AFTER_TIME)))
+	if (kp->send_counter > REKEY_AFTER_MESSAGES ||
+	    (kp->we_initiated && timers_passed(kp->birth, now, REKEY_AFTER_TIME)))
 		return SESSION_REKEY;
 	return SESSION_OK;
 }

@@ -75,7 +75,8 @@ bool tcp_may_log(struct tcp *t)
 		t->log_count = 0;
 	}
 	if (t->log_count == TCP_ABUSE_LOGS_PER_MINUTE)
-		log_info("tcp: more misbehaving connections; not logging them for up to a minute (see the drop counters)");
+		log_info(
+			"tcp: more misbehaving connections; not logging them for up to a minute (see the drop counters)");
 	return t->log_count++ < TCP_ABUSE_LOGS_PER_MINUTE;
 }
 

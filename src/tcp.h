@@ -49,7 +49,7 @@ int tcp_tx_flush(struct tcp_tx *tx, int fd);
  * (RLIMIT_NOFILE), and out of descriptors, a waiting one makes room the same
  * way. */
 #define TCP_MAX_UNAUTH 1024
-#define TCP_MAX_UNAUTH_PER_SOURCE 4     /* from one IPv4 address or IPv6 /64 */
+#define TCP_MAX_UNAUTH_PER_SOURCE 4 /* from one IPv4 address or IPv6 /64 */
 #define TCP_UNAUTH_GRACE_NS (NS_PER_SEC)
 /* One handshake initiation and its frame header: all a client sends before
  * it is answered. A longer frame grows the buffer to one largest frame. */
@@ -72,13 +72,13 @@ int tcp_tx_flush(struct tcp_tx *tx, int fd);
  * The same span bounds what the kernel lets stay unacknowledged on a dialed
  * socket (TCP_USER_TIMEOUT), which catches data sent into a dead path. */
 #define TCP_SILENCE_NS ((uint64_t)REKEY_TIMEOUT * NS_PER_SEC)
-#define TCP_RETRY_FIRST_NS (NS_PER_SEC)   /* first retry within 1 s */
+#define TCP_RETRY_FIRST_NS (NS_PER_SEC) /* first retry within 1 s */
 #define TCP_RETRY_MAX_NS (15 * NS_PER_SEC)
 /* How often accepted connections no peer names any more are closed. */
 #define TCP_SWEEP_INTERVAL_NS (10 * NS_PER_SEC)
-#define TCP_RX_BUF (64 * 1024)         /* once authenticated, or dialed and up */
+#define TCP_RX_BUF (64 * 1024) /* once authenticated, or dialed and up */
 #define TCP_TX_BUF (128 * 1024)
-#define TCP_TX_RESERVE 2048            /* a dozen handshake messages */
+#define TCP_TX_RESERVE 2048 /* a dozen handshake messages */
 #define TCP_BUCKETS 256
 
 struct tcp_conn;
@@ -113,26 +113,26 @@ struct tcp {
 	int epoll_fd;
 	uint32_t tag_listen, tag_conn; /* epoll data: tag | (uint64_t)id << 32 */
 	int listen_fd;
-	bool listen_paused;         /* out of descriptors: not accepting for a while */
+	bool listen_paused; /* out of descriptors: not accepting for a while */
 	uint64_t listen_resume_at;
 	uint32_t fwmark;
 	size_t max_frame;
 
 	uint32_t next_id;
 	struct tcp_conn *buckets[TCP_BUCKETS];
-	struct tcp_conn *conns;     /* every connection, dead ones until reaped */
+	struct tcp_conn *conns;                 /* every connection, dead ones until reaped */
 	struct tcp_conn *wait_head, *wait_tail; /* waiting ones, oldest first */
 	unsigned n_conns, n_unauth, n_dead;
-	unsigned max_unauth;        /* TCP_MAX_UNAUTH (tests lower it) */
+	unsigned max_unauth; /* TCP_MAX_UNAUTH (tests lower it) */
 	uint64_t last_sweep;
 
-	struct tcp_peer *peers;     /* every dialed peer, newest first */
+	struct tcp_peer *peers;         /* every dialed peer, newest first */
 	struct tcp_peer **peer_buckets; /* by public key; a power of two of them */
 	size_t n_peers, n_peer_buckets;
 
-	uint64_t now;               /* the latest time passed in */
-	uint64_t next_deadline;     /* no work before this (may be early) */
-	uint64_t log_window;        /* rate limit of messages about bad peers */
+	uint64_t now;           /* the latest time passed in */
+	uint64_t next_deadline; /* no work before this (may be early) */
+	uint64_t log_window;    /* rate limit of messages about bad peers */
 	unsigned log_count;
 };
 

@@ -42,7 +42,7 @@ enum tcp_frame_status tcp_frame_parse(const uint8_t *buf, size_t len, size_t max
 struct tcp_rx {
 	uint8_t *buf;
 	size_t cap;
-	size_t start, end;           /* bytes not yet parsed: buf[start..end) */
+	size_t start, end; /* bytes not yet parsed: buf[start..end) */
 	size_t max_frame;
 	enum tcp_frame_status error; /* TCP_FRAME_OK, or the error, which sticks */
 };

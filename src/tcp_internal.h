@@ -15,7 +15,6 @@
 #include "tcp.h"
 #include "tcp_frame.h"
 
-
 enum conn_state {
 	CONN_CONNECTING, /* dialed, connect() in progress */
 	CONN_DIALED,     /* dialed and up */
@@ -30,26 +29,26 @@ struct tcp_conn {
 	uint32_t id;
 	int fd;
 	enum conn_state state;
-	bool want_out;          /* EPOLLOUT is armed: tx is pending */
-	bool queued;            /* to be flushed at the end of tcp_send */
-	bool marked;            /* in use by a peer (sweep) */
-	bool carried;           /* it worked: authenticated traffic, or up a while */
-	bool keep;              /* accepted from a peer we also dial: never swept */
-	uint64_t deadline;      /* connect or authentication deadline, 0 = none */
-	struct endpoint ep;     /* remote address, conn = id */
-	struct tcp_rx rx;       /* small while waiting; none while connecting */
-	struct tcp_tx tx;       /* none until authenticated or up */
+	bool want_out;      /* EPOLLOUT is armed: tx is pending */
+	bool queued;        /* to be flushed at the end of tcp_send */
+	bool marked;        /* in use by a peer (sweep) */
+	bool carried;       /* it worked: authenticated traffic, or up a while */
+	bool keep;          /* accepted from a peer we also dial: never swept */
+	uint64_t deadline;  /* connect or authentication deadline, 0 = none */
+	struct endpoint ep; /* remote address, conn = id */
+	struct tcp_rx rx;   /* small while waiting; none while connecting */
+	struct tcp_tx tx;   /* none until authenticated or up */
 
 	/* Accepted. */
 	uint64_t accepted_at;
 	struct tcp_conn *wnext, *wprev; /* t->wait_head: while CONN_UNAUTH */
-	unsigned src_waiting;   /* waiting ones from its source, itself too */
-	bool owned;             /* owner: the peer that first authenticated on it */
+	unsigned src_waiting;           /* waiting ones from its source, itself too */
+	bool owned;                     /* owner: the peer that first authenticated on it */
 	uint8_t owner[KEY_LEN];
 
 	/* Dialed. */
 	struct tcp_peer *dialer; /* the peer it was dialed for; NULL: accepted */
-	uint64_t up_since;      /* when it came up */
+	uint64_t up_since;       /* when it came up */
 	/* An initiation went out and nothing came back since: when (0: none;
 	 * `unstamped`: one went out, tcp_tick takes the time). */
 	uint64_t silent_since;

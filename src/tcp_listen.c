@@ -143,11 +143,14 @@ static void enforce_limits(struct tcp *t, struct tcp_conn *c, uint64_t now)
 		if (tcp_may_log(t)) {
 			endpoint_format(buf, &victim->ep);
 			if (victim == c)
-				log_info("tcp: %u connections are waiting for a handshake, none for a second yet; "
-					 "refusing %s", t->max_unauth, buf);
+				log_info(
+					"tcp: %u connections are waiting for a handshake, none for a second yet; "
+					"refusing %s",
+					t->max_unauth, buf);
 			else
-				log_info("tcp: %u connections are waiting for a handshake; closing the oldest of the %u from %s",
-					 t->max_unauth, victim->src_waiting, buf);
+				log_info(
+					"tcp: %u connections are waiting for a handshake; closing the oldest of the %u from %s",
+					t->max_unauth, victim->src_waiting, buf);
 		}
 	} else {
 		return;
@@ -218,7 +221,6 @@ int tcp_set_listener(struct tcp *t, int fd)
 	return r;
 }
 
-
 void tcp_on_listen(struct tcp *t, uint64_t now)
 {
 	char buf[ENDPOINT_STR_MAX];
@@ -238,8 +240,10 @@ void tcp_on_listen(struct tcp *t, uint64_t now)
 				 * a while for nothing hold them: one makes room. */
 				tcp_count_drop(t, DROP_TCP_CONN_LIMIT, 1);
 				if (tcp_may_log(t))
-					log_info("tcp: out of descriptors with %u connections waiting for a handshake; "
-						 "closing one", t->n_unauth);
+					log_info(
+						"tcp: out of descriptors with %u connections waiting for a handshake; "
+						"closing one",
+						t->n_unauth);
 				tcp_conn_close(t, c, 0, true);
 				continue;
 			}

@@ -190,8 +190,8 @@ static int take_segments(struct tun_vnet *v, struct pool *pool, size_t seg_cap, 
 	return n;
 }
 
-int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max,
-		  int reads, uint64_t *dropped)
+int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max, int reads,
+		  uint64_t *dropped)
 {
 	int n = take_segments(v, pool, seg_cap, out, 0, max, dropped);
 

@@ -43,11 +43,11 @@ int tun_write(int fd, const struct pkt *k);
  * with less room than its segments takes the rest next time), and the
  * coalescer of writes. About 78 KiB, made once. */
 struct tun_vnet {
-	uint8_t *rbuf;               /* OFFLOAD_READ_SIZE bytes */
-	struct offload_split split;  /* segments of rbuf still to hand out */
+	uint8_t *rbuf;              /* OFFLOAD_READ_SIZE bytes */
+	struct offload_split split; /* segments of rbuf still to hand out */
 	struct offload_gro gro;
-	bool uso;                    /* the TUN took USO: UDP is coalesced too */
-	uint64_t malformed;          /* reads the split refused */
+	bool uso;           /* the TUN took USO: UDP is coalesced too */
+	uint64_t malformed; /* reads the split refused */
 };
 
 int tun_vnet_init(struct tun_vnet *v, bool uso);
@@ -58,8 +58,8 @@ void tun_vnet_free(struct tun_vnet *v);
  * full pool leaves behind is counted in *dropped. Returns the number of
  * packets in out, or -errno of a read that failed (-EBADFD, -EIO: the
  * TUN is gone) when nothing was read. */
-int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max,
-		  int reads, uint64_t *dropped);
+int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max, int reads,
+		  uint64_t *dropped);
 /* Writes decrypted packets, coalesced into as few super-packets as their
  * flows allow, one writev each. The packets stay the caller's (it returns
  * them to the pool after). Returns how many writes failed. */

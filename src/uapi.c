@@ -278,8 +278,8 @@ static int device_line_ext(struct interface_config *cfg, size_t *cap_addresses, 
 	return 0;
 }
 
-static int device_line(struct interface_config *cfg, bool extended, size_t *cap_addresses, const char *key,
-		       size_t klen, const char *value)
+static int device_line(struct interface_config *cfg, bool extended, size_t *cap_addresses, const char *key, size_t klen,
+		       const char *value)
 {
 	uint32_t v;
 
@@ -590,7 +590,8 @@ int uapi_format_sync(struct sbuf *out, const struct interface_config *cfg)
 			put_hex_key(out, "preshared_key", peer->preshared_key);
 		if (peer->endpoint.addr.sa.sa_family != AF_UNSPEC) {
 			endpoint_format(text, &peer->endpoint);
-			sbuf_putf(out, "endpoint=%s%s\n", peer->endpoint_transport == TRANSPORT_TCP ? "tcp://" : "", text);
+			sbuf_putf(out, "endpoint=%s%s\n", peer->endpoint_transport == TRANSPORT_TCP ? "tcp://" : "",
+				  text);
 		}
 		if (peer->has_persistent_keepalive)
 			sbuf_putf(out, "persistent_keepalive_interval=%u\n", peer->persistent_keepalive);

@@ -128,12 +128,12 @@ int uapi_format_sync(struct sbuf *out, const struct interface_config *cfg);
  * judged on the fly); lines may hold keys, which it wipes. */
 struct uapi_set_parser {
 	struct interface_config cfg;
-	size_t cap_peers, cap_ips;  /* allocated room of cfg.peers and the last peer's allowed_ips */
-	size_t cap_addresses;       /* and of cfg.addresses (set=2) */
-	bool extended;              /* set=2 */
-	unsigned line;              /* lines taken */
-	int error;                  /* the first bad line's positive errno, or 0 */
-	bool done;                  /* the empty line came: the request is whole */
+	size_t cap_peers, cap_ips; /* allocated room of cfg.peers and the last peer's allowed_ips */
+	size_t cap_addresses;      /* and of cfg.addresses (set=2) */
+	bool extended;             /* set=2 */
+	unsigned line;             /* lines taken */
+	int error;                 /* the first bad line's positive errno, or 0 */
+	bool done;                 /* the empty line came: the request is whole */
 	/* A line that came in pieces: its first bytes, and for a line past
 	 * UAPI_LINE_MAX only whether it had an '=' and a NUL. */
 	bool pending;

@@ -208,12 +208,12 @@ struct get_reader {
 	/* The peer get=1's keys are about (the last public_key; it alone may
 	 * grow), and the one get=2's are about (the last sluice_peer). */
 	struct peer_config *listed, *named;
-	size_t next_named;             /* where the next sluice_peer likely is */
+	size_t next_named; /* where the next sluice_peer likely is */
 	/* Per peer, made at the first sluice_peer (get=2 names peers after
 	 * get=1 listed them all): its transport now is TCP; we dial it. */
 	struct peer_flags {
 		bool tcp, dialed;
-	} *flags;
+	} * flags;
 	size_t n_flags;
 };
 

@@ -22,7 +22,7 @@
 int uapi_get_format(struct sbuf *out, const struct core *c, uint16_t listen_port, uint32_t fwmark);
 /* What get=2 says of the interface beyond the engine: the daemon's. */
 struct uapi_get_ext {
-	unsigned transports;          /* TRANSPORT_* bits listened on */
+	unsigned transports; /* TRANSPORT_* bits listened on */
 	bool reply_ping;
 	/* The link as the daemon set it up (`sluice up`, `p2p`); false when
 	 * addresses, MTU and routes are someone else's (`sluice IFACE`, set up

@@ -37,15 +37,15 @@
 struct uapi_conn {
 	int fd;
 	uint32_t id;
-	uint32_t events;         /* as registered with epoll */
-	uint64_t last_progress;  /* ns: accepted, or a byte read or written */
-	struct sbuf in;          /* read, not yet taken by a request */
-	struct sbuf out;         /* replies not yet written */
-	bool in_set;             /* a set request is being parsed into set */
-	size_t set_bytes;        /* of that request, for UAPI_REQUEST_MAX */
+	uint32_t events;        /* as registered with epoll */
+	uint64_t last_progress; /* ns: accepted, or a byte read or written */
+	struct sbuf in;         /* read, not yet taken by a request */
+	struct sbuf out;        /* replies not yet written */
+	bool in_set;            /* a set request is being parsed into set */
+	size_t set_bytes;       /* of that request, for UAPI_REQUEST_MAX */
 	struct uapi_set_parser set;
-	bool eof;                /* the client stopped sending */
-	bool closing;            /* close once out is written */
+	bool eof;     /* the client stopped sending */
+	bool closing; /* close once out is written */
 };
 
 enum step { STEP_DONE, STEP_NEED_INPUT, STEP_CLOSE };

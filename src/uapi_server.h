@@ -45,9 +45,9 @@ struct uapi_conn;
 struct uapi_server {
 	struct uapi_ops ops;
 	int epoll_fd, listen_fd;
-	uint32_t tag_listen, tag_conn;  /* epoll data: tag | (uint64_t)id << 32 */
-	bool listening;                 /* listen_fd is in the epoll set */
-	uint64_t accept_resume_at;      /* out of descriptors: not before this (ns) */
+	uint32_t tag_listen, tag_conn; /* epoll data: tag | (uint64_t)id << 32 */
+	bool listening;                /* listen_fd is in the epoll set */
+	uint64_t accept_resume_at;     /* out of descriptors: not before this (ns) */
 	struct uapi_conn *conns[UAPI_MAX_CONNS];
 	unsigned n_conns;
 	uint32_t next_id;

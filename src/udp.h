@@ -36,13 +36,13 @@ int udp_send_batch(int fd, struct udp_offloads *o, struct pkt *const *pkts, int 
  * A send that the kernel refuses for GSO's sake (EIO: the route's device
  * cannot checksum) turns gso off for good and is retried plainly. */
 struct udp_offloads {
-	bool gso;                /* UDP_SEGMENT on send */
-	bool gro;                /* UDP_GRO on receive: reads return runs of datagrams */
-	uint8_t *gro_mem;        /* UDP_GRO_BUFS receive buffers of UDP_GRO_BUF_LEN */
+	bool gso;         /* UDP_SEGMENT on send */
+	bool gro;         /* UDP_GRO on receive: reads return runs of datagrams */
+	uint8_t *gro_mem; /* UDP_GRO_BUFS receive buffers of UDP_GRO_BUF_LEN */
 };
 #define UDP_GRO_BUFS 8
 #define UDP_GRO_BUF_LEN 65536
-#define UDP_MAX_SEGMENTS 64      /* the kernel's limit per GSO send (UDP_MAX_SEGMENTS) */
+#define UDP_MAX_SEGMENTS 64 /* the kernel's limit per GSO send (UDP_MAX_SEGMENTS) */
 
 /* Turns GRO on and probes GSO for fd (each off with SLUICE_NO_UDP_GSO /
  * SLUICE_NO_UDP_GRO set, for tests of the plain path). Allocates the

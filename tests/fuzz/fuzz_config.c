@@ -41,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (size_t i = 0; i < cfg.n_peers; i++)
 			for (size_t j = 0; j < cfg.peers[i].n_allowed_ips; j++)
-				if (cfg.peers[i].allowed_ips[j].prefix > (cfg.peers[i].allowed_ips[j].family == AF_INET ? 32 : 128))
+				if (cfg.peers[i].allowed_ips[j].prefix >
+				    (cfg.peers[i].allowed_ips[j].family == AF_INET ? 32 : 128))
 					abort();
 		if (cfg.n_unsupported_keys > CONFIG_UNSUPPORTED_MAX)
 			abort();

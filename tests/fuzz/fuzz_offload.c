@@ -41,10 +41,10 @@ static uint8_t flat[OFFLOAD_READ_SIZE];
 static uint8_t back[MAXSEG];
 static struct offload_gro gro;
 
-#define CHECK(x)                                                                                   \
-	do {                                                                                       \
-		if (!(x))                                                                          \
-			abort();                                                                   \
+#define CHECK(x)                 \
+	do {                     \
+		if (!(x))        \
+			abort(); \
 	} while (0)
 
 static uint16_t get16(const uint8_t *p)
@@ -276,7 +276,8 @@ static void fuzz_split(const uint8_t *data, size_t size)
 			/* The packet as it was, its checksum completed. */
 			CHECK((size_t)r == size);
 			for (size_t b = 0; b < size; b++)
-				if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || b < (size_t)h.csum_start + h.csum_offset ||
+				if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
+				    b < (size_t)h.csum_start + h.csum_offset ||
 				    b > (size_t)h.csum_start + h.csum_offset + 1)
 					CHECK(seg[b] == super[b]);
 			/* The field held the pseudo-header's sum: what is covered,

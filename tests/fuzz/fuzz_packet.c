@@ -89,8 +89,10 @@ static void init(void)
 	/* Fixed keys: the fuzzer's findings must replay. */
 	memset(ka, 1, sizeof(ka));
 	memset(kb, 2, sizeof(kb));
-	ka[0] &= 248; ka[31] = (ka[31] & 127) | 64;
-	kb[0] &= 248; kb[31] = (kb[31] & 127) | 64;
+	ka[0] &= 248;
+	ka[31] = (ka[31] & 127) | 64;
+	kb[0] &= 248;
+	kb[31] = (kb[31] & 127) | 64;
 	if (!crypto_x25519_public(pa, ka) || !crypto_x25519_public(pb, kb))
 		abort();
 	core_set_private_key(&A, ka);

@@ -48,7 +48,8 @@ static bool same_config(const struct interface_config *a, const struct interface
 		const struct peer_config *x = &a->peers[i], *y = &b->peers[i];
 		if (memcmp(x->public_key, y->public_key, 32) || x->n_allowed_ips != y->n_allowed_ips ||
 		    x->line != y->line || x->remove != y->remove ||
-		    (x->n_allowed_ips && memcmp(x->allowed_ips, y->allowed_ips, x->n_allowed_ips * sizeof(*x->allowed_ips))))
+		    (x->n_allowed_ips &&
+		     memcmp(x->allowed_ips, y->allowed_ips, x->n_allowed_ips * sizeof(*x->allowed_ips))))
 			return false;
 	}
 	return true;

@@ -74,13 +74,13 @@
 struct initiator {
 	uint8_t priv[KEY_LEN], pub[KEY_LEN];
 	uint8_t e_priv[KEY_LEN];
-	struct noise_symmetric pre;     /* after e, es, s, ss */
+	struct noise_symmetric pre; /* after e, es, s, ss */
 	struct message_handshake_initiation tmpl;
 	struct cookie_maker cookie;
-	struct handshake hs;            /* of the outstanding initiation */
-	uint64_t last_ts_ns;            /* wall-clock ns of the last timestamp */
-	uint64_t sent_at, next_send;    /* monotonic ns */
-	uint32_t src;                   /* source address, host order */
+	struct handshake hs;         /* of the outstanding initiation */
+	uint64_t last_ts_ns;         /* wall-clock ns of the last timestamp */
+	uint64_t sent_at, next_send; /* monotonic ns */
+	uint32_t src;                /* source address, host order */
 	uint16_t seq;
 	int outstanding;
 };
@@ -133,12 +133,12 @@ static void initiator_prepare(struct initiator *p, const uint8_t rpub[32], enum 
 		die("X25519 failed");
 	noise_mix_hash(s, p->tmpl.unencrypted_ephemeral, 32); /* e */
 	noise_mix_key(s, p->tmpl.unencrypted_ephemeral, 32);  /* (psk mode) */
-	if (!crypto_x25519(dh, p->e_priv, rpub))             /* es */
+	if (!crypto_x25519(dh, p->e_priv, rpub))              /* es */
 		die("responder key is a low-order point");
 	noise_mix_key(s, dh, sizeof(dh));
 	if (!noise_encrypt_and_hash(s, p->tmpl.encrypted_static, p->pub, 32)) /* s */
 		die("AEAD failed");
-	if (!crypto_x25519(dh, p->priv, rpub))               /* ss */
+	if (!crypto_x25519(dh, p->priv, rpub)) /* ss */
 		die("responder key is a low-order point");
 	noise_mix_key(s, dh, sizeof(dh));
 	crypto_wipe(dh, sizeof(dh));
@@ -146,8 +146,8 @@ static void initiator_prepare(struct initiator *p, const uint8_t rpub[32], enum 
 }
 
 /* A fresh initiation of p into msg: a newer timestamp, sender index idx. */
-static void initiator_build(struct initiator *p, struct message_handshake_initiation *msg,
-			    uint32_t idx, enum cipher_suite suite, uint64_t now_mono)
+static void initiator_build(struct initiator *p, struct message_handshake_initiation *msg, uint32_t idx,
+			    enum cipher_suite suite, uint64_t now_mono)
 {
 	uint8_t ts[NOISE_TIMESTAMP_LEN];
 	uint64_t wall = clock_ns(CLOCK_REALTIME);
@@ -215,8 +215,8 @@ static int cmd_selftest(void)
 		initiator_build(&p, &msg, 7, suites[k], clock_ns(CLOCK_MONOTONIC));
 		handshake_tai64n(ts, p.last_ts_ns);
 		if (!handshake_initiation_sender(&st, sender, &msg, &resp, suites[k]) || memcmp(sender, p.pub, 32) ||
-		    !handshake_static_static(ss, &resp, sender) || !handshake_initiation_finish(&st, got_ts, &msg, ss) ||
-		    memcmp(got_ts, ts, sizeof(ts)))
+		    !handshake_static_static(ss, &resp, sender) ||
+		    !handshake_initiation_finish(&st, got_ts, &msg, ss) || memcmp(got_ts, ts, sizeof(ts)))
 			die("selftest: the responder rejects our initiation");
 		if (!handshake_create_response(&st, &r, p.pub, psk, 9) ||
 		    !handshake_consume_response(&done, &p.hs, &r, &me, psk))
@@ -259,28 +259,51 @@ static int cmd_run(int argc, char **argv)
 
 	while ((c = getopt(argc - 1, argv + 1, "k:n:r:t:s:a:d:W:w:i:c:v:")) != -1) {
 		switch (c) {
-		case 'k': seed = optarg; break;
-		case 'n': n = strtol(optarg, NULL, 10); break;
-		case 'r': rpub_b64 = optarg; break;
-		case 't': target = optarg; break;
-		case 's': src_base = optarg; break;
-		case 'a': sources = strtol(optarg, NULL, 10); break;
-		case 'd': seconds = strtod(optarg, NULL); break;
-		case 'W': warmup = strtod(optarg, NULL); break;
-		case 'w': window = strtol(optarg, NULL, 10); break;
-		case 'i': interval_ms = strtod(optarg, NULL); break;
-		case 'v': every = strtol(optarg, NULL, 10); break;
+		case 'k':
+			seed = optarg;
+			break;
+		case 'n':
+			n = strtol(optarg, NULL, 10);
+			break;
+		case 'r':
+			rpub_b64 = optarg;
+			break;
+		case 't':
+			target = optarg;
+			break;
+		case 's':
+			src_base = optarg;
+			break;
+		case 'a':
+			sources = strtol(optarg, NULL, 10);
+			break;
+		case 'd':
+			seconds = strtod(optarg, NULL);
+			break;
+		case 'W':
+			warmup = strtod(optarg, NULL);
+			break;
+		case 'w':
+			window = strtol(optarg, NULL, 10);
+			break;
+		case 'i':
+			interval_ms = strtod(optarg, NULL);
+			break;
+		case 'v':
+			every = strtol(optarg, NULL, 10);
+			break;
 		case 'c':
 			if (!strcmp(optarg, "aes-256-gcm"))
 				suite = SUITE_AESGCM;
 			else if (strcmp(optarg, "chacha20-poly1305"))
 				die("-c: aes-256-gcm or chacha20-poly1305");
 			break;
-		default: die("bad option (see the comment at the top of hsload.c)");
+		default:
+			die("bad option (see the comment at the top of hsload.c)");
 		}
 	}
-	if (!seed || !rpub_b64 || !target || !src_base || n < 1 || n > MAX_PEERS || seconds <= 0 ||
-	    warmup < 0 || window < 1 || every < 1 || interval_ms < 0)
+	if (!seed || !rpub_b64 || !target || !src_base || n < 1 || n > MAX_PEERS || seconds <= 0 || warmup < 0 ||
+	    window < 1 || every < 1 || interval_ms < 0)
 		die("usage: hsload run -k SEED -n N -r RESPONDER_PUB -t ADDR:PORT -s SRC_BASE [...]");
 	if (sources < 1)
 		sources = n;
@@ -399,8 +422,12 @@ static int cmd_run(int argc, char **argv)
 			char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] = { 0 };
 			struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
 			struct msghdr mh = {
-				.msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov, .msg_iovlen = 1,
-				.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+				.msg_name = &dst,
+				.msg_namelen = sizeof(dst),
+				.msg_iov = &iov,
+				.msg_iovlen = 1,
+				.msg_control = cbuf,
+				.msg_controllen = sizeof(cbuf),
 			};
 			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 			cm->cmsg_level = SOL_IP;
@@ -434,10 +461,9 @@ static int cmd_run(int argc, char **argv)
 	       "bad=%llu gave_up=%llu stray=%llu handshakes_per_s=%.0f\n",
 	       seconds, n, sources, (unsigned long long)(cnt.sent - at_start.sent), (unsigned long long)resp,
 	       (unsigned long long)(cnt.cookies - at_start.cookies),
-	       (unsigned long long)(cnt.verified - at_start.verified),
-	       (unsigned long long)(cnt.bad - at_start.bad),
-	       (unsigned long long)(cnt.gave_up - at_start.gave_up),
-	       (unsigned long long)(cnt.stray - at_start.stray), (double)resp / seconds);
+	       (unsigned long long)(cnt.verified - at_start.verified), (unsigned long long)(cnt.bad - at_start.bad),
+	       (unsigned long long)(cnt.gave_up - at_start.gave_up), (unsigned long long)(cnt.stray - at_start.stray),
+	       (double)resp / seconds);
 	close(fd);
 	handshake_identity_clear(&me);
 	free(peers);
@@ -458,15 +484,32 @@ static int cmd_flood(int argc, char **argv)
 
 	while ((c = getopt(argc - 1, argv + 1, "m:r:t:n:d:p:s:a:")) != -1) {
 		switch (c) {
-		case 'm': mode = optarg; break;
-		case 'r': rpub_b64 = optarg; break;
-		case 't': target = optarg; break;
-		case 'n': count = strtol(optarg, NULL, 10); break;
-		case 'd': seconds = strtod(optarg, NULL); break;
-		case 'p': per_second = strtod(optarg, NULL); break;
-		case 's': src_base = optarg; break;
-		case 'a': sources = strtol(optarg, NULL, 10); break;
-		default: die("bad option (see the comment at the top of hsload.c)");
+		case 'm':
+			mode = optarg;
+			break;
+		case 'r':
+			rpub_b64 = optarg;
+			break;
+		case 't':
+			target = optarg;
+			break;
+		case 'n':
+			count = strtol(optarg, NULL, 10);
+			break;
+		case 'd':
+			seconds = strtod(optarg, NULL);
+			break;
+		case 'p':
+			per_second = strtod(optarg, NULL);
+			break;
+		case 's':
+			src_base = optarg;
+			break;
+		case 'a':
+			sources = strtol(optarg, NULL, 10);
+			break;
+		default:
+			die("bad option (see the comment at the top of hsload.c)");
 		}
 	}
 	/* Bounded in both: a flood that is left running by mistake stops. */
@@ -533,8 +576,9 @@ static int cmd_flood(int argc, char **argv)
 			mm[i].msg_hdr.msg_iov = &iov[i];
 			mm[i].msg_hdr.msg_iovlen = 1;
 			if (src_base) {
-				struct in_pktinfo pi = { .ipi_spec_dst.s_addr =
-								 htonl(ntohl(base.s_addr) + (uint32_t)(next_source++ % sources)) };
+				struct in_pktinfo pi = { .ipi_spec_dst.s_addr = htonl(
+								 ntohl(base.s_addr) +
+								 (uint32_t)(next_source++ % sources)) };
 				memset(cbufs[i], 0, sizeof(cbufs[i]));
 				mm[i].msg_hdr.msg_control = cbufs[i];
 				mm[i].msg_hdr.msg_controllen = sizeof(cbufs[i]);

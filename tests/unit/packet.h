@@ -74,11 +74,11 @@ struct spec {
 	uint16_t id;
 	bool df;
 	uint8_t ttl, tos;
-	uint32_t flow;      /* IPv6 flow label */
-	uint16_t mss;       /* TCP MSS option (4 bytes), if not 0 */
-	bool tsopt;         /* TCP timestamps option (12 bytes) */
+	uint32_t flow; /* IPv6 flow label */
+	uint16_t mss;  /* TCP MSS option (4 bytes), if not 0 */
+	bool tsopt;    /* TCP timestamps option (12 bytes) */
 	uint32_t tsval;
-	size_t dstopts;     /* IPv6 destination options header, bytes */
+	size_t dstopts; /* IPv6 destination options header, bytes */
 };
 
 static inline size_t l4_off_of(const struct spec *sp)

@@ -66,8 +66,7 @@ static void walk_to_text(void *ctx, int family, const uint8_t *addr, uint8_t cid
 	char ip[INET6_ADDRSTRLEN];
 
 	assert_non_null(inet_ntop(family, addr, ip, sizeof(ip)));
-	w->len += (size_t)snprintf(w->buf + w->len, sizeof(w->buf) - w->len, "%s%s/%u",
-				   w->len ? " " : "", ip, cidr);
+	w->len += (size_t)snprintf(w->buf + w->len, sizeof(w->buf) - w->len, "%s%s/%u", w->len ? " " : "", ip, cidr);
 	assert_true(w->len < sizeof(w->buf));
 }
 
@@ -357,8 +356,8 @@ static void test_walk_order(void **state)
 /* The trie's shape depends on insertion order; its answers must not. Every
  * order of a nested set, including a prefix one bit shorter than one already
  * there and prefixes that need a branching node. */
-static void check_orders(int family, const char *const prefixes[], const uint8_t cidrs[],
-			 size_t n, const char *const probes[], const size_t want[], size_t nprobes)
+static void check_orders(int family, const char *const prefixes[], const uint8_t cidrs[], size_t n,
+			 const char *const probes[], const size_t want[], size_t nprobes)
 {
 	size_t perm[6], count = 0;
 	struct walk_text w;
@@ -415,16 +414,16 @@ static void test_insertion_orders(void **state)
 	static const char *const v4[] = { "10.0.0.0", "10.0.0.0", "10.128.0.0", "10.0.0.0", "10.64.0.0" };
 	static const uint8_t v4_cidrs[] = { 8, 9, 9, 16, 10 };
 	static const char *const v4_probes[] = {
-		"10.0.0.1", "10.1.0.1", "10.64.0.1", "10.127.255.255", "10.128.0.0", "10.255.0.1",
-		"10.32.0.0", "11.0.0.0", "9.0.0.0",
+		"10.0.0.1",   "10.1.0.1",  "10.64.0.1", "10.127.255.255", "10.128.0.0",
+		"10.255.0.1", "10.32.0.0", "11.0.0.0",  "9.0.0.0",
 	};
 	static const size_t v4_want[] = { 3, 1, 4, 4, 2, 2, 1, SIZE_MAX, SIZE_MAX };
-	static const char *const v6[] = { "2001:db8::", "2001:db8::", "2001:db8:0:0:8000::",
-					  "2001:db8::1", "2001:db8::2" };
+	static const char *const v6[] = { "2001:db8::", "2001:db8::", "2001:db8:0:0:8000::", "2001:db8::1",
+					  "2001:db8::2" };
 	static const uint8_t v6_cidrs[] = { 32, 64, 65, 128, 127 };
 	static const char *const v6_probes[] = {
-		"2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8::4", "2001:db8::", "2001:db8::8000:0:0:0",
-		"2001:db8:0:1::", "2001:db9::",
+		"2001:db8::1", "2001:db8::2",          "2001:db8::3",    "2001:db8::4",
+		"2001:db8::",  "2001:db8::8000:0:0:0", "2001:db8:0:1::", "2001:db9::",
 	};
 	static const size_t v6_want[] = { 3, 4, 4, 1, 1, 2, 0, SIZE_MAX };
 
@@ -711,8 +710,7 @@ static void test_random_against_linear(void **state)
 	while (r.n) {
 		size_t i = rng_below((unsigned int)r.n);
 
-		assert_int_equal(allowedips_remove(&t, r.v[i].family, r.v[i].addr, r.v[i].cidr,
-						   r.v[i].peer), 0);
+		assert_int_equal(allowedips_remove(&t, r.v[i].family, r.v[i].addr, r.v[i].cidr, r.v[i].peer), 0);
 		ref_delete(&r, i);
 	}
 	assert_int_equal(t.count, 0);

@@ -54,10 +54,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define RUN(fn, ...)                                                              \
-	({                                                                        \
-		char *argv_[] = { __VA_ARGS__, NULL };                            \
-		fn((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_);           \
+#define RUN(fn, ...)                                                    \
+	({                                                              \
+		char *argv_[] = { __VA_ARGS__, NULL };                  \
+		fn((int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_); \
 	})
 
 static const char *path_in(char *buf, size_t len, const char *dir, const char *name)
@@ -232,12 +232,11 @@ static void test_quickstart_addresses(void **state)
 
 	/* A /30 holds exactly one client, a /126 two. */
 	snprintf(dir, sizeof(dir), "%s/small4", tmp);
-	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--subnet", "198.18.0.4/30", "--endpoint", "192.0.2.1",
-			     dir),
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--subnet", "198.18.0.4/30", "--endpoint", "192.0.2.1", dir),
 			 EXIT_OK);
 	snprintf(dir, sizeof(dir), "%s/small6", tmp);
-	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--clients", "2", "--subnet", "2001:db8::/126",
-			     "--endpoint", "2001:db8::1", dir),
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--clients", "2", "--subnet", "2001:db8::/126", "--endpoint",
+			     "2001:db8::1", dir),
 			 EXIT_OK);
 	load(&cli, dir, "client2.conf");
 	assert_cidr(&cli.addresses[0], "2001:db8::3/126");
@@ -281,7 +280,7 @@ static void test_quickstart_no_overwrite(void **state)
 static void test_quickstart_refuses(void **state)
 {
 	static const char *const bad[][8] = {
-		{ "DIR" }, /* no --endpoint */
+		{ "DIR" },                     /* no --endpoint */
 		{ "--endpoint", "192.0.2.1" }, /* no DIR */
 		{ "--endpoint", "192.0.2.1", "DIR", "DIR2" },
 		{ "--endpoint", "", "DIR" },
@@ -375,9 +374,9 @@ static void test_p2p_refuses(void **state)
 	assert_int_equal(RUN(cmd_p2p, "p2p", "--key", good, "--peer", other64, "--listen-port", "65536", "198.18.0.1",
 			     "198.18.0.2"),
 			 EXIT_USAGE);
-	assert_int_equal(RUN(cmd_p2p, "p2p", "--key", good, "--peer", other64, "--cipher", "rc4", "198.18.0.1",
-			     "198.18.0.2"),
-			 EXIT_USAGE);
+	assert_int_equal(
+		RUN(cmd_p2p, "p2p", "--key", good, "--peer", other64, "--cipher", "rc4", "198.18.0.1", "198.18.0.2"),
+		EXIT_USAGE);
 	assert_int_equal(RUN(cmd_p2p, "p2p", "--key", good, "--peer", other64, "--endpoint", "192.0.2.2", "198.18.0.1",
 			     "198.18.0.2"),
 			 EXIT_USAGE);
@@ -390,16 +389,16 @@ static void test_p2p_refuses(void **state)
 	/* The mirror line with the keys crossed the wrong way. */
 	assert_int_equal(RUN(cmd_p2p, "p2p", "--key", good, "--peer", pub64, "198.18.0.1", "198.18.0.2"), EXIT_USAGE);
 	/* Key files: missing, readable by others, not a key. */
-	assert_int_equal(RUN(cmd_p2p, "p2p", "--key", "/nonexistent/key", "--peer", other64, "198.18.0.1",
-			     "198.18.0.2"),
-			 EXIT_RUNTIME);
+	assert_int_equal(
+		RUN(cmd_p2p, "p2p", "--key", "/nonexistent/key", "--peer", other64, "198.18.0.1", "198.18.0.2"),
+		EXIT_RUNTIME);
 	assert_int_equal(RUN(cmd_p2p, "p2p", "--key", open_key, "--peer", other64, "198.18.0.1", "198.18.0.2"),
 			 EXIT_RUNTIME);
 	assert_int_equal(RUN(cmd_p2p, "p2p", "--key", junk, "--peer", other64, "198.18.0.1", "198.18.0.2"),
 			 EXIT_RUNTIME);
-	assert_int_equal(RUN(cmd_p2p, "p2p", "--key", good, "--peer", other64, "--psk", junk, "198.18.0.1",
-			     "198.18.0.2"),
-			 EXIT_RUNTIME);
+	assert_int_equal(
+		RUN(cmd_p2p, "p2p", "--key", good, "--peer", other64, "--psk", junk, "198.18.0.1", "198.18.0.2"),
+		EXIT_RUNTIME);
 	crypto_wipe(priv, sizeof(priv));
 	crypto_wipe(priv64, sizeof(priv64));
 }
@@ -408,7 +407,8 @@ static void test_p2p_refuses(void **state)
  * `sluice IFACE` for a name, "not a command" for the rest. */
 static void test_classify_word(void **state)
 {
-	static const char *const commands[] = { "up", "down", "show", "showconf", "syncconf", "quickstart", "p2p", "genkey", "genpsk", "pubkey" };
+	static const char *const commands[] = { "up",         "down", "show",   "showconf", "syncconf",
+						"quickstart", "p2p",  "genkey", "genpsk",   "pubkey" };
 	const size_t n = sizeof(commands) / sizeof(commands[0]);
 	const char *nearest;
 
@@ -422,8 +422,8 @@ static void test_classify_word(void **state)
 	/* One typo from a command of four letters or more. */
 	static const struct {
 		const char *word, *nearest;
-	} typos[] = { { "shwo", "show" }, { "sho", "show" }, { "genky", "genkey" }, { "dwon", "down" },
-		      { "pubkeys", "pubkey" }, { "quickstrat", "quickstart" } };
+	} typos[] = { { "shwo", "show" }, { "sho", "show" },       { "genky", "genkey" },
+		      { "dwon", "down" }, { "pubkeys", "pubkey" }, { "quickstrat", "quickstart" } };
 	for (size_t i = 0; i < sizeof(typos) / sizeof(typos[0]); i++) {
 		assert_int_equal(cmd_classify_word(typos[i].word, commands, n, &nearest), CMD_WORD_UNKNOWN);
 		assert_non_null(nearest);
@@ -432,9 +432,14 @@ static void test_classify_word(void **state)
 	/* Verbs of other tools, with what to type instead. */
 	static const struct {
 		const char *word, *instead;
-	} verbs[] = { { "status", "show" }, { "stop", "down" }, { "start", "up" }, { "list", "show" },
-		      { "reload", "sluice syncconf IFACE" }, { "setconf", "wg setconf IFACE FILE" },
-		      { "keygen", "genkey" }, { "dump", "show" } };
+	} verbs[] = { { "status", "show" },
+		      { "stop", "down" },
+		      { "start", "up" },
+		      { "list", "show" },
+		      { "reload", "sluice syncconf IFACE" },
+		      { "setconf", "wg setconf IFACE FILE" },
+		      { "keygen", "genkey" },
+		      { "dump", "show" } };
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		assert_int_equal(cmd_classify_word(verbs[i].word, commands, n, &nearest), CMD_WORD_UNKNOWN);
 		assert_non_null(nearest);
@@ -499,14 +504,10 @@ static void test_config_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quickstart_defaults),
-		cmocka_unit_test(test_quickstart_options),
-		cmocka_unit_test(test_quickstart_addresses),
-		cmocka_unit_test(test_quickstart_no_overwrite),
-		cmocka_unit_test(test_quickstart_refuses),
-		cmocka_unit_test(test_p2p_refuses),
-		cmocka_unit_test(test_classify_word),
-		cmocka_unit_test(test_iface_refuses),
+		cmocka_unit_test(test_quickstart_defaults),  cmocka_unit_test(test_quickstart_options),
+		cmocka_unit_test(test_quickstart_addresses), cmocka_unit_test(test_quickstart_no_overwrite),
+		cmocka_unit_test(test_quickstart_refuses),   cmocka_unit_test(test_p2p_refuses),
+		cmocka_unit_test(test_classify_word),        cmocka_unit_test(test_iface_refuses),
 		cmocka_unit_test(test_config_path),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

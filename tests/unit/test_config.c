@@ -41,7 +41,8 @@ static const char full_file[] =
 	"\xef\xbb\xbf# wg0: every key sluice knows, and the wg-quick ones it ignores\n"
 	"\n"
 	"  [Interface]   # the local end\n"
-	"PrivateKey = " PRIV "   # trailing comment\n"
+	"PrivateKey = " PRIV
+	"   # trailing comment\n"
 	"  listenport=51820\n"
 	"Address = 10.0.0.1/24, fd00::1/64\n"
 	"address\t=\t10.0.1.1\n"
@@ -56,21 +57,25 @@ static const char full_file[] =
 	"SaveConfig = false\n"
 	"\n"
 	"[Peer]\n"
-	"PublicKey = " PUB1 "\n"
-	"PresharedKey = " PSK "\n"
+	"PublicKey = " PUB1
+	"\n"
+	"PresharedKey = " PSK
+	"\n"
 	"AllowedIPs = 10.0.0.2/32, fd00::2/128\n"
 	"AllowedIPs = 192.168.77.9 / 24\n"
 	"Endpoint = 192.0.2.1:51820\n"
 	"PersistentKeepalive = 25\n"
 	"\n"
 	"[peer]\n"
-	"publickey=" PUB2 "\n"
+	"publickey=" PUB2
+	"\n"
 	"AllowedIPs = 0.0.0.0/0, ::/0\n"
 	"Endpoint = [2001:db8::1]:51820\r\n"
 	"PersistentKeepalive = off\n"
 	"# a peer with a name to resolve later, and no AllowedIPs\n"
 	"[ Peer ]\n"
-	"PublicKey = " PUB3 "\n"
+	"PublicKey = " PUB3
+	"\n"
 	"Endpoint = vpn.example.org:4500\n"
 	"AllowedIPs =\n";
 
@@ -151,7 +156,7 @@ static void test_full_file(void **state)
 	assert_null(cfg.peers);
 	memset(want, 0, 32);
 	assert_memory_equal(cfg.private_key, want, 32); /* wiped */
-	config_free(&cfg); /* twice is harmless */
+	config_free(&cfg);                              /* twice is harmless */
 }
 
 static void test_minimal_and_defaults(void **state)
@@ -201,17 +206,18 @@ static const struct bad_case bad_cases[] = {
 	{ IFACE PEER1 "AllowedIPs = 10.0.0.1/32, 10.0.0.300/24\n", "wg0.conf:5: invalid AllowedIPs: '10.0.0.300/24'" },
 	{ IFACE "Foo = bar\n", "wg0.conf:3: unknown key 'Foo' in [Interface]" },
 	{ IFACE PEER1 "Persistent Keepalive = 5\n", "wg0.conf:5: unknown key 'Persistent Keepalive' in [Peer]" },
-	{ IFACE "[Peer]\nAllowedIPs = 10.0.0.2/32\n" PEER1,
-	  "wg0.conf:3: [Peer] has no PublicKey" },
+	{ IFACE "[Peer]\nAllowedIPs = 10.0.0.2/32\n" PEER1, "wg0.conf:3: [Peer] has no PublicKey" },
 	{ IFACE PEER1 "\n[Peer]\n# nothing\n", "wg0.conf:6: [Peer] has no PublicKey" },
-	{ "ListenPort = 51820\n" IFACE, "wg0.conf:1: key outside a section (put it under [Interface] or [Peer]): 'ListenPort'" },
+	{ "ListenPort = 51820\n" IFACE,
+	  "wg0.conf:1: key outside a section (put it under [Interface] or [Peer]): 'ListenPort'" },
 	{ IFACE "PrivateKey = " PUB1 "\n", "wg0.conf:3: duplicate PrivateKey (first set at line 2)" },
 	{ IFACE "ListenPort = 1\nListenPort = 2\n", "wg0.conf:4: duplicate ListenPort (first set at line 3)" },
 	{ IFACE PEER1 "Endpoint = 192.0.2.1:1\nEndpoint = 192.0.2.2:1\n",
 	  "wg0.conf:6: duplicate Endpoint (first set at line 5)" },
 	{ IFACE PEER1 "[Peer]\nPublicKey = " PUB2 "\n\n[Peer]\nPublicKey = " PUB1 "\n",
 	  "wg0.conf:8: duplicate [Peer]: PublicKey already used by the [Peer] at line 3: '" PUB1 "'" },
-	{ IFACE PEER1 "AllowedIPs = 198.18.0.0/24, 198.18.0.2/32\n[Peer]\nPublicKey = " PUB2 "\nAllowedIPs = 198.18.0.2/32\n",
+	{ IFACE PEER1 "AllowedIPs = 198.18.0.0/24, 198.18.0.2/32\n[Peer]\nPublicKey = " PUB2
+		      "\nAllowedIPs = 198.18.0.2/32\n",
 	  "wg0.conf:6: AllowedIPs 198.18.0.2/32 is also in the [Peer] at line 3: a prefix routes to one peer only" },
 	{ IFACE "[Peer]\nPublicKey = j0DFrbaPJWJK5bIU6nZ6bslNgp09e14a0bpvPiE4KF8=\n", /* PRIV's own public key */
 	  "wg0.conf:3: [Peer] PublicKey is this interface's own public key (the one of its PrivateKey): a peer cannot be the interface itself" },
@@ -220,20 +226,25 @@ static const struct bad_case bad_cases[] = {
 	{ "[Interface]\nPrivateKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n",
 	  "wg0.conf:2: invalid PrivateKey (not a 44-character base64 key)" },
 	{ IFACE "[Peer]\nPublicKey = abc=\n", "wg0.conf:4: invalid PublicKey (not a 44-character base64 key)" },
-	{ IFACE PEER1 "PresharedKey = paWlpaWlpaWl\n", "wg0.conf:5: invalid PresharedKey (not a 44-character base64 key)" },
+	{ IFACE PEER1 "PresharedKey = paWlpaWlpaWl\n",
+	  "wg0.conf:5: invalid PresharedKey (not a 44-character base64 key)" },
 	{ "", "wg0.conf: no [Interface] section" },
 	{ "# only a comment\n\n", "wg0.conf: no [Interface] section" },
 	{ PEER1, "wg0.conf: no [Interface] section" },
 	{ "[Interface]\nListenPort = 51820\n" PEER1, "wg0.conf:1: [Interface] has no PrivateKey" },
 	{ IFACE "ListenPort = 65536\n", "wg0.conf:3: invalid ListenPort (expected 0..65535, 0 = any): '65536'" },
 	{ IFACE "ListenPort = -1\n", "wg0.conf:3: invalid ListenPort (expected 0..65535, 0 = any): '-1'" },
-	{ IFACE "MTU = 70000\n", "wg0.conf:3: invalid MTU (expected 576..65535; 1280 or more with an IPv6 Address): '70000'" },
-	{ IFACE "MTU = 500\n", "wg0.conf:3: invalid MTU (expected 576..65535; 1280 or more with an IPv6 Address): '500'" },
+	{ IFACE "MTU = 70000\n",
+	  "wg0.conf:3: invalid MTU (expected 576..65535; 1280 or more with an IPv6 Address): '70000'" },
+	{ IFACE "MTU = 500\n",
+	  "wg0.conf:3: invalid MTU (expected 576..65535; 1280 or more with an IPv6 Address): '500'" },
 	{ IFACE "MTU = 1000\nAddress = 10.0.0.1/24\nAddress = fd00::1/64\n",
 	  "wg0.conf:3: MTU 1000 is too small for IPv6 Address 'fd00::1/64' (IPv6 needs 1280 or more)" },
-	{ IFACE "Table = main\n", "wg0.conf:3: invalid Table (expected off, auto or a table number 1..4294967295): 'main'" },
+	{ IFACE "Table = main\n",
+	  "wg0.conf:3: invalid Table (expected off, auto or a table number 1..4294967295): 'main'" },
 	{ IFACE "Table = 0\n", "wg0.conf:3: invalid Table (expected off, auto or a table number 1..4294967295): '0'" },
-	{ IFACE "FwMark = 0xZZ\n", "wg0.conf:3: invalid FwMark (expected off, a number or 0x followed by hex digits): '0xZZ'" },
+	{ IFACE "FwMark = 0xZZ\n",
+	  "wg0.conf:3: invalid FwMark (expected off, a number or 0x followed by hex digits): '0xZZ'" },
 	{ IFACE "FwMark = 0x100000000\n",
 	  "wg0.conf:3: invalid FwMark (expected off, a number or 0x followed by hex digits): '0x100000000'" },
 	{ IFACE "Address = 10.0.0.1/24, 10.0.0.1/33\n", "wg0.conf:3: invalid Address: '10.0.0.1/33'" },
@@ -337,8 +348,9 @@ static void test_many_peers(void **state)
 	o += (size_t)snprintf(text + o, cap - o, "[Peer]\nPublicKey = %s\n", b64);
 	assert_false(config_parse(&cfg, "wg0.conf", text, o, err, sizeof(err)));
 	char want[256];
-	snprintf(want, sizeof(want), "wg0.conf:%d: duplicate [Peer]: PublicKey already used by the [Peer] at line %d: '%s'",
-		 3 + 3 * N, 3 + 3 * 4000, b64);
+	snprintf(want, sizeof(want),
+		 "wg0.conf:%d: duplicate [Peer]: PublicKey already used by the [Peer] at line %d: '%s'", 3 + 3 * N,
+		 3 + 3 * 4000, b64);
 	assert_string_equal(err, want);
 	free(text);
 }
@@ -363,7 +375,8 @@ static void test_secrets_not_in_errors(void **state)
 		"[Interface]\nPrivateKey = " PUB1 "\n[Peer]\nPublicKey = " PRIV "x\n",
 		"[Interface]\nPrivateKey = " PUB1 "\n[Peer]\nAllowedIPs = " PRIV "\n",
 		"[Interface]\nPrivateKey = " PUB1 "\n[Peer]\nPublicKey = " PUB2 "\nPresharedKey = " PSK "?\n",
-		"[Interface]\nPrivateKey = " PUB1 "\n[Peer]\nPublicKey = " PUB2 "\nPresharedKey = " PSK "\nPresharedKey = " PSK "\n",
+		"[Interface]\nPrivateKey = " PUB1 "\n[Peer]\nPublicKey = " PUB2 "\nPresharedKey = " PSK
+		"\nPresharedKey = " PSK "\n",
 		"[" PRIV "]\n",
 		PRIV " = 1\n",
 	};
@@ -417,7 +430,8 @@ static void test_load_mode(void **state)
 	write_file(path, text, sizeof(text) - 1, 0644);
 	assert_false(config_load(&cfg, path, err, sizeof(err)));
 	snprintf(want, sizeof(want),
-		 "%s: contains a private key but is readable by others (mode 0644); fix with: chmod 600 %s", path, path);
+		 "%s: contains a private key but is readable by others (mode 0644); fix with: chmod 600 %s", path,
+		 path);
 	assert_string_equal(err, want);
 	assert_false(cfg.has_private_key);
 
@@ -437,8 +451,8 @@ static void test_load_mode(void **state)
 	config_free(&cfg);
 
 	/* Parse errors name the path and line, as config_parse does. */
-	write_file(path, "[Interface]\nPrivateKey = " PRIV "\nMTU = 9\n", strlen("[Interface]\nPrivateKey = " PRIV "\nMTU = 9\n"),
-		   0600);
+	write_file(path, "[Interface]\nPrivateKey = " PRIV "\nMTU = 9\n",
+		   strlen("[Interface]\nPrivateKey = " PRIV "\nMTU = 9\n"), 0600);
 	assert_false(config_load(&cfg, path, err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s:3: invalid MTU (expected 576..65535; 1280 or more with an IPv6 Address): '9'",
 		 path);
@@ -555,7 +569,8 @@ static void test_resolve(void **state)
 	cfg.peers[1].endpoint_str = strdup("[no-such-address]:1");
 	assert_false(config_resolve(&cfg, "wg0.conf", err, sizeof(err)));
 	char want[256];
-	snprintf(want, sizeof(want), "wg0.conf:8: cannot resolve Endpoint '[no-such-address]:1': %s", gai_strerror(EAI_NONAME));
+	snprintf(want, sizeof(want), "wg0.conf:8: cannot resolve Endpoint '[no-such-address]:1': %s",
+		 gai_strerror(EAI_NONAME));
 	assert_string_equal(err, want);
 	config_free(&cfg);
 }
@@ -564,10 +579,14 @@ static void test_resolve(void **state)
  * configuration: every key, sluice's own (Transport, Cipher, tcp://) too. */
 static void test_format_round_trip(void **state)
 {
-	static const char extra[] = "[Interface]\nPrivateKey = " PRIV "\nTransport = udp,tcp\nReplyPing = yes\n"
-				    "Table = off\nMTU = 1380\n" PEER1 "Cipher = aes-256-gcm\n"
-				    "Endpoint = tcp://[2001:db8::7]:443\nPresharedKey = " PSK "\n"
-				    "[Peer]\nPublicKey = " PUB2 "\nCipher = chacha20-poly1305\nEndpoint = udp://192.0.2.9:1\n";
+	static const char extra[] = "[Interface]\nPrivateKey = " PRIV
+				    "\nTransport = udp,tcp\nReplyPing = yes\n"
+				    "Table = off\nMTU = 1380\n" PEER1
+				    "Cipher = aes-256-gcm\n"
+				    "Endpoint = tcp://[2001:db8::7]:443\nPresharedKey = " PSK
+				    "\n"
+				    "[Peer]\nPublicKey = " PUB2
+				    "\nCipher = chacha20-poly1305\nEndpoint = udp://192.0.2.9:1\n";
 	const char *const files[] = { full_file, extra };
 	struct interface_config a, b;
 	struct sbuf text;
@@ -588,7 +607,7 @@ static void test_format_round_trip(void **state)
 			assert_non_null(strstr(t, "\nTable = off\n"));
 			assert_non_null(strstr(t, "\nEndpoint = tcp://[2001:db8::7]:443\nCipher = aes-256-gcm\n"));
 			assert_non_null(strstr(t, "\nEndpoint = 192.0.2.9:1\n")); /* udp:// is the default */
-			assert_null(strstr(t, "chacha20")); /* the default is left out */
+			assert_null(strstr(t, "chacha20"));                       /* the default is left out */
 		}
 		/* A change is seen. */
 		b.peers[0].persistent_keepalive ^= 1;
@@ -636,18 +655,12 @@ static void test_load_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_file),
-		cmocka_unit_test(test_minimal_and_defaults),
-		cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_nul_and_long_lines),
-		cmocka_unit_test(test_many_peers),
-		cmocka_unit_test(test_secrets_not_in_errors),
-		cmocka_unit_test(test_load_mode),
-		cmocka_unit_test(test_load_size_and_kind),
-		cmocka_unit_test(test_load_pipe),
-		cmocka_unit_test(test_load_pipe_too_large),
-		cmocka_unit_test(test_resolve),
-		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_full_file),  cmocka_unit_test(test_minimal_and_defaults),
+		cmocka_unit_test(test_bad_files),  cmocka_unit_test(test_nul_and_long_lines),
+		cmocka_unit_test(test_many_peers), cmocka_unit_test(test_secrets_not_in_errors),
+		cmocka_unit_test(test_load_mode),  cmocka_unit_test(test_load_size_and_kind),
+		cmocka_unit_test(test_load_pipe),  cmocka_unit_test(test_load_pipe_too_large),
+		cmocka_unit_test(test_resolve),    cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_load_path),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

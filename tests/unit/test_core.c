@@ -33,12 +33,12 @@ struct wire_msg {
 
 struct side {
 	struct core core;
-	struct endpoint addr;            /* this side's underlay address */
-	struct wire_msg net[WIRE_MAX];   /* sent to the network */
+	struct endpoint addr;          /* this side's underlay address */
+	struct wire_msg net[WIRE_MAX]; /* sent to the network */
 	int n_net;
-	struct wire_msg tun[WIRE_MAX];   /* delivered to the tun */
+	struct wire_msg tun[WIRE_MAX]; /* delivered to the tun */
 	int n_tun;
-	char log[LOG_MAX][400];          /* lines from the log hook */
+	char log[LOG_MAX][400]; /* lines from the log hook */
 	int n_log;
 	uint8_t priv[32], pub[32];
 };
@@ -631,7 +631,8 @@ static void test_handshake_budget(void **state)
 	assert_int_equal(queued(&B), 19 - CORE_HANDSHAKE_BUDGET);
 	assert_int_equal(B.core.drops[DROP_HANDSHAKE_COOKIE], CORE_HANDSHAKE_BUDGET);
 	B.core.force_under_load = false;
-	assert_int_equal(core_process_handshakes(&B.core, now, 2 * CORE_HANDSHAKE_DH_COST), 19 - CORE_HANDSHAKE_BUDGET - 2);
+	assert_int_equal(core_process_handshakes(&B.core, now, 2 * CORE_HANDSHAKE_DH_COST),
+			 19 - CORE_HANDSHAKE_BUDGET - 2);
 	drain_b();
 }
 
@@ -986,8 +987,8 @@ static void test_reply_ping(void **state)
 	assert_int_equal(count_type(&B, MESSAGE_DATA), 1);
 	deliver(&B, &A);
 	assert_int_equal(A.n_tun, 1);
-	assert_int_equal(A.tun[0].data[20], 0);   /* echo reply */
-	assert_int_equal(A.tun[0].data[27], 7);   /* same sequence */
+	assert_int_equal(A.tun[0].data[20], 0); /* echo reply */
+	assert_int_equal(A.tun[0].data[27], 7); /* same sequence */
 	uint8_t expect_src[4];
 	inet_pton(AF_INET, "198.18.0.2", expect_src);
 	assert_memory_equal(A.tun[0].data + 12, expect_src, 4);
@@ -1102,8 +1103,9 @@ static void test_log_handshake(void **state)
 		core_tick(&A.core, now);
 		drop_wire(&A);
 	}
-	assert_logged(&A, "Zeroing out all keys for peer 1 (192.0.2.2:51821), "
-			  "since we haven't received a new one in 540 seconds");
+	assert_logged(&A,
+		      "Zeroing out all keys for peer 1 (192.0.2.2:51821), "
+		      "since we haven't received a new one in 540 seconds");
 	assert_logged(&A, "Keypair 1 destroyed for peer 1");
 }
 
@@ -1145,7 +1147,8 @@ static void test_log_unknown_peer(void **state)
 	deliver(&A, &B);
 	assert_int_equal(B.n_net, 0);
 	key_to_base64(b64, A.pub);
-	snprintf(want, sizeof(want), "Invalid handshake initiation from 192.0.2.1:51820: no peer has its public key %s", b64);
+	snprintf(want, sizeof(want), "Invalid handshake initiation from 192.0.2.1:51820: no peer has its public key %s",
+		 b64);
 	assert_logged(&B, want);
 }
 
@@ -1201,7 +1204,8 @@ static void test_log_rate_limited(void **state)
 	A.n_net = 1;
 	deliver(&A, &B);
 	assert_int_equal(logged(&B, "Invalid MAC"), CORE_LOG_BURST + 1);
-	assert_logged(&B, "Invalid MAC of handshake, dropping packet from 192.0.2.1:51820 (90 similar messages suppressed)");
+	assert_logged(
+		&B, "Invalid MAC of handshake, dropping packet from 192.0.2.1:51820 (90 similar messages suppressed)");
 	/* Another kind of line still gets through. */
 	A.net[0] = init;
 	A.net[0].data[116] ^= 0xff;
@@ -1491,8 +1495,8 @@ static void test_many_peers(void **state)
 	len += (size_t)snprintf(text + len, cap - len, "[Interface]\nPrivateKey = %s\n", b64);
 	for (int i = 0; i < MANY_PEERS; i++) {
 		key_to_base64(b64, keys[i]);
-		len += (size_t)snprintf(text + len, cap - len, "[Peer]\nPublicKey = %s\nAllowedIPs = 198.19.%d.%d/32\n", b64,
-					i >> 8, i & 255);
+		len += (size_t)snprintf(text + len, cap - len, "[Peer]\nPublicKey = %s\nAllowedIPs = 198.19.%d.%d/32\n",
+					b64, i >> 8, i & 255);
 	}
 	struct interface_config cfg;
 	char err[256];

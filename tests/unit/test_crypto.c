@@ -281,8 +281,9 @@ static void test_hchacha20(void **state)
 
 static void test_xchacha20_poly1305(void **state)
 {
-	static const char plaintext[] = "Ladies and Gentlemen of the class of '99: If I could offer you only one "
-					"tip for the future, sunscreen would be it.";
+	static const char plaintext[] =
+		"Ladies and Gentlemen of the class of '99: If I could offer you only one "
+		"tip for the future, sunscreen would be it.";
 	static const char ciphertext_hex[] =
 		"bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39"
 		"ae64c6708c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9"
@@ -328,8 +329,8 @@ static void test_xchacha20_poly1305(void **state)
 /* ---- The counter-nonce AEADs -------------------------------------------- */
 
 /* The same AEAD through EVP directly, with an explicit 12-byte nonce. */
-static void evp_seal(const char *name, uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad,
-		     size_t adlen, const uint8_t iv[12], const uint8_t key[32])
+static void evp_seal(const char *name, uint8_t *dst, const uint8_t *src, size_t len, const uint8_t *ad, size_t adlen,
+		     const uint8_t iv[12], const uint8_t key[32])
 {
 	EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, name, NULL);
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();

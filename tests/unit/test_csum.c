@@ -48,7 +48,7 @@ static void test_odd_and_carry(void **state)
 	static const uint8_t carry[] = { 0xff, 0xff, 0x00, 0x01 };
 	uint8_t ones[1000];
 
-	assert_int_equal(csum_partial(odd, 3, 0), 0x0402); /* 0102 + 0300 */
+	assert_int_equal(csum_partial(odd, 3, 0), 0x0402);   /* 0102 + 0300 */
 	assert_int_equal(csum_partial(carry, 4, 0), 0x0001); /* end-around carry */
 	assert_int_equal(csum_partial(odd, 0, 0x1234), 0x1234);
 	memset(ones, 0xff, sizeof(ones));
@@ -83,7 +83,12 @@ static void test_pseudo(void **state)
 	static const uint8_t src4[4] = { 192, 0, 2, 1 }, dst4[4] = { 198, 51, 100, 2 };
 	uint8_t ph[40];
 
-	assert_int_equal(unit_hex(ph, sizeof(ph), "c0000201" "c6336402" "0006" "03e8"), 12);
+	assert_int_equal(unit_hex(ph, sizeof(ph),
+				  "c0000201"
+				  "c6336402"
+				  "0006"
+				  "03e8"),
+			 12);
 	assert_int_equal(csum_pseudo(src4, dst4, 4, 6, 1000), ref_sum(ph, 12));
 
 	/* IPv6 (RFC 8200 8.1): 32-bit length, three zero bytes, next header. */

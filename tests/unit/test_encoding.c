@@ -133,10 +133,10 @@ static void test_base64_rejects(void **state)
 
 	/* Wrong lengths. */
 	assert_rejected_b64("");
-	assert_rejected_b64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");   /* 43 */
+	assert_rejected_b64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");    /* 43 */
 	assert_rejected_b64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");  /* 45 */
 	assert_rejected_b64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"); /* trailing newline */
-	assert_rejected_b64(" AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");  /* 44, leading space */
+	assert_rejected_b64(" AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");   /* 44, leading space */
 	/* Padding: missing, doubled, in the middle. */
 	assert_rejected_b64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
 	assert_rejected_b64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==");
@@ -144,7 +144,9 @@ static void test_base64_rejects(void **state)
 	/* URL-safe alphabet and other strangers. */
 	assert_rejected_b64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-=");
 	assert_rejected_b64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_A=");
-	assert_rejected_b64("AAAAAAAAAAAAAAAAAAAAAAAA\xc3\xa9""AAAAAAAAAAAAAAAAA=");
+	assert_rejected_b64(
+		"AAAAAAAAAAAAAAAAAAAAAAAA\xc3\xa9"
+		"AAAAAAAAAAAAAAAAA=");
 	/* Non-canonical: the last character's two low bits lie past the key. */
 	for (int v = 0; v < 64; v++) {
 		memcpy(b64, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 45);
@@ -268,12 +270,9 @@ static void test_parse_uint(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_uint),
-		cmocka_unit_test(test_base64_known_values),
-		cmocka_unit_test(test_base64_round_trip),
-		cmocka_unit_test(test_base64_every_character),
-		cmocka_unit_test(test_base64_rejects),
-		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_parse_uint),        cmocka_unit_test(test_base64_known_values),
+		cmocka_unit_test(test_base64_round_trip), cmocka_unit_test(test_base64_every_character),
+		cmocka_unit_test(test_base64_rejects),    cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_hex_rejects),
 	};
 

@@ -141,7 +141,7 @@ static void assert_v4_reply(const uint8_t *req, const uint8_t *rep, size_t len)
 	assert_int_equal(rep[0], req[0]);
 	assert_int_equal(get16(rep + 2), tot);
 	assert_memory_equal(rep + 4, req + 4, 4); /* id, flags, offset */
-	assert_int_equal(rep[8], 64);              /* TTL */
+	assert_int_equal(rep[8], 64);             /* TTL */
 	assert_int_equal(rep[9], IPPROTO_ICMP);
 	assert_memory_equal(rep + 12, req + 16, 4); /* addresses swapped */
 	assert_memory_equal(rep + 16, req + 12, 4);

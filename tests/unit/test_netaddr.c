@@ -54,11 +54,28 @@ static void test_cidr_v6(void **state)
 static void test_cidr_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"", "/24", "10.0.0.300/24", "10.0.0.1/33", "::/129", "10.0.0.1/", "10.0.0.1/-1",
-		"10.0.0.1/+8", "10.0.0.1/ 8", "10.0.0.1/0008", "10.0.0.1/24x", "10.1/8", "10.0.0/24",
-		"0x0a.0.0.1/8", "010.0.0.1/8" /* inet_pton refuses octal-looking quads */,
-		"fe80::1%eth0/64", "2001:db8:::1/64", "2001:db8::g/64", " 10.0.0.1/8", "10.0.0.1/8 ",
-		"10.0.0.1/8/8", "host.example/32",
+		"",
+		"/24",
+		"10.0.0.300/24",
+		"10.0.0.1/33",
+		"::/129",
+		"10.0.0.1/",
+		"10.0.0.1/-1",
+		"10.0.0.1/+8",
+		"10.0.0.1/ 8",
+		"10.0.0.1/0008",
+		"10.0.0.1/24x",
+		"10.1/8",
+		"10.0.0/24",
+		"0x0a.0.0.1/8",
+		"010.0.0.1/8" /* inet_pton refuses octal-looking quads */,
+		"fe80::1%eth0/64",
+		"2001:db8:::1/64",
+		"2001:db8::g/64",
+		" 10.0.0.1/8",
+		"10.0.0.1/8 ",
+		"10.0.0.1/8/8",
+		"host.example/32",
 	};
 	struct cidr c;
 
@@ -118,10 +135,24 @@ static void test_endpoint_split(void **state)
 	assert_int_equal(port, 65535);
 
 	static const char *const bad[] = {
-		"192.0.2.1", "192.0.2.1:", "192.0.2.1:0", "192.0.2.1:65536", "192.0.2.1:99999999999",
-		"192.0.2.1:-1", "192.0.2.1:+1", "192.0.2.1: 1", "192.0.2.1:1x", "2001:db8::1:51820",
-		"[2001:db8::1]51820", "[2001:db8::1]", "[2001:db8::1:51820", ":51820", "[]:1",
-		"ho st:1", "host/x:1", "",
+		"192.0.2.1",
+		"192.0.2.1:",
+		"192.0.2.1:0",
+		"192.0.2.1:65536",
+		"192.0.2.1:99999999999",
+		"192.0.2.1:-1",
+		"192.0.2.1:+1",
+		"192.0.2.1: 1",
+		"192.0.2.1:1x",
+		"2001:db8::1:51820",
+		"[2001:db8::1]51820",
+		"[2001:db8::1]",
+		"[2001:db8::1:51820",
+		":51820",
+		"[]:1",
+		"ho st:1",
+		"host/x:1",
+		"",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (endpoint_split(bad[i], host, sizeof(host), &port))
@@ -173,9 +204,9 @@ static void test_endpoint_numeric(void **state)
 	}
 
 	static const char *const bad[] = {
-		"host.example:51820", "[192.0.2.1]:1", "10.1:5", "192.0.2.256:1", "192.0.2.1:0",
-		"[2001:db8::1]:0", "[fe80::1%]:1", "[fe80::1%no-such-if-xyz]:1", "2001:db8::1:1",
-		"[2001:db8::1]:65536", "0x7f.0.0.1:1",
+		"host.example:51820", "[192.0.2.1]:1",       "10.1:5",       "192.0.2.256:1",
+		"192.0.2.1:0",        "[2001:db8::1]:0",     "[fe80::1%]:1", "[fe80::1%no-such-if-xyz]:1",
+		"2001:db8::1:1",      "[2001:db8::1]:65536", "0x7f.0.0.1:1",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (endpoint_parse_numeric(&e, bad[i]))
@@ -234,14 +265,10 @@ static void test_endpoint_resolve(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cidr_v4),
-		cmocka_unit_test(test_cidr_v6),
-		cmocka_unit_test(test_cidr_rejects),
-		cmocka_unit_test(test_cidr_mask),
-		cmocka_unit_test(test_endpoint_split),
-		cmocka_unit_test(test_endpoint_numeric),
-		cmocka_unit_test(test_endpoint_equal),
-		cmocka_unit_test(test_endpoint_resolve),
+		cmocka_unit_test(test_cidr_v4),        cmocka_unit_test(test_cidr_v6),
+		cmocka_unit_test(test_cidr_rejects),   cmocka_unit_test(test_cidr_mask),
+		cmocka_unit_test(test_endpoint_split), cmocka_unit_test(test_endpoint_numeric),
+		cmocka_unit_test(test_endpoint_equal), cmocka_unit_test(test_endpoint_resolve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

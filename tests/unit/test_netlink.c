@@ -39,7 +39,7 @@
 #include "udp.h"
 
 #define IFNAME "slctest0"
-#define TABLE 1000 /* > 255: needs RTA_TABLE */
+#define TABLE 1000         /* > 255: needs RTA_TABLE */
 #define IFNAME2 "slctest1" /* stands for the physical link */
 #define MARK 51820
 
@@ -115,9 +115,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 
 	mnl_attr_parse(nlh, sizeof(*rtm), route_attr, tb);
 	table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	if (rtm->rtm_family != q->dst.family || rtm->rtm_dst_len != q->dst.prefix ||
-	    table != q->table || !!tb[RTA_DST] != !!q->dst.prefix || !tb[RTA_OIF] ||
-	    mnl_attr_get_u32(tb[RTA_OIF]) != (uint32_t)ifindex ||
+	if (rtm->rtm_family != q->dst.family || rtm->rtm_dst_len != q->dst.prefix || table != q->table ||
+	    !!tb[RTA_DST] != !!q->dst.prefix || !tb[RTA_OIF] || mnl_attr_get_u32(tb[RTA_OIF]) != (uint32_t)ifindex ||
 	    (tb[RTA_DST] && memcmp(mnl_attr_get_payload(tb[RTA_DST]), q->dst.addr.bytes, alen)))
 		return MNL_CB_OK;
 	assert_int_equal(rtm->rtm_protocol, RTPROT_STATIC);
@@ -245,8 +244,11 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 /* How many rules are exactly this one. */
 static int rule_count(const struct nl_rule *r)
 {
-	struct rule_query q = { .family = r->family, .table = r->table, .priority = r->priority,
-				.fwmark = r->fwmark, .invert = r->invert,
+	struct rule_query q = { .family = r->family,
+				.table = r->table,
+				.priority = r->priority,
+				.fwmark = r->fwmark,
+				.invert = r->invert,
 				.suppress = r->has_suppress_prefixlen ? r->suppress_prefixlen : -1 };
 
 	dump_all(RTM_GETRULE, r->family, rule_cb, &q);
@@ -722,15 +724,20 @@ static void test_routes_del(void **state)
 
 static struct nl_rule suppress_rule(int family)
 {
-	return (struct nl_rule){ .family = family, .table = RT_TABLE_MAIN, .priority = PRIO_SUPPRESS,
-				 .fwmark = MARK, .invert = true, .has_suppress_prefixlen = true,
+	return (struct nl_rule){ .family = family,
+				 .table = RT_TABLE_MAIN,
+				 .priority = PRIO_SUPPRESS,
+				 .fwmark = MARK,
+				 .invert = true,
+				 .has_suppress_prefixlen = true,
 				 .suppress_prefixlen = 0 };
 }
 
 static struct nl_rule table_rule(int family)
 {
-	return (struct nl_rule){ .family = family, .table = MARK, .priority = PRIO_TABLE, .fwmark = MARK,
-				 .invert = true };
+	return (struct nl_rule){
+		.family = family, .table = MARK, .priority = PRIO_TABLE, .fwmark = MARK, .invert = true
+	};
 }
 
 static void test_rules(void **state)
@@ -838,11 +845,13 @@ static void test_full_tunnel_lookups(void **state)
 	tunfd2 = -1;
 }
 
-static const char conf_head[] = "[Interface]\n"
-				"PrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"
-				"Address = 198.18.0.1/24, 2001:db8:77::1/64\n";
-static const char conf_peer[] = "[Peer]\n"
-				"PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n";
+static const char conf_head[] =
+	"[Interface]\n"
+	"PrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"
+	"Address = 198.18.0.1/24, 2001:db8:77::1/64\n";
+static const char conf_peer[] =
+	"[Peer]\n"
+	"PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\n";
 
 static void parse(struct interface_config *cfg, const char *iface_lines, const char *allowed)
 {
@@ -1015,8 +1024,10 @@ static int cannot_run(const char *why)
 	const char *ci = getenv("CI");
 
 	if (ci && !strcmp(ci, "true")) {
-		fprintf(stderr, "test_netlink: FAIL: %s; CI=true needs root and /dev/net/tun "
-				"(run `sudo make check` on a host that has them)\n", why);
+		fprintf(stderr,
+			"test_netlink: FAIL: %s; CI=true needs root and /dev/net/tun "
+			"(run `sudo make check` on a host that has them)\n",
+			why);
 		return 1;
 	}
 	printf("skipped: %s\n", why);

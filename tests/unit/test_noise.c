@@ -324,8 +324,8 @@ static size_t write_message1(struct handshake *hs, const struct bytes *payload, 
 
 /* Reads message 1 on the responder's side the way the engine does: e, es, s;
  * ss of the static key found; the payload. *sym changes only if all passed. */
-static bool read_message1(struct noise_symmetric *sym, const uint8_t *psk, const struct party *resp,
-			  const uint8_t *msg, size_t plen, uint8_t rs_pub[32], uint8_t *payload)
+static bool read_message1(struct noise_symmetric *sym, const uint8_t *psk, const struct party *resp, const uint8_t *msg,
+			  size_t plen, uint8_t rs_pub[32], uint8_t *payload)
 {
 	struct noise_symmetric st = *sym;
 	uint8_t ss[32];
@@ -373,8 +373,8 @@ static void run_vector(const struct json *v)
 	assert_int_equal(len, ciphertext.len);
 	assert_memory_equal(got, ciphertext.b, len);
 	memcpy(msg, got, len);
-	assert_true(noise_ik_read2(&hs.init.sym, hs.init.has_psk ? hs.init.psk : NULL, hs.init.e_priv,
-				   &hs.init.s_key, msg, msg + 32, payload.len, got));
+	assert_true(noise_ik_read2(&hs.init.sym, hs.init.has_psk ? hs.init.psk : NULL, hs.init.e_priv, &hs.init.s_key,
+				   msg, msg + 32, payload.len, got));
 	assert_memory_equal(got, payload.b, payload.len);
 
 	/* The handshake hash, the same on both sides. */
@@ -463,7 +463,7 @@ static void test_cacophony_vectors(void **state)
 
 static void test_symmetric_init(void **state)
 {
-	static const char name32[] = "Noise_XX_25519_AESGCM_BLAKE2s_ab"; /* 32 bytes */
+	static const char name32[] = "Noise_XX_25519_AESGCM_BLAKE2s_ab";  /* 32 bytes */
 	static const char name33[] = "Noise_IK_25519_ChaChaPoly_BLAKE2s"; /* 33 bytes */
 	struct noise_symmetric s;
 	uint8_t want[32];
@@ -588,8 +588,8 @@ static void test_tampered_messages(void **state)
 	assert_memory_equal(got, payload.b, payload.len);
 
 	field(&payload, message(v, 1), "payload");
-	assert_true(noise_ik_write2(&hs.resp.sym, hs.resp.psk, hs.resp.e_priv, msg1, rs_pub, payload.b,
-				    payload.len, e_pub, msg2 + 32));
+	assert_true(noise_ik_write2(&hs.resp.sym, hs.resp.psk, hs.resp.e_priv, msg1, rs_pub, payload.b, payload.len,
+				    e_pub, msg2 + 32));
 	memcpy(msg2, e_pub, 32);
 	len2 = 32 + payload.len + 16;
 	memcpy(&init_before, &hs.init.sym, sizeof(init_before));
@@ -604,8 +604,8 @@ static void test_tampered_messages(void **state)
 	/* A wrong psk fails message 2. */
 	memcpy(&copy, &init_before, sizeof(copy));
 	hs.init.psk[0] ^= 1;
-	assert_false(noise_ik_read2(&copy, hs.init.psk, hs.init.e_priv, &hs.init.s_key, msg2, msg2 + 32,
-				    payload.len, got));
+	assert_false(
+		noise_ik_read2(&copy, hs.init.psk, hs.init.e_priv, &hs.init.s_key, msg2, msg2 + 32, payload.len, got));
 	hs.init.psk[0] ^= 1;
 	assert_true(noise_ik_read2(&hs.init.sym, hs.init.psk, hs.init.e_priv, &hs.init.s_key, msg2, msg2 + 32,
 				   payload.len, got));
@@ -639,10 +639,8 @@ static void test_low_order_ephemeral(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cacophony_vectors),
-		cmocka_unit_test(test_symmetric_init),
-		cmocka_unit_test(test_symmetric_rules),
-		cmocka_unit_test(test_tampered_messages),
+		cmocka_unit_test(test_cacophony_vectors),   cmocka_unit_test(test_symmetric_init),
+		cmocka_unit_test(test_symmetric_rules),     cmocka_unit_test(test_tampered_messages),
 		cmocka_unit_test(test_low_order_ephemeral),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);

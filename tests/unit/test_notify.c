@@ -94,7 +94,9 @@ static ssize_t receive(struct manager *m, char *buf, size_t cap)
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
 	} control;
 	struct iovec iov = { .iov_base = buf, .iov_len = cap - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
+	};
 
 	if (poll(&pfd, 1, 1000) != 1)
 		return -1;

@@ -30,9 +30,19 @@ static struct offload_gro gro;
 
 static struct spec tcp4(void)
 {
-	struct spec sp = { .version = 4, .proto = IPPROTO_TCP, .sport = 40000, .dport = 5201, .seq = 0xfffff000,
-			   .ack = 77, .flags = F_ACK, .window = 502, .id = 0xfff0, .df = true, .ttl = 64,
-			   .tsopt = true, .tsval = 1000 };
+	struct spec sp = { .version = 4,
+			   .proto = IPPROTO_TCP,
+			   .sport = 40000,
+			   .dport = 5201,
+			   .seq = 0xfffff000,
+			   .ack = 77,
+			   .flags = F_ACK,
+			   .window = 502,
+			   .id = 0xfff0,
+			   .df = true,
+			   .ttl = 64,
+			   .tsopt = true,
+			   .tsval = 1000 };
 	memcpy(sp.src, SRC4, 4);
 	memcpy(sp.dst, DST4, 4);
 	return sp;
@@ -50,8 +60,9 @@ static struct spec tcp6(void)
 
 static struct spec udp4(void)
 {
-	struct spec sp = { .version = 4, .proto = IPPROTO_UDP, .sport = 4000, .dport = 4433, .id = 7,
-			   .df = false, .ttl = 64 };
+	struct spec sp = {
+		.version = 4, .proto = IPPROTO_UDP, .sport = 4000, .dport = 4433, .id = 7, .df = false, .ttl = 64
+	};
 	memcpy(sp.src, SRC4, 4);
 	memcpy(sp.dst, DST4, 4);
 	return sp;
@@ -122,7 +133,7 @@ static void check_split(const struct spec *sp, size_t n, uint16_t mss)
 		if (sp->proto == IPPROTO_TCP) {
 			uint8_t f = sp->flags;
 			if (!last)
-				f &= (uint8_t)~(F_FIN | F_PSH);
+				f &= (uint8_t) ~(F_FIN | F_PSH);
 			if (i)
 				f &= (uint8_t)~F_CWR;
 			assert_int_equal(get32(g + l4 + 4), sp->seq + (uint32_t)(i * mss));
@@ -142,9 +153,9 @@ static void test_split_tcp4(void **state)
 
 	sp.flags = F_ACK | F_PSH | F_FIN | F_CWR; /* sequence numbers wrap, too */
 	check_split(&sp, 10000, 1448);
-	check_split(&sp, 1448 * 5, 1448);  /* an exact multiple: no empty segment */
-	check_split(&sp, 100, 1448);       /* smaller than one segment */
-	check_split(&sp, 0, 1448);         /* headers only */
+	check_split(&sp, 1448 * 5, 1448); /* an exact multiple: no empty segment */
+	check_split(&sp, 100, 1448);      /* smaller than one segment */
+	check_split(&sp, 0, 1448);        /* headers only */
 	check_split(&sp, 65535 - 52, 1448);
 	sp.df = false;
 	sp.tsopt = false;
@@ -315,12 +326,12 @@ static void test_split_malformed(void **state)
 	uint8_t p[4000];
 	size_t len;
 
-#define CASE(spec_, mutate, want)                                             \
-	do {                                                                  \
-		len = build(p, &spec_, payload, 3000, true);                  \
-		h = vnet_of(&spec_, 1000);                                    \
-		mutate;                                                       \
-		expect(&h, p, len, want, #spec_ ": " #mutate);                \
+#define CASE(spec_, mutate, want)                              \
+	do {                                                   \
+		len = build(p, &spec_, payload, 3000, true);   \
+		h = vnet_of(&spec_, 1000);                     \
+		mutate;                                        \
+		expect(&h, p, len, want, #spec_ ": " #mutate); \
 	} while (0)
 
 	CASE(t4, (void)0, 3);
@@ -349,9 +360,9 @@ static void test_split_malformed(void **state)
 	CASE(t4, p[7] = 1, OFFLOAD_ERR_IP);     /* fragment offset */
 	CASE(t4, len = 19, OFFLOAD_ERR_IP);
 	CASE(t4, len = 0, OFFLOAD_ERR_IP);
-	CASE(t4, p[20 + 12] = 0x40, OFFLOAD_ERR_L4); /* data offset 16 bytes */
-	CASE(t4, (len = 40, put16(p + 2, 40)), OFFLOAD_ERR_L4);  /* options cut off */
-	CASE(t4, (len = 30, put16(p + 2, 30)), OFFLOAD_ERR_L4);  /* header cut off */
+	CASE(t4, p[20 + 12] = 0x40, OFFLOAD_ERR_L4);            /* data offset 16 bytes */
+	CASE(t4, (len = 40, put16(p + 2, 40)), OFFLOAD_ERR_L4); /* options cut off */
+	CASE(t4, (len = 30, put16(p + 2, 30)), OFFLOAD_ERR_L4); /* header cut off */
 	CASE(t4, (p[20 + 12] = 0xf0, len = 70, put16(p + 2, 70)), OFFLOAD_ERR_L4);
 	CASE(u4, (len = 27, put16(p + 2, 27)), OFFLOAD_ERR_L4);
 	CASE(t6, put16(p + 4, (uint32_t)len - 39), OFFLOAD_ERR_IP);
@@ -361,8 +372,7 @@ static void test_split_malformed(void **state)
 	CASE(t6, p[6] = IPPROTO_FRAGMENT, OFFLOAD_ERR_UNSUPPORTED);
 	CASE(t6, p[6] = IPPROTO_ICMPV6, OFFLOAD_ERR_GSO_MISMATCH);
 	/* Destination options running past the end. */
-	CASE(t6, (p[6] = IPPROTO_DSTOPTS, p[40] = IPPROTO_DSTOPTS, p[41] = 255, p[2088 + 1] = 255),
-	     OFFLOAD_ERR_IP);
+	CASE(t6, (p[6] = IPPROTO_DSTOPTS, p[40] = IPPROTO_DSTOPTS, p[41] = 255, p[2088 + 1] = 255), OFFLOAD_ERR_IP);
 	/* A chain of nine extension headers: refused, not walked. */
 	CASE(t6, ext_chain(p, 9), OFFLOAD_ERR_UNSUPPORTED);
 	CASE(t6, ext_chain(p, 8), OFFLOAD_ERR_GSO_MISMATCH); /* walked, to no transport */
@@ -570,9 +580,8 @@ static void test_two_flows(void **state)
 		seg_len[3 + i] = build(segs[3 + i], &b, payload + i * 1000, 1000, false);
 	}
 	offload_gro_init(&gro, OFFLOAD_GRO_TCP);
-	add_all((int[]){ 3, 0, 4, 1, 5, 2, -1 },
-		(int[]){ OFFLOAD_GRO_HEAD, OFFLOAD_GRO_HEAD, OFFLOAD_GRO_MERGED, OFFLOAD_GRO_MERGED,
-			 OFFLOAD_GRO_MERGED, OFFLOAD_GRO_MERGED });
+	add_all((int[]){ 3, 0, 4, 1, 5, 2, -1 }, (int[]){ OFFLOAD_GRO_HEAD, OFFLOAD_GRO_HEAD, OFFLOAD_GRO_MERGED,
+							  OFFLOAD_GRO_MERGED, OFFLOAD_GRO_MERGED, OFFLOAD_GRO_MERGED });
 	assert_int_equal(offload_gro_finish(&gro), 2);
 	assert_output(0, 3, 3);
 	assert_output(1, 0, 3);
@@ -583,9 +592,8 @@ static void test_two_flows(void **state)
 	seg_len[7] = build(segs[7], &d, payload, 1000, false);
 	make_stream(3, &a, 1000);
 	offload_gro_init(&gro, OFFLOAD_GRO_TCP | OFFLOAD_GRO_UDP);
-	add_all((int[]){ 0, 6, 7, 1, 2, -1 },
-		(int[]){ OFFLOAD_GRO_HEAD, OFFLOAD_GRO_HEAD, OFFLOAD_GRO_HEAD, OFFLOAD_GRO_MERGED,
-			 OFFLOAD_GRO_MERGED });
+	add_all((int[]){ 0, 6, 7, 1, 2, -1 }, (int[]){ OFFLOAD_GRO_HEAD, OFFLOAD_GRO_HEAD, OFFLOAD_GRO_HEAD,
+						       OFFLOAD_GRO_MERGED, OFFLOAD_GRO_MERGED });
 	assert_int_equal(offload_gro_finish(&gro), 3);
 	assert_output(0, 0, 3);
 }
@@ -833,9 +841,8 @@ static void test_udp(void **state)
 	make_stream(5, &sp, 1000);
 	make_seg(3, &sp, 1000, 300);
 	offload_gro_init(&gro, OFFLOAD_GRO_TCP | OFFLOAD_GRO_UDP);
-	add_all((int[]){ 0, 1, 2, 3, 4, -1 },
-		(int[]){ OFFLOAD_GRO_HEAD, OFFLOAD_GRO_MERGED, OFFLOAD_GRO_MERGED, OFFLOAD_GRO_MERGED,
-			 OFFLOAD_GRO_HEAD });
+	add_all((int[]){ 0, 1, 2, 3, 4, -1 }, (int[]){ OFFLOAD_GRO_HEAD, OFFLOAD_GRO_MERGED, OFFLOAD_GRO_MERGED,
+						       OFFLOAD_GRO_MERGED, OFFLOAD_GRO_HEAD });
 	assert_int_equal(offload_gro_finish(&gro), 2);
 	assert_output(0, 0, 4);
 	assert_output(1, 4, 1);

@@ -84,8 +84,17 @@ static void sysctl(const char *path, const char *value)
 
 static struct spec spec_of(int v6, uint8_t proto, const char *src, const char *dst)
 {
-	struct spec sp = { .version = v6 ? 6 : 4, .proto = proto, .sport = 40000, .dport = 5201, .seq = 1000000,
-			   .ack = 1, .flags = F_ACK, .window = 65535, .id = 100, .df = true, .ttl = 64 };
+	struct spec sp = { .version = v6 ? 6 : 4,
+			   .proto = proto,
+			   .sport = 40000,
+			   .dport = 5201,
+			   .seq = 1000000,
+			   .ack = 1,
+			   .flags = F_ACK,
+			   .window = 65535,
+			   .id = 100,
+			   .df = true,
+			   .ttl = 64 };
 
 	assert_int_equal(inet_pton(v6 ? AF_INET6 : AF_INET, src, sp.src), 1);
 	assert_int_equal(inet_pton(v6 ? AF_INET6 : AF_INET, dst, sp.dst), 1);
@@ -261,8 +270,7 @@ static void test_deliver_udp6(void **state)
 /* Reads frames off the offload TUN and splits each into out (cap
  * packets); returns how many packets, and counts GSO frames in *supers.
  * Stops at the first frame that holds a packet `want` accepts. */
-static int read_split(uint8_t (*out)[2048], size_t *lens, int cap, bool (*want)(const uint8_t *, size_t),
-		      int *supers)
+static int read_split(uint8_t (*out)[2048], size_t *lens, int cap, bool (*want)(const uint8_t *, size_t), int *supers)
 {
 	for (;;) {
 		struct virtio_net_hdr h;
@@ -513,16 +521,11 @@ static int setup(void **state)
 static int run_in_namespace(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forward_tcp4),
-		cmocka_unit_test(test_forward_tcp6),
-		cmocka_unit_test(test_forward_udp4),
-		cmocka_unit_test(test_forward_udp6),
-		cmocka_unit_test(test_deliver_udp4),
-		cmocka_unit_test(test_deliver_udp6),
-		cmocka_unit_test(test_tcp4),
-		cmocka_unit_test(test_tcp6),
-		cmocka_unit_test(test_uso4),
-		cmocka_unit_test(test_uso6),
+		cmocka_unit_test(test_forward_tcp4), cmocka_unit_test(test_forward_tcp6),
+		cmocka_unit_test(test_forward_udp4), cmocka_unit_test(test_forward_udp6),
+		cmocka_unit_test(test_deliver_udp4), cmocka_unit_test(test_deliver_udp6),
+		cmocka_unit_test(test_tcp4),         cmocka_unit_test(test_tcp6),
+		cmocka_unit_test(test_uso4),         cmocka_unit_test(test_uso6),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
@@ -533,8 +536,10 @@ static int cannot_run(const char *why)
 	const char *ci = getenv("CI");
 
 	if (ci && !strcmp(ci, "true")) {
-		fprintf(stderr, "test_offload_kernel: FAIL: %s; CI=true needs root and /dev/net/tun "
-				"(run `sudo make check` on a host that has them)\n", why);
+		fprintf(stderr,
+			"test_offload_kernel: FAIL: %s; CI=true needs root and /dev/net/tun "
+			"(run `sudo make check` on a host that has them)\n",
+			why);
 		return 1;
 	}
 	printf("skipped: %s\n", why);

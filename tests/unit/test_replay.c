@@ -138,13 +138,10 @@ static void test_out_of_order(void **state)
 static void test_window_edge(void **state)
 {
 	static const uint64_t greatest[] = {
-		COUNTER_WINDOW_SIZE,          /* the edge is counter 0 */
-		COUNTER_WINDOW_SIZE + 1,
-		COUNTER_BITS_TOTAL,           /* first bit of a word */
-		COUNTER_BITS_TOTAL - 1,       /* last bit of a word */
-		5 * COUNTER_BITS_TOTAL + 63,
-		5 * COUNTER_BITS_TOTAL + 64,
-		123456789,
+		COUNTER_WINDOW_SIZE,                             /* the edge is counter 0 */
+		COUNTER_WINDOW_SIZE + 1,     COUNTER_BITS_TOTAL, /* first bit of a word */
+		COUNTER_BITS_TOTAL - 1,                          /* last bit of a word */
+		5 * COUNTER_BITS_TOTAL + 63, 5 * COUNTER_BITS_TOTAL + 64, 123456789,
 	};
 
 	(void)state;

@@ -401,7 +401,7 @@ struct side {
 	struct endpoint up_ep;
 	uint32_t down_conn;
 	uint8_t up_key[KEY_LEN], down_key[KEY_LEN];
-	bool refuse_up;          /* on_up: "no such peer" */
+	bool refuse_up; /* on_up: "no such peer" */
 	/* With in_use_op: the connections the side's peers name. */
 	bool in_use_op;
 	uint32_t in_use[4];
@@ -522,11 +522,11 @@ static void pump2(struct side *a, struct side *b)
 }
 
 /* Pumps one or both sides until cond holds (at most about 3 s of real time). */
-#define PUMP_UNTIL(cond, a, b)                                 \
-	do {                                                   \
-		for (int i_ = 0; i_ < 1500 && !(cond); i_++)   \
-			pump2(a, b);                           \
-		assert_true(cond);                             \
+#define PUMP_UNTIL(cond, a, b)                               \
+	do {                                                 \
+		for (int i_ = 0; i_ < 1500 && !(cond); i_++) \
+			pump2(a, b);                         \
+		assert_true(cond);                           \
 	} while (0)
 
 static void loopback(struct endpoint *ep, uint16_t port)
@@ -706,7 +706,8 @@ static void test_auth_timeout_and_backoff(void **state)
 static int connect_from(uint16_t port, uint8_t src)
 {
 	struct sockaddr_in from = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000000U | src) };
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 				  .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -1411,7 +1412,8 @@ static void test_bad_streams(void **state)
 	cases[2].bytes[0] = (char)((a.t.max_frame + 1) >> 8);
 	cases[2].bytes[1] = (char)(a.t.max_frame + 1);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 					   .sin_port = htons(port) };
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		uint64_t before = a.drops[cases[i].cause];

@@ -51,25 +51,29 @@ static void assert_cidr(const struct cidr *c, const char *want)
 	assert_string_equal(buf, want);
 }
 
-static const char full_request[] =
-	"private_key=" HEX_PRIV "\n"
-	"listen_port=51820\n"
-	"fwmark=4294967295\n"
-	"replace_peers=true\n"
-	"public_key=" HEX_PUB1 "\n"
-	"preshared_key=" HEX_PSK "\n"
-	"endpoint=192.0.2.1:51820\n"
-	"persistent_keepalive_interval=25\n"
-	"replace_allowed_ips=true\n"
-	"allowed_ip=10.0.0.9/24\n"
-	"allowed_ip=fd00::/64\n"
-	"protocol_version=1\n"
-	"public_key=" HEX_PUB2 "\n"
-	"endpoint=[2001:db8::1]:443\n"
-	"update_only=true\n"
-	"public_key=" HEX_PUB3 "\n"
-	"remove=true\n"
-	"\n";
+static const char full_request[] = "private_key=" HEX_PRIV
+				   "\n"
+				   "listen_port=51820\n"
+				   "fwmark=4294967295\n"
+				   "replace_peers=true\n"
+				   "public_key=" HEX_PUB1
+				   "\n"
+				   "preshared_key=" HEX_PSK
+				   "\n"
+				   "endpoint=192.0.2.1:51820\n"
+				   "persistent_keepalive_interval=25\n"
+				   "replace_allowed_ips=true\n"
+				   "allowed_ip=10.0.0.9/24\n"
+				   "allowed_ip=fd00::/64\n"
+				   "protocol_version=1\n"
+				   "public_key=" HEX_PUB2
+				   "\n"
+				   "endpoint=[2001:db8::1]:443\n"
+				   "update_only=true\n"
+				   "public_key=" HEX_PUB3
+				   "\n"
+				   "remove=true\n"
+				   "\n";
 
 static void test_parse_all_keys(void **state)
 {
@@ -137,14 +141,16 @@ static void test_parse_zero_keys(void **state)
 	uint8_t zero[32] = { 0 };
 
 	/* All zeros: "remove the private key" / "no preshared key". */
-	assert_int_equal(parse(&cfg, "private_key=" HEX_ZERO "\npublic_key=" HEX_PUB1 "\npreshared_key=" HEX_ZERO "\n"), 0);
+	assert_int_equal(parse(&cfg, "private_key=" HEX_ZERO "\npublic_key=" HEX_PUB1 "\npreshared_key=" HEX_ZERO "\n"),
+			 0);
 	assert_true(cfg.has_private_key);
 	assert_memory_equal(cfg.private_key, zero, 32);
 	assert_true(cfg.peers[0].has_preshared_key);
 	assert_memory_equal(cfg.peers[0].preshared_key, zero, 32);
 	config_free(&cfg);
 
-	assert_int_equal(parse(&cfg, "listen_port=0\nfwmark=0\npublic_key=" HEX_PUB1 "\npersistent_keepalive_interval=0\n"), 0);
+	assert_int_equal(
+		parse(&cfg, "listen_port=0\nfwmark=0\npublic_key=" HEX_PUB1 "\npersistent_keepalive_interval=0\n"), 0);
 	assert_true(cfg.has_listen_port);
 	assert_true(cfg.has_fwmark);
 	assert_int_equal(cfg.fwmark, 0);
@@ -183,7 +189,7 @@ static const struct {
 	{ "public_key=" HEX_PUB1 "\nallowed_ip=10.0.0.1/33\n", EINVAL },
 	{ "public_key=" HEX_PUB1 "\nallowed_ip=fd00::/129\n", EINVAL },
 	{ "public_key=" HEX_PUB1 "\nprotocol_version=2\n", EINVAL },
-	{ "public_key=" HEX_PUB1 "\nlisten_port=1\n", EINVAL },  /* a device key after a peer's */
+	{ "public_key=" HEX_PUB1 "\nlisten_port=1\n", EINVAL }, /* a device key after a peer's */
 	{ "public_key=" HEX_PUB1 "\nprivate_key=" HEX_PRIV "\n", EINVAL },
 	{ "public_key=" HEX_PUB1 "\nunknown=1\n", EINVAL },
 	/* peer keys before any public_key */
@@ -197,8 +203,10 @@ static const struct {
 	{ "protocol_version=1\n", EINVAL },
 	{ "unknown_key=1\n", EINVAL },
 	{ "=1\n", EINVAL },
-	{ "listen_port=1\nendpoint=" "[fe80::1111:2222:3333:4444%0123456789012345678901234567890123456789"
-	  "0123456789012345678901234567890123456789012345678901234567890123456789]:1\n", EINVAL },
+	{ "listen_port=1\nendpoint="
+	  "[fe80::1111:2222:3333:4444%0123456789012345678901234567890123456789"
+	  "0123456789012345678901234567890123456789012345678901234567890123456789]:1\n",
+	  EINVAL },
 	/* not key=value at all: a protocol error */
 	{ "listen_port\n", EPROTO },
 	{ "public_key=" HEX_PUB1 "\nremove\n", EPROTO },
@@ -296,7 +304,8 @@ static void check_pieces(const char *text, size_t len)
 	for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
 		sbuf_reset(&split);
 		parse_in_pieces(&split, text, len, pieces[i]);
-		if (sbuf_len(&whole) != sbuf_len(&split) || memcmp(sbuf_ptr(&whole), sbuf_ptr(&split), sbuf_len(&whole)))
+		if (sbuf_len(&whole) != sbuf_len(&split) ||
+		    memcmp(sbuf_ptr(&whole), sbuf_ptr(&split), sbuf_len(&whole)))
 			fail_msg("in pieces of %zu:\n%s\nwhole:\n%s\nrequest: %.*s", pieces[i], sbuf_cstr(&split),
 				 sbuf_cstr(&whole), (int)len, text);
 	}
@@ -336,7 +345,7 @@ static void test_parse_in_pieces(void **state)
 		{ "", "=\0\n", 3, 'k', 250 },
 		{ "private_key=", "\n", 0, 'a', UAPI_LINE_MAX - 12 }, /* exactly UAPI_LINE_MAX */
 		{ "private_key=", "\n", 0, 'a', UAPI_LINE_MAX - 11 }, /* one more */
-		{ "", "\n\nlisten_port=1\n", 0, 'k', 400 },        /* the first error wins */
+		{ "", "\n\nlisten_port=1\n", 0, 'k', 400 },           /* the first error wins */
 	};
 	for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
 		size_t h = strlen(longs[i].head), t = longs[i].tail_len ? longs[i].tail_len : strlen(longs[i].tail);
@@ -399,29 +408,33 @@ static void test_parser_stream(void **state)
 
 /* ---- set=2: a whole configuration, with sluice's own keys ---- */
 
-static const char whole_request[] =
-	"private_key=" HEX_PRIV "\n"
-	"listen_port=443\n"
-	"fwmark=0\n"
-	"sluice_listen_transport=udp,tcp\n"
-	"sluice_address=198.18.0.1/24\n"
-	"sluice_address=2001:db8:77::1/64\n"
-	"sluice_mtu=1380\n"
-	"sluice_table=1234\n"
-	"sluice_reply_ping=true\n"
-	"public_key=" HEX_PUB1 "\n"
-	"preshared_key=" HEX_PSK "\n"
-	"endpoint=tcp://192.0.2.1:443\n"
-	"sluice_cipher=aes-256-gcm\n"
-	"persistent_keepalive_interval=25\n"
-	"allowed_ip=198.18.0.2/32\n"
-	"protocol_version=1\n"
-	"public_key=" HEX_PUB2 "\n"
-	"endpoint=udp://[2001:db8::1]:51820\n"
-	"sluice_cipher=chacha20-poly1305\n"
-	"public_key=" HEX_PUB3 "\n"
-	"endpoint=192.0.2.3:1\n"
-	"\n";
+static const char whole_request[] = "private_key=" HEX_PRIV
+				    "\n"
+				    "listen_port=443\n"
+				    "fwmark=0\n"
+				    "sluice_listen_transport=udp,tcp\n"
+				    "sluice_address=198.18.0.1/24\n"
+				    "sluice_address=2001:db8:77::1/64\n"
+				    "sluice_mtu=1380\n"
+				    "sluice_table=1234\n"
+				    "sluice_reply_ping=true\n"
+				    "public_key=" HEX_PUB1
+				    "\n"
+				    "preshared_key=" HEX_PSK
+				    "\n"
+				    "endpoint=tcp://192.0.2.1:443\n"
+				    "sluice_cipher=aes-256-gcm\n"
+				    "persistent_keepalive_interval=25\n"
+				    "allowed_ip=198.18.0.2/32\n"
+				    "protocol_version=1\n"
+				    "public_key=" HEX_PUB2
+				    "\n"
+				    "endpoint=udp://[2001:db8::1]:51820\n"
+				    "sluice_cipher=chacha20-poly1305\n"
+				    "public_key=" HEX_PUB3
+				    "\n"
+				    "endpoint=192.0.2.3:1\n"
+				    "\n";
 
 static void test_parse_whole(void **state)
 {
@@ -599,8 +612,13 @@ static void test_get_reads_back(void **state)
 		}
 		core_peer_set_endpoint(&c, p, &ep);
 	}
-	struct uapi_get_ext x = { .transports = TRANSPORT_TCP, .reply_ping = true, .link_managed = true,
-				  .addresses = addrs, .n_addresses = 1, .mtu = 1380, .table = TABLE_OFF,
+	struct uapi_get_ext x = { .transports = TRANSPORT_TCP,
+				  .reply_ping = true,
+				  .link_managed = true,
+				  .addresses = addrs,
+				  .n_addresses = 1,
+				  .mtu = 1380,
+				  .table = TABLE_OFF,
 				  .dial_target = dial_first };
 	sbuf_init(&out, 0);
 	assert_int_equal(uapi_get_format(&out, &c, 443, 16), 0);
@@ -664,9 +682,12 @@ static void test_get_reads_back(void **state)
 	assert_int_equal(uapi_parse_get(&cfg, future, strlen(future)), 0);
 	assert_int_equal(cfg.n_peers, 1);
 	config_free(&cfg);
-	static const char *const bad[] = { "listen_port=x\n", "private_key=zz\n", "no equals sign\n",
+	static const char *const bad[] = { "listen_port=x\n",
+					   "private_key=zz\n",
+					   "no equals sign\n",
 					   "public_key=" HEX_PUB1 "\nallowed_ip=10.0.0.1\n",
-					   "sluice_peer=" HEX_PUB1 "\n", /* fine: names no peer */ };
+					   "sluice_peer=" HEX_PUB1 "\n",
+					   /* fine: names no peer */ };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int e = uapi_parse_get(&cfg, bad[i], strlen(bad[i]));
 		assert_int_equal(e, i == 4 ? 0 : -EPROTO);
@@ -728,7 +749,7 @@ struct fake_daemon {
 	struct uapi_server server;
 	atomic_bool stop;
 	pthread_t thread;
-	size_t get_lines;    /* lines of a get body past the first */
+	size_t get_lines; /* lines of a get body past the first */
 	/* what set saw */
 	int set_calls;
 	int set_result; /* positive errno to return */
@@ -1074,11 +1095,12 @@ static void test_wire_format(void **state)
 	fake_daemon_start(&d, "wgt4");
 	/* Several requests on one connection, answered in order; errors as
 	 * negative errnos, as wireguard-go sends them and wg(8) reads them. */
-	assert_string_equal(raw_exchange("wgt4", "get=1\n\nset=1\nlisten_port=2\n\nset=1\nlisten_port=x\n\nget=1\n\n", true),
-			    "listen_port=1\nerrno=0\n\n"
-			    "errno=0\n\n"
-			    "errno=-22\n\n"
-			    "listen_port=1\nerrno=0\n\n");
+	assert_string_equal(
+		raw_exchange("wgt4", "get=1\n\nset=1\nlisten_port=2\n\nset=1\nlisten_port=x\n\nget=1\n\n", true),
+		"listen_port=1\nerrno=0\n\n"
+		"errno=0\n\n"
+		"errno=-22\n\n"
+		"listen_port=1\nerrno=0\n\n");
 	assert_string_equal(raw_exchange("wgt4", "set=1\nlisten_port\n\n", true), "errno=-71\n\n"); /* EPROTO */
 	/* An unknown operation: hang up without a word. */
 	assert_string_equal(raw_exchange("wgt4", "del=1\n\n", true), "");
