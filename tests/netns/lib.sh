@@ -402,6 +402,19 @@ stop_daemon() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# stop_pid PID: as stop_daemon, by pid, for a daemon started again under the
+# same interface name (stop_daemon would pick the first, dead, one).
+stop_pid() {
+	local i
+	kill -TERM "$1" 2>/dev/null || return 1
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
+		sleep 0.1
+	done
+	echo "daemon $1 still running 5 s after SIGTERM"
+	return 1
+}
+
 # sluice_cli NS ARGS...: the sluice command line in NS, bounded to 15 s.
 # Under SLUICE_IMPL=wggo the same commands are played by wg, wireguard-go
 # and ip, so the tests that use them can be checked.

@@ -157,18 +157,6 @@ leaves_by() {
 	echo "$out"
 	grep -qE "\bdev $dev\b" <<<"$out"
 }
-# stop_pid PID: SIGTERM, and the daemon gone within 5 s (stop_daemon would
-# pick the first daemon of that interface name, the one killed).
-stop_pid() {
-	local i
-	kill -TERM "$1" 2>/dev/null || return 1
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
-		sleep 0.1
-	done
-	echo "daemon $1 still running 5 s after SIGTERM"
-	return 1
-}
 # no_leak FAMILY BEFORE: R's counter did not move.
 no_leak() { local now; now=$(leaked "$1"); echo "R counted $2 before, $now now"; [ "$now" = "$2" ]; }
 # full_tunnel_checks IFACE TABLE MARK: what must hold while C's tunnel is up.

@@ -114,18 +114,6 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 xfer() { : >"$TMPD/xfer.report"; transfer "$@" | tee "$TMPD/xfer.report"; return "${PIPESTATUS[0]}"; }
 xfer_report() { info "$(grep ' MB in ' "$TMPD/xfer.report" 2>/dev/null || echo '(no report)')"; }
 
-# stop_pid PID: as lib's stop_daemon, for a daemon started again under the
-# same interface name (stop_daemon would pick the first, dead, one).
-stop_pid() {
-	local i
-	kill -TERM "$1" 2>/dev/null || return 1
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
-		sleep 0.1
-	done
-	echo "daemon $1 still running 5 s after SIGTERM"
-	return 1
-}
 
 section "TCP, ChaCha20-Poly1305, IPv4 underlay (Endpoint = tcp://192.0.2.1:51820)"
 confs 1 tcp tcp://192.0.2.1:51820 chacha20-poly1305

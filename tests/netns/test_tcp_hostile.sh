@@ -87,18 +87,6 @@ EOF
 
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
-# stop_pid PID: as lib's stop_daemon, for a daemon started again under the
-# same interface name (stop_daemon would pick the first, dead, one).
-stop_pid() {
-	local i
-	kill -TERM "$1" 2>/dev/null || return 1
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null || true; return 0; }
-		sleep 0.1
-	done
-	echo "daemon $1 still running 5 s after SIGTERM"
-	return 1
-}
 
 # drops NS IFACE CAUSE: the daemon's counter of drops for CAUSE (get=2).
 drops() {
@@ -201,7 +189,10 @@ for round in 1 2 3; do
 		"(S holds $(established_from_x) connections from X, RSS $(rss_kib "$SERVER_PID") KiB)"
 	[ "$took" -gt "$worst" ] && worst=$took
 done
-check "each time, the client was through within 5 s (worst: $worst ms)" sh -c "[ $worst -lt 5000 ]"
+# Within one handshake retry (REKEY_TIMEOUT, 5 s): once in about six runs
+# the first initiation of a round is lost under the flood and the retry
+# carries it (seen: 5.8 s); usually it takes tens of milliseconds.
+check "each time, the client was through within one handshake retry, 8 s (worst: $worst ms)" sh -c "[ $worst -lt 8000 ]"
 rss_during=$(rss_kib "$SERVER_PID")
 wait "$FLOODER" 2>/dev/null || true
 info "$(cat "$flood_out")"
