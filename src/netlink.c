@@ -188,38 +188,37 @@ int nl_link_set_up(int ifindex, int up)
 	return link_change(ifindex, IFF_UP, up ? IFF_UP : 0, 0);
 }
 
-int nl_link_delete(const char *ifname)
+/* RTM_DELLINK by index, or (index 0) by name. */
+static int link_delete(int ifindex, const char *ifname)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_DELLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex; /* 0: the kernel finds the link by IFLA_IFNAME */
+	if (ifname)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	return nl_request(nlh);
+}
+
+int nl_link_delete(const char *ifname)
+{
 	size_t len = strnlen(ifname, IFNAMSIZ);
 
 	if (len == 0 || len >= IFNAMSIZ)
 		return -EINVAL;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_DELLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = 0; /* the kernel then finds the link by IFLA_IFNAME */
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
-	return nl_request(nlh);
+	return link_delete(0, ifname);
 }
 
 int nl_link_delete_index(int ifindex)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifi;
-
 	if (ifindex <= 0)
 		return -EINVAL;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_DELLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
-	return nl_request(nlh);
+	return link_delete(ifindex, NULL);
 }
 
 int nl_addr_add(int ifindex, const struct cidr *addr)

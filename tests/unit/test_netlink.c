@@ -10,6 +10,7 @@
  * rule dumps of our own, and packets through the tun.
  */
 #include "unit.h"
+#include "unit_netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1018,58 +1019,7 @@ static int run_in_namespace(void)
 	return ret;
 }
 
-/* Exit code for "this machine cannot run the test". */
-static int cannot_run(const char *why)
-{
-	const char *ci = getenv("CI");
-
-	if (ci && !strcmp(ci, "true")) {
-		fprintf(stderr,
-			"test_netlink: FAIL: %s; CI=true needs root and /dev/net/tun "
-			"(run `sudo make check` on a host that has them)\n",
-			why);
-		return 1;
-	}
-	printf("skipped: %s\n", why);
-	return 77;
-}
-
 int main(void)
 {
-	int status, fd;
-	pid_t pid;
-
-	if (geteuid() != 0)
-		return cannot_run("needs root (network namespace and TUN)");
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return cannot_run("/dev/net/tun cannot be opened");
-	close(fd);
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		perror("fork");
-		return 1;
-	}
-	if (pid == 0) {
-		/* Only the child moves: the machine's namespace is never
-		 * touched, and the namespace dies with the child. */
-		if (unshare(CLONE_NEWNET) < 0) {
-			fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
-			_exit(77);
-		}
-		_exit(run_in_namespace() ? 1 : 0);
-	}
-	if (waitpid(pid, &status, 0) < 0) {
-		perror("waitpid");
-		return 1;
-	}
-	if (WIFSIGNALED(status)) {
-		fprintf(stderr, "test_netlink: child killed by signal %d\n", WTERMSIG(status));
-		return 1;
-	}
-	if (WEXITSTATUS(status) == 77)
-		return cannot_run("cannot create a network namespace");
-	return WEXITSTATUS(status);
+	return unit_run_in_netns("test_netlink", run_in_namespace);
 }
