@@ -28,7 +28,10 @@ static const char usage[] =
 	"          preshared-keys, endpoints, allowed-ips, latest-handshakes,\n"
 	"          persistent-keepalive, transfer, dump: printed as `wg show` prints\n"
 	"          it, for scripts (with `all`, each line starts with the interface)\n"
-	"  interfaces  the names of the interfaces, on one line\n";
+	"  interfaces  the names of the interfaces, on one line\n"
+	"  --prometheus  the counters in Prometheus' text format (per-peer bytes and\n"
+	"          latest handshake, drops by cause, the handshake queue), for a\n"
+	"          node_exporter textfile or any scraper that runs a command\n";
 
 #define MAX_DROPS 32
 #define MAX_HANDSHAKE_STATS 8
@@ -470,6 +473,65 @@ static void print_field(const struct iface_view *v, const char *field, const cha
 	}
 }
 
+/* ---- Prometheus' text exposition format ---- */
+
+/* One metric family across interfaces: HELP and TYPE once, then a sample
+ * per interface (and peer, or cause). */
+enum prom_metric {
+	PROM_RX,
+	PROM_TX,
+	PROM_HANDSHAKE,
+	PROM_KEEPALIVE,
+	PROM_PEERS,
+	PROM_DROPS,
+	PROM_HANDSHAKES,
+	PROM_COUNT,
+};
+
+static const struct {
+	const char *name, *type, *help;
+} prom_metrics[PROM_COUNT] = {
+	[PROM_RX] = { "sluice_peer_receive_bytes_total", "counter", "Bytes received from the peer." },
+	[PROM_TX] = { "sluice_peer_transmit_bytes_total", "counter", "Bytes sent to the peer, handshakes included." },
+	[PROM_HANDSHAKE] = { "sluice_peer_latest_handshake_seconds", "gauge",
+			     "Unix time of the latest handshake with the peer, 0 for none." },
+	[PROM_KEEPALIVE] = { "sluice_peer_persistent_keepalive_seconds", "gauge",
+			     "The peer's persistent keepalive interval, 0 for off." },
+	[PROM_PEERS] = { "sluice_peers", "gauge", "Peers configured on the interface." },
+	[PROM_DROPS] = { "sluice_dropped_packets_total", "counter", "Packets dropped, by cause." },
+	[PROM_HANDSHAKES] = { "sluice_handshake_queue", "gauge",
+			      "The handshake queue: queued, under_load (0 or 1), cookie_replies_sent." },
+};
+
+static void print_prometheus(const struct iface_view *views, size_t n)
+{
+	for (int m = 0; m < PROM_COUNT; m++) {
+		printf("# HELP %s %s\n# TYPE %s %s\n", prom_metrics[m].name, prom_metrics[m].help, prom_metrics[m].name,
+		       prom_metrics[m].type);
+		for (size_t i = 0; i < n; i++) {
+			const struct iface_view *v = &views[i];
+			const char *name = prom_metrics[m].name;
+			if (m == PROM_PEERS)
+				printf("%s{interface=\"%s\"} %zu\n", name, v->name, v->n_peers);
+			for (size_t d = 0; m == PROM_DROPS && d < v->n_drops; d++)
+				printf("%s{interface=\"%s\",cause=\"%s\"} %" PRIu64 "\n", name, v->name,
+				       v->drop_names[d], v->drops[d]);
+			for (size_t h = 0; m == PROM_HANDSHAKES && h < v->n_hs; h++)
+				printf("%s{interface=\"%s\",stat=\"%s\"} %" PRIu64 "\n", name, v->name, v->hs_names[h],
+				       v->hs_values[h]);
+			for (size_t p = 0; m <= PROM_KEEPALIVE && p < v->n_peers; p++) {
+				const struct peer_view *pv = &v->peers[p];
+				uint64_t value = m == PROM_RX          ? pv->rx
+						 : m == PROM_TX        ? pv->tx
+						 : m == PROM_HANDSHAKE ? pv->hs_sec
+								       : pv->keepalive;
+				printf("%s{interface=\"%s\",public_key=\"%s\",transport=\"%s\"} %" PRIu64 "\n", name,
+				       v->name, pv->public_key, pv->transport, value);
+			}
+		}
+	}
+}
+
 /* What one interface prints: the human layout, JSON, or one field. */
 struct show_how {
 	bool json;
@@ -514,9 +576,61 @@ static int show_one(const char *ifname, const struct show_how *how, const char *
 	return EXIT_OK;
 }
 
+/* The interfaces' counters in one exposition (each metric's HELP once). */
+static int show_prometheus(const char *only)
+{
+	struct iface_view *views = NULL;
+	size_t n = 0, cap = 0;
+	char ifname[16];
+	int ret = EXIT_OK;
+	DIR *dir = NULL;
+
+	if (only && !cmd_ifname(ifname, only))
+		return EXIT_USAGE;
+	if (!only)
+		dir = opendir(uapi_dir());
+	for (;;) {
+		if (!only) {
+			struct dirent *de = dir ? readdir(dir) : NULL;
+			if (!de)
+				break;
+			size_t len = strlen(de->d_name);
+			if (len <= 5 || len - 5 >= sizeof(ifname) || strcmp(de->d_name + len - 5, ".sock"))
+				continue;
+			memcpy(ifname, de->d_name, len - 5);
+			ifname[len - 5] = '\0';
+		}
+		if (!config_grow((void **)&views, &cap, n, sizeof(*views))) {
+			ret = EXIT_RUNTIME;
+			break;
+		}
+		int r = fetch(&views[n], ifname);
+		if (r == 0) {
+			n++;
+		} else {
+			iface_free(&views[n]);
+			if (only || (r != -ENOENT && r != -ECONNREFUSED)) {
+				fprintf(stderr, "show: %s: %s\n", ifname, strerror(-r));
+				ret = EXIT_RUNTIME;
+			}
+		}
+		if (only)
+			break;
+	}
+	if (dir)
+		closedir(dir);
+	if (ret == EXIT_OK)
+		print_prometheus(views, n);
+	for (size_t i = 0; i < n; i++)
+		iface_free(&views[i]);
+	free(views);
+	return ret;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	struct show_how how = { 0 };
+	bool prometheus = false;
 	const char *words[2];
 	int n_words = 0;
 	char ifname[16];
@@ -526,6 +640,8 @@ int cmd_show(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			how.json = true;
+		} else if (!strcmp(argv[i], "--prometheus")) {
+			prometheus = true;
 		} else if (argv[i][0] == '-' || n_words == 2) {
 			fputs(usage, stderr);
 			return EXIT_USAGE;
@@ -548,6 +664,13 @@ int cmd_show(int argc, char **argv)
 	if (how.field && how.json) {
 		fputs("show: --json shows every field; give it no FIELD\n", stderr);
 		return EXIT_USAGE;
+	}
+	if (prometheus) {
+		if (how.json || how.field) {
+			fputs("show: --prometheus takes no FIELD and no --json\n", stderr);
+			return EXIT_USAGE;
+		}
+		return show_prometheus(only && strcmp(only, "all") ? only : NULL);
 	}
 	if (only && strcmp(only, "all") && strcmp(only, "interfaces")) {
 		if (!cmd_ifname(ifname, only))

@@ -102,6 +102,26 @@ check "show all dump: lines start with the interface" \
 	sh -c "ip netns exec $A $SLUICE show all dump | grep -q '^$IA	'"
 check "show interfaces lists $IA" sh -c "ip netns exec $A $SLUICE show interfaces | tr ' ' '\n' | grep -qx $IA"
 check_fails "an unknown field is refused" sluice_cli "$A" show "$IA" bogus-field
+section "sluice show --prometheus"
+sluice_cli "$A" show --prometheus "$IA" >"$TMPD/prom.txt"
+sed 's/^/   | /' "$TMPD/prom.txt" | head -n 12
+# prom_valid: every line a comment or `name{labels} number`, names declared.
+prom_valid() {
+	awk '/^# (HELP|TYPE) / { next }
+	     /^[a-z_]+\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\} [0-9]+$/ { next }
+	     { print "not exposition format: " $0; bad = 1 } END { exit bad }' "$1"
+}
+check "every line is Prometheus' text format" prom_valid "$TMPD/prom.txt"
+check "bytes received from B, labelled with its key and transport" \
+	sh -c "grep -E '^sluice_peer_receive_bytes_total\\{interface=\"$IA\",public_key=\"${kb_pub//+/\\+}\",transport=\"tcp\"\\} [1-9]' $TMPD/prom.txt"
+check "drops by cause and the handshake queue" \
+	sh -c "grep -q '^sluice_dropped_packets_total{interface=\"$IA\",cause=\"replay\"} ' $TMPD/prom.txt &&
+	       grep -q '^sluice_handshake_queue{interface=\"$IA\",stat=\"queued\"} ' $TMPD/prom.txt"
+check "each metric declared once (HELP and TYPE)" \
+	sh -c "[ \$(grep -c '^# TYPE sluice_peer_receive_bytes_total counter' $TMPD/prom.txt) = 1 ]"
+check "--prometheus for every interface includes $IA" \
+	sh -c "ip netns exec $A $SLUICE show --prometheus | grep -q 'sluice_peers{interface=\"$IA\"} 1'"
+
 check "sluice show $IA endpoints keeps tcp://" \
 	sh -c "ip netns exec $A $SLUICE show $IA endpoints | grep -q 'tcp://192.0.2.2:51821'"
 
