@@ -562,25 +562,40 @@ static void discard_one(struct device *d, int fd)
 
 static void read_tun_vnet(struct device *d, uint64_t now)
 {
+	struct tun_vnet *v = d->vnet;
 	struct pkt *pkts[CORE_BATCH];
-	uint64_t dropped = 0, malformed = d->vnet->malformed;
+	uint64_t dropped = 0, malformed = v->malformed;
+	int n = 0, reads = 0;
 
-	for (int turn = 0; turn < TUN_READS_PER_TURN; turn++) {
-		int got = tun_vnet_read(d->tun_fd, d->vnet, core_pool(&d->core), core_max_mtu(&d->core), pkts,
-					CORE_BATCH, 1, &dropped);
+	/* Small packets (an ACK stream) of several reads share one batch, and
+	 * so one send; segments a batch had no room for are handed out before
+	 * returning, since no TUN event would come back for them. */
+	for (;;) {
+		int read_one = reads < TUN_READS_PER_TURN;
+		if (!read_one && !offload_split_remaining(&v->split))
+			break;
+		int got = tun_vnet_read(d->tun_fd, v, core_pool(&d->core), core_max_mtu(&d->core), pkts + n,
+					CORE_BATCH - n, read_one, &dropped);
+		reads += read_one;
 		if (got == -EBADFD || got == -EIO || got == -ENXIO) {
 			log_info("%s was deleted; shutting down", d->ifname);
 			d->stop = true;
-			return;
-		}
-		if (got <= 0)
 			break;
-		core_tun_rx(&d->core, now, pkts, got);
+		}
+		if (got <= 0 && !offload_split_remaining(&v->split))
+			break;
+		n += got > 0 ? got : 0;
+		if (n == CORE_BATCH) {
+			core_tun_rx(&d->core, now, pkts, n);
+			n = 0;
+		}
 	}
+	if (n)
+		core_tun_rx(&d->core, now, pkts, n);
 	if (dropped)
 		core_count_drop(&d->core, DROP_NO_BUFFER, dropped);
-	if (d->vnet->malformed != malformed)
-		core_count_drop(&d->core, DROP_MALFORMED, d->vnet->malformed - malformed);
+	if (v->malformed != malformed)
+		core_count_drop(&d->core, DROP_MALFORMED, v->malformed - malformed);
 }
 
 static void read_tun(struct device *d, uint64_t now)
