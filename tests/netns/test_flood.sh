@@ -8,7 +8,9 @@
 # completes, pings through it are answered (< 5% lost); during (a) D's first
 # ping is answered at once, without a cookie round trip (junk must not put S
 # under load); during (b) C restarted gets its handshake through within
-# ~2 s. S counts what it refused, by cause, in `sluice show --json`.
+# ~2 s; (c) garbage of every length and type byte. S counts what it
+# refused, by cause, in `sluice show --json`, and its resident memory ends
+# where it started (within 4 MiB).
 # Throughput before and during each flood is printed, not asserted.
 # Also: a private key set unclamped is shown clamped (wg set / wg show).
 # keypair and ns_new set variables by name (ks_pub, S...); shellcheck can't see it.
@@ -172,14 +174,19 @@ flood_done() {
 	check "the $1 flooder stopped by itself (exit 0): $(cat "$TMPD/flood.$1.out")" test "$rc" -eq 0
 }
 
+# rss_kib PID [VmRSS|VmHWM]
+rss_kib() { awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
 section "S and C, no flood"
 start_sluice "$S" "$CS"
+S_PID=$(daemon_pid "$IS")
 start_sluice "$C" "$CC"
 check "C -> S over the tunnel" ping_ok "$C" 198.18.0.1
 check "$XFER_MB MB C -> S, sha256 matches (no flood)" xfer "no flood" 5101
 check "pings C -> S: < 5% lost (no flood)" pings_answered "no flood" "$C" 198.18.0.1 10
 check "S's show --json counts handshake drops by cause, and cookie replies" all_counted
 info "$(counters)"
+rss_0=$(rss_kib "$S_PID")
 
 section "(a) junk the size of an initiation, up to $FLOOD_RATE a second for ${FLOOD_SECONDS} s"
 mac1_0=$(counter handshake_mac1)
@@ -225,11 +232,24 @@ check "S refused what one source sent above its share (handshake_ratelimit)" cou
 flood_done mac1
 info "$(counters)"
 check "S is out of load a little after the flood" wait_until 5 counter_is under_load 0
+
+section "(c) garbage: any length up to 1472, any type byte, up to $FLOOD_RATE a second for ${FLOOD_SECONDS} s"
+malformed_0=$(counter malformed)
+flood garbage -s 198.19.200.1 -a "$FLOOD_SOURCES"
+check "$XFER_MB MB C -> S during the garbage flood, sha256 matches" xfer "garbage flood" 5104
+check "pings C -> S during the garbage flood: < 5% lost" pings_answered "garbage flood" "$C" 198.18.0.1 30
+check "S counts the garbage (malformed)" counter_grew malformed "$malformed_0"
+flood_done garbage
+info "$(sluice_cli "$S" show --json "$IS" | jq -c .dropped)"
 check "C -> S over the tunnel after the floods" ping_ok "$C" 198.18.0.1
+rss_1=$(rss_kib "$S_PID")
+echo "S's RSS: $rss_0 KiB before the floods, $rss_1 KiB after, peak $(rss_kib "$S_PID" VmHWM) KiB" >>"$XFER_LOG"
+check "S's memory is flat across the floods ($rss_0 -> $rss_1 KiB, at most 4 MiB more)" \
+	test "$((rss_1 - rss_0))" -le 4096
 
 section "through the tunnel before and during the floods (printed, not asserted)"
 while read -r line; do info "$line"; done <"$XFER_LOG"
-info "junk: $(cat "$TMPD/flood.junk.out"); mac1: $(cat "$TMPD/flood.mac1.out")"
+info "junk: $(cat "$TMPD/flood.junk.out"); mac1: $(cat "$TMPD/flood.mac1.out"); garbage: $(cat "$TMPD/flood.garbage.out")"
 
 section "a private key set unclamped is kept (and shown) clamped"
 hex=$(printf '%s' "$ks_priv" | base64 -d | od -An -tx1 -v | tr -d ' \n')

@@ -16,12 +16,13 @@
  *   hsload selftest
  *       checks the initiation this tool builds against the project's own
  *       responder functions (handshake_initiation_sender and the rest)
- *   hsload flood -m junk|mac1 -r RESPONDER_PUB -t ADDR:PORT -n COUNT -d SECONDS
+ *   hsload flood -m junk|mac1|garbage -r RESPONDER_PUB -t ADDR:PORT -n COUNT -d SECONDS
  *                [-p PER_SECOND] [-s SRC_BASE -a SOURCES]
  *       a hostile network for test_flood.sh: sends initiation-sized
  *       datagrams, junk (random bytes behind the initiation's type) or
  *       initiations with a right mac1 for RESPONDER_PUB from no peer of it
- *       (what anyone who knows the public key can send), until COUNT are
+ *       (what anyone who knows the public key can send), or garbage
+ *       (random bytes of any length up to 1472, any type), until COUNT are
  *       sent or SECONDS are over, whichever first; at most PER_SECOND a
  *       second (0: as fast as it goes); from SOURCES addresses from
  *       SRC_BASE on (as `run`) or the socket's own. Prints sent=N
@@ -474,6 +475,7 @@ static int cmd_run(int argc, char **argv)
 /* ---- flood ---- */
 
 #define FLOOD_BATCH 64
+#define FLOOD_GARBAGE_MAX 1472 /* a full Ethernet frame's UDP payload */
 
 static int cmd_flood(int argc, char **argv)
 {
@@ -513,11 +515,12 @@ static int cmd_flood(int argc, char **argv)
 		}
 	}
 	/* Bounded in both: a flood that is left running by mistake stops. */
-	if (!mode || (strcmp(mode, "junk") && strcmp(mode, "mac1")) || !rpub_b64 || !target || count < 1 ||
-	    seconds <= 0 || seconds > 600 || per_second < 0 || (src_base && sources < 1) || sources > 65536)
-		die("usage: hsload flood -m junk|mac1 -r RESPONDER_PUB -t ADDR:PORT -n COUNT -d SECONDS [-p PER_SECOND] "
+	if (!mode || (strcmp(mode, "junk") && strcmp(mode, "mac1") && strcmp(mode, "garbage")) || !rpub_b64 ||
+	    !target || count < 1 || seconds <= 0 || seconds > 600 || per_second < 0 || (src_base && sources < 1) ||
+	    sources > 65536)
+		die("usage: hsload flood -m junk|mac1|garbage -r RESPONDER_PUB -t ADDR:PORT -n COUNT -d SECONDS [-p PER_SECOND] "
 		    "[-s SRC_BASE -a SOURCES]");
-	bool junk = !strcmp(mode, "junk");
+	bool junk = !strcmp(mode, "junk"), garbage = !strcmp(mode, "garbage");
 	uint8_t rpub[32];
 	if (!key_from_base64(rpub, rpub_b64))
 		die("-r: not a base64 key");
@@ -540,6 +543,7 @@ static int cmd_flood(int argc, char **argv)
 		die("bind failed");
 
 	static struct message_handshake_initiation msgs[FLOOD_BATCH];
+	static uint8_t gbufs[FLOOD_BATCH][FLOOD_GARBAGE_MAX];
 	static char cbufs[FLOOD_BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
 	struct mmsghdr mm[FLOOD_BATCH];
 	struct iovec iov[FLOOD_BATCH];
@@ -571,6 +575,14 @@ static int cmd_flood(int argc, char **argv)
 				cookie_add_macs(&maker, m, sizeof(*m), now);
 			iov[i].iov_base = m;
 			iov[i].iov_len = sizeof(*m);
+			if (garbage) {
+				/* Any length, any type byte (data, cookie, handshake or none). */
+				uint16_t len;
+				if (!crypto_random(&len, sizeof(len)) || !crypto_random(gbufs[i], sizeof(gbufs[i])))
+					die("no randomness");
+				iov[i].iov_base = gbufs[i];
+				iov[i].iov_len = 1 + len % FLOOD_GARBAGE_MAX;
+			}
 			mm[i].msg_hdr.msg_name = &dst;
 			mm[i].msg_hdr.msg_namelen = sizeof(dst);
 			mm[i].msg_hdr.msg_iov = &iov[i];
