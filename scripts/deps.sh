@@ -3,6 +3,7 @@
 # only those missing: `apt-get update`, then `apt-get install --no-install-recommends`.
 # clang-format checks the layout of the C sources (tests/packaging/test_format.sh).
 # python3 drives the UDP checks through the tunnel (tests/tools/udpcheck.py).
+# curl scrapes `sluice metrics` (test_show.sh).
 # libseccomp filters the running daemon's system calls (src/sandbox.c).
 # nftables lets tests drop packets inside their own namespaces (test_replyping.sh).
 # mandoc lints the man pages; systemd brings systemd-analyze, which checks the
@@ -19,7 +20,7 @@ set -eu
 pkgs=(
 	build-essential clang clang-format libssl-dev libmnl-dev libcmocka-dev libseccomp-dev pkg-config
 	iproute2 iputils-ping procps coreutils iperf3
-	wireguard-tools wireguard-go netcat-openbsd jq nftables
+	wireguard-tools wireguard-go netcat-openbsd jq nftables curl
 	mandoc systemd tshark python3
 )
 case ${1:-} in

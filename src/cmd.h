@@ -19,6 +19,10 @@ int cmd_showconf(int argc, char **argv);
 int cmd_syncconf(int argc, char **argv);
 int cmd_quickstart(int argc, char **argv);
 int cmd_p2p(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+/* `show --prometheus` into out: every interface, or only the one named;
+ * errors go to stderr. Returns the exit code. */
+int cmd_show_prometheus(FILE *out, const char *only);
 /* sluice [-f|--foreground] IFACE: wireguard-go's invocation (cmd_iface.c). */
 int cmd_iface(int argc, char **argv);
 

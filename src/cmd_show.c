@@ -31,7 +31,8 @@ static const char usage[] =
 	"  interfaces  the names of the interfaces, on one line\n"
 	"  --prometheus  the counters in Prometheus' text format (per-peer bytes and\n"
 	"          latest handshake, drops by cause, the handshake queue), for a\n"
-	"          node_exporter textfile or any scraper that runs a command\n";
+	"          node_exporter textfile or any scraper that runs a command\n"
+	"          (`sluice metrics` serves them over HTTP)\n";
 
 #define MAX_DROPS 32
 #define MAX_HANDSHAKE_STATS 8
@@ -503,30 +504,30 @@ static const struct {
 			      "The handshake queue: queued, under_load (0 or 1), cookie_replies_sent." },
 };
 
-static void print_prometheus(const struct iface_view *views, size_t n)
+static void print_prometheus(FILE *out, const struct iface_view *views, size_t n)
 {
 	for (int m = 0; m < PROM_COUNT; m++) {
-		printf("# HELP %s %s\n# TYPE %s %s\n", prom_metrics[m].name, prom_metrics[m].help, prom_metrics[m].name,
-		       prom_metrics[m].type);
+		fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", prom_metrics[m].name, prom_metrics[m].help,
+			prom_metrics[m].name, prom_metrics[m].type);
 		for (size_t i = 0; i < n; i++) {
 			const struct iface_view *v = &views[i];
 			const char *name = prom_metrics[m].name;
 			if (m == PROM_PEERS)
-				printf("%s{interface=\"%s\"} %zu\n", name, v->name, v->n_peers);
+				fprintf(out, "%s{interface=\"%s\"} %zu\n", name, v->name, v->n_peers);
 			for (size_t d = 0; m == PROM_DROPS && d < v->n_drops; d++)
-				printf("%s{interface=\"%s\",cause=\"%s\"} %" PRIu64 "\n", name, v->name,
-				       v->drop_names[d], v->drops[d]);
+				fprintf(out, "%s{interface=\"%s\",cause=\"%s\"} %" PRIu64 "\n", name, v->name,
+					v->drop_names[d], v->drops[d]);
 			for (size_t h = 0; m == PROM_HANDSHAKES && h < v->n_hs; h++)
-				printf("%s{interface=\"%s\",stat=\"%s\"} %" PRIu64 "\n", name, v->name, v->hs_names[h],
-				       v->hs_values[h]);
+				fprintf(out, "%s{interface=\"%s\",stat=\"%s\"} %" PRIu64 "\n", name, v->name,
+					v->hs_names[h], v->hs_values[h]);
 			for (size_t p = 0; m <= PROM_KEEPALIVE && p < v->n_peers; p++) {
 				const struct peer_view *pv = &v->peers[p];
 				uint64_t value = m == PROM_RX          ? pv->rx
 						 : m == PROM_TX        ? pv->tx
 						 : m == PROM_HANDSHAKE ? pv->hs_sec
 								       : pv->keepalive;
-				printf("%s{interface=\"%s\",public_key=\"%s\",transport=\"%s\"} %" PRIu64 "\n", name,
-				       v->name, pv->public_key, pv->transport, value);
+				fprintf(out, "%s{interface=\"%s\",public_key=\"%s\",transport=\"%s\"} %" PRIu64 "\n",
+					name, v->name, pv->public_key, pv->transport, value);
 			}
 		}
 	}
@@ -577,7 +578,7 @@ static int show_one(const char *ifname, const struct show_how *how, const char *
 }
 
 /* The interfaces' counters in one exposition (each metric's HELP once). */
-static int show_prometheus(const char *only)
+int cmd_show_prometheus(FILE *out, const char *only)
 {
 	struct iface_view *views = NULL;
 	size_t n = 0, cap = 0;
@@ -620,7 +621,7 @@ static int show_prometheus(const char *only)
 	if (dir)
 		closedir(dir);
 	if (ret == EXIT_OK)
-		print_prometheus(views, n);
+		print_prometheus(out, views, n);
 	for (size_t i = 0; i < n; i++)
 		iface_free(&views[i]);
 	free(views);
@@ -670,7 +671,7 @@ int cmd_show(int argc, char **argv)
 			fputs("show: --prometheus takes no FIELD and no --json\n", stderr);
 			return EXIT_USAGE;
 		}
-		return show_prometheus(only && strcmp(only, "all") ? only : NULL);
+		return cmd_show_prometheus(stdout, only && strcmp(only, "all") ? only : NULL);
 	}
 	if (only && strcmp(only, "all") && strcmp(only, "interfaces")) {
 		if (!cmd_ifname(ifname, only))

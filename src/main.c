@@ -19,6 +19,7 @@ static const struct {
 	{ "syncconf", cmd_syncconf, "Applies a changed file to a running interface, keeping its sessions" },
 	{ "quickstart", cmd_quickstart, "Writes configs for a server and its clients, keys included" },
 	{ "p2p", cmd_p2p, "Brings up a tunnel to one peer from the command line, no file" },
+	{ "metrics", cmd_metrics, "Serves the counters over HTTP for Prometheus (/metrics)" },
 	{ "genkey", cmd_genkey, "Prints a new private key" },
 	{ "genpsk", cmd_genpsk, "Prints a new preshared key" },
 	{ "pubkey", cmd_pubkey, "Reads a private key on stdin, prints its public key" },

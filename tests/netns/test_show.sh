@@ -2,12 +2,15 @@
 # `sluice show` for people and `sluice show --json` for programs: two sluice
 # peers, one pair over TCP with AES-256-GCM; after pings, the JSON carries
 # every UAPI field plus sluice's own (transport, cipher, drops by cause), and
-# the human output shows wg's layout, units and times.
+# the human output shows wg's layout, units and times. --prometheus gives the
+# counters in Prometheus' text format, and `sluice metrics` serves them over
+# HTTP (scraped with curl, over IPv4 and IPv6; 404, 405, a silent client).
 # shellcheck disable=SC2154
 # shellcheck source=tests/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_root
 command -v jq >/dev/null || cannot_run "'jq' not installed (run scripts/deps.sh)"
+command -v curl >/dev/null || cannot_run "'curl' not installed (run scripts/deps.sh)"
 test_init
 
 ns_new A a
@@ -121,6 +124,45 @@ check "each metric declared once (HELP and TYPE)" \
 	sh -c "[ \$(grep -c '^# TYPE sluice_peer_receive_bytes_total counter' $TMPD/prom.txt) = 1 ]"
 check "--prometheus for every interface includes $IA" \
 	sh -c "ip netns exec $A $SLUICE show --prometheus | grep -q 'sluice_peers{interface=\"$IA\"} 1'"
+
+section "sluice metrics: the same counters over HTTP, scraped with curl"
+# http_code NS URL [CURL_ARGS...]: the status code curl gets.
+http_code() {
+	local ns=$1 url=$2; shift 2
+	ip netns exec "$ns" curl -s -o /dev/null -m 5 -w '%{http_code}' "$@" "$url"
+}
+# series FILE: the exposition's lines without their values (values move).
+series() { grep -v '^#' "$1" | sed 's/ [0-9]*$//' | sort; }
+same_series() { diff <(series "$1") <(series "$2"); }
+# (no timeout(1) around it: its exit status is checked; the EXIT trap stops it)
+ip netns exec "$A" "$SLUICE" metrics --listen 127.0.0.1:9586 "$IA" 2>"$TMPD/metrics.log" &
+METRICS_PID=$!
+PIDS+=("$METRICS_PID")
+ip netns exec "$A" timeout -k 5 60 "$SLUICE" metrics --listen '[::1]:9587' 2>/dev/null &
+PIDS+=("$!")
+check "the exporter answers within 5 s" wait_until 5 sh -c "[ \$(ip netns exec $A curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9586/metrics) = 200 ]"
+ip netns exec "$A" curl -s -m 5 -D "$TMPD/metrics.head" -o "$TMPD/metrics.txt" http://127.0.0.1:9586/metrics
+sluice_cli "$A" show --prometheus "$IA" >"$TMPD/prom2.txt"
+check "GET /metrics: Prometheus' text format" prom_valid "$TMPD/metrics.txt"
+check "... with the content type Prometheus expects" grep -qi '^Content-Type: text/plain; version=0.0.4' "$TMPD/metrics.head"
+check "... the series of show --prometheus" same_series "$TMPD/metrics.txt" "$TMPD/prom2.txt"
+check "... bytes received from B counted" grep -qE "^sluice_peer_receive_bytes_total\{interface=\"$IA\",.*\} [1-9]" "$TMPD/metrics.txt"
+check "over IPv6 too ([::1]:9587, every interface)" \
+	sh -c "ip netns exec $A curl -s -m 5 'http://[::1]:9587/metrics' | grep -q 'sluice_peers{interface=\"$IA\"} 1'"
+check "HEAD /metrics: 200" test "$(http_code "$A" http://127.0.0.1:9586/metrics -I)" = 200
+check "another path: 404" test "$(http_code "$A" http://127.0.0.1:9586/other)" = 404
+check "POST: 405" test "$(http_code "$A" http://127.0.0.1:9586/metrics -d x=1)" = 405
+# A client that connects and says nothing holds the exporter 5 s at most.
+ip netns exec "$A" timeout 8 nc 127.0.0.1 9586 </dev/null >/dev/null 2>&1 &
+PIDS+=("$!")
+sleep 0.5
+check "a silent client does not stop the next scrape for long (answered within 7 s)" \
+	test "$(http_code "$A" http://127.0.0.1:9586/metrics -m 7)" = 200
+check_fails "--listen without a port is refused" sluice_cli "$A" metrics --listen 127.0.0.1
+kill -TERM "$METRICS_PID"
+rc=0
+wait "$METRICS_PID" || rc=$?
+check "SIGTERM: the exporter exits 0" test "$rc" -eq 0
 
 check "sluice show $IA endpoints keeps tcp://" \
 	sh -c "ip netns exec $A $SLUICE show $IA endpoints | grep -q 'tcp://192.0.2.2:51821'"

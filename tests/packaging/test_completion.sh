@@ -48,7 +48,7 @@ expect() {
 	fi
 }
 
-expect "sluice " "up down show showconf syncconf genkey genpsk pubkey quickstart p2p --version --help"
+expect "sluice " "up down show showconf syncconf metrics genkey genpsk pubkey quickstart p2p --version --help"
 expect "sluice g" "genkey genpsk"
 expect "sluice q" "quickstart"
 expect "sluice up -" "-f --foreground -v --verbose --help"
