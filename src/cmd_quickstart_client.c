@@ -23,6 +23,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "hooks.h"
 #include "quickstart.h"
 #include "sbuf.h"
 #include "secretfile.h"
@@ -418,19 +419,8 @@ out:
 
 bool qs_qr_available(void)
 {
-	const char *path = getenv("PATH");
-	char buf[PATH_MAX];
-
-	for (const char *p = path ? path : "/usr/bin:/bin"; p && *p;) {
-		const char *colon = strchr(p, ':');
-		size_t len = colon ? (size_t)(colon - p) : strlen(p);
-		if (len && len + sizeof(QR_PROGRAM) + 1 < sizeof(buf)) {
-			snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, p, QR_PROGRAM);
-			if (access(buf, X_OK) == 0)
-				return true;
-		}
-		p = colon ? colon + 1 : NULL;
-	}
+	if (hooks_program_exists(QR_PROGRAM))
+		return true;
 	fprintf(stderr, "quickstart: --qr needs the program " QR_PROGRAM
 			", which is not in PATH: install it (Debian: apt install qrencode); nothing was written\n");
 	return false;

@@ -438,13 +438,16 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	memset(d, 0, sizeof(*d));
 	d->tun_fd = d->udp_fd = d->uapi_fd = d->signal_fd = d->epoll_fd = d->keylog_fd = -1;
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
-	d->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
 	d->transports = cfg->transports ? cfg->transports : TRANSPORT_UDP;
 	log_set_prefix(d->ifname);
 	/* Before the sockets: a full tunnel's may need a mark. */
 	if ((r = route_plan(&d->route, cfg, &d->fwmark)) < 0)
 		return r;
+	/* wireguard-go's way (`sluice IFACE`) leaves the MTU to wg-quick. */
+	if (!cfg->mtu && !cfg->link_unmanaged)
+		d->mtu_auto = route_auto_mtu(cfg, d->fwmark);
+	d->mtu = cfg->mtu ? cfg->mtu : d->mtu_auto ? d->mtu_auto : DEFAULT_MTU;
 
 	if (!crypto_init()) {
 		log_err("libcrypto lacks an algorithm sluice needs (BLAKE2s, ChaCha20-Poly1305, AES-256-GCM or X25519)");

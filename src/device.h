@@ -31,6 +31,7 @@ struct device {
 	uint16_t wanted_port;        /* configured port, 0 = random */
 	uint32_t fwmark;
 	uint32_t mtu;
+	uint32_t mtu_auto;        /* chosen at start for a file without MTU (route_auto_mtu), 0: none */
 	struct route_state route; /* a full tunnel's table and rules (route.c) */
 	struct core core;
 	struct tcp tcp;

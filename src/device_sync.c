@@ -214,7 +214,8 @@ static void sync_addresses(struct device *d, const struct interface_config *cfg)
 
 static void sync_mtu(struct device *d, const struct interface_config *cfg)
 {
-	uint32_t mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
+	/* Without MTU in the file, what was chosen at start stays. */
+	uint32_t mtu = cfg->mtu ? cfg->mtu : d->mtu_auto ? d->mtu_auto : DEFAULT_MTU;
 	int r;
 
 	if (mtu == d->mtu)
