@@ -147,8 +147,18 @@ check "the new clients took the next free addresses (198.18.0.3, .4)" \
 	sh -c "grep -qx 'Address = 198.18.0.3/24' '$Q/$IA1.conf' && grep -qx 'Address = 198.18.0.4/24' '$Q/$IA2.conf'"
 check "no address is given twice in server.conf" \
 	sh -c "[ -z \"\$(grep '^AllowedIPs' '$Q/server.conf' | sort | uniq -d)\" ] && [ \$(grep -c '^AllowedIPs' '$Q/server.conf') -eq 3 ]"
-start_sluice "$C1" "$Q/$IA1.conf"
-start_sluice "$C2" "$Q/$IA2.conf"
+# DNS = in the client files goes to resolvconf: a stand-in, first in PATH,
+# records what it is given (the host's resolver is never touched).
+mkdir -p "$TMPD/bin"
+cat >"$TMPD/bin/resolvconf" <<EOF
+#!/bin/sh
+{ echo "args: \$*"; if [ "\$1" = -a ]; then cat; fi; } >>"$TMPD/resolvconf.log"
+EOF
+chmod 755 "$TMPD/bin/resolvconf"
+PATH="$TMPD/bin:$PATH" start_sluice "$C1" "$Q/$IA1.conf"
+PATH="$TMPD/bin:$PATH" start_sluice "$C2" "$Q/$IA2.conf"
+check "$IA2's DNS went to resolvconf (-a $IA2, nameserver 192.0.2.53)" \
+	sh -c "grep -Eqx 'args: -a (tun\\.)?$IA2 -m 0 -x' '$TMPD/resolvconf.log' && grep -qx 'nameserver 192.0.2.53' '$TMPD/resolvconf.log'"
 check "$IA1 -> server over the tunnel" ping_ok "$C1" 198.18.0.1
 check "$IA2 -> server over the tunnel" ping_ok "$C2" 198.18.0.1
 check "$IA1 -> $IA2 through the server" ping_ok "$C1" 198.18.0.4
@@ -171,7 +181,7 @@ check "--revoke $IA1 again fails (exit 2)" exits_with 2 quickstart "$Q" --revoke
 # A fresh start of $IA1 (from a copy made before) tries a new handshake at
 # once; the server no longer knows its key.
 check "$IA1 stops" stop_daemon "$IA1"
-start_sluice "$C1" "$TMPD/$IA1.conf"
+PATH="$TMPD/bin:$PATH" start_sluice "$C1" "$TMPD/$IA1.conf"
 IA1_PID=$LAST_PID
 check "$IA1, started again, gets no reply" ping_fails "$C1" 198.18.0.1
 hs_none() { [ "$(ip netns exec "$C1" wg show "$IA1" latest-handshakes | awk '{print $2}')" = 0 ]; }
