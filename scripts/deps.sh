@@ -21,7 +21,7 @@ pkgs=(
 	build-essential clang clang-format libssl-dev libmnl-dev libcmocka-dev libseccomp-dev pkg-config
 	iproute2 iputils-ping procps coreutils iperf3
 	wireguard-tools wireguard-go netcat-openbsd jq nftables curl
-	mandoc systemd tshark python3
+	mandoc systemd tshark python3 qrencode zbar-tools
 )
 case ${1:-} in
 '') ;;

@@ -24,10 +24,11 @@
 #include "crypto.h"
 #include "encoding.h"
 #include "netaddr.h"
+#include "quickstart.h"
 #include "sbuf.h"
 
 #define DEFAULT_SUBNET "10.0.0.0/24"
-#define DEFAULT_PORT 55555
+#define DEFAULT_PORT QS_DEFAULT_PORT
 #define CLIENTS_MAX 1000 /* a typo of --clients should not write a million files */
 #define KEEPALIVE 25     /* seconds: keeps a NAT mapping of the client open */
 
@@ -36,6 +37,8 @@ typedef char file_name[32];
 
 static const char usage[] =
 	"Usage: sluice quickstart --endpoint HOST[:PORT] [OPTIONS] DIR\n"
+	"       sluice quickstart --add-client NAME [--dns ADDR] [--qr] [--interface IFACE] DIR\n"
+	"       sluice quickstart --revoke NAME [--interface IFACE] DIR\n"
 	"Writes DIR/server.conf and DIR/client1.conf ... DIR/clientN.conf: fresh keys,\n"
 	"a preshared key per client, mode 0600, each ready for `sluice up`. DIR is\n"
 	"created (mode 0700) if it does not exist; existing files are never\n"
@@ -54,18 +57,34 @@ static const char usage[] =
 	"                          clients connect with Endpoint = tcp://HOST:PORT\n"
 	"  --cipher SUITE          aes-256-gcm, or chacha20-poly1305 (WireGuard's, the\n"
 	"                          default); sets Cipher on both sides\n"
+	"  --dns ADDR[,ADDR...]    DNS = in the client files: name servers, and names as\n"
+	"                          search domains (`sluice up` hands them to resolvconf)\n"
+	"  --qr                    also print each client file written as a QR code for\n"
+	"                          the terminal, for phone apps (needs qrencode)\n"
+	"\n"
+	"In a DIR quickstart wrote before (its server.conf is read):\n"
+	"  --add-client NAME       writes DIR/NAME.conf for one more client, with the next\n"
+	"                          free address, new keys and a preshared key, and adds it\n"
+	"                          to server.conf (replaced whole, never half-written); if\n"
+	"                          the server's interface runs here, it gets it at once\n"
+	"                          (as `sluice syncconf`), keeping every session\n"
+	"  --revoke NAME           removes NAME's [Peer] from server.conf (and the running\n"
+	"                          interface) and deletes DIR/NAME.conf\n"
+	"  --interface IFACE       the running server's interface (default: server, the\n"
+	"                          name `sluice up DIR/server.conf` gives it)\n"
+	"  --endpoint HOST[:PORT]  with --add-client: overrides the one server.conf notes\n"
 	"\n"
 	"Then: `sudo sluice up DIR/server.conf` on the server, and on client N (copy\n"
 	"clientN.conf there, keeping it private) `sudo sluice up clientN.conf`. The\n"
 	"interface is named after the file: rename it (say to wg0.conf) to change that.\n"
 	"Exit status: 0 written, 1 bad arguments, 2 nothing written (a file exists, or\n"
-	"DIR cannot be written).\n";
+	"DIR cannot be written), or written but not applied to the running server.\n";
 
 /* A config file being written: it holds private keys, which the buffer
  * wipes as it grows and when freed. One failure sticks (sbuf_error), so the
  * writers below check once, at the end. */
-static void text_add(struct sbuf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void text_add(struct sbuf *t, const char *fmt, ...)
+void qs_text_add(struct sbuf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void qs_text_add(struct sbuf *t, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -74,23 +93,8 @@ static void text_add(struct sbuf *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct host_keys {
-	uint8_t priv[KEY_LEN], pub[KEY_LEN], psk[KEY_LEN];
-};
-
-struct plan {
-	struct cidr subnets[2]; /* at most one per family */
-	size_t n_subnets;
-	char host[256]; /* as written in Endpoint: a name, a dotted quad or "[v6]" */
-	uint16_t port;
-	unsigned clients;
-	bool tcp;
-	bool has_cipher;
-	const char *cipher;
-};
-
 /* net + index, keeping net's prefix length. */
-static struct cidr subnet_host(const struct cidr *net, uint64_t index)
+struct cidr qs_subnet_host(const struct cidr *net, uint64_t index)
 {
 	struct cidr c = *net;
 	int i = c.family == AF_INET ? 3 : 15;
@@ -105,7 +109,7 @@ static struct cidr subnet_host(const struct cidr *net, uint64_t index)
 
 /* How many clients fit: the server takes net + 1; IPv4 keeps the network
  * and broadcast addresses free, IPv6 the subnet-router anycast address. */
-static uint64_t subnet_room(const struct cidr *net)
+uint64_t qs_subnet_room(const struct cidr *net)
 {
 	unsigned host_bits = (net->family == AF_INET ? 32u : 128u) - net->prefix;
 	uint64_t reserved = net->family == AF_INET ? 3 : 2;
@@ -133,7 +137,7 @@ static bool parse_subnet(struct plan *pl, const char *arg)
 		fprintf(stderr, "quickstart: --subnet '%s' has host bits set: did you mean %s?\n", arg, buf);
 		return false;
 	}
-	if (subnet_room(&c) == 0) {
+	if (qs_subnet_room(&c) == 0) {
 		fprintf(stderr,
 			"quickstart: --subnet '%s' has no room for a server and a client: use a prefix of /%u or shorter\n",
 			arg, c.family == AF_INET ? 30 : 126);
@@ -158,7 +162,7 @@ static bool host_char_ok(char c)
 }
 
 /* HOST, HOST:PORT, IPv6, [IPv6] or [IPv6]:PORT. */
-static bool parse_endpoint(struct plan *pl, const char *arg)
+bool qs_parse_endpoint(struct plan *pl, const char *arg)
 {
 	const char *host = arg, *port = NULL;
 	size_t host_len;
@@ -227,95 +231,106 @@ bad:
 	return false;
 }
 
-static void add_addresses(struct sbuf *t, const char *key, const struct plan *pl, uint64_t index, bool host_route)
+static void qs_add_addresses(struct sbuf *t, const char *key, const struct plan *pl, uint64_t index, bool host_route)
 {
 	char buf[CIDR_STR_MAX];
 
-	text_add(t, "%s = ", key);
+	qs_text_add(t, "%s = ", key);
 	for (size_t i = 0; i < pl->n_subnets; i++) {
-		struct cidr c = subnet_host(&pl->subnets[i], index);
+		struct cidr c = qs_subnet_host(&pl->subnets[i], index);
 		if (host_route)
 			c.prefix = c.family == AF_INET ? 32 : 128;
 		cidr_format(buf, &c);
-		text_add(t, "%s%s", i ? ", " : "", buf);
+		qs_text_add(t, "%s%s", i ? ", " : "", buf);
 	}
-	text_add(t, "\n");
+	qs_text_add(t, "\n");
 }
 
-static void add_subnets(struct sbuf *t, const struct plan *pl)
+static void qs_add_subnets(struct sbuf *t, const struct plan *pl)
 {
 	char buf[CIDR_STR_MAX];
 
 	for (size_t i = 0; i < pl->n_subnets; i++) {
 		cidr_format(buf, &pl->subnets[i]);
-		text_add(t, "%s%s", i ? ", " : "", buf);
+		qs_text_add(t, "%s%s", i ? ", " : "", buf);
 	}
 }
 
-static void add_key(struct sbuf *t, const char *name, const uint8_t key[KEY_LEN])
+static void qs_add_key(struct sbuf *t, const char *name, const uint8_t key[KEY_LEN])
 {
 	char b64[KEY_B64_LEN + 1];
 
 	key_to_base64(b64, key);
-	text_add(t, "%s = %s\n", name, b64);
+	qs_text_add(t, "%s = %s\n", name, b64);
 	crypto_wipe(b64, sizeof(b64));
 }
 
 static void server_text(struct sbuf *t, const struct plan *pl, const struct host_keys *server,
 			const struct host_keys *clients)
 {
-	text_add(t, "# sluice quickstart: the server of ");
-	add_subnets(t, pl);
-	text_add(
-		t,
-		", %u client%s.\n# Start it with: sudo sluice up server.conf (the interface is named after the file)\n\n",
-		pl->clients, pl->clients == 1 ? "" : "s");
-	text_add(t, "[Interface]\n");
-	add_key(t, "PrivateKey", server->priv);
-	text_add(t, "ListenPort = %u\n", pl->port);
-	add_addresses(t, "Address", pl, 1, false);
+	qs_text_add(t, "# sluice quickstart: the server of ");
+	qs_add_subnets(t, pl);
+	qs_text_add(t,
+		    ".\n# Start it with: sudo sluice up server.conf (the interface is named after the file)\n"
+		    "# Add a client: sluice quickstart --add-client NAME DIR; remove one: --revoke NAME\n"
+		    "%s%s%s:%u\n\n",
+		    QS_ENDPOINT_NOTE, pl->tcp ? "tcp://" : "", pl->host, pl->port);
+	qs_text_add(t, "[Interface]\n");
+	qs_add_key(t, "PrivateKey", server->priv);
+	qs_text_add(t, "ListenPort = %u\n", pl->port);
+	qs_add_addresses(t, "Address", pl, 1, false);
 	if (pl->tcp)
-		text_add(t, "Transport = tcp\n");
+		qs_text_add(t, "Transport = tcp\n");
 	/* Each client routes the whole subnet here: the server passes on what
 	 * one client sends another. */
-	text_add(t, "Forward = yes\n");
+	qs_text_add(t, "Forward = yes\n");
 	for (unsigned i = 0; i < pl->clients; i++) {
-		text_add(t, "\n# client%u\n[Peer]\n", i + 1);
-		add_key(t, "PublicKey", clients[i].pub);
-		add_key(t, "PresharedKey", clients[i].psk);
-		add_addresses(t, "AllowedIPs", pl, 2 + (uint64_t)i, true);
-		if (pl->has_cipher)
-			text_add(t, "Cipher = %s\n", pl->cipher);
+		char name[32];
+		snprintf(name, sizeof(name), "client%u", i + 1);
+		qs_server_peer_text(t, pl, name, 2 + (uint64_t)i, &clients[i]);
 	}
 }
 
-static void client_text(struct sbuf *t, const struct plan *pl, unsigned n, const struct host_keys *server,
-			const struct host_keys *client)
+void qs_server_peer_text(struct sbuf *t, const struct plan *pl, const char *name, uint64_t index,
+			 const struct host_keys *client)
 {
-	text_add(t, "# sluice quickstart: client %u of ", n);
-	add_subnets(t, pl);
-	text_add(t, ".\n# Start it with: sudo sluice up client%u.conf (the interface is named after the file)\n\n", n);
-	text_add(t, "[Interface]\n");
-	add_key(t, "PrivateKey", client->priv);
-	add_addresses(t, "Address", pl, 1 + (uint64_t)n, false);
-	text_add(t, "\n# the server\n[Peer]\n");
-	add_key(t, "PublicKey", server->pub);
-	add_key(t, "PresharedKey", client->psk);
-	text_add(t, "AllowedIPs = ");
-	add_subnets(t, pl);
-	text_add(t, "\nEndpoint = %s%s:%u\n", pl->tcp ? "tcp://" : "", pl->host, pl->port);
-	text_add(t, "PersistentKeepalive = %d\n", KEEPALIVE);
+	qs_text_add(t, "\n# %s\n[Peer]\n", name);
+	qs_add_key(t, "PublicKey", client->pub);
+	qs_add_key(t, "PresharedKey", client->psk);
+	qs_add_addresses(t, "AllowedIPs", pl, index, true);
 	if (pl->has_cipher)
-		text_add(t, "Cipher = %s\n", pl->cipher);
+		qs_text_add(t, "Cipher = %s\n", pl->cipher);
 }
 
-static bool make_keys(struct host_keys *k, bool with_psk)
+void qs_client_text(struct sbuf *t, const struct plan *pl, const char *name, uint64_t index,
+		    const uint8_t server_pub[KEY_LEN], const struct host_keys *client)
+{
+	qs_text_add(t, "# sluice quickstart: %s of ", name);
+	qs_add_subnets(t, pl);
+	qs_text_add(t, ".\n# Start it with: sudo sluice up %s.conf (the interface is named after the file)\n\n", name);
+	qs_text_add(t, "[Interface]\n");
+	qs_add_key(t, "PrivateKey", client->priv);
+	qs_add_addresses(t, "Address", pl, index, false);
+	if (pl->dns[0])
+		qs_text_add(t, "DNS = %s\n", pl->dns);
+	qs_text_add(t, "\n# the server\n[Peer]\n");
+	qs_add_key(t, "PublicKey", server_pub);
+	qs_add_key(t, "PresharedKey", client->psk);
+	qs_text_add(t, "AllowedIPs = ");
+	qs_add_subnets(t, pl);
+	qs_text_add(t, "\nEndpoint = %s%s:%u\n", pl->tcp ? "tcp://" : "", pl->host, pl->port);
+	qs_text_add(t, "PersistentKeepalive = %d\n", KEEPALIVE);
+	if (pl->has_cipher)
+		qs_text_add(t, "Cipher = %s\n", pl->cipher);
+}
+
+bool qs_make_keys(struct host_keys *k, bool with_psk)
 {
 	return crypto_x25519_keygen(k->priv) && crypto_x25519_public(k->pub, k->priv) &&
 	       (!with_psk || crypto_random(k->psk, sizeof(k->psk)));
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
+bool qs_write_all(int fd, const char *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, buf, len);
@@ -348,6 +363,63 @@ static int open_dir(const char *dir, bool *created)
 	return fd;
 }
 
+/* --dns ADDR[,ADDR...], given once or more: nameservers (IP addresses) and
+ * search domains (names), as wg-quick's DNS = takes them. */
+static bool parse_dns(struct plan *pl, const char *arg)
+{
+	char item[QS_DNS_MAX];
+	const char *p = arg;
+
+	do {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		struct in6_addr a;
+		bool ok = len > 0 && len < sizeof(item);
+
+		if (ok) {
+			memcpy(item, p, len);
+			item[len] = '\0';
+			if (inet_pton(AF_INET, item, &a) != 1 && inet_pton(AF_INET6, item, &a) != 1)
+				for (size_t i = 0; i < len; i++)
+					ok = ok && host_char_ok(item[i]) && item[i] != '_';
+		}
+		if (!ok) {
+			fprintf(stderr,
+				"quickstart: --dns '%s': expected IP addresses of name servers or search domains, "
+				"separated by commas (e.g. --dns 192.0.2.53,example.com)\n",
+				arg);
+			return false;
+		}
+		size_t used = strlen(pl->dns);
+		if (used + len + 3 > sizeof(pl->dns)) {
+			fprintf(stderr, "quickstart: --dns: too many entries (at most %d characters)\n",
+				QS_DNS_MAX - 3);
+			return false;
+		}
+		snprintf(pl->dns + used, sizeof(pl->dns) - used, "%s%s", used ? ", " : "", item);
+		p = comma ? comma + 1 : NULL;
+	} while (p);
+	return true;
+}
+
+/* NAME of --add-client and --revoke: the file NAME.conf, which names the
+ * client's interface, so what an interface name may be. */
+static bool client_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+	bool ok = len > 0 && len <= QS_NAME_MAX && strcmp(name, "server") != 0 && name[0] != '-' && name[0] != '.';
+
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		     (name[i] >= '0' && name[i] <= '9') || name[i] == '-' || name[i] == '_' || name[i] == '.';
+	if (!ok)
+		fprintf(stderr,
+			"quickstart: client name '%s': expected 1 to %d letters, digits, '-', '_' or '.' (not 'server'): "
+			"NAME.conf names the client's interface\n",
+			name, QS_NAME_MAX);
+	return ok;
+}
+
 static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 {
 	static const struct option opts[] = {
@@ -356,10 +428,15 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 		{ "subnet", required_argument, NULL, 's' },
 		{ "tcp", no_argument, NULL, 't' },
 		{ "cipher", required_argument, NULL, 'c' },
+		{ "dns", required_argument, NULL, 'd' },
+		{ "qr", no_argument, NULL, 'q' },
+		{ "add-client", required_argument, NULL, 'a' },
+		{ "revoke", required_argument, NULL, 'r' },
+		{ "interface", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool has_endpoint = false;
+	bool has_endpoint = false, has_layout = false;
 	int opt;
 
 	memset(pl, 0, sizeof(*pl));
@@ -370,9 +447,33 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'e':
-			if (!parse_endpoint(pl, optarg))
+			if (!qs_parse_endpoint(pl, optarg))
 				return EXIT_USAGE;
-			has_endpoint = true;
+			has_endpoint = pl->has_endpoint = true;
+			break;
+		case 'd':
+			if (!parse_dns(pl, optarg))
+				return EXIT_USAGE;
+			break;
+		case 'q':
+			pl->qr = true;
+			break;
+		case 'a':
+		case 'r':
+			if (pl->add_client || pl->revoke) {
+				fputs("quickstart: one --add-client or --revoke per run\n", stderr);
+				return EXIT_USAGE;
+			}
+			if (!client_name_ok(optarg))
+				return EXIT_USAGE;
+			*(opt == 'a' ? &pl->add_client : &pl->revoke) = optarg;
+			break;
+		case 'i':
+			if (!*optarg || strlen(optarg) > QS_NAME_MAX || strchr(optarg, '/')) {
+				fprintf(stderr, "quickstart: --interface '%s' is not an interface name\n", optarg);
+				return EXIT_USAGE;
+			}
+			pl->iface = optarg;
 			break;
 		case 'n': {
 			uint32_t v;
@@ -382,16 +483,20 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 				return EXIT_USAGE;
 			}
 			pl->clients = (unsigned)v;
+			has_layout = true;
 			break;
 		}
 		case 's':
 			if (!parse_subnet(pl, optarg))
 				return EXIT_USAGE;
+			has_layout = true;
 			break;
 		case 't':
 			pl->tcp = true;
+			has_layout = true;
 			break;
 		case 'c':
+			has_layout = true;
 			if (!strcasecmp(optarg, "aes-256-gcm")) {
 				pl->cipher = "aes-256-gcm";
 			} else if (!strcasecmp(optarg, "chacha20-poly1305")) {
@@ -422,6 +527,25 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 		fprintf(stderr, "quickstart: DIR is empty\n");
 		return EXIT_USAGE;
 	}
+	if (pl->add_client || pl->revoke) {
+		/* The server's file says these; two sources could disagree. */
+		if (has_layout) {
+			fprintf(stderr,
+				"quickstart: --clients, --subnet, --tcp and --cipher are for a new DIR; --%s takes them "
+				"from DIR/server.conf\n",
+				pl->add_client ? "add-client" : "revoke");
+			return EXIT_USAGE;
+		}
+		if (pl->revoke && (has_endpoint || pl->dns[0] || pl->qr)) {
+			fputs("quickstart: --revoke takes no --endpoint, --dns or --qr\n", stderr);
+			return EXIT_USAGE;
+		}
+		return EXIT_OK;
+	}
+	if (pl->iface) {
+		fputs("quickstart: --interface goes with --add-client or --revoke\n", stderr);
+		return EXIT_USAGE;
+	}
 	if (!has_endpoint) {
 		fprintf(stderr,
 			"quickstart: --endpoint HOST is required: the name or address at which the clients reach\n"
@@ -431,7 +555,7 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 	if (!pl->n_subnets && !parse_subnet(pl, DEFAULT_SUBNET))
 		return EXIT_USAGE;
 	for (size_t i = 0; i < pl->n_subnets; i++) {
-		uint64_t room = subnet_room(&pl->subnets[i]);
+		uint64_t room = qs_subnet_room(&pl->subnets[i]);
 		if (pl->clients > room) {
 			char buf[CIDR_STR_MAX];
 			cidr_format(buf, &pl->subnets[i]);
@@ -445,9 +569,9 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 }
 
 /* The address of host `index` of the first subnet, without a prefix. */
-static void host_address(char out[CIDR_STR_MAX], const struct plan *pl, uint64_t index)
+void qs_host_address(char out[CIDR_STR_MAX], const struct plan *pl, uint64_t index)
 {
-	struct cidr c = subnet_host(&pl->subnets[0], index);
+	struct cidr c = qs_subnet_host(&pl->subnets[0], index);
 
 	cidr_format(out, &c);
 	char *slash = strchr(out, '/');
@@ -459,22 +583,29 @@ static void print_summary(const struct plan *pl, const char *dir)
 {
 	char addr[CIDR_STR_MAX];
 
-	host_address(addr, pl, 1);
+	qs_host_address(addr, pl, 1);
 	printf("Wrote %s/server.conf: the server, %s, listening on %s port %u\n", dir, addr, pl->tcp ? "TCP" : "UDP",
 	       pl->port);
 	for (unsigned i = 0; i < pl->clients; i++) {
-		host_address(addr, pl, 2 + (uint64_t)i);
+		qs_host_address(addr, pl, 2 + (uint64_t)i);
 		printf("Wrote %s/client%u.conf: %s, reaching the server at %s%s:%u\n", dir, i + 1, addr,
 		       pl->tcp ? "tcp://" : "", pl->host, pl->port);
 	}
 	printf("Each file holds a private key: keep it mode 0600, and copy each client's file to that client only.\n"
 	       "On the server:  sudo sluice up %s/server.conf\n"
 	       "On client N:    sudo sluice up clientN.conf\n"
-	       "The server's firewall must let %s port %u in. Clients reach each other through the server\n"
+	       "More clients later: sluice quickstart --add-client NAME %s (and --revoke NAME)\n",
+	       dir, dir);
+	qs_print_notes(pl);
+}
+
+void qs_print_notes(const struct plan *pl)
+{
+	printf("The server's firewall must let %s port %u in. Clients reach each other through the server\n"
 	       "(Forward = yes in server.conf turns forwarding on for its interface; for IPv6 also\n"
 	       "sysctl -w net.ipv6.conf.all.forwarding=1). To reach the internet through it as well, the\n"
 	       "server needs forwarding and NAT out of its uplink (net.ipv4.ip_forward=1 and masquerading).\n",
-	       dir, pl->tcp ? "TCP" : "UDP", pl->port);
+	       pl->tcp ? "TCP" : "UDP", pl->port);
 }
 
 int cmd_quickstart(int argc, char **argv)
@@ -496,6 +627,8 @@ int cmd_quickstart(int argc, char **argv)
 		return EXIT_OK; /* --help */
 	if (ret != EXIT_OK)
 		return ret;
+	if (pl.qr && !qs_qr_available())
+		return EXIT_USAGE;
 	ret = EXIT_RUNTIME;
 	/* "vpn/" names its files "vpn/server.conf", not "vpn//server.conf". */
 	dir_copy = strdup(dir);
@@ -506,6 +639,10 @@ int cmd_quickstart(int argc, char **argv)
 	for (size_t n = strlen(dir_copy); n > 1 && dir_copy[n - 1] == '/'; n--)
 		dir_copy[n - 1] = '\0';
 	dir = dir_copy;
+	if (pl.add_client || pl.revoke) {
+		ret = pl.add_client ? qs_add_client(&pl, dir) : qs_revoke(&pl, dir);
+		goto out;
+	}
 
 	n_files = 1 + (size_t)pl.clients;
 	clients = calloc(pl.clients, sizeof(*clients));
@@ -516,12 +653,12 @@ int cmd_quickstart(int argc, char **argv)
 		fprintf(stderr, "quickstart: out of memory\n");
 		goto out;
 	}
-	if (!make_keys(&server, false)) {
+	if (!qs_make_keys(&server, false)) {
 		fprintf(stderr, "quickstart: cannot make keys (no random bytes?)\n");
 		goto out;
 	}
 	for (unsigned i = 0; i < pl.clients; i++) {
-		if (!make_keys(&clients[i], true)) {
+		if (!qs_make_keys(&clients[i], true)) {
 			fprintf(stderr, "quickstart: cannot make keys (no random bytes?)\n");
 			goto out;
 		}
@@ -529,8 +666,10 @@ int cmd_quickstart(int argc, char **argv)
 	snprintf(names[0], sizeof(names[0]), "server.conf");
 	server_text(&texts[0], &pl, &server, clients);
 	for (unsigned i = 0; i < pl.clients; i++) {
-		snprintf(names[i + 1], sizeof(names[i + 1]), "client%u.conf", i + 1);
-		client_text(&texts[i + 1], &pl, i + 1, &server, &clients[i]);
+		char name[sizeof(names[0]) - 5]; /* without ".conf" */
+		snprintf(name, sizeof(name), "client%u", i + 1);
+		snprintf(names[i + 1], sizeof(names[i + 1]), "%s.conf", name);
+		qs_client_text(&texts[i + 1], &pl, name, 2 + (uint64_t)i, server.pub, &clients[i]);
 	}
 	for (size_t i = 0; i < n_files; i++) {
 		if (sbuf_error(&texts[i])) {
@@ -567,7 +706,7 @@ int cmd_quickstart(int argc, char **argv)
 		}
 		written[i] = true;
 		/* Mode 0600 whatever the umask: `sluice up` refuses anything looser. */
-		bool ok = fchmod(fd, 0600) == 0 && write_all(fd, sbuf_ptr(&texts[i]), sbuf_len(&texts[i]));
+		bool ok = fchmod(fd, 0600) == 0 && qs_write_all(fd, sbuf_ptr(&texts[i]), sbuf_len(&texts[i]));
 		int saved = errno;
 		if (close(fd) < 0 && ok) {
 			ok = false;
@@ -581,6 +720,9 @@ int cmd_quickstart(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 	print_summary(&pl, dir);
+	for (size_t i = 1; pl.qr && i < n_files; i++)
+		if (!qs_print_qr(names[i], sbuf_ptr(&texts[i]), sbuf_len(&texts[i])))
+			ret = EXIT_RUNTIME;
 out:
 	if (ret != EXIT_OK && dfd >= 0) {
 		for (size_t i = 0; i < n_files; i++)

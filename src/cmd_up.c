@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "device.h"
+#include "hooks.h"
 #include "log.h"
 #include "notify.h"
 #include "sandbox.h"
@@ -43,7 +44,8 @@ static void raise_fd_limit(void)
 int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool foreground)
 {
 	struct device dev;
-	int ret = EXIT_RUNTIME, ready[2] = { -1, -1 };
+	struct hooks_keeper keeper = { .pid = 0, .fd = -1 };
+	int ret = EXIT_RUNTIME, ready[2] = { -1, -1 }, r;
 
 	raise_fd_limit();
 
@@ -78,8 +80,27 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 		close_range((unsigned)ready[1] + 1, ~0U, 0);
 	}
 
+	/* wg-quick's order: PreUp before the interface exists, DNS once it
+	 * is up, then PostUp; a failing hook undoes the interface. */
+	if (hooks_run(cfg, HOOK_PRE_UP, ifname, true) < 0)
+		goto out;
+	if ((r = hooks_keeper_start(&keeper, cfg, ifname, foreground)) < 0) {
+		log_err("cannot start the process for PreDown, PostDown and DNS: %s", strerror(-r));
+		goto out;
+	}
 	if (device_up(&dev, ifname, cfg) < 0)
 		goto out;
+	if (hooks_dns_set(cfg, ifname) < 0) {
+		device_down(&dev);
+		goto out;
+	}
+	if (cfg->dns_servers.n)
+		hooks_keeper_dns_set(&keeper);
+	if (hooks_run(cfg, HOOK_POST_UP, ifname, true) < 0) {
+		device_down(&dev);
+		goto out;
+	}
+	hooks_keeper_up(&keeper);
 	notify_ready();
 	config_free(cfg); /* the keys now live in the device only */
 	if (!foreground) {
@@ -117,10 +138,12 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 	/* Set-up is done: the daemon runs with what it still needs only. */
 	sandbox_enter();
 	ret = device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
-	notify_stopping(); /* systemd: shutdown begins (before the interface goes) */
+	notify_stopping();                /* systemd: shutdown begins (before the interface goes) */
+	hooks_keeper_going_down(&keeper); /* PreDown */
 	device_down(&dev);
 	log_info("%s down", ifname);
 out:
+	hooks_keeper_finish(&keeper); /* DNS removed, PostDown */
 	if (!foreground) {
 		if (ready[1] >= 0) {
 			char fail = 1;

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,11 +45,11 @@ static const struct {
 	[K_TRANSPORT] = { "Transport", SECTION_INTERFACE, false },
 	[K_REPLY_PING] = { "ReplyPing", SECTION_INTERFACE, false },
 	[K_FORWARD] = { "Forward", SECTION_INTERFACE, false },
-	[K_DNS] = { "DNS", SECTION_INTERFACE, true },
-	[K_PRE_UP] = { "PreUp", SECTION_INTERFACE, true },
-	[K_POST_UP] = { "PostUp", SECTION_INTERFACE, true },
-	[K_PRE_DOWN] = { "PreDown", SECTION_INTERFACE, true },
-	[K_POST_DOWN] = { "PostDown", SECTION_INTERFACE, true },
+	[K_DNS] = { "DNS", SECTION_INTERFACE, false },
+	[K_PRE_UP] = { "PreUp", SECTION_INTERFACE, false },
+	[K_POST_UP] = { "PostUp", SECTION_INTERFACE, false },
+	[K_PRE_DOWN] = { "PreDown", SECTION_INTERFACE, false },
+	[K_POST_DOWN] = { "PostDown", SECTION_INTERFACE, false },
 	[K_SAVE_CONFIG] = { "SaveConfig", SECTION_INTERFACE, true },
 	[K_PUBLIC_KEY] = { "PublicKey", SECTION_PEER, false },
 	[K_PRESHARED_KEY] = { "PresharedKey", SECTION_PEER, false },
@@ -262,6 +263,38 @@ static bool for_each_item(struct parser *p, char *list, bool (*fn)(struct parser
 	}
 }
 
+static bool add_string(struct parser *p, struct config_strings *list, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (!copy || !config_grow((void **)&list->items, &list->cap, list->n, sizeof(*list->items))) {
+		free(copy);
+		return fail(p, "out of memory");
+	}
+	list->items[list->n++] = copy;
+	return true;
+}
+
+/* DNS = 192.0.2.53, 2001:db8::53, example.com: addresses are name servers,
+ * names search domains, as with wg-quick. */
+static bool add_dns(struct parser *p, char *item)
+{
+	struct interface_config *cfg = p->cfg;
+	struct in6_addr a;
+	char buf[SHOWN_MAX];
+	bool name = item[0] != '.' && item[0] != '-';
+
+	if (inet_pton(AF_INET, item, &a) == 1 || inet_pton(AF_INET6, item, &a) == 1)
+		return add_string(p, &cfg->dns_servers, item);
+	for (const char *c = item; *c && name; c++)
+		name = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+		       *c == '-' || *c == '_';
+	if (!name || strlen(item) > 253)
+		return fail(p, "invalid DNS (expected IP addresses of name servers and search domains): %s",
+			    shown(buf, item));
+	return add_string(p, &cfg->dns_search, item);
+}
+
 static bool add_address(struct parser *p, char *item)
 {
 	struct interface_config *cfg = p->cfg;
@@ -315,7 +348,12 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 		note_ignored(p, k);
 		return true;
 	}
+	/* A command keeps its spaces; wg-quick, too, takes it as written. */
+	if (k == K_PRE_UP || k == K_POST_UP || k == K_PRE_DOWN || k == K_POST_DOWN)
+		return add_string(p, &cfg->hooks[k - K_PRE_UP], value);
 	remove_spaces(value);
+	if (k == K_DNS)
+		return for_each_item(p, value, add_dns);
 	if (k != K_ADDRESS && !first_time(p, k))
 		return false;
 
@@ -754,6 +792,14 @@ bool config_resolve(struct interface_config *cfg, const char *name, char *err, s
 	return true;
 }
 
+void config_strings_free(struct config_strings *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		free(list->items[i]);
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
 void config_free(struct interface_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_peers; i++) {
@@ -765,6 +811,10 @@ void config_free(struct interface_config *cfg)
 	free(cfg->peers);
 	free(cfg->addresses);
 	free(cfg->path);
+	config_strings_free(&cfg->dns_servers);
+	config_strings_free(&cfg->dns_search);
+	for (int i = 0; i < HOOK_STAGES; i++)
+		config_strings_free(&cfg->hooks[i]);
 	crypto_wipe(cfg, sizeof(*cfg));
 }
 

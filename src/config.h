@@ -53,13 +53,22 @@ struct peer_config {
 	unsigned line; /* line of the [Peer] header, for messages */
 };
 
-/* A wg-quick key that sluice reads and ignores: DNS, PreUp, PostUp,
- * PreDown, PostDown, SaveConfig. Each is recorded once (first occurrence, in
- * file order) so the caller can warn "wg0.conf:4: DNS is not supported". */
+/* A wg-quick key that sluice reads and ignores: SaveConfig. Each is
+ * recorded once (first occurrence, in file order) so the caller can warn
+ * "wg0.conf:4: SaveConfig is not supported". */
 #define CONFIG_UNSUPPORTED_MAX 6 /* one slot per such key: it cannot overflow */
 struct config_unsupported_key {
 	const char *name; /* canonical spelling, static storage */
 	unsigned line;
+};
+
+/* wg-quick's hooks, run by `sluice up` and at the interface's end (hooks.c). */
+enum hook_stage { HOOK_PRE_UP, HOOK_POST_UP, HOOK_PRE_DOWN, HOOK_POST_DOWN, HOOK_STAGES };
+
+/* A list of strings as the file gives them, in order. */
+struct config_strings {
+	char **items;
+	size_t n, cap;
 };
 
 struct interface_config {
@@ -84,6 +93,12 @@ struct interface_config {
 	bool link_unmanaged;
 	struct peer_config *peers;
 	size_t n_peers;
+	/* DNS = : IP addresses (name servers), as written; names are search
+	 * domains. Applied by `sluice up` (hooks.c), not by the daemon. */
+	struct config_strings dns_servers, dns_search;
+	/* PreUp = ... PostDown = : shell commands, %i for the interface, each
+	 * as written after '=' (spaces inside kept), in file order. */
+	struct config_strings hooks[HOOK_STAGES];
 	struct config_unsupported_key unsupported_keys[CONFIG_UNSUPPORTED_MAX];
 	size_t n_unsupported_keys;
 	/* The file config_load read, as an absolute path, for the daemon to
@@ -126,6 +141,8 @@ bool config_equal(const struct interface_config *a, const struct interface_confi
 /* Makes room for element n of an array of *cap elements of elem bytes,
  * doubling it; the old block is wiped (it may hold keys). False: no memory. */
 bool config_grow(void **array, size_t *cap, size_t n, size_t elem);
+
+void config_strings_free(struct config_strings *list);
 
 /* Frees everything and wipes the keys; leaves cfg zeroed, so calling it
  * twice is harmless. */

@@ -126,6 +126,8 @@ void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_
 	cookie_add_macs(&p->cookie, &msg, sizeof(msg), now);
 	core_keylog(c, p);
 	p->last_sent_handshake = now;
+	if (!p->handshake_unanswered_since)
+		p->handshake_unanswered_since = now;
 	p->retried_for_cookie = false;
 	if (p->endpoint.addr.sa.sa_family != AF_UNSPEC) {
 		core_log(c, CORE_LOG_INITIATION_SENT, "Sending handshake initiation to %s", PEER(p));

@@ -201,6 +201,10 @@ static inline void core_account_sent(const struct pkt *k)
 
 /* Starts a handshake with the peer now (tests and `wg set` use it). */
 void core_peer_initiate(struct core *c, struct peer *p, uint64_t now);
+/* Whether p's handshake initiations have gone unanswered for `for_ns` or
+ * more (since the first one after the last completed handshake), while
+ * the engine still retries (not given up for want of traffic). */
+bool core_peer_handshake_unanswered(const struct peer *p, uint64_t now, uint64_t for_ns);
 
 /* ---- what the daemon around the engine may ask and tell it ---- */
 

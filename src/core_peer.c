@@ -326,3 +326,9 @@ size_t core_peer_count(const struct core *c)
 {
 	return c->n_peers;
 }
+
+bool core_peer_handshake_unanswered(const struct peer *p, uint64_t now, uint64_t for_ns)
+{
+	return p->timer_retransmit_handshake && p->handshake_unanswered_since &&
+	       now - p->handshake_unanswered_since >= for_ns;
+}

@@ -30,7 +30,7 @@
 #define LIVENESS_INTERVAL_NS NS_PER_SEC
 
 /* epoll data: the tag in the low 32 bits; a TCP or control connection's id above. */
-enum fd_tag { TAG_TUN = 1, TAG_UDP, TAG_UAPI, TAG_SIGNAL, TAG_TCP_LISTEN, TAG_TCP_CONN, TAG_UAPI_CONN };
+enum fd_tag { TAG_TUN = 1, TAG_UDP, TAG_UAPI, TAG_SIGNAL, TAG_TCP_LISTEN, TAG_TCP_CONN, TAG_UAPI_CONN, TAG_RESOLVE };
 
 uint64_t device_now(void)
 {
@@ -437,14 +437,18 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 
 	memset(d, 0, sizeof(*d));
 	d->tun_fd = d->udp_fd = d->uapi_fd = d->signal_fd = d->epoll_fd = d->keylog_fd = -1;
+	d->resolve.fds[0] = d->resolve.fds[1] = -1;
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
-	d->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
 	d->transports = cfg->transports ? cfg->transports : TRANSPORT_UDP;
 	log_set_prefix(d->ifname);
 	/* Before the sockets: a full tunnel's may need a mark. */
 	if ((r = route_plan(&d->route, cfg, &d->fwmark)) < 0)
 		return r;
+	/* wireguard-go's way (`sluice IFACE`) leaves the MTU to wg-quick. */
+	if (!cfg->mtu && !cfg->link_unmanaged)
+		d->mtu_auto = route_auto_mtu(cfg, d->fwmark);
+	d->mtu = cfg->mtu ? cfg->mtu : d->mtu_auto ? d->mtu_auto : DEFAULT_MTU;
 
 	if (!crypto_init()) {
 		log_err("libcrypto lacks an algorithm sluice needs (BLAKE2s, ChaCha20-Poly1305, AES-256-GCM or X25519)");
@@ -527,6 +531,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	}
 	r = core_set_reply_ping(&d->core, cfg->reply_ping, cfg->addresses, cfg->n_addresses);
 	if (r < 0)
+		goto fail;
+	if ((r = device_names_set(d, cfg)) < 0)
 		goto fail;
 	r = route_setup(&d->route, d->ifindex, d->ifname, d->mtu, cfg);
 	if (r < 0)
@@ -729,6 +735,9 @@ int device_run(struct device *d)
 			case TAG_TCP_CONN:
 				tcp_on_conn(&d->tcp, (uint32_t)(evs[i].data.u64 >> 32), evs[i].events, now);
 				break;
+			case TAG_RESOLVE:
+				device_resolve_done(d, now);
+				break;
 			}
 		}
 		core_tick(&d->core, now);
@@ -736,6 +745,7 @@ int device_run(struct device *d)
 		uapi_server_tick(&d->uapi, now);
 		if (now - d->last_liveness_check >= LIVENESS_INTERVAL_NS) {
 			d->last_liveness_check = now;
+			device_resolve_tick(d, now);
 			unsigned where = tun_state(d->tun_fd);
 			if (where != d->tun_where && where == TUN_ELSEWHERE)
 				log_info(
@@ -804,4 +814,24 @@ void device_down(struct device *d)
 	d->uapi_fd = d->udp_fd = d->tun_fd = d->signal_fd = d->epoll_fd = -1;
 	core_destroy(&d->core);
 	device_setup_free(&d->setup);
+	device_resolve_free(&d->resolve);
+}
+
+int device_names_set(struct device *d, const struct interface_config *cfg)
+{
+	return device_resolve_set(d, cfg, TAG_RESOLVE);
+}
+
+void device_endpoint_moved(struct device *d, struct peer *p, enum transport transport, const struct endpoint *ep,
+			   uint64_t now)
+{
+	struct endpoint to = *ep;
+	struct tcp_peer *tp = transport == TRANSPORT_TCP ? tcp_peer_find(&d->tcp, p->public_key) : NULL;
+
+	if (tp) {
+		tcp_peer_set_target(&d->tcp, tp, &to, now);
+		to.conn = tcp_peer_conn(&d->tcp, tp);
+	}
+	core_peer_set_endpoint(&d->core, p, &to);
+	core_peer_initiate(&d->core, p, now);
 }

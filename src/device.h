@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "device_resolve.h"
 #include "device_sync.h"
 #include "route.h"
 #include "tcp.h"
@@ -31,6 +32,7 @@ struct device {
 	uint16_t wanted_port;        /* configured port, 0 = random */
 	uint32_t fwmark;
 	uint32_t mtu;
+	uint32_t mtu_auto;        /* chosen at start for a file without MTU (route_auto_mtu), 0: none */
 	struct route_state route; /* a full tunnel's table and rules (route.c) */
 	struct core core;
 	struct tcp tcp;
@@ -44,8 +46,9 @@ struct device {
 	 * SLUICE_NO_TUN_OFFLOAD=1 turns it off): super-packets split on read,
 	 * writes coalesced. NULL on a plain TUN. */
 	struct tun_vnet *vnet;
-	int keylog_fd;             /* SLUICE_KEYLOG, or -1 */
-	struct device_setup setup; /* what a reload compares against (device_sync.h) */
+	int keylog_fd;                 /* SLUICE_KEYLOG, or -1 */
+	struct device_setup setup;     /* what a reload compares against (device_sync.h) */
+	struct device_resolve resolve; /* endpoints given by name (device_resolve.h) */
 };
 
 /* Creates the interface named ifname from cfg: tun, addresses, MTU, link up,
@@ -68,6 +71,14 @@ void device_down(struct device *d);
  * nothing changes. 0 or -errno. */
 int device_listen(struct device *d, uint16_t port, unsigned transports);
 void device_set_fwmark(struct device *d, uint32_t fwmark);
+
+/* Records cfg's endpoints given by name, to resolve again when their
+ * handshakes go unanswered (device_resolve.h). 0 or -errno. */
+int device_names_set(struct device *d, const struct interface_config *cfg);
+/* A peer's endpoint, resolved again, changed: the peer (and its TCP dialer)
+ * goes there, and a handshake starts. */
+void device_endpoint_moved(struct device *d, struct peer *p, enum transport transport, const struct endpoint *ep,
+			   uint64_t now);
 
 /* Monotonic ns (CLOCK_BOOTTIME, so timers count time asleep, as WireGuard's). */
 uint64_t device_now(void);

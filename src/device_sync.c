@@ -214,7 +214,8 @@ static void sync_addresses(struct device *d, const struct interface_config *cfg)
 
 static void sync_mtu(struct device *d, const struct interface_config *cfg)
 {
-	uint32_t mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
+	/* Without MTU in the file, what was chosen at start stays. */
+	uint32_t mtu = cfg->mtu ? cfg->mtu : d->mtu_auto ? d->mtu_auto : DEFAULT_MTU;
 	int r;
 
 	if (mtu == d->mtu)
@@ -378,7 +379,8 @@ void device_reload(struct device *d)
 	for (size_t i = 0; i < cfg.n_unsupported_keys; i++)
 		log_warn("%s:%u: %s is a wg-quick setting that sluice ignores", d->setup.path,
 			 cfg.unsupported_keys[i].line, cfg.unsupported_keys[i].name);
-	device_sync(d, &cfg);
+	if (device_sync(d, &cfg) == 0 && device_names_set(d, &cfg) < 0)
+		log_warn("reload: out of memory for the endpoints given by name");
 	config_free(&cfg);
 }
 

@@ -434,6 +434,14 @@ static bool route_parse(const struct nlmsghdr *nlh, struct nl_route *r)
 		r->metric = mnl_attr_get_u32(tb[RTA_PRIORITY]);
 	if (tb[RTA_OIF])
 		r->oif = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_METRICS]) {
+		const struct nlattr *m;
+		mnl_attr_for_each_nested(m, tb[RTA_METRICS])
+		{
+			if (mnl_attr_get_type(m) == RTAX_MTU && mnl_attr_validate(m, MNL_TYPE_U32) == 0)
+				r->mtu = mnl_attr_get_u32(m);
+		}
+	}
 	route_gateway(r, rtm->rtm_family, tb[RTA_GATEWAY], tb[RTA_VIA]);
 	if (!r->oif && tb[RTA_MULTIPATH])
 		route_first_hop(r, rtm->rtm_family, tb[RTA_MULTIPATH]);

@@ -38,6 +38,7 @@ struct nl_route {
 	                       * unreachable) or a next-hop object's */
 	uint8_t type;     /* RTN_UNICAST, RTN_BLACKHOLE, ... */
 	uint8_t protocol; /* RTPROT_KERNEL, RTPROT_STATIC, ... */
+	uint32_t mtu;     /* the route's own MTU (RTAX_MTU), 0: none, the device's */
 	bool has_gateway;
 	struct cidr gateway; /* an address, prefix full; IPv6 under an IPv4
 	                       * route through an IPv6 neighbour */

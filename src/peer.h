@@ -71,8 +71,11 @@ struct peer {
 	bool sent_lastminute_handshake;
 	unsigned handshake_attempts;
 	uint64_t last_sent_handshake; /* ns, 0 = never */
-	bool retried_for_cookie;      /* the latest initiation was sent again for a cookie */
-	struct timerq_entry timer;    /* the earliest deadline above */
+	/* ns: the first initiation sent since the last handshake completed
+	 * (new ones restart the retries but not this), 0 = none pending. */
+	uint64_t handshake_unanswered_since;
+	bool retried_for_cookie;   /* the latest initiation was sent again for a cookie */
+	struct timerq_entry timer; /* the earliest deadline above */
 
 	uint64_t last_handshake_unix_ns; /* wall clock, for show */
 	uint64_t rx_bytes, tx_bytes;

@@ -8,11 +8,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <linux/rtnetlink.h>
 
 #include "log.h"
+#include "messages.h"
 #include "netlink.h"
 
 /* How far past 51820 to look for an empty table. */
@@ -555,4 +558,90 @@ void route_teardown(struct route_state *rs)
 				rs->table);
 		rs->rules[i] = false;
 	}
+}
+
+/* The MTU a packet towards `to` leaves with: its route's own, else its
+ * device's. 0 when unknown. */
+static uint32_t path_mtu(const struct nl_route *r)
+{
+	struct ifreq ifr;
+	uint32_t mtu = 0;
+
+	if (r->mtu)
+		return r->mtu;
+	memset(&ifr, 0, sizeof(ifr));
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (r->oif > 0 && if_indextoname((unsigned)r->oif, ifr.ifr_name) && ioctl(fd, SIOCGIFMTU, &ifr) == 0 &&
+	    ifr.ifr_mtu > 0)
+		mtu = (uint32_t)ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+static int default_route_cb(const struct nl_route *r, void *arg)
+{
+	struct nl_route *out = arg;
+
+	if (r->dst.prefix != 0 || r->type != RTN_UNICAST)
+		return 0;
+	*out = *r;
+	return 1;
+}
+
+uint32_t route_auto_mtu(const struct interface_config *cfg, uint32_t fwmark)
+{
+	uint32_t best = 0;
+	struct nl_route r;
+	char addr[INET6_ADDRSTRLEN] = "";
+	const char *via = "no endpoint and no default route";
+
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		const struct endpoint *ep = &cfg->peers[i].endpoint;
+		struct cidr to;
+		memset(&to, 0, sizeof(to));
+		if (ep->addr.sa.sa_family == AF_INET) {
+			to.family = AF_INET;
+			to.addr.v4 = ep->addr.in4.sin_addr;
+		} else if (ep->addr.sa.sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&ep->addr.in6.sin6_addr)) {
+			to.family = AF_INET;
+			memcpy(&to.addr.v4, &ep->addr.in6.sin6_addr.s6_addr[12], 4);
+		} else if (ep->addr.sa.sa_family == AF_INET6) {
+			to.family = AF_INET6;
+			to.addr.v6 = ep->addr.in6.sin6_addr;
+		} else {
+			continue;
+		}
+		to.prefix = to.family == AF_INET ? 32 : 128;
+		if (nl_route_get(&to, fwmark, &r) < 0)
+			continue;
+		uint32_t mtu = path_mtu(&r);
+		/* wg-quick takes the largest: one far peer behind a small
+		 * link does not shrink the tunnel for all the others. */
+		if (mtu > best) {
+			best = mtu;
+			inet_ntop(to.family, to.addr.bytes, addr, sizeof(addr));
+			via = "the route to the endpoint";
+		}
+	}
+	if (!best && nl_route_dump(AF_INET, RT_TABLE_MAIN, default_route_cb, &r) == 1) {
+		best = path_mtu(&r);
+		via = "the default route";
+	}
+	if (!best || best < ROUTE_MTU_OVERHEAD + CONFIG_MTU_MIN) {
+		log_info("MTU %u: the default (%s says nothing)", DEFAULT_MTU, via);
+		return DEFAULT_MTU;
+	}
+	/* Never more than the default: the packet buffers are sized for the
+	 * MTU at start, and a loopback route (64 KiB) would make them huge.
+	 * A jumbo-frame underlay takes MTU = in the file. */
+	if (best - ROUTE_MTU_OVERHEAD > DEFAULT_MTU) {
+		log_debug("MTU %u: %s%s%s has MTU %u, more than the default needs", DEFAULT_MTU, via,
+			  addr[0] ? " " : "", addr, best);
+		return DEFAULT_MTU;
+	}
+	log_info("MTU %u: %s%s%s has MTU %u, less %u for the outer headers", best - ROUTE_MTU_OVERHEAD, via,
+		 addr[0] ? " " : "", addr, best, ROUTE_MTU_OVERHEAD);
+	return best - ROUTE_MTU_OVERHEAD;
 }

@@ -60,6 +60,18 @@ int route_plan(struct route_state *rs, const struct interface_config *cfg, uint3
 int route_setup(struct route_state *rs, int ifindex, const char *ifname, uint32_t mtu,
 		const struct interface_config *cfg);
 
+/* What wg-quick takes off the underlay's MTU for the tunnel's: an IPv6
+ * header (40), UDP (8) and WireGuard's data header and tag (32). */
+#define ROUTE_MTU_OVERHEAD 80
+
+/* MTU unset, as wg-quick chooses it: the largest MTU of the routes (their
+ * own, else their device's) towards the peers' endpoints, looked up with
+ * the sockets' fwmark; with no endpoint, the IPv4 default route's; less
+ * ROUTE_MTU_OVERHEAD; DEFAULT_MTU (1420) when nothing says, and at most
+ * that (the packet buffers are sized by the MTU at start: a jumbo-frame
+ * underlay wants MTU = in the file). Logs why. */
+uint32_t route_auto_mtu(const struct interface_config *cfg, uint32_t fwmark);
+
 /* Removes the full tunnel's rules (the routes go with the interface). Safe
  * to call after a failed or no set-up, and twice. */
 void route_teardown(struct route_state *rs);

@@ -46,6 +46,7 @@ void timers_handshake_complete(struct peer *p)
 {
 	p->timer_retransmit_handshake = 0;
 	p->handshake_attempts = 0;
+	p->handshake_unanswered_since = 0;
 	p->sent_lastminute_handshake = false;
 }
 

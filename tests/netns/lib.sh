@@ -34,6 +34,7 @@ PIDS=()         # processes this run started
 IFACES=()       # interface names this run handed out (for their sockets)
 DAEMONS=()      # "ns iface pid log kind" per started daemon
 LAST_PID=""     # pid of the daemon start_sluice / start_wggo last started
+SLUICE_WRAP=()  # a command start_sluice runs the daemon under (e.g. unshare -m ...)
 CHECKS=0
 FAILED=0
 _CLEANED=0
@@ -318,7 +319,7 @@ start_sluice() {
 	ifc=$(iface_of "$conf")
 	log="$TMPD/$ifc.log"
 	# Background jobs of a script ignore SIGINT; give the daemon the defaults.
-	ip netns exec "$ns" env --default-signal=INT,QUIT \
+	ip netns exec "$ns" "${SLUICE_WRAP[@]}" env --default-signal=INT,QUIT \
 		"$SLUICE" up -f -v "$@" "$conf" >"$log" 2>&1 </dev/null &
 	pid=$!
 	PIDS+=("$pid")

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "encoding.h"
+#include "uapi.h"
 
 static char tmp[64];
 
@@ -242,6 +243,85 @@ static void test_quickstart_addresses(void **state)
 	assert_cidr(&cli.addresses[0], "2001:db8::3/126");
 	assert_string_equal(cli.peers[0].endpoint_str, "[2001:db8::1]:55555");
 	config_free(&cli);
+}
+
+static char *read_text(const char *dir, const char *name)
+{
+	char path[256];
+	struct stat st;
+	int fd = open(path_in(path, sizeof(path), dir, name), O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	char *text = calloc(1, (size_t)st.st_size + 1);
+	assert_non_null(text);
+	assert_int_equal(read(fd, text, (size_t)st.st_size), st.st_size);
+	close(fd);
+	return text;
+}
+
+/* --add-client and --revoke in a directory quickstart wrote: the layout is
+ * read back from server.conf, the lowest free address is taken (a revoked
+ * client's), the keys pair up, and a revoke undoes an add byte for byte. */
+static void test_quickstart_add_revoke(void **state)
+{
+	struct interface_config srv, cli;
+	uint8_t pub[KEY_LEN];
+	char dir[128], path[256];
+
+	/* No running server may be found: the control sockets of this test
+	 * live in a directory of its own. */
+	setenv(UAPI_DIR_ENV, tmp, 1);
+	snprintf(dir, sizeof(dir), "%s/add", tmp);
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--clients", "3", "--subnet", "198.18.0.0/24", "--subnet",
+			     "2001:db8:5::/64", "--endpoint", "vpn.example.com:443", "--tcp", "--cipher", "aes-256-gcm",
+			     dir),
+			 EXIT_OK);
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--revoke", "client2", dir), EXIT_OK);
+	assert_int_equal(access(path_in(path, sizeof(path), dir, "client2.conf"), F_OK), -1);
+	load(&srv, dir, "server.conf");
+	assert_int_equal(srv.n_peers, 2);
+	assert_cidr(&srv.peers[0].allowed_ips[0], "198.18.0.2/32");
+	assert_cidr(&srv.peers[1].allowed_ips[0], "198.18.0.4/32");
+	config_free(&srv);
+	char *before = read_text(dir, "server.conf");
+
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--add-client", "laptop", "--dns", "192.0.2.53", dir),
+			 EXIT_OK);
+	load(&srv, dir, "server.conf");
+	load(&cli, dir, "laptop.conf");
+	assert_int_equal(srv.n_peers, 3);
+	/* client2's addresses, free again, in both families */
+	assert_cidr(&cli.addresses[0], "198.18.0.3/24");
+	assert_cidr(&cli.addresses[1], "2001:db8:5::3/64");
+	assert_cidr(&srv.peers[2].allowed_ips[0], "198.18.0.3/32");
+	assert_cidr(&srv.peers[2].allowed_ips[1], "2001:db8:5::3/128");
+	/* the transport, cipher and endpoint of the first run */
+	assert_string_equal(cli.peers[0].endpoint_str, "vpn.example.com:443");
+	assert_int_equal(cli.peers[0].endpoint_transport, TRANSPORT_TCP);
+	assert_true(cli.peers[0].has_suite && srv.peers[2].has_suite);
+	assert_int_equal(cli.dns_servers.n, 1);
+	public_of(pub, srv.private_key);
+	assert_memory_equal(cli.peers[0].public_key, pub, KEY_LEN);
+	public_of(pub, cli.private_key);
+	assert_memory_equal(srv.peers[2].public_key, pub, KEY_LEN);
+	assert_memory_equal(cli.peers[0].preshared_key, srv.peers[2].preshared_key, KEY_LEN);
+	config_free(&srv);
+	config_free(&cli);
+
+	/* Refused: a name taken, a bad name, a layout option, an unknown client. */
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--add-client", "laptop", dir), EXIT_RUNTIME);
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--add-client", "a/b", dir), EXIT_USAGE);
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--add-client", "x", "--clients", "2", dir), EXIT_USAGE);
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--revoke", "nobody", dir), EXIT_RUNTIME);
+
+	/* Revoking what was just added gives back the file as it was. */
+	assert_int_equal(RUN(cmd_quickstart, "quickstart", "--revoke", "laptop", dir), EXIT_OK);
+	char *after = read_text(dir, "server.conf");
+	assert_string_equal(after, before);
+	free(before);
+	free(after);
+	unsetenv(UAPI_DIR_ENV);
 }
 
 static void test_quickstart_no_overwrite(void **state)
@@ -508,7 +588,7 @@ int main(void)
 		cmocka_unit_test(test_quickstart_addresses), cmocka_unit_test(test_quickstart_no_overwrite),
 		cmocka_unit_test(test_quickstart_refuses),   cmocka_unit_test(test_p2p_refuses),
 		cmocka_unit_test(test_classify_word),        cmocka_unit_test(test_iface_refuses),
-		cmocka_unit_test(test_config_path),
+		cmocka_unit_test(test_config_path),          cmocka_unit_test(test_quickstart_add_revoke),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -50,7 +50,8 @@ static const char full_file[] =
 	"MTU = 1420\r\n"
 	"Table = 1234\n"
 	"FwMark = 0x1F\n"
-	"DNS = 1.1.1.1, 2606:4700::1111\n"
+	"DNS = 192.0.2.53, 2001:db8::53,example.com\n"
+	"dns = corp.example\n"
 	"PostUp = iptables -A FORWARD -i %i -j ACCEPT; echo done\n"
 	"PostUp = echo again\n"
 	"PreDown = true\n"
@@ -104,14 +105,23 @@ static void test_full_file(void **state)
 	assert_true(cfg.has_fwmark);
 	assert_int_equal(cfg.fwmark, 0x1f);
 
-	assert_int_equal(cfg.n_unsupported_keys, 4);
-	assert_string_equal(cfg.unsupported_keys[0].name, "DNS");
-	assert_int_equal(cfg.unsupported_keys[0].line, 12);
-	assert_string_equal(cfg.unsupported_keys[1].name, "PostUp");
-	assert_int_equal(cfg.unsupported_keys[1].line, 13); /* first of two */
-	assert_string_equal(cfg.unsupported_keys[2].name, "PreDown");
-	assert_string_equal(cfg.unsupported_keys[3].name, "SaveConfig");
-	assert_int_equal(cfg.unsupported_keys[3].line, 16);
+	assert_int_equal(cfg.n_unsupported_keys, 1);
+	assert_string_equal(cfg.unsupported_keys[0].name, "SaveConfig");
+	assert_int_equal(cfg.unsupported_keys[0].line, 17);
+	/* DNS: addresses are name servers, names search domains, in order. */
+	assert_int_equal(cfg.dns_servers.n, 2);
+	assert_string_equal(cfg.dns_servers.items[0], "192.0.2.53");
+	assert_string_equal(cfg.dns_servers.items[1], "2001:db8::53");
+	assert_int_equal(cfg.dns_search.n, 2);
+	assert_string_equal(cfg.dns_search.items[0], "example.com");
+	assert_string_equal(cfg.dns_search.items[1], "corp.example");
+	/* Hooks: as written (spaces kept, the comment gone), in order. */
+	assert_int_equal(cfg.hooks[HOOK_PRE_UP].n, 0);
+	assert_int_equal(cfg.hooks[HOOK_POST_UP].n, 2);
+	assert_string_equal(cfg.hooks[HOOK_POST_UP].items[0], "iptables -A FORWARD -i %i -j ACCEPT; echo done");
+	assert_string_equal(cfg.hooks[HOOK_POST_UP].items[1], "echo again");
+	assert_int_equal(cfg.hooks[HOOK_PRE_DOWN].n, 1);
+	assert_string_equal(cfg.hooks[HOOK_PRE_DOWN].items[0], "true");
 
 	assert_int_equal(cfg.n_peers, 3);
 	struct peer_config *p = &cfg.peers[0];
@@ -120,13 +130,13 @@ static void test_full_file(void **state)
 	assert_true(p->has_preshared_key);
 	memset(want, 0xa5, 32);
 	assert_memory_equal(p->preshared_key, want, 32);
-	assert_int_equal(p->line, 18);
+	assert_int_equal(p->line, 19);
 	assert_int_equal(p->n_allowed_ips, 3);
 	assert_cidr(&p->allowed_ips[0], "10.0.0.2/32");
 	assert_cidr(&p->allowed_ips[1], "fd00::2/128");
 	assert_cidr(&p->allowed_ips[2], "192.168.77.0/24"); /* masked */
 	assert_string_equal(p->endpoint_str, "192.0.2.1:51820");
-	assert_int_equal(p->endpoint_line, 23);
+	assert_int_equal(p->endpoint_line, 24);
 	assert_int_equal(p->endpoint.addr.sa.sa_family, AF_INET); /* numeric: parsed at once */
 	assert_int_equal(ntohs(p->endpoint.addr.in4.sin_port), 51820);
 	assert_true(p->has_persistent_keepalive);
@@ -134,7 +144,7 @@ static void test_full_file(void **state)
 
 	p = &cfg.peers[1];
 	assert_false(p->has_preshared_key);
-	assert_int_equal(p->line, 26);
+	assert_int_equal(p->line, 27);
 	assert_int_equal(p->n_allowed_ips, 2);
 	assert_cidr(&p->allowed_ips[0], "0.0.0.0/0");
 	assert_cidr(&p->allowed_ips[1], "::/0");
@@ -248,6 +258,8 @@ static const struct bad_case bad_cases[] = {
 	{ IFACE "FwMark = 0x100000000\n",
 	  "wg0.conf:3: invalid FwMark (expected off, a number or 0x followed by hex digits): '0x100000000'" },
 	{ IFACE "Address = 10.0.0.1/24, 10.0.0.1/33\n", "wg0.conf:3: invalid Address: '10.0.0.1/33'" },
+	{ IFACE "DNS = 192.0.2.53, bad/name\n",
+	  "wg0.conf:3: invalid DNS (expected IP addresses of name servers and search domains): 'bad/name'" },
 	{ IFACE PEER1 "PersistentKeepalive = 65536\n",
 	  "wg0.conf:5: invalid PersistentKeepalive (expected off or 0..65535 seconds): '65536'" },
 	{ IFACE PEER1 "Endpoint = 192.0.2.1\n",

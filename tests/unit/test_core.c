@@ -445,6 +445,7 @@ static void test_response_lost(void **state)
 	assert_int_equal(B.n_tun, 1);
 	assert_int_equal(tun_tag(&B, 0), 1);
 	assert_int_equal(peer_ab->handshake_attempts, 0);
+	assert_false(core_peer_handshake_unanswered(peer_ab, now, 0)); /* answered */
 }
 
 static void test_give_up_after_rekey_attempt_time(void **state)
@@ -453,12 +454,21 @@ static void test_give_up_after_rekey_attempt_time(void **state)
 	core_peer_set_endpoint(&A.core, peer_ab, &B.addr);
 	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
 	int initiations = 0;
+	uint64_t start = now;
 	for (int s = 0; s < 200; s++) {
 		initiations += count_type(&A, MESSAGE_HANDSHAKE_INITIATION);
 		drop_wire(&A);
+		/* Unanswered for 10 s (what re-resolves a name) after 10 s, not
+		 * before, and no more once the engine has given up. */
+		if (s == 9)
+			assert_false(core_peer_handshake_unanswered(peer_ab, now, 10 * NS_PER_SEC));
+		if (s == 11)
+			assert_true(core_peer_handshake_unanswered(peer_ab, now, 10 * NS_PER_SEC));
 		now += NS_PER_SEC;
 		core_tick(&A.core, now);
 	}
+	assert_true(now - start > 150 * NS_PER_SEC);
+	assert_false(core_peer_handshake_unanswered(peer_ab, now, 10 * NS_PER_SEC));
 	/* The first try, then retries while attempts <= MAX_TIMER_HANDSHAKES (as the Linux module counts), then silence. */
 	assert_int_equal(initiations, 1 + MAX_TIMER_HANDSHAKES + 1);
 	assert_int_equal(peer_ab->staged.len, 0);
