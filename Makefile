@@ -38,6 +38,10 @@ ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_OBJ := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+# The daemon built with ThreadSanitizer, for the tests whose daemons run
+# threads (tests/tsan/run.sh).
+TSAN_OBJ := $(LIB_SRC:src/%.c=$(B)/tsan/obj/%.o)
+TSAN     := -fsanitize=thread -fno-omit-frame-pointer
 # Tools the network-namespace tests run (hsload: test_flood.sh's flooder).
 TOOL_BIN := $(B)/tools/hsload
 
@@ -73,6 +77,15 @@ $(B)/asan/libsluice.a: $(ASAN_OBJ)
 $(B)/asan/%: tests/unit/%.c tests/unit/unit.h $(B)/asan/libsluice.a | $(B)/asan
 	$(CC) $(CFLAGS) $(SAN) -Isrc -o $@ $< $(B)/asan/libsluice.a -lcmocka $(LDLIBS)
 
+$(B)/tsan/obj/%.o: src/%.c | $(B)/tsan/obj
+	$(CC) $(CFLAGS) $(TSAN) -c -o $@ $<
+
+$(B)/tsan/obj/main.o: CFLAGS += -DSLUICE_VERSION='"$(VERSION)"'
+$(B)/tsan/obj/main.o: $(B)/version
+
+$(B)/tsan/sluice: $(B)/tsan/obj/main.o $(TSAN_OBJ)
+	$(CC) $(LDFLAGS) $(TSAN) -o $@ $^ $(LDLIBS) -lpthread
+
 $(B)/fuzz/obj/%.o: src/%.c | $(B)/fuzz/obj
 	$(CLANG) $(CFLAGS) $(FUZZFLAGS) -c -o $@ $<
 
@@ -84,7 +97,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libsluice.a
 	$(CLANG) $(CFLAGS) -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -DFUZZING -Isrc \
 		-o $@ $< $(B)/fuzz/libsluice.a $(LDLIBS)
 
-$(B)/obj $(B)/tests $(B)/asan/obj $(B)/asan $(B)/fuzz/obj:
+$(B)/obj $(B)/tests $(B)/asan/obj $(B)/asan $(B)/fuzz/obj $(B)/tsan/obj:
 	mkdir -p $@
 
 deps:
@@ -106,7 +119,7 @@ clang-check:
 # deps first, even under -j: nothing compiles before the headers are there.
 check: deps
 	@$(MAKE) --no-print-directory check-run
-check-run: all clang-check $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN) $(TOOL_BIN)
+check-run: all clang-check $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN) $(TOOL_BIN) $(B)/tsan/sluice
 	@tests/run.sh
 
 fuzz: deps $(FUZZ_BIN)
@@ -166,4 +179,4 @@ uninstall:
 man: deps all
 	@tests/packaging/test_man.sh
 
--include $(wildcard $(B)/obj/*.d $(B)/asan/obj/*.d $(B)/fuzz/obj/*.d $(B)/tests/*.d $(B)/tools/*.d)
+-include $(wildcard $(B)/obj/*.d $(B)/asan/obj/*.d $(B)/fuzz/obj/*.d $(B)/tsan/obj/*.d $(B)/tests/*.d $(B)/tools/*.d)

@@ -3,7 +3,8 @@
 # Unit tests (plain and ASan+UBSan), each fuzz harness for FUZZ_SECONDS
 # (default 10), the packaging checks in tests/packaging/ (man pages, make
 # install/uninstall, the systemd unit, bash completion), then every
-# network-namespace test in tests/netns/.
+# network-namespace test in tests/netns/, and last, under ThreadSanitizer
+# (tests/tsan/run.sh), the namespace tests whose daemons run threads.
 # With CI=true a test that cannot run (no root, no /dev/net/tun) fails.
 set -u
 cd "$(dirname "$0")/.."
@@ -42,6 +43,12 @@ done
 for s in tests/netns/*.sh; do
 	[ "${s##*/}" = lib.sh ] && continue
 	run "netns/${s##*/}" timeout -k 5 "${NETNS_TIMEOUT:-240}" "$s"
+done
+# The daemon's threads: TSAN_TESTS lists every namespace test that makes a
+# daemon start one (the endpoint resolver's, device_resolve.c).
+TSAN_TESTS=(test_reresolve.sh)
+for s in "${TSAN_TESTS[@]}"; do
+	run "tsan/$s" timeout -k 5 "${NETNS_TIMEOUT:-240}" tests/tsan/run.sh "tests/netns/$s"
 done
 
 echo
