@@ -38,11 +38,11 @@ for f in $B/fuzz/fuzz_*; do
 	is_bin "$f" && run "fuzz/${f##*/}" tests/fuzz/run.sh "$f"
 done
 for s in tests/packaging/*.sh; do
-	run "packaging/${s##*/}" "$s"
+	run "packaging/${s##*/}" bash "$s"
 done
 for s in tests/netns/*.sh; do
 	[ "${s##*/}" = lib.sh ] && continue
-	run "netns/${s##*/}" timeout -k 5 "${NETNS_TIMEOUT:-240}" "$s"
+	run "netns/${s##*/}" timeout -k 5 "${NETNS_TIMEOUT:-240}" bash "$s"
 done
 # The daemon's threads: TSAN_TESTS lists every namespace test that makes a
 # daemon start one (the endpoint resolver's, device_resolve.c).
