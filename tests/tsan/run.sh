@@ -22,7 +22,7 @@ chmod 0755 "$dir"
 export SLUICE=$TSAN_SLUICE SLUICE_NO_SANDBOX=1
 export TSAN_OPTIONS="log_path=$dir/report halt_on_error=0 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
 rc=0
-"$test" || rc=$?
+bash "$test" || rc=$?
 shopt -s nullglob
 reports=("$dir"/report.*)
 if [ ${#reports[@]} -gt 0 ]; then
