@@ -315,20 +315,6 @@ static bool make_keys(struct host_keys *k, bool with_psk)
 	       (!with_psk || crypto_random(k->psk, sizeof(k->psk)));
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Opens DIR, creating it (0700) when missing; *created says so. */
 static int open_dir(const char *dir, bool *created)
 {
@@ -567,7 +553,7 @@ int cmd_quickstart(int argc, char **argv)
 		}
 		written[i] = true;
 		/* Mode 0600 whatever the umask: `sluice up` refuses anything looser. */
-		bool ok = fchmod(fd, 0600) == 0 && write_all(fd, sbuf_ptr(&texts[i]), sbuf_len(&texts[i]));
+		bool ok = fchmod(fd, 0600) == 0 && sbuf_write_fd(&texts[i], fd) == 0;
 		int saved = errno;
 		if (close(fd) < 0 && ok) {
 			ok = false;

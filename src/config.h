@@ -75,6 +75,9 @@ struct interface_config {
 	unsigned transports; /* TRANSPORT_* bits to listen on; 0 = UDP only (the default) */
 	bool reply_ping;     /* answer echo requests for our own addresses in user space */
 	bool forward;        /* forward packets that arrive on the interface (a hub: client to client) */
+	bool no_save_state;  /* SaveState = false: no state file (statefile.h) */
+	char user[33];       /* User =: the daemon runs as this user once set up; "" = stays root */
+	unsigned user_line;
 	enum table_mode table;
 	uint32_t table_id;
 	bool replace_peers; /* UAPI only */

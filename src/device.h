@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "core.h"
+#include "device_state.h"
 #include "device_sync.h"
 #include "route.h"
 #include "tcp.h"
@@ -46,6 +47,7 @@ struct device {
 	struct tun_vnet *vnet;
 	int keylog_fd;             /* SLUICE_KEYLOG, or -1 */
 	struct device_setup setup; /* what a reload compares against (device_sync.h) */
+	struct device_state state; /* what a restart must not forget (device_state.h) */
 };
 
 /* Creates the interface named ifname from cfg: tun, addresses, MTU, link up,

@@ -307,6 +307,8 @@ static int sync_peers(struct device *d, const struct interface_config *cfg, uint
 	}
 	copy.peers = peers;
 	r = device_sync_config(&d->core, &copy, now, stop_dialing, d, counts);
+	if (r == 0)
+		device_state_restore(d, now); /* peers added get what was known of them */
 out:
 	if (peers) {
 		crypto_wipe(peers, cfg->n_peers * sizeof(*peers)); /* preshared keys */

@@ -95,6 +95,12 @@ static const char *const allowed[] = {
 	"mkdirat",
 	"fchmod",
 	"umask",
+	/* the state file (statefile.c): written to a temp file, renamed */
+	"fsync",
+	"fdatasync",
+	"rename",
+	"renameat",
+	"renameat2",
 	/* memory */
 	"mmap",
 	"munmap",
