@@ -43,8 +43,20 @@ static void raise_fd_limit(void)
 int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool foreground)
 {
 	struct device dev;
+	struct sandbox_user user = { 0 };
 	int ret = EXIT_RUNTIME, ready[2] = { -1, -1 };
+	bool must_stop;
 
+	/* Looked up now, while the caller sees what goes wrong. */
+	if (cfg->user[0]) {
+		int r = sandbox_resolve_user(&user, cfg->user);
+		if (r < 0) {
+			fprintf(stderr, "%s:%u: User = %s: %s\n", cfg->path ? cfg->path : "configuration",
+				cfg->user_line, cfg->user, r == -ENOENT ? "no such user" : strerror(-r));
+			config_free(cfg); /* as on every way out (twice is harmless) */
+			return EXIT_USAGE;
+		}
+	}
 	raise_fd_limit();
 
 	if (!foreground) {
@@ -115,8 +127,12 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 		log_info("%s up; daemon running as pid %d", ifname, (int)getpid());
 	}
 	/* Set-up is done: the daemon runs with what it still needs only. */
-	sandbox_enter();
-	ret = device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
+	int r = user.set ? device_state_chown(&dev.state, user.uid, user.gid) : 0;
+	if (r < 0)
+		log_warn("cannot give the state directory %s/%s to User = %s: %s; the state will not be saved",
+			 statefile_dir(), ifname, user.name, strerror(-r));
+	sandbox_enter(user.set ? &user : NULL, &must_stop);
+	ret = must_stop ? EXIT_RUNTIME : device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
 	notify_stopping(); /* systemd: shutdown begins (before the interface goes) */
 	device_down(&dev);
 	log_info("%s down", ifname);
