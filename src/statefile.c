@@ -290,7 +290,10 @@ int statefile_open_dir(const char *ifname)
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)) {
+	/* Ours: a daemon that ran as another user (User =) may have had it,
+	 * and the sandbox leaves root no CAP_DAC_OVERRIDE to write into it. */
+	if (fstat(fd, &st) < 0 || ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0) ||
+	    ((st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(fd, geteuid(), getegid()) < 0)) {
 		int r = -errno;
 		close(fd);
 		return r;

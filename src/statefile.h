@@ -70,8 +70,8 @@ int statefile_format(struct sbuf *out, const struct state_records *s);
 
 /* The directory in use: $SLUICE_STATE_DIR or STATE_DIR. */
 const char *statefile_dir(void);
-/* Opens (making it, 0700) the directory of ifname's state, after making
- * statefile_dir() (0755) if missing. Returns a descriptor or -errno. */
+/* Opens (making it, 0700, ours) the directory of ifname's state, after
+ * making statefile_dir() (0755) if missing. Returns a descriptor or -errno. */
 int statefile_open_dir(const char *ifname);
 /* Reads the state of the directory dirfd into out. 0 (also when there is no
  * file yet: out empty), or -errno; a file that does not parse gives -EINVAL

@@ -10,6 +10,8 @@
 #   - with it, the restarted server initiates at once: pings both ways
 #     answered within a few seconds (the time is printed);
 #   - a client killed and started again is back as quickly;
+#   - so is a server in the wg-quick form, whose peers come over the control
+#     socket after it started;
 #   - an initiation captured off the link and replayed after the server's
 #     restart is refused (dropped as handshake_replay) and the client's
 #     endpoint does not move; without the file the same replay moves it (the
@@ -165,6 +167,19 @@ start_sluice "$S" "$CS_NOSTATE"
 PS=$LAST_PID
 ip netns exec "$C" python3 "$TOOL" send "$TMPD/init.bin" 192.0.2.3 40000 192.0.2.1 51820
 check "accepted: the endpoint moved to the attacker" wait_until 3 endpoint_is 192.0.2.3:40000
+check "SIGTERM: the daemon exits" stop_pid "$PS"
+
+section "the wg-quick form: peers given over the control socket after start get their state"
+ip netns exec "$S" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL=debug "$SLUICE" "$IS" >"$TMPD/$IS.wgq.log" 2>&1 </dev/null &
+PS=$!
+PIDS+=("$PS")
+DAEMONS+=("$S $IS $PS $TMPD/$IS.wgq.log sluice")
+check "sluice $IS is up" wait_until 10 test -S "$WG_RUN/$IS.sock"
+wg_quick_apply "$S" "$CS"
+check "server to client answered within 3 s" back_within "$S" 198.18.0.2 3 "wg-quick form, server to client"
+check "client to server answered within 3 s" back_within "$C" 198.18.0.1 3 "wg-quick form, client to server"
+check "the log says it initiated to the known endpoint" \
+	grep -q "known from before the restart: initiating to 192.0.2.2:51821" "$TMPD/$IS.wgq.log"
 check "SIGTERM: the daemon exits" stop_pid "$PS"
 
 section "a corrupt or oversized state file: a warning naming it, and the daemon starts"
