@@ -395,8 +395,7 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 	}
 	case K_USER:
 		/* A name as useradd takes it: nothing a path or a shell would read twice. */
-		if (!*value || strlen(value) >= sizeof(cfg->user) || value[0] == '-' ||
-		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(value))
+		if (!config_user_valid(value))
 			return fail(
 				p,
 				"invalid User (expected a user name of at most %zu letters, digits, '.', '_', '-'): %s",
@@ -786,6 +785,14 @@ void config_free(struct interface_config *cfg)
 	free(cfg->addresses);
 	free(cfg->path);
 	crypto_wipe(cfg, sizeof(*cfg));
+}
+
+bool config_user_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n && n < sizeof(((struct interface_config *)0)->user) && name[0] != '-' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
 const char *config_key_name(enum key_id k)

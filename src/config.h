@@ -125,6 +125,9 @@ int config_format(struct sbuf *out, const struct interface_config *cfg);
  * udp), an Endpoint is compared as written when both have the text, and as
  * resolved otherwise; lists in order. For tests and fuzzers. */
 bool config_equal(const struct interface_config *a, const struct interface_config *b);
+/* A name `User =` (or `sluice up --user`) takes: 1 to 32 letters, digits,
+ * '.', '_', '-', not starting with '-'. */
+bool config_user_valid(const char *name);
 
 /* Makes room for element n of an array of *cap elements of elem bytes,
  * doubling it; the old block is wiped (it may hold keys). False: no memory. */

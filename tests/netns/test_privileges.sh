@@ -188,4 +188,15 @@ no_such_user() {
 check "User = a user that does not exist: refused at once (exit 1), naming the line" no_such_user
 check "... and no interface made" sh -c "! ip -n $A link show $IN"
 
+
+ifname IF f
+CF=$(sed '/^Transport = /d' "$CA" | conf_write "$IF")
+start_sluice "$A" "$CF" --user nobody
+PF=$LAST_PID
+check "sluice up --user nobody: the same as User = nobody" ids_are "$PF" Uid "$NOBODY_UID"
+check "... sandboxed" sandboxed "$PF"
+check "... SIGTERM: it exits" stop_pid "$PF"
+check "sluice up --user with a user that does not exist: refused, saying so" \
+	sh -c "ip netns exec $A timeout 10 $SLUICE up -f --user sluice-no-such-user '$CF' 2>&1 | grep -q 'up: --user sluice-no-such-user: no such user'"
+
 finish
