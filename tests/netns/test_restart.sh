@@ -21,7 +21,7 @@
 #   - over TCP, a restarted server is reached again as soon as the client
 #     redials.
 # keypair, ns_new and ifname set variables by name; shellcheck can't see it.
-# shellcheck disable=SC2154
+# shellcheck disable=SC2154,SC2317
 # shellcheck source=tests/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_root
