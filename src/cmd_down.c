@@ -110,10 +110,12 @@ int cmd_down(int argc, char **argv)
 		fprintf(stderr, "down: cannot delete %s: %s\n", ifname, strerror(-r));
 		return EXIT_RUNTIME;
 	}
-	/* Wait (up to 5 s) for the daemon to notice and remove its socket. */
+	/* Wait (up to 5 s) for the daemon to notice and remove its socket; one
+	 * that ran as another user (User =) cannot, and leaves it to us once it
+	 * no longer listens. */
 	if (uapi_socket_path(sock, sizeof(sock), ifname) < 0)
 		return EXIT_OK;
-	for (int i = 0; i < 100 && access(sock, F_OK) == 0; i++)
+	for (int i = 0; i < 100 && access(sock, F_OK) == 0 && uapi_remove_stale(ifname) != 0; i++)
 		sleep_50ms();
 	if (access(sock, F_OK) == 0) {
 		fprintf(stderr, "down: %s is deleted but its daemon has not exited yet (%s remains)\n", ifname, sock);

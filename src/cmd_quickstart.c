@@ -706,7 +706,7 @@ int cmd_quickstart(int argc, char **argv)
 		}
 		written[i] = true;
 		/* Mode 0600 whatever the umask: `sluice up` refuses anything looser. */
-		bool ok = fchmod(fd, 0600) == 0 && qs_write_all(fd, sbuf_ptr(&texts[i]), sbuf_len(&texts[i]));
+		bool ok = fchmod(fd, 0600) == 0 && sbuf_write_fd(&texts[i], fd) == 0;
 		int saved = errno;
 		if (close(fd) < 0 && ok) {
 			ok = false;

@@ -19,13 +19,14 @@
 #include "sandbox.h"
 
 static const char usage[] =
-	"Usage: sluice up [-f] [-v] FILE|NAME\n"
+	"Usage: sluice up [-f] [-v] [-u USER] FILE|NAME\n"
 	"Brings up the interface described by FILE (wg-quick format); the interface\n"
 	"is named after FILE without .conf (wg0.conf -> wg0). A bare NAME (wg0) reads\n"
 	"/etc/sluice/NAME.conf, else /etc/wireguard/NAME.conf, as wg-quick does\n"
 	"($SLUICE_CONFIG_PATH, colon-separated directories, changes where it looks).\n"
 	"  -f, --foreground  stay in the foreground and log to stderr\n"
 	"  -v, --verbose     log debugging detail\n"
+	"  -u, --user USER   once set up, run as USER (overrides User = in FILE)\n"
 	"Without -f, returns once the interface is up; the daemon logs to syslog.\n";
 
 /* A server with many TCP clients holds a descriptor each: take every
@@ -45,8 +46,24 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 {
 	struct device dev;
 	struct hooks_keeper keeper = { .pid = 0, .fd = -1 };
+	struct sandbox_user user = { 0 };
 	int ret = EXIT_RUNTIME, ready[2] = { -1, -1 }, r;
+	bool must_stop;
 
+	/* Looked up now, while the caller sees what goes wrong. */
+	if (cfg->user[0]) {
+		r = sandbox_resolve_user(&user, cfg->user);
+		if (r < 0) {
+			if (cfg->user_line)
+				fprintf(stderr, "%s:%u: User = %s: %s\n", cfg->path ? cfg->path : "configuration",
+					cfg->user_line, cfg->user, r == -ENOENT ? "no such user" : strerror(-r));
+			else
+				fprintf(stderr, "up: --user %s: %s\n", cfg->user,
+					r == -ENOENT ? "no such user" : strerror(-r));
+			config_free(cfg); /* as on every way out (twice is harmless) */
+			return EXIT_USAGE;
+		}
+	}
 	raise_fd_limit();
 
 	if (!foreground) {
@@ -136,8 +153,12 @@ int cmd_run_interface(struct interface_config *cfg, const char *ifname, bool for
 		log_info("%s up; daemon running as pid %d", ifname, (int)getpid());
 	}
 	/* Set-up is done: the daemon runs with what it still needs only. */
-	sandbox_enter();
-	ret = device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
+	r = user.set ? device_state_chown(&dev.state, user.uid, user.gid) : 0;
+	if (r < 0)
+		log_warn("cannot give the state directory %s/%s to User = %s: %s; the state will not be saved",
+			 statefile_dir(), ifname, user.name, strerror(-r));
+	sandbox_enter(user.set ? &user : NULL, &must_stop);
+	ret = must_stop ? EXIT_RUNTIME : device_run(&dev) < 0 ? EXIT_RUNTIME : EXIT_OK;
 	notify_stopping();                /* systemd: shutdown begins (before the interface goes) */
 	hooks_keeper_going_down(&keeper); /* PreDown */
 	device_down(&dev);
@@ -167,23 +188,32 @@ int cmd_up(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct interface_config cfg;
 	char err[512], ifname[16];
 	bool foreground = false;
+	const char *user = NULL;
 	int ret = EXIT_RUNTIME, opt;
 
 	memset(&cfg, 0, sizeof(cfg));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+fvh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+fvu:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			foreground = true;
 			break;
 		case 'v':
 			log_level = LOG_LVL_DEBUG;
+			break;
+		case 'u':
+			if (!config_user_valid(optarg)) {
+				fprintf(stderr, "up: --user: not a user name: '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			user = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -215,6 +245,10 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	warn_unsupported(&cfg, file);
+	if (user) {
+		snprintf(cfg.user, sizeof(cfg.user), "%s", user);
+		cfg.user_line = 0;
+	}
 	ret = cmd_run_interface(&cfg, ifname, foreground);
 out:
 	config_free(&cfg);

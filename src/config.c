@@ -45,6 +45,8 @@ static const struct {
 	[K_TRANSPORT] = { "Transport", SECTION_INTERFACE, false },
 	[K_REPLY_PING] = { "ReplyPing", SECTION_INTERFACE, false },
 	[K_FORWARD] = { "Forward", SECTION_INTERFACE, false },
+	[K_SAVE_STATE] = { "SaveState", SECTION_INTERFACE, false },
+	[K_USER] = { "User", SECTION_INTERFACE, false },
 	[K_DNS] = { "DNS", SECTION_INTERFACE, false },
 	[K_PRE_UP] = { "PreUp", SECTION_INTERFACE, false },
 	[K_POST_UP] = { "PostUp", SECTION_INTERFACE, false },
@@ -412,16 +414,33 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 			return fail(p, "invalid Transport (expected udp, tcp or udp,tcp): %s", shown(buf, value));
 		return true;
 	case K_REPLY_PING:
-	case K_FORWARD: {
-		bool *flag = k == K_REPLY_PING ? &cfg->reply_ping : &cfg->forward;
+	case K_FORWARD:
+	case K_SAVE_STATE: {
+		bool flag;
 		if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcasecmp(value, "on"))
-			*flag = true;
+			flag = true;
 		else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcasecmp(value, "off"))
-			*flag = false;
+			flag = false;
 		else
 			return fail(p, "invalid %s (expected true or false): %s", keys[k].name, shown(buf, value));
+		if (k == K_REPLY_PING)
+			cfg->reply_ping = flag;
+		else if (k == K_FORWARD)
+			cfg->forward = flag;
+		else
+			cfg->no_save_state = !flag;
 		return true;
 	}
+	case K_USER:
+		/* A name as useradd takes it: nothing a path or a shell would read twice. */
+		if (!config_user_valid(value))
+			return fail(
+				p,
+				"invalid User (expected a user name of at most %zu letters, digits, '.', '_', '-'): %s",
+				sizeof(cfg->user) - 1, shown(buf, value));
+		snprintf(cfg->user, sizeof(cfg->user), "%s", value);
+		cfg->user_line = p->line;
+		return true;
 	default:
 		return false; /* not an [Interface] key: the caller checked */
 	}
@@ -816,6 +835,14 @@ void config_free(struct interface_config *cfg)
 	for (int i = 0; i < HOOK_STAGES; i++)
 		config_strings_free(&cfg->hooks[i]);
 	crypto_wipe(cfg, sizeof(*cfg));
+}
+
+bool config_user_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n && n < sizeof(((struct interface_config *)0)->user) && name[0] != '-' &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
 const char *config_key_name(enum key_id k)

@@ -84,6 +84,9 @@ struct interface_config {
 	unsigned transports; /* TRANSPORT_* bits to listen on; 0 = UDP only (the default) */
 	bool reply_ping;     /* answer echo requests for our own addresses in user space */
 	bool forward;        /* forward packets that arrive on the interface (a hub: client to client) */
+	bool no_save_state;  /* SaveState = false: no state file (statefile.h) */
+	char user[33];       /* User =: the daemon runs as this user once set up; "" = stays root */
+	unsigned user_line;
 	enum table_mode table;
 	uint32_t table_id;
 	bool replace_peers; /* UAPI only */
@@ -137,6 +140,9 @@ int config_format(struct sbuf *out, const struct interface_config *cfg);
  * udp), an Endpoint is compared as written when both have the text, and as
  * resolved otherwise; lists in order. For tests and fuzzers. */
 bool config_equal(const struct interface_config *a, const struct interface_config *b);
+/* A name `User =` (or `sluice up --user`) takes: 1 to 32 letters, digits,
+ * '.', '_', '-', not starting with '-'. */
+bool config_user_valid(const char *name);
 
 /* Makes room for element n of an array of *cap elements of elem bytes,
  * doubling it; the old block is wiped (it may hold keys). False: no memory. */

@@ -66,7 +66,7 @@ bool config_equal(const struct interface_config *a, const struct interface_confi
 	    a->table != b->table || (a->table == TABLE_ID && a->table_id != b->table_id) ||
 	    (a->transports ? a->transports : TRANSPORT_UDP) != (b->transports ? b->transports : TRANSPORT_UDP) ||
 	    a->reply_ping != b->reply_ping || a->forward != b->forward || a->replace_peers != b->replace_peers ||
-	    a->n_peers != b->n_peers)
+	    a->no_save_state != b->no_save_state || strcmp(a->user, b->user) != 0 || a->n_peers != b->n_peers)
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (!same_peer(&a->peers[i], &b->peers[i]))
@@ -142,6 +142,10 @@ int config_format(struct sbuf *out, const struct interface_config *cfg)
 		sbuf_putf(out, "%s = true\n", config_key_name(K_REPLY_PING));
 	if (cfg->forward)
 		sbuf_putf(out, "%s = true\n", config_key_name(K_FORWARD));
+	if (cfg->no_save_state)
+		sbuf_putf(out, "%s = false\n", config_key_name(K_SAVE_STATE));
+	if (cfg->user[0])
+		sbuf_putf(out, "%s = %s\n", config_key_name(K_USER), cfg->user);
 	for (size_t i = 0; i < cfg->n_peers; i++)
 		put_peer(out, &cfg->peers[i]);
 	return sbuf_error(out);

@@ -14,6 +14,8 @@ enum key_id {
 	K_TRANSPORT,
 	K_REPLY_PING,
 	K_FORWARD,
+	K_SAVE_STATE,
+	K_USER,
 	K_DNS,
 	K_PRE_UP,
 	K_POST_UP,

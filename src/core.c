@@ -151,6 +151,33 @@ void core_peer_initiate(struct core *c, struct peer *p, uint64_t now)
 	core_flush_net(c);
 }
 
+uint64_t core_state_generation(const struct core *c)
+{
+	return c->state_generation;
+}
+
+bool core_peer_restore(struct core *c, struct peer *p, const uint8_t timestamp[NOISE_TIMESTAMP_LEN],
+		       const struct endpoint *ep, bool initiate, uint64_t now)
+{
+	if (memcmp(timestamp, p->latest_timestamp, NOISE_TIMESTAMP_LEN) > 0) {
+		memcpy(p->latest_timestamp, timestamp, NOISE_TIMESTAMP_LEN);
+		c->state_generation++;
+	}
+	if (ep && ep->addr.sa.sa_family != AF_UNSPEC && !ep->conn && p->endpoint.addr.sa.sa_family == AF_UNSPEC) {
+		p->endpoint = *ep;
+		p->endpoint.has_src = false;
+		c->state_generation++;
+	}
+	if (!initiate || p->endpoint.addr.sa.sa_family == AF_UNSPEC || p->endpoint.conn == ENDPOINT_TCP_DOWN)
+		return true;
+	if (!c->identity.has_key)
+		return false;
+	core_log(c, CORE_LOG_ENDPOINT_CHANGED, "Peer %" PRIu64 " known from before the restart: initiating to %s",
+		 p->id, FROM(&p->endpoint));
+	core_peer_initiate(c, p, now);
+	return true;
+}
+
 void core_transport_up(struct core *c, struct peer *p, const struct endpoint *ep, uint64_t now)
 {
 	core_peer_set_endpoint(c, p, ep);
@@ -334,6 +361,7 @@ void core_update_endpoint(struct peer *p, const struct endpoint *ep)
 		return;
 	old = p->endpoint;
 	p->endpoint = *ep;
+	c->state_generation++;
 	if (old.addr.sa.sa_family == AF_UNSPEC)
 		core_log(c, CORE_LOG_ENDPOINT_CHANGED, "Peer %" PRIu64 " endpoint changed to %s", p->id, FROM(ep));
 	else

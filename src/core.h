@@ -112,6 +112,7 @@ struct core {
 
 	uint64_t drops[DROP_CAUSE_COUNT];
 	struct core_log log;
+	uint64_t state_generation; /* core_state_generation */
 
 	/* Output batches, flushed at the end of each call. */
 	struct pkt *out_net[CORE_BATCH];
@@ -198,6 +199,21 @@ static inline void core_account_sent(const struct pkt *k)
 	if (k->src_stale)
 		p->endpoint.has_src = false;
 }
+
+/* What a restart must not forget (the daemon keeps it in a file,
+ * statefile.h): each peer's latest accepted initiation timestamp
+ * (p->latest_timestamp) and its endpoint. The generation grows each time
+ * either changes, or a peer comes or goes: the daemon saves when it moved. */
+uint64_t core_state_generation(const struct core *c);
+/* After a restart: an initiation from the peer with a timestamp at or below
+ * `timestamp` is refused as a replay (DROP_HANDSHAKE_REPLAY); ep (may be
+ * NULL; UDP only) becomes the peer's endpoint if it has none; with initiate,
+ * a handshake starts at once if the peer then has an endpoint, so that
+ * traffic flows again without waiting for the peer's next handshake.
+ * False when that handshake could not start for want of our private key
+ * (ask again once it is set). */
+bool core_peer_restore(struct core *c, struct peer *p, const uint8_t timestamp[NOISE_TIMESTAMP_LEN],
+		       const struct endpoint *ep, bool initiate, uint64_t now);
 
 /* Starts a handshake with the peer now (tests and `wg set` use it). */
 void core_peer_initiate(struct core *c, struct peer *p, uint64_t now);

@@ -164,23 +164,24 @@ static struct peer *initiation_peer(struct core *c, const struct core_handshake_
 	return p;
 }
 
-/* Only a newer timestamp, and not more often than INITIATIONS_PER_SECOND. */
-static bool initiation_timely(struct core *c, const struct core_handshake_msg *m, const struct peer *p,
-			      const uint8_t timestamp[NOISE_TIMESTAMP_LEN], uint64_t now)
+/* Only a newer timestamp, and not more often than INITIATIONS_PER_SECOND.
+ * DROP_CAUSE_COUNT when it is, else why not. */
+static enum drop_cause initiation_timely(struct core *c, const struct core_handshake_msg *m, const struct peer *p,
+					 const uint8_t timestamp[NOISE_TIMESTAMP_LEN], uint64_t now)
 {
 	if (memcmp(timestamp, p->latest_timestamp, NOISE_TIMESTAMP_LEN) <= 0) {
 		core_log(c, CORE_LOG_INVALID_INITIATION,
 			 "Invalid handshake initiation from %s: replayed timestamp of peer %" PRIu64, FROM(&m->ep),
 			 p->id);
-		return false;
+		return DROP_HANDSHAKE_REPLAY;
 	}
 	if (p->last_initiation_consumed && now - p->last_initiation_consumed < NS_PER_SEC / INITIATIONS_PER_SECOND) {
 		core_log(c, CORE_LOG_INVALID_INITIATION,
 			 "Invalid handshake initiation from %s: peer %" PRIu64 " sends more than %d a second",
 			 FROM(&m->ep), p->id, INITIATIONS_PER_SECOND);
-		return false;
+		return DROP_HANDSHAKE;
 	}
-	return true;
+	return DROP_CAUSE_COUNT;
 }
 
 /* The work is ordered so that what a stranger can send costs least: the
@@ -217,12 +218,16 @@ static bool consume_initiation(struct core *c, const struct core_handshake_msg *
 		core_log(c, CORE_LOG_INVALID_INITIATION, "Invalid handshake initiation from %s", FROM(&m->ep));
 		goto bad;
 	}
-	if (!initiation_timely(c, m, p, timestamp, now))
-		goto bad;
+	enum drop_cause untimely = initiation_timely(c, m, p, timestamp, now);
+	if (untimely != DROP_CAUSE_COUNT) {
+		c->drops[untimely]++;
+		goto out;
+	}
 	/* Every check passed: commit to the peer. */
 	session_handshake_release(p);
 	p->handshake = st;
 	memcpy(p->latest_timestamp, timestamp, NOISE_TIMESTAMP_LEN);
+	c->state_generation++;
 	p->last_initiation_consumed = now;
 	p->rx_bytes += m->len;
 	core_update_endpoint(p, &m->ep);

@@ -142,6 +142,7 @@ struct peer *core_peer_add(struct core *c, const uint8_t public_key[KEY_LEN])
 		c->peers = p;
 	c->peers_tail = p;
 	c->n_peers++;
+	c->state_generation++;
 	if (core_log_allow(c, CORE_LOG_PEER_CREATED)) {
 		char b64[KEY_B64_LEN + 1];
 		key_to_base64(b64, public_key);
@@ -153,6 +154,7 @@ struct peer *core_peer_add(struct core *c, const uint8_t public_key[KEY_LEN])
 void core_peer_remove(struct core *c, struct peer *p)
 {
 	core_log(c, CORE_LOG_PEER_REMOVED, "Peer %" PRIu64 " removed", p->id);
+	c->state_generation++;
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -194,7 +196,8 @@ void core_peer_set_suite(struct core *c, struct peer *p, enum cipher_suite suite
 
 void core_peer_set_endpoint(struct core *c, struct peer *p, const struct endpoint *ep)
 {
-	(void)c;
+	if (!endpoint_equal(&p->endpoint, ep))
+		c->state_generation++;
 	p->endpoint = *ep;
 }
 

@@ -244,6 +244,8 @@ static int apply_config(struct device *d, const struct interface_config *cfg, ui
 		copy.peers = peers;
 	}
 	r = device_apply_config(&d->core, &copy, now);
+	if (r == 0)
+		device_state_restore(d, now); /* peers new to the engine get what it knew before a restart */
 	if (peers) {
 		crypto_wipe(peers, cfg->n_peers * sizeof(*peers)); /* preshared keys */
 		free(peers);
@@ -436,7 +438,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	d->tun_fd = d->udp_fd = d->uapi_fd = d->signal_fd = d->epoll_fd = d->keylog_fd = -1;
+	d->tun_fd = d->udp_fd = d->uapi_fd = d->signal_fd = d->epoll_fd = d->keylog_fd = d->state.dir_fd = -1;
 	d->resolve.fds[0] = d->resolve.fds[1] = -1;
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
@@ -519,6 +521,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	r = device_listen(d, cfg->has_listen_port ? cfg->listen_port : 0, d->transports);
 	if (r < 0)
 		goto fail;
+	device_state_open(&d->state, d->ifname, !cfg->no_save_state);
 	r = add_tcp_peers(d, cfg, device_now());
 	if (r < 0) {
 		log_err("cannot set up the TCP connections: %s", strerror(-r));
@@ -691,9 +694,12 @@ int device_run(struct device *d)
 		uint64_t now = device_now();
 		uint64_t deadline = core_next_deadline(&d->core);
 		uint64_t tcp_deadline = tcp_next_deadline(&d->tcp);
+		uint64_t state_deadline = device_state_deadline(d);
 		uint64_t wait_ns = LIVENESS_INTERVAL_NS;
 		if (tcp_deadline < deadline)
 			deadline = tcp_deadline;
+		if (state_deadline < deadline)
+			deadline = state_deadline;
 		if (deadline <= now)
 			wait_ns = 0;
 		else if (deadline - now < wait_ns)
@@ -743,6 +749,7 @@ int device_run(struct device *d)
 		core_tick(&d->core, now);
 		tcp_tick(&d->tcp, now);
 		uapi_server_tick(&d->uapi, now);
+		device_state_tick(d, now);
 		if (now - d->last_liveness_check >= LIVENESS_INTERVAL_NS) {
 			d->last_liveness_check = now;
 			device_resolve_tick(d, now);
@@ -812,6 +819,7 @@ void device_down(struct device *d)
 		close(d->keylog_fd);
 	d->keylog_fd = -1;
 	d->uapi_fd = d->udp_fd = d->tun_fd = d->signal_fd = d->epoll_fd = -1;
+	device_state_close(d); /* what changed since the last save, before the peers go */
 	core_destroy(&d->core);
 	device_setup_free(&d->setup);
 	device_resolve_free(&d->resolve);

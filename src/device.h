@@ -14,6 +14,7 @@
 #include "config.h"
 #include "core.h"
 #include "device_resolve.h"
+#include "device_state.h"
 #include "device_sync.h"
 #include "route.h"
 #include "tcp.h"
@@ -49,6 +50,7 @@ struct device {
 	int keylog_fd;                 /* SLUICE_KEYLOG, or -1 */
 	struct device_setup setup;     /* what a reload compares against (device_sync.h) */
 	struct device_resolve resolve; /* endpoints given by name (device_resolve.h) */
+	struct device_state state;     /* what a restart must not forget (device_state.h) */
 };
 
 /* Creates the interface named ifname from cfg: tun, addresses, MTU, link up,

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "device.h"
@@ -308,6 +309,8 @@ static int sync_peers(struct device *d, const struct interface_config *cfg, uint
 	}
 	copy.peers = peers;
 	r = device_sync_config(&d->core, &copy, now, stop_dialing, d, counts);
+	if (r == 0)
+		device_state_restore(d, now); /* peers added get what was known of them */
 out:
 	if (peers) {
 		crypto_wipe(peers, cfg->n_peers * sizeof(*peers)); /* preshared keys */
@@ -369,10 +372,13 @@ void device_reload(struct device *d)
 	    !config_resolve(&cfg, d->setup.path, err, sizeof(err))) {
 		/* Without CAP_DAC_OVERRIDE (the sandbox drops it) root reads
 		 * only files it owns or may read as anyone. */
+		bool denied = strstr(err, strerror(EACCES)) != NULL;
 		log_err("reload: %s; %s stays as it was%s", err, d->ifname,
-			strstr(err, strerror(EACCES)) ? " (the daemon may read only files root owns: "
-							"`sluice syncconf` reads it as its caller)"
-						      : "");
+			!denied          ? ""
+			: geteuid() != 0 ? " (the daemon runs as its User now and may not read it: "
+					   "`sluice syncconf` reads it as its caller)"
+					 : " (the daemon may read only files root owns: "
+					   "`sluice syncconf` reads it as its caller)");
 		config_free(&cfg);
 		return;
 	}

@@ -16,6 +16,7 @@ static const char *const drop_cause_names[] = {
 	[DROP_HANDSHAKE_RATELIMIT] = "handshake_ratelimit",
 	[DROP_HANDSHAKE_COOKIE] = "handshake_cookie",
 	[DROP_COOKIE_RATELIMIT] = "cookie_ratelimit",
+	[DROP_HANDSHAKE_REPLAY] = "handshake_replay",
 	[DROP_TCP_NO_CONN] = "tcp_no_conn",
 	[DROP_TCP_TX_FULL] = "tcp_tx_full",
 	[DROP_TCP_FRAMING] = "tcp_framing",

@@ -22,6 +22,7 @@ enum drop_cause {
 	DROP_HANDSHAKE_RATELIMIT,  /* under load, more than its share from one source */
 	DROP_HANDSHAKE_COOKIE,     /* under load without a valid mac2: answered with a cookie */
 	DROP_COOKIE_RATELIMIT,     /* ... and left unanswered: cookie replies at their limit */
+	DROP_HANDSHAKE_REPLAY,     /* an initiation whose timestamp is not newer than the last accepted */
 	/* The TCP transport (tcp.c). The first two count packets; the others
 	 * count connections closed, each holding whatever it had sent. */
 	DROP_TCP_NO_CONN,      /* for a TCP endpoint whose connection is not up */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto.h"
 
@@ -237,4 +238,21 @@ char *sbuf_steal(struct sbuf *b, size_t *len)
 	memset(b, 0, sizeof(*b));
 	b->max = max;
 	return p;
+}
+
+int sbuf_write_fd(const struct sbuf *b, int fd)
+{
+	const char *p = sbuf_ptr(b);
+	size_t n = sbuf_len(b);
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }

@@ -83,6 +83,9 @@ char *sbuf_cstr(struct sbuf *b);
  * empty afterwards. The caller wipes (crypto_wipe) and frees it. NULL on
  * -ENOMEM (the buffer is left as it was). */
 char *sbuf_steal(struct sbuf *b, size_t *len);
+/* Writes everything it holds to fd (a file: EINTR and short writes carried
+ * on), leaving it as it was. 0 or -errno. */
+int sbuf_write_fd(const struct sbuf *b, int fd);
 
 /* The one growth step, for sbuf and for the arrays that hold keys
  * (config_grow): allocates new_size bytes, copies the first keep bytes of

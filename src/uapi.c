@@ -178,6 +178,14 @@ void uapi_close(int listen_fd, const char *ifname)
 		unlink(addr.sun_path);
 }
 
+int uapi_remove_stale(const char *ifname)
+{
+	struct sockaddr_un addr;
+	int rc = socket_address(&addr, ifname);
+
+	return rc ? rc : remove_stale_socket(&addr);
+}
+
 int uapi_socket_identity(const char *ifname, unsigned long long *dev, unsigned long long *ino)
 {
 	struct sockaddr_un addr;

@@ -94,6 +94,10 @@ int uapi_socket_path(char *out, size_t outlen, const char *ifname);
 int uapi_listen(const char *ifname);
 /* Closes the socket and removes its file. */
 void uapi_close(int listen_fd, const char *ifname);
+/* Removes IFACE's socket if nobody listens on it any more (a daemon that ran
+ * as another user cannot remove it from UAPI_DIR itself). 0: gone, or there
+ * was none; -EADDRINUSE: a daemon answers; -errno otherwise. */
+int uapi_remove_stale(const char *ifname);
 /* The identity (st_dev, st_ino) of IFACE's socket file, as lstat sees it:
  * taken after uapi_listen, it tells the daemon later whether its file was
  * removed or replaced by another daemon's (wireguard-go exits then, and a

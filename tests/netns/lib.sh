@@ -105,6 +105,8 @@ require_root() {
 # test_init: temp dir and the cleanup traps. Call once, after require_root.
 test_init() {
 	TMPD=$(mktemp -d "/tmp/sluice-netns.$ID.XXXXXX")
+	# Daemons keep their state (statefile.h) here, not in /var/lib/sluice.
+	export SLUICE_STATE_DIR="$TMPD/state"
 	trap _on_exit EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM

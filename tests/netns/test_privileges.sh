@@ -4,7 +4,11 @@
 # has no_new_privs, a seccomp filter, is not dumpable and locks its memory;
 # and everything it does after set-up still works under those limits: the
 # tunnel over UDP and TCP, `wg show`, `wg set` rebinding to a low port,
-# fwmark, MTU changes, and a clean exit that removes the interface.
+# fwmark, MTU changes, and a clean exit that removes the interface. With
+# `User = nobody` the daemon runs as that user with the same two
+# capabilities, and the tunnel, `wg show`, `sluice show`, its state file,
+# syncconf and `sluice down` still work; SIGHUP, which would read a file
+# only root may read, fails with a message saying so.
 # keypair and ns_new set variables by name; shellcheck can't see it.
 # shellcheck disable=SC2154,SC2317
 # shellcheck source=tests/netns/lib.sh
@@ -123,5 +127,76 @@ DAEMONS+=("$A $IX $PX $TMPD/$IX.log sluice")
 check "with SLUICE_NO_SANDBOX=1 it is up" wait_until 10 test -S "$WG_RUN/$IX.sock"
 check "... keeps its capabilities (for debugging)" sh -c "[ \"\$(awk '\$1 == \"CapEff:\" { print \$2 }' /proc/$PX/status)\" != 0000000000001400 ]"
 check "... and says so in its log" grep -q SLUICE_NO_SANDBOX "$TMPD/$IX.log"
+
+section "User = nobody"
+id nobody >/dev/null 2>&1 || cannot_run "no user nobody on this machine"
+NOBODY_UID=$(id -u nobody)
+NOBODY_GID=$(id -g nobody)
+check "sluice down $IC" sluice_cli "$B" down "$IC"
+ifname IU u
+ifname IV v
+# A's and B's files again, A's as nobody (and over UDP only).
+CU=$(sed 's/^Transport = .*/User = nobody/' "$CA" | conf_write "$IU")
+CV=$(conf_write "$IV" <"$CB")
+start_sluice "$A" "$CU"
+PU=$LAST_PID
+start_sluice "$B" "$CV"
+# ids_are PID FIELD VALUE: the four ids of Uid: or Gid: are all VALUE.
+ids_are() {
+	local got
+	got=$(awk -v f="$2:" '$1 == f { print $2, $3, $4, $5 }' "/proc/$1/status")
+	echo "$2 $got, want $3 (4 times)"
+	[ "$got" = "$3 $3 $3 $3" ]
+}
+info "$(grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|CapBnd)' "/proc/$PU/status" | tr -s '\t ' ' ' | paste -sd' ')"
+check "Uid: nobody's ($NOBODY_UID) real, effective, saved and fs" ids_are "$PU" Uid "$NOBODY_UID"
+check "Gid: nobody's group ($NOBODY_GID)" ids_are "$PU" Gid "$NOBODY_GID"
+check "... and no other group" test "$(status_of "$PU" Groups)" = "$NOBODY_GID"
+check "CapEff/CapBnd NET_ADMIN+NET_BIND_SERVICE, no_new_privs, seccomp, no core" sandboxed "$PU"
+check "... CapPrm too" test "$(status_of "$PU" CapPrm)" = 0000000000001400
+check "the log says who it runs as" grep -q "sandbox: running as nobody, only CAP_NET_ADMIN" "$TMPD/$IU.log"
+check "the tunnel works" ping_ok "$B" 198.18.0.1
+check "wg show answers" sh -c "ip netns exec $A wg show $IU | grep -q 'latest handshake'"
+check "sluice show answers" sh -c "ip netns exec $A $SLUICE show $IU | grep -q 'latest handshake'"
+state_owned() { stat -c '%U %a' "$SLUICE_STATE_DIR/$IU/state" 2>&1 | tee /dev/stderr | grep -qx 'nobody 600'; }
+check "the state file is written, nobody's, mode 0600" wait_until 3 state_owned
+(umask 077 && sed 's|^AllowedIPs = 198.18.0.2/32$|&\nPersistentKeepalive = 7|' "$CU" >"$TMPD/$IU.sync")
+check "syncconf works (PersistentKeepalive = 7 added)" ip netns exec "$A" "$SLUICE" syncconf "$IU" "$TMPD/$IU.sync"
+check "... wg show has it" sh -c "ip netns exec $A wg show $IU persistent-keepalive | grep -q '7\$'"
+kill -HUP "$PU"
+check "SIGHUP: the file cannot be read as nobody, and the log says what to do" \
+	wait_until 3 grep -q "reload: .*Permission denied.*runs as its User now.*sluice syncconf" "$TMPD/$IU.log"
+check "... the daemon runs on" kill -0 "$PU"
+check "... and the tunnel with it" ping_ok "$B" 198.18.0.1
+check "sluice down $IU (the daemon, as nobody, cannot remove its socket: down does)" sluice_cli "$A" down "$IU"
+check "... the daemon is gone" wait_until 3 sh -c "! kill -0 $PU"
+check "... and its socket" test ! -e "$WG_RUN/$IU.sock"
+
+ifname IN n
+CN=$(conf_write "$IN" <<EOF
+[Interface]
+PrivateKey = $KA_priv
+User = sluice-no-such-user
+EOF
+)
+no_such_user() {
+	local out rc=0
+	out=$(ip netns exec "$A" timeout 10 "$SLUICE" up -f "$CN" 2>&1) || rc=$?
+	echo "$out (exit $rc)"
+	[ "$rc" = 1 ] && grep -qF "$CN:3: User = sluice-no-such-user: no such user" <<<"$out"
+}
+check "User = a user that does not exist: refused at once (exit 1), naming the line" no_such_user
+check "... and no interface made" sh -c "! ip -n $A link show $IN"
+
+
+ifname IF f
+CF=$(sed '/^Transport = /d' "$CA" | conf_write "$IF")
+start_sluice "$A" "$CF" --user nobody
+PF=$LAST_PID
+check "sluice up --user nobody: the same as User = nobody" ids_are "$PF" Uid "$NOBODY_UID"
+check "... sandboxed" sandboxed "$PF"
+check "... SIGTERM: it exits" stop_pid "$PF"
+check "sluice up --user with a user that does not exist: refused, saying so" \
+	sh -c "ip netns exec $A timeout 10 $SLUICE up -f --user sluice-no-such-user '$CF' 2>&1 | grep -q 'up: --user sluice-no-such-user: no such user'"
 
 finish

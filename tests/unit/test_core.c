@@ -771,10 +771,70 @@ static void test_replayed_initiation_rejected(void **state)
 	now += NS_PER_SEC;
 	A.net[0] = init;
 	A.n_net = 1;
-	uint64_t before = B.core.drops[DROP_HANDSHAKE];
+	uint64_t before = B.core.drops[DROP_HANDSHAKE_REPLAY];
 	deliver(&A, &B);
 	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 0);
-	assert_int_equal(B.core.drops[DROP_HANDSHAKE], before + 1);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_REPLAY], before + 1);
+}
+
+/* B restarted (a new engine, same key) with what it kept of A: it
+ * initiates to A's endpoint at once, and refuses A's old initiation
+ * replayed from elsewhere, leaving the endpoint where it was. */
+static void test_restored_state(void **state)
+{
+	(void)state;
+	struct core_hooks hb = { .ctx = &B, .send_net = hook_net, .send_tun = hook_tun, .log = hook_log };
+	uint8_t ts[NOISE_TIMESTAMP_LEN];
+	struct endpoint ep, attacker;
+
+	uint64_t gen = core_state_generation(&B.core);
+	send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+	struct wire_msg init = A.net[0];
+	deliver(&A, &B);
+	assert_true(core_state_generation(&B.core) > gen); /* a handshake accepted: save */
+	memcpy(ts, peer_ba->latest_timestamp, sizeof(ts));
+	ep = peer_ba->endpoint;
+	deliver(&B, &A);
+	deliver(&A, &B);
+
+	core_destroy(&B.core);
+	memset(&B.core, 0, sizeof(B.core));
+	B.n_net = B.n_tun = B.n_log = 0;
+	assert_int_equal(core_init(&B.core, &hb, 1420, 1024), 0);
+	B.core.wall_offset_ns = 1700000000LL * (int64_t)NS_PER_SEC;
+	core_set_private_key(&B.core, B.priv);
+	peer_ba = core_peer_add(&B.core, A.pub);
+	assert_non_null(peer_ba);
+	core_peer_set_psk(&B.core, peer_ba, peer_ab->preshared_key);
+	add_allowed(&B.core, peer_ba, "198.18.0.1", 32);
+	now += NS_PER_SEC;
+	assert_true(core_peer_restore(&B.core, peer_ba, ts, &ep, true, now));
+	assert_true(endpoint_equal(&peer_ba->endpoint, &A.addr));
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_INITIATION), 1);
+	assert_logged(&B, "known from before the restart: initiating to 192.0.2.1:51820");
+	drop_wire(&B);
+
+	/* The old initiation, from another address. */
+	make_endpoint(&attacker, "192.0.2.66", 40000);
+	struct pkt *k = pool_get(&B.core.pool);
+	assert_non_null(k);
+	memcpy(k->data, init.data, init.len);
+	k->len = init.len;
+	k->ep = attacker;
+	core_net_rx(&B.core, now, &k, 1);
+	while (core_process_handshakes(&B.core, now, UINT32_MAX))
+		;
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 0);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_REPLAY], 1);
+	assert_true(endpoint_equal(&peer_ba->endpoint, &A.addr));
+
+	/* A restored timestamp never lowers the one the engine has. */
+	uint8_t zero[NOISE_TIMESTAMP_LEN] = { 0 };
+	assert_true(core_peer_restore(&B.core, peer_ba, zero, NULL, false, now));
+	assert_memory_equal(peer_ba->latest_timestamp, ts, sizeof(ts));
+	/* Without a private key no handshake can start: ask again later. */
+	core_set_private_key(&B.core, NULL);
+	assert_false(core_peer_restore(&B.core, peer_ba, ts, NULL, true, now));
 }
 
 static void test_keys_zeroed(void **state)
@@ -1541,6 +1601,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_handshake_and_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restored_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_key_clamped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_static_static_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allowedips_source_check, setup, teardown),
