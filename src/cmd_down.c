@@ -83,6 +83,9 @@ static bool stop_daemon(const char *ifname, const char *sock)
 			(int)pid);
 		return false;
 	}
+	/* A daemon that ran as another user (User =) could not remove its
+	 * socket: nobody listens on it now, so it goes. */
+	uapi_remove_stale(ifname);
 	return if_nametoindex(ifname) == 0;
 }
 
