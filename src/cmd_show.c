@@ -45,6 +45,7 @@ struct peer_view {
 	uint64_t hs_sec, hs_nsec, rx, tx, keepalive, protocol_version;
 	char transport[8];
 	char cipher[24];
+	struct sbuf allowed_macs, macs; /* TAP mode, ", "-separated */
 };
 
 struct iface_view {
@@ -63,12 +64,16 @@ struct iface_view {
 	uint64_t hs_values[MAX_HANDSHAKE_STATS];
 	size_t n_hs;
 	bool extended; /* the daemon answered get=2 */
+	char mode[8];  /* tun or tap */
+	char bridge[16];
 };
 
 static void iface_free(struct iface_view *v)
 {
 	for (size_t i = 0; i < v->n_peers; i++) {
 		sbuf_free(&v->peers[i].allowed);
+		sbuf_free(&v->peers[i].allowed_macs);
+		sbuf_free(&v->peers[i].macs);
 		crypto_wipe(v->peers[i].psk, sizeof(v->peers[i].psk));
 	}
 	if (v->peers)
@@ -150,6 +155,10 @@ static int parse_reply(struct iface_view *v, char *body)
 				v->hs_values[v->n_hs++] = number(val);
 			}
 			v->extended = true;
+		} else if (!strcmp(line, "sluice_mode")) {
+			snprintf(v->mode, sizeof(v->mode), "%s", val);
+		} else if (!strcmp(line, "sluice_bridge")) {
+			snprintf(v->bridge, sizeof(v->bridge), "%s", val);
 		} else if (!strcmp(line, "sluice_peer")) {
 			char b64[KEY_B64_LEN + 1];
 			hex_to_b64(b64, val);
@@ -161,6 +170,9 @@ static int parse_reply(struct iface_view *v, char *body)
 			snprintf(peer->transport, sizeof(peer->transport), "%s", val);
 		} else if (!strcmp(line, "sluice_cipher")) {
 			snprintf(peer->cipher, sizeof(peer->cipher), "%s", val);
+		} else if (!strcmp(line, "sluice_allowed_mac") || !strcmp(line, "sluice_mac")) {
+			struct sbuf *list = line[7] == 'a' ? &peer->allowed_macs : &peer->macs;
+			sbuf_putf(list, "%s%s", sbuf_len(list) ? ", " : "", val);
 		} else if (!strcmp(line, "preshared_key")) {
 			peer->has_psk = strspn(val, "0") != strlen(val);
 			if (peer->has_psk)
@@ -267,6 +279,8 @@ static void print_human(const struct iface_view *v)
 		printf("  listening port: %" PRIu64 "\n", v->listen_port);
 	if (v->fwmark)
 		printf("  fwmark: 0x%" PRIx64 "\n", v->fwmark);
+	if (!strcmp(v->mode, "tap"))
+		printf("  mode: tap (Ethernet frames)%s%s\n", v->bridge[0] ? ", bridge " : "", v->bridge);
 	for (size_t i = 0; i < v->n_peers; i++) {
 		const struct peer_view *p = &v->peers[i];
 		printf("\npeer: %s\n", p->public_key);
@@ -280,6 +294,10 @@ static void print_human(const struct iface_view *v)
 			printf("  allowed ips: (none)\n");
 		if (strcmp(p->cipher, "chacha20-poly1305"))
 			printf("  cipher: %s\n", p->cipher);
+		if (sbuf_len(&p->allowed_macs))
+			printf("  allowed macs: %.*s\n", (int)sbuf_len(&p->allowed_macs), sbuf_ptr(&p->allowed_macs));
+		if (sbuf_len(&p->macs))
+			printf("  learned macs: %.*s\n", (int)sbuf_len(&p->macs), sbuf_ptr(&p->macs));
 		if (p->hs_sec) {
 			printf("  latest handshake: ");
 			print_ago(p->hs_sec);
@@ -314,6 +332,23 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+/* A ", "-separated list as a JSON array of strings. */
+static void json_list(const struct sbuf *list)
+{
+	printf("[");
+	if (sbuf_len(list)) {
+		char *copy = strndup(sbuf_ptr(list), sbuf_len(list)), *save = NULL;
+		bool first = true;
+		for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save)) {
+			printf("%s", first ? "" : ",");
+			json_string(t);
+			first = false;
+		}
+		free(copy);
+	}
+	printf("]");
+}
+
 static void print_json(const struct iface_view *v)
 {
 	printf("{\"interface\":");
@@ -325,6 +360,12 @@ static void print_json(const struct iface_view *v)
 		printf("null");
 	printf(",\"private_key\":%s", v->has_private_key ? "\"(hidden)\"" : "null");
 	printf(",\"listen_port\":%" PRIu64 ",\"fwmark\":%" PRIu64, v->listen_port, v->fwmark);
+	printf(",\"mode\":");
+	json_string(v->mode[0] ? v->mode : "tun");
+	if (v->bridge[0]) {
+		printf(",\"bridge\":");
+		json_string(v->bridge);
+	}
 	printf(",\"dropped\":{");
 	for (size_t i = 0; i < v->n_drops; i++) {
 		printf("%s", i ? "," : "");
@@ -349,18 +390,15 @@ static void print_json(const struct iface_view *v)
 			json_string(p->endpoint);
 		else
 			printf("null");
-		printf(",\"allowed_ips\":[");
-		if (sbuf_len(&p->allowed)) {
-			char *copy = strndup(sbuf_ptr(&p->allowed), sbuf_len(&p->allowed)), *save = NULL;
-			bool first = true;
-			for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save)) {
-				printf("%s", first ? "" : ",");
-				json_string(t);
-				first = false;
-			}
-			free(copy);
+		printf(",\"allowed_ips\":");
+		json_list(&p->allowed);
+		if (!strcmp(v->mode, "tap")) {
+			printf(",\"allowed_macs\":");
+			json_list(&p->allowed_macs);
+			printf(",\"macs\":");
+			json_list(&p->macs);
 		}
-		printf("],\"latest_handshake\":%" PRIu64 ",\"latest_handshake_nsec\":%" PRIu64, p->hs_sec, p->hs_nsec);
+		printf(",\"latest_handshake\":%" PRIu64 ",\"latest_handshake_nsec\":%" PRIu64, p->hs_sec, p->hs_nsec);
 		printf(",\"transfer_rx\":%" PRIu64 ",\"transfer_tx\":%" PRIu64, p->rx, p->tx);
 		printf(",\"persistent_keepalive\":%" PRIu64, p->keepalive);
 		printf(",\"transport\":");

@@ -22,6 +22,7 @@
 #include "config_keys.h"
 #include "crypto.h"
 #include "encoding.h"
+#include "l2.h"
 #include "secretfile.h"
 #include "sbuf.h"
 
@@ -44,6 +45,8 @@ static const struct {
 	[K_TRANSPORT] = { "Transport", SECTION_INTERFACE, false },
 	[K_REPLY_PING] = { "ReplyPing", SECTION_INTERFACE, false },
 	[K_FORWARD] = { "Forward", SECTION_INTERFACE, false },
+	[K_MODE] = { "Mode", SECTION_INTERFACE, false },
+	[K_BRIDGE] = { "Bridge", SECTION_INTERFACE, false },
 	[K_DNS] = { "DNS", SECTION_INTERFACE, true },
 	[K_PRE_UP] = { "PreUp", SECTION_INTERFACE, true },
 	[K_POST_UP] = { "PostUp", SECTION_INTERFACE, true },
@@ -56,6 +59,7 @@ static const struct {
 	[K_ENDPOINT] = { "Endpoint", SECTION_PEER, false },
 	[K_PERSISTENT_KEEPALIVE] = { "PersistentKeepalive", SECTION_PEER, false },
 	[K_CIPHER] = { "Cipher", SECTION_PEER, false },
+	[K_ALLOWED_MACS] = { "AllowedMACs", SECTION_PEER, false },
 };
 
 struct parser {
@@ -67,10 +71,12 @@ struct parser {
 	enum section section;
 	unsigned interface_line;
 	unsigned mtu_line;
+	unsigned bridge_line;
 	unsigned seen[K_COUNT]; /* line of each single-valued key in the current section, 0 = not yet */
 	size_t cap_addresses;
 	size_t cap_peers;
 	size_t cap_allowed_ips; /* of the current peer */
+	size_t cap_allowed_macs;
 };
 
 static bool fail_at(struct parser *p, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -229,6 +235,7 @@ static bool begin_section(struct parser *p, char *header)
 		cfg->peers[cfg->n_peers].line = p->line;
 		cfg->n_peers++;
 		p->cap_allowed_ips = 0;
+		p->cap_allowed_macs = 0;
 		p->section = SECTION_PEER;
 		return true;
 	}
@@ -288,6 +295,23 @@ static bool add_allowed_ip(struct parser *p, char *item)
 	if (!config_grow((void **)&peer->allowed_ips, &p->cap_allowed_ips, peer->n_allowed_ips, sizeof(c)))
 		return fail(p, "out of memory");
 	peer->allowed_ips[peer->n_allowed_ips++] = c;
+	return true;
+}
+
+static bool add_allowed_mac(struct parser *p, char *item)
+{
+	struct peer_config *peer = current_peer(p);
+	struct config_mac m;
+	char buf[SHOWN_MAX];
+
+	if (!l2_mac_parse(m.addr, item))
+		return fail(p, "invalid AllowedMACs (expected addresses like 02:00:5e:00:53:01): %s", shown(buf, item));
+	if (l2_is_group(m.addr))
+		return fail(p, "invalid AllowedMACs (a multicast or broadcast address is never a source): %s",
+			    shown(buf, item));
+	if (!config_grow((void **)&peer->allowed_macs, &p->cap_allowed_macs, peer->n_allowed_macs, sizeof(m)))
+		return fail(p, "out of memory");
+	peer->allowed_macs[peer->n_allowed_macs++] = m;
 	return true;
 }
 
@@ -373,6 +397,21 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 		else
 			return fail(p, "invalid Transport (expected udp, tcp or udp,tcp): %s", shown(buf, value));
 		return true;
+	case K_MODE:
+		if (!strcasecmp(value, "tun"))
+			cfg->ethernet = false;
+		else if (!strcasecmp(value, "tap"))
+			cfg->ethernet = true;
+		else
+			return fail(p, "invalid Mode (expected tun or tap): %s", shown(buf, value));
+		return true;
+	case K_BRIDGE:
+		if (!*value || strlen(value) >= IFNAMSIZ || strchr(value, '/'))
+			return fail(p, "invalid Bridge (expected an interface name of at most %d characters): %s",
+				    IFNAMSIZ - 1, shown(buf, value));
+		snprintf(cfg->bridge, sizeof(cfg->bridge), "%s", value);
+		p->bridge_line = p->line;
+		return true;
 	case K_REPLY_PING:
 	case K_FORWARD: {
 		bool *flag = k == K_REPLY_PING ? &cfg->reply_ping : &cfg->forward;
@@ -396,7 +435,7 @@ static bool peer_key(struct parser *p, enum key_id k, char *value)
 	uint32_t v;
 
 	remove_spaces(value);
-	if (k != K_ALLOWED_IPS && !first_time(p, k))
+	if (k != K_ALLOWED_IPS && k != K_ALLOWED_MACS && !first_time(p, k))
 		return false;
 
 	switch (k) {
@@ -413,6 +452,8 @@ static bool peer_key(struct parser *p, enum key_id k, char *value)
 		return true;
 	case K_ALLOWED_IPS:
 		return for_each_item(p, value, add_allowed_ip);
+	case K_ALLOWED_MACS:
+		return for_each_item(p, value, add_allowed_mac);
 	case K_ENDPOINT: {
 		char host[1025];
 		uint16_t port;
@@ -642,6 +683,14 @@ static bool check_interface(struct parser *p)
 	}
 	if (!cfg->has_private_key)
 		return fail_at(p, p->interface_line, "[Interface] has no PrivateKey");
+	if (!cfg->ethernet && cfg->bridge[0])
+		return fail_at(p, p->bridge_line, "Bridge needs Mode = tap (a TUN carries no Ethernet frames)");
+	for (size_t i = 0; i < cfg->n_peers && !cfg->ethernet; i++)
+		if (cfg->peers[i].n_allowed_macs)
+			return fail_at(p, cfg->peers[i].line,
+				       "[Peer] has AllowedMACs, which need Mode = tap in [Interface]");
+	if (cfg->ethernet && cfg->reply_ping)
+		return fail_at(p, p->interface_line, "ReplyPing needs Mode = tun (a TAP answers through the kernel)");
 	if (cfg->mtu && cfg->mtu < CONFIG_MTU_MIN_IPV6) {
 		for (size_t i = 0; i < cfg->n_addresses; i++) {
 			if (cfg->addresses[i].family != AF_INET6)
@@ -760,6 +809,7 @@ void config_free(struct interface_config *cfg)
 		struct peer_config *peer = &cfg->peers[i];
 		free(peer->endpoint_str);
 		free(peer->allowed_ips);
+		free(peer->allowed_macs);
 		crypto_wipe(peer, sizeof(*peer));
 	}
 	free(cfg->peers);

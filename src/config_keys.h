@@ -14,6 +14,8 @@ enum key_id {
 	K_TRANSPORT,
 	K_REPLY_PING,
 	K_FORWARD,
+	K_MODE,
+	K_BRIDGE,
 	K_DNS,
 	K_PRE_UP,
 	K_POST_UP,
@@ -26,6 +28,7 @@ enum key_id {
 	K_ENDPOINT,
 	K_PERSISTENT_KEEPALIVE,
 	K_CIPHER,
+	K_ALLOWED_MACS,
 	K_COUNT,
 };
 

@@ -389,6 +389,13 @@ static int open_tun(struct device *d)
 	bool uso = false;
 	int fd = -1;
 
+	if (d->ethernet) {
+		fd = tun_open_tap(d->ifname, &d->ifindex);
+		if (fd < 0)
+			return fd;
+		d->tun_fd = fd;
+		return 0;
+	}
 	if (!env_on("SLUICE_NO_TUN_OFFLOAD")) {
 		fd = tun_open_offload(d->ifname, &d->ifindex, &uso);
 		if (fd >= 0) {
@@ -438,7 +445,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	memset(d, 0, sizeof(*d));
 	d->tun_fd = d->udp_fd = d->uapi_fd = d->signal_fd = d->epoll_fd = d->keylog_fd = -1;
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
-	d->mtu = cfg->mtu ? cfg->mtu : DEFAULT_MTU;
+	d->ethernet = cfg->ethernet;
+	d->mtu = cfg->mtu ? cfg->mtu : d->ethernet ? DEFAULT_TAP_MTU : DEFAULT_MTU;
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
 	d->transports = cfg->transports ? cfg->transports : TRANSPORT_UDP;
 	log_set_prefix(d->ifname);
@@ -456,6 +464,10 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		return r;
 	}
 	core_set_wall_offset(&d->core, wall_offset());
+	if (d->ethernet && (r = core_set_ethernet(&d->core)) < 0) {
+		log_err("cannot set up TAP mode: %s", strerror(-r));
+		goto fail;
+	}
 	if ((r = keylog_open(&d->keylog_fd)) < 0)
 		goto fail;
 
@@ -504,7 +516,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 
 	r = open_tun(d);
 	if (r < 0) {
-		log_err("cannot create TUN device %s: %s%s", d->ifname, strerror(-r),
+		log_err("cannot create %s device %s: %s%s", d->ethernet ? "TAP" : "TUN", d->ifname, strerror(-r),
 			r == -EPERM || r == -EACCES ? " (sluice needs CAP_NET_ADMIN: run it as root)" : "");
 		goto fail;
 	}
@@ -531,9 +543,19 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	r = route_setup(&d->route, d->ifindex, d->ifname, d->mtu, cfg);
 	if (r < 0)
 		goto fail;
+	if (cfg->bridge[0] && !cfg->link_unmanaged) {
+		if ((r = nl_link_set_master_name(d->ifindex, cfg->bridge)) < 0) {
+			log_err("cannot put %s in bridge %s: %s%s", d->ifname, cfg->bridge, strerror(-r),
+				r == -ENODEV ? " (no such interface: create it first, `ip link add br0 type bridge`)"
+					     : "");
+			goto fail;
+		}
+		snprintf(d->bridge, sizeof(d->bridge), "%s", cfg->bridge);
+		log_info("%s is a port of bridge %s", d->ifname, d->bridge);
+	}
 	if ((r = device_setup_init(d, cfg)) < 0)
 		goto fail;
-	log_info("interface %s up, listening on %s port %u, %zu peer%s", d->ifname,
+	log_info("interface %s (%s) up, listening on %s port %u, %zu peer%s", d->ifname, d->ethernet ? "TAP" : "TUN",
 		 d->transports == TRANSPORT_TCP  ? "TCP"
 		 : d->transports & TRANSPORT_TCP ? "UDP and TCP"
 						 : "UDP",

@@ -31,6 +31,8 @@ struct device {
 	uint16_t wanted_port;        /* configured port, 0 = random */
 	uint32_t fwmark;
 	uint32_t mtu;
+	bool ethernet;            /* Mode = tap: a TAP, frames (fixed until a restart) */
+	char bridge[IFNAMSIZ];    /* the bridge `up` enslaved it to, or "" */
 	struct route_state route; /* a full tunnel's table and rules (route.c) */
 	struct core core;
 	struct tcp tcp;

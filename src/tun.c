@@ -61,6 +61,11 @@ int tun_open(const char *name, int *ifindex)
 	return open_tun(name, ifindex, IFF_TUN | IFF_NO_PI);
 }
 
+int tun_open_tap(const char *name, int *ifindex)
+{
+	return open_tun(name, ifindex, IFF_TAP | IFF_NO_PI);
+}
+
 int tun_open_offload(const char *name, int *ifindex, bool *uso)
 {
 	int fd = open_tun(name, ifindex, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR), err;

@@ -15,6 +15,9 @@
 /* Creates (or attaches to) the TUN named `name` (at most IFNAMSIZ - 1
  * characters). Returns the fd, or -errno; *ifindex receives its index. */
 int tun_open(const char *name, int *ifindex);
+/* A TAP (IFF_TAP | IFF_NO_PI): Ethernet frames, one per read and write
+ * (no offloads). Returns the fd or -errno. */
+int tun_open_tap(const char *name, int *ifindex);
 /* The same with IFF_VNET_HDR and the TSO offloads (TUN_F_CSUM, TSO4, TSO6,
  * TSO_ECN), plus USO4/USO6 where the kernel has them (*uso says so): every
  * read and write then carries a struct virtio_net_hdr, and reads may be
