@@ -54,6 +54,10 @@ static const char usage[] =
 	"                          clients connect with Endpoint = tcp://HOST:PORT\n"
 	"  --cipher SUITE          aes-256-gcm, or chacha20-poly1305 (WireGuard's, the\n"
 	"                          default); sets Cipher on both sides\n"
+	"  --tap                   Ethernet, not IP (Mode = tap): server and clients share\n"
+	"                          one broadcast domain; the server switches frames between\n"
+	"                          the clients by learned MAC address. A client joins its\n"
+	"                          LAN with Bridge = br0 (see the comment in its file).\n"
 	"\n"
 	"Then: `sudo sluice up DIR/server.conf` on the server, and on client N (copy\n"
 	"clientN.conf there, keeping it private) `sudo sluice up clientN.conf`. The\n"
@@ -85,6 +89,7 @@ struct plan {
 	uint16_t port;
 	unsigned clients;
 	bool tcp;
+	bool tap; /* Mode = tap */
 	bool has_cipher;
 	const char *cipher;
 };
@@ -276,14 +281,22 @@ static void server_text(struct sbuf *t, const struct plan *pl, const struct host
 	add_addresses(t, "Address", pl, 1, false);
 	if (pl->tcp)
 		text_add(t, "Transport = tcp\n");
-	/* Each client routes the whole subnet here: the server passes on what
-	 * one client sends another. */
-	text_add(t, "Forward = yes\n");
+	if (pl->tap) {
+		/* The server is a switch between its clients: nothing to forward. */
+		text_add(t,
+			 "# Ethernet frames: the clients share one broadcast domain with this interface.\n"
+			 "Mode = tap\n");
+	} else {
+		/* Each client routes the whole subnet here: the server passes on
+		 * what one client sends another. */
+		text_add(t, "Forward = yes\n");
+	}
 	for (unsigned i = 0; i < pl->clients; i++) {
 		text_add(t, "\n# client%u\n[Peer]\n", i + 1);
 		add_key(t, "PublicKey", clients[i].pub);
 		add_key(t, "PresharedKey", clients[i].psk);
-		add_addresses(t, "AllowedIPs", pl, 2 + (uint64_t)i, true);
+		if (!pl->tap)
+			add_addresses(t, "AllowedIPs", pl, 2 + (uint64_t)i, true);
 		if (pl->has_cipher)
 			text_add(t, "Cipher = %s\n", pl->cipher);
 	}
@@ -298,12 +311,21 @@ static void client_text(struct sbuf *t, const struct plan *pl, unsigned n, const
 	text_add(t, "[Interface]\n");
 	add_key(t, "PrivateKey", client->priv);
 	add_addresses(t, "Address", pl, 1 + (uint64_t)n, false);
+	if (pl->tap)
+		text_add(t,
+			 "Mode = tap\n"
+			 "# To join this host's LAN to the others instead, put its TAP in the LAN's\n"
+			 "# bridge (and drop Address above: the bridge has the LAN's):\n"
+			 "# Bridge = br0\n");
 	text_add(t, "\n# the server\n[Peer]\n");
 	add_key(t, "PublicKey", server->pub);
 	add_key(t, "PresharedKey", client->psk);
-	text_add(t, "AllowedIPs = ");
-	add_subnets(t, pl);
-	text_add(t, "\nEndpoint = %s%s:%u\n", pl->tcp ? "tcp://" : "", pl->host, pl->port);
+	if (!pl->tap) {
+		text_add(t, "AllowedIPs = ");
+		add_subnets(t, pl);
+		text_add(t, "\n");
+	}
+	text_add(t, "Endpoint = %s%s:%u\n", pl->tcp ? "tcp://" : "", pl->host, pl->port);
 	text_add(t, "PersistentKeepalive = %d\n", KEEPALIVE);
 	if (pl->has_cipher)
 		text_add(t, "Cipher = %s\n", pl->cipher);
@@ -351,13 +373,10 @@ static int open_dir(const char *dir, bool *created)
 static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 {
 	static const struct option opts[] = {
-		{ "endpoint", required_argument, NULL, 'e' },
-		{ "clients", required_argument, NULL, 'n' },
-		{ "subnet", required_argument, NULL, 's' },
-		{ "tcp", no_argument, NULL, 't' },
-		{ "cipher", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "endpoint", required_argument, NULL, 'e' }, { "clients", required_argument, NULL, 'n' },
+		{ "subnet", required_argument, NULL, 's' },   { "tcp", no_argument, NULL, 't' },
+		{ "cipher", required_argument, NULL, 'c' },   { "tap", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },           { 0 },
 	};
 	bool has_endpoint = false;
 	int opt;
@@ -390,6 +409,9 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 			break;
 		case 't':
 			pl->tcp = true;
+			break;
+		case 'T':
+			pl->tap = true;
 			break;
 		case 'c':
 			if (!strcasecmp(optarg, "aes-256-gcm")) {
@@ -466,6 +488,17 @@ static void print_summary(const struct plan *pl, const char *dir)
 		host_address(addr, pl, 2 + (uint64_t)i);
 		printf("Wrote %s/client%u.conf: %s, reaching the server at %s%s:%u\n", dir, i + 1, addr,
 		       pl->tcp ? "tcp://" : "", pl->host, pl->port);
+	}
+	if (pl->tap) {
+		printf("Each file holds a private key: keep it mode 0600, and copy each client's file to that client "
+		       "only.\n"
+		       "On the server:  sudo sluice up %s/server.conf\n"
+		       "On client N:    sudo sluice up clientN.conf\n"
+		       "The server's firewall must let %s port %u in. Mode = tap: server and clients share one\n"
+		       "Ethernet segment (ARP, broadcasts, any protocol); the server switches frames between the\n"
+		       "clients by learned MAC address. A client with Bridge = br0 joins its whole LAN instead.\n",
+		       dir, pl->tcp ? "TCP" : "UDP", pl->port);
+		return;
 	}
 	printf("Each file holds a private key: keep it mode 0600, and copy each client's file to that client only.\n"
 	       "On the server:  sudo sluice up %s/server.conf\n"
