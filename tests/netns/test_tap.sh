@@ -20,6 +20,9 @@ test_init
 command -v python3 >/dev/null || cannot_run "'python3' not installed (run scripts/deps.sh)"
 command -v jq >/dev/null || cannot_run "'jq' not installed (run scripts/deps.sh)"
 command -v nft >/dev/null || cannot_run "'nft' not installed (run scripts/deps.sh)"
+for t in tshark dumpcap; do
+	command -v "$t" >/dev/null || cannot_run "'$t' not installed (run scripts/deps.sh)"
+done
 RAW="$ROOT/tests/tools/rawframe.py"
 ETHERTYPE=0x88b5 # IEEE 802 local experimental
 
@@ -163,28 +166,30 @@ done
 
 # drops NS IFACE CAUSE: a drop counter of `show --json`.
 drops() { sluice_cli "$1" show --json "$2" | jq -r ".dropped.$3"; }
+# frames_sent NS_FROM NS_TO COUNT SIZE SECONDS [DST [SRC]]: a receiver in
+# NS_TO (listening before anything is sent), COUNT frames sent from
+# NS_FROM; prints the receiver's verdict, "received N intact M".
+frames_sent() {
+	local from=$1 to=$2 count=$3 size=$4 secs=$5 out="$TMPD/raw.$RANDOM" rpid; shift 5
+	ip netns exec "$to" timeout 60 python3 "$RAW" recv eth0 $ETHERTYPE "$count" "$secs" >"$out" &
+	rpid=$!
+	wait_until 30 grep -q ready "$out" || { echo "the receiver in $to did not start"; return 1; }
+	ip netns exec "$from" python3 "$RAW" send eth0 $ETHERTYPE "$count" "$size" "$@"
+	wait "$rpid" || true
+	tail -n 1 "$out"
+}
 # frames_ok NS_FROM NS_TO COUNT [DST [SRC]]: COUNT frames sent in NS_FROM
 # arrive in NS_TO, every one intact.
 frames_ok() {
-	local from=$1 to=$2 count=$3 out rpid; shift 3
-	ip netns exec "$to" timeout 10 python3 "$RAW" recv eth0 $ETHERTYPE "$count" 6 >"$TMPD/raw.out" &
-	rpid=$!
-	sleep 0.5
-	ip netns exec "$from" python3 "$RAW" send eth0 $ETHERTYPE "$count" 1000 "$@"
-	wait "$rpid"
-	out=$(cat "$TMPD/raw.out")
+	local out
+	out=$(frames_sent "$1" "$2" "$3" 1000 6 "${@:4}")
 	echo "$out"
-	[ "$out" = "received $count intact $count" ]
+	[ "$out" = "received $3 intact $3" ]
 }
 # frames_none NS_FROM NS_TO COUNT [DST [SRC]]: none of them arrive.
 frames_none() {
-	local from=$1 to=$2 count=$3 out rpid; shift 3
-	ip netns exec "$to" timeout 10 python3 "$RAW" recv eth0 $ETHERTYPE "$count" 3 >"$TMPD/raw.out" &
-	rpid=$!
-	sleep 0.5
-	ip netns exec "$from" python3 "$RAW" send eth0 $ETHERTYPE "$count" 100 "$@"
-	wait "$rpid"
-	out=$(cat "$TMPD/raw.out")
+	local out
+	out=$(frames_sent "$1" "$2" "$3" 100 3 "${@:4}")
 	echo "$out"
 	[ "$out" = "received 0 intact 0" ]
 }
@@ -214,6 +219,26 @@ check "20 frames of EtherType $ETHERTYPE (broadcast) from H1 arrive intact in H2
 	frames_ok "$H1" "$H2" 20
 check "20 unicast frames of EtherType $ETHERTYPE from H2 to H1's MAC arrive intact" \
 	frames_ok "$H2" "$H1" 20 02:00:00:00:05:01
+
+section "on the wire: sluice.lua marks every message of the TAP interface"
+LUA=$ROOT/contrib/wireshark/sluice.lua
+PCAP=$TMPD/tap.pcap
+# Not through check, whose subshell would lose CAP_PID.
+capture_start "$S" ubr "udp port 51820" "$PCAP" || die "dumpcap does not capture in $S"
+ip netns exec "$H1" ping -n -q -c 5 -i 0.2 -W 2 198.18.5.2 >/dev/null 2>&1 || true
+check "the capture ends" capture_stop "$PCAP"
+n_all=$(count udp "$PCAP" -X "lua_script:$LUA")
+n_eth=$(count "sluice.mode == 1" "$PCAP" -X "lua_script:$LUA")
+n_other=$(count "udp && !(sluice.mode == 1)" "$PCAP" -X "lua_script:$LUA")
+n_data=$(count "sluice.encrypted_frame" "$PCAP" -X "lua_script:$LUA")
+n_wg=$(count wg "$PCAP" -X "lua_script:$LUA")
+check "$n_eth of the $n_all datagrams are shown as sluice, mode Ethernet; $n_other are not" \
+	sh -c "[ $n_eth -ge 10 ] && [ $n_other -eq 0 ]"
+check "... the data among them as encrypted Ethernet frames ($n_data)" test "$n_data" -ge 10
+check "... and none as WireGuard's ($n_wg)" test "$n_wg" -eq 0
+n_wg_plain=$(count wg "$PCAP")
+check "without sluice.lua, Wireshark's wg dissector takes none of them either ($n_wg_plain)" \
+	test "$n_wg_plain" -eq 0
 
 section "LAN 3 joins (over TCP)"
 start_sluice "$L3" "$TMPD/$I3.conf"

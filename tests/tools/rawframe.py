@@ -2,8 +2,8 @@
 """Ethernet frames of our own EtherType, sent and checked byte by byte.
 
   rawframe.py recv IFACE ETHERTYPE COUNT SECONDS
-      -> prints "received N intact M" (M: frames whose payload is exactly
-         what send made, length included)
+      -> prints "ready" once it listens, then "received N intact M" (M:
+         frames whose payload is exactly what send made, length included)
   rawframe.py send IFACE ETHERTYPE COUNT SIZE [DST_MAC [SRC_MAC]]
       (DST_MAC defaults to broadcast, SRC_MAC to the interface's own)
 
@@ -30,6 +30,7 @@ def recv(iface, ethertype, count, seconds):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ethertype))
     s.bind((iface, ethertype))
     s.settimeout(0.2)
+    print("ready", flush=True)
     got = intact = 0
     end = time.monotonic() + seconds
     while got < count and time.monotonic() < end:
