@@ -263,6 +263,21 @@ check "show --json: LAN 2's peer has H2's address as AllowedMACs, LAN 3's learne
 	 echo \"\$j\" | jq -e '.peers[] | select(.public_key == \"$k2_pub\") | .allowed_macs == [\"02:00:00:00:05:02\"]' &&
 	 echo \"\$j\" | jq -e '.peers[] | select(.public_key == \"$k3_pub\") | .macs | index(\"02:00:00:00:05:03\")'"
 
+section "showconf and syncconf keep the mode and AllowedMACs"
+check "showconf says Mode = tap and LAN 2's AllowedMACs" sh -c \
+	"out=\$(ip netns exec $S $SLUICE showconf $IS); echo \"\$out\" | grep -qx 'Mode = tap' &&
+	 echo \"\$out\" | grep -qx 'AllowedMACs = 02:00:00:00:05:02'"
+check "syncconf with the same file succeeds" ip netns exec "$S" "$SLUICE" syncconf "$IS" "$CS"
+grep -Ev '^(Mode|AllowedMACs)' "$CS" >"$TMPD/tun-mode.conf"
+chmod 600 "$TMPD/tun-mode.conf"
+check_fails "syncconf with a file in TUN mode is refused (a restart changes the mode)" \
+	ip netns exec "$S" "$SLUICE" syncconf "$IS" "$TMPD/tun-mode.conf"
+check "... and said why" grep -q "Mode changed to tun: it takes a restart" "$TMPD/$IS.log"
+check "LAN 2's AllowedMACs are still pinned" sh -c \
+	"ip netns exec $S $SLUICE show --json $IS |
+		jq -e '.peers[] | select(.public_key == \"$k2_pub\") | .allowed_macs == [\"02:00:00:00:05:02\"]'"
+check "H1 still pings H2" ping_ok "$H1" 198.18.5.2
+
 section "AllowedMACs: LAN 2 may send from H2's MAC only"
 d0=$(drops "$S" "$IS" allowed_macs)
 check "frames from LAN 2 with another source MAC do not reach H1" \
