@@ -23,7 +23,8 @@ static const char usage[] =
 	"handshake and transfer, as `wg show` does.\n"
 	"  --json  every field of the control socket's get, plus sluice's own\n"
 	"          (transport, cipher, dropped packets by cause, the handshake\n"
-	"          queue and cookie replies), as JSON\n"
+	"          queue and cookie replies; in TAP mode the MAC table and each\n"
+	"          peer's AllowedMACs and learned MACs), as JSON\n"
 	"  FIELD   one of public-key, private-key, listen-port, fwmark, peers,\n"
 	"          preshared-keys, endpoints, allowed-ips, latest-handshakes,\n"
 	"          persistent-keepalive, transfer, dump: printed as `wg show` prints\n"
@@ -63,6 +64,9 @@ struct iface_view {
 	char hs_names[MAX_HANDSHAKE_STATS][32]; /* sluice_handshake_NAME */
 	uint64_t hs_values[MAX_HANDSHAKE_STATS];
 	size_t n_hs;
+	char l2_names[MAX_HANDSHAKE_STATS][32]; /* sluice_l2_NAME: TAP mode's MAC table */
+	uint64_t l2_values[MAX_HANDSHAKE_STATS];
+	size_t n_l2;
 	bool extended; /* the daemon answered get=2 */
 	char mode[8];  /* tun or tap */
 	char bridge[16];
@@ -149,6 +153,11 @@ static int parse_reply(struct iface_view *v, char *body)
 				v->drops[v->n_drops++] = number(val);
 			}
 			v->extended = true;
+		} else if (!strncmp(line, "sluice_l2_", 10)) {
+			if (v->n_l2 < MAX_HANDSHAKE_STATS) {
+				snprintf(v->l2_names[v->n_l2], sizeof(v->l2_names[0]), "%s", line + 10);
+				v->l2_values[v->n_l2++] = number(val);
+			}
 		} else if (!strncmp(line, "sluice_handshake_", 17)) {
 			if (v->n_hs < MAX_HANDSHAKE_STATS) {
 				snprintf(v->hs_names[v->n_hs], sizeof(v->hs_names[0]), "%s", line + 17);
@@ -378,7 +387,17 @@ static void print_json(const struct iface_view *v)
 		json_string(v->hs_names[i]);
 		printf(":%" PRIu64, v->hs_values[i]);
 	}
-	printf("},\"peers\":[");
+	printf("}");
+	if (v->n_l2) {
+		printf(",\"macs\":{");
+		for (size_t i = 0; i < v->n_l2; i++) {
+			printf("%s", i ? "," : "");
+			json_string(v->l2_names[i]);
+			printf(":%" PRIu64, v->l2_values[i]);
+		}
+		printf("}");
+	}
+	printf(",\"peers\":[");
 	for (size_t i = 0; i < v->n_peers; i++) {
 		const struct peer_view *p = &v->peers[i];
 		printf("%s{\"public_key\":", i ? "," : "");

@@ -68,7 +68,7 @@ const struct l2_entry *l2_find(const struct l2_table *t, const uint8_t mac[ETHER
 	return i == L2_NONE ? NULL : &t->entries[i];
 }
 
-static bool aged(const struct l2_entry *e, uint64_t now)
+bool l2_entry_aged(const struct l2_entry *e, uint64_t now)
 {
 	return !e->pinned && now - e->seen >= L2_AGE_NS && now > e->seen;
 }
@@ -77,7 +77,7 @@ void *l2_lookup(const struct l2_table *t, const uint8_t mac[ETHERNET_ADDR_LEN], 
 {
 	const struct l2_entry *e = l2_is_group(mac) ? NULL : l2_find(t, mac);
 
-	*found = e && !aged(e, now);
+	*found = e && !l2_entry_aged(e, now);
 	return *found ? e->owner : NULL;
 }
 
@@ -118,7 +118,7 @@ enum l2_learn l2_learn(struct l2_table *t, const uint8_t mac[ETHERNET_ADDR_LEN],
 	uint32_t i = find(t, mac, &link);
 	if (i != L2_NONE) {
 		struct l2_entry *e = &t->entries[i];
-		if (e->owner == owner || aged(e, now)) {
+		if (e->owner == owner || l2_entry_aged(e, now)) {
 			bool moved = e->owner != owner;
 			e->owner = owner;
 			e->seen = now;
@@ -196,7 +196,7 @@ void l2_expire(struct l2_table *t, uint64_t now)
 		uint32_t *link = &t->buckets[b];
 		while (*link != L2_NONE) {
 			struct l2_entry *e = &t->entries[*link];
-			if (aged(e, now)) {
+			if (l2_entry_aged(e, now)) {
 				unlink_entry(t, link);
 				t->stats.expired++;
 			} else {

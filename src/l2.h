@@ -81,6 +81,8 @@ static inline bool l2_is_group(const uint8_t mac[ETHERNET_ADDR_LEN])
 /* The owner of mac, or NULL through *found = false when mac is unknown,
  * a group address or aged out. */
 void *l2_lookup(const struct l2_table *t, const uint8_t mac[ETHERNET_ADDR_LEN], uint64_t now, bool *found);
+/* Whether an entry has aged out (pinned ones never do). */
+bool l2_entry_aged(const struct l2_entry *e, uint64_t now);
 /* The entry of mac (aged or not), or NULL. */
 const struct l2_entry *l2_find(const struct l2_table *t, const uint8_t mac[ETHERNET_ADDR_LEN]);
 /* A frame from owner (NULL: local) had source mac. */

@@ -172,8 +172,7 @@ static void put_macs(struct sbuf *out, const struct l2_table *l2, const struct p
 	uint32_t cursor = 0;
 
 	while ((e = l2_next(l2, &cursor))) {
-		bool found;
-		if (e->owner != p || (!e->pinned && (l2_lookup(l2, e->mac, now, &found), !found)))
+		if (e->owner != p || l2_entry_aged(e, now))
 			continue;
 		l2_mac_string(mac, e->mac);
 		sbuf_putf(out, "%s=%s\n", e->pinned ? UAPI_KEY_ALLOWED_MAC : UAPI_KEY_MAC, mac);
@@ -208,6 +207,15 @@ int uapi_get_format_extended(struct sbuf *out, const struct core *c, const struc
 		sbuf_putf(out, UAPI_KEY_DROP_PREFIX "%s=%llu\n", drop_cause_name((enum drop_cause)i),
 			  (unsigned long long)core_drops(c, (enum drop_cause)i));
 	core_handshake_stats(c, &hs);
+	if (l2) {
+		sbuf_putf(out, "sluice_l2_entries=%u\n", l2->used);
+		sbuf_putf(out, "sluice_l2_capacity=%u\n", l2->capacity);
+		sbuf_putf(out, "sluice_l2_learned=%llu\n", (unsigned long long)l2->stats.learned);
+		sbuf_putf(out, "sluice_l2_moved=%llu\n", (unsigned long long)l2->stats.moved);
+		sbuf_putf(out, "sluice_l2_expired=%llu\n", (unsigned long long)l2->stats.expired);
+		sbuf_putf(out, "sluice_l2_full=%llu\n", (unsigned long long)l2->stats.full);
+		sbuf_putf(out, "sluice_l2_refused=%llu\n", (unsigned long long)l2->stats.refused);
+	}
 	sbuf_putf(out, "sluice_handshake_queued=%u\n", hs.queued);
 	sbuf_putf(out, "sluice_handshake_under_load=%d\n", hs.under_load);
 	sbuf_putf(out, "sluice_handshake_cookie_replies_sent=%llu\n", (unsigned long long)hs.cookie_replies_sent);
