@@ -11,7 +11,8 @@
 # and receive none of the L2 traffic; pointed at the TAP interface, their
 # handshakes are refused as a mode mismatch and counted.
 # keypair and ns_new set variables by name; shellcheck can't see it.
-# shellcheck disable=SC2154
+# Functions run through check look unreachable to shellcheck.
+# shellcheck disable=SC2154,SC2317
 # shellcheck source=tests/netns/lib.sh
 source "$(dirname "$0")/lib.sh"
 require_root
@@ -171,10 +172,10 @@ drops() { sluice_cli "$1" show --json "$2" | jq -r ".dropped.$3"; }
 # NS_FROM; prints the receiver's verdict, "received N intact M".
 frames_sent() {
 	local from=$1 to=$2 count=$3 size=$4 secs=$5 out="$TMPD/raw.$RANDOM" rpid; shift 5
-	ip netns exec "$to" timeout 60 python3 "$RAW" recv eth0 $ETHERTYPE "$count" "$secs" >"$out" &
+	ip netns exec "$to" timeout 60 python3 "$RAW" recv eth0 "$ETHERTYPE" "$count" "$secs" >"$out" &
 	rpid=$!
 	wait_until 30 grep -q ready "$out" || { echo "the receiver in $to did not start"; return 1; }
-	ip netns exec "$from" python3 "$RAW" send eth0 $ETHERTYPE "$count" "$size" "$@"
+	ip netns exec "$from" python3 "$RAW" send eth0 "$ETHERTYPE" "$count" "$size" "$@"
 	wait "$rpid" || true
 	tail -n 1 "$out"
 }
