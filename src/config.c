@@ -672,6 +672,57 @@ static bool check_allowed_ips_owned_once(struct parser *p)
 	return ok;
 }
 
+struct owned_mac {
+	struct config_mac m;
+	const struct peer_config *peer;
+};
+
+static int compare_owned_mac(const void *a, const void *b)
+{
+	const struct owned_mac *x = a, *y = b;
+	int c = memcmp(x->m.addr, y->m.addr, sizeof(x->m.addr));
+	if (c)
+		return c;
+	return x->peer->line < y->peer->line ? -1 : x->peer->line > y->peer->line;
+}
+
+/* An address in two peers' AllowedMACs would be pinned to both: refused,
+ * naming both. */
+static bool check_allowed_macs_owned_once(struct parser *p)
+{
+	struct interface_config *cfg = p->cfg;
+	struct owned_mac *all;
+	size_t n = 0;
+	bool ok = true;
+
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		n += cfg->peers[i].n_allowed_macs;
+	if (n < 2)
+		return true;
+	all = calloc(n, sizeof(*all));
+	if (!all)
+		return fail_at(p, 0, "out of memory");
+	n = 0;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		for (size_t j = 0; j < cfg->peers[i].n_allowed_macs; j++) {
+			all[n].m = cfg->peers[i].allowed_macs[j];
+			all[n++].peer = &cfg->peers[i];
+		}
+	}
+	qsort(all, n, sizeof(*all), compare_owned_mac);
+	for (size_t i = 1; i < n && ok; i++) {
+		if (all[i].peer == all[i - 1].peer || memcmp(all[i].m.addr, all[i - 1].m.addr, sizeof(all[i].m.addr)))
+			continue;
+		char mac[L2_MAC_STRLEN];
+		l2_mac_string(mac, all[i].m.addr);
+		ok = fail_at(p, all[i].peer->line,
+			     "AllowedMACs %s is also in the [Peer] at line %u: an address belongs to one peer only",
+			     mac, all[i - 1].peer->line);
+	}
+	free(all);
+	return ok;
+}
+
 static bool check_interface(struct parser *p)
 {
 	struct interface_config *cfg = p->cfg;
@@ -743,7 +794,7 @@ bool config_parse(struct interface_config *cfg, const char *name, const char *te
 			goto out;
 	}
 	ok = end_section(&p) && check_interface(&p) && check_duplicate_peers(&p) && check_not_self(&p) &&
-	     check_allowed_ips_owned_once(&p);
+	     check_allowed_ips_owned_once(&p) && check_allowed_macs_owned_once(&p);
 out:
 	sbuf_free(&line);
 	if (!ok)

@@ -152,6 +152,11 @@ int device_sync_config(struct core *c, const struct interface_config *cfg, uint6
 		counts->removed++;
 	}
 	free(listed);
+	/* Every pin goes first: an address may move from one peer's
+	 * AllowedMACs to another's in one reload. */
+	if (core_l2_table(c))
+		for (struct peer *q = (struct peer *)core_peers_first(c); q; q = (struct peer *)core_peers_next(q))
+			core_peer_clear_allowed_macs(c, q);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		int r = sync_peer(c, &cfg->peers[i], now, counts);
 		if (r < 0)

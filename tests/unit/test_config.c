@@ -281,6 +281,10 @@ static const struct bad_case bad_cases[] = {
 	{ IFACE "Mode = tap\n" PEER1 "AllowedMACs = 02:00:5e:00:53:01, ff:ff:ff:ff:ff:ff\n",
 	  "wg0.conf:6: invalid AllowedMACs (a multicast or broadcast address is never a source): "
 	  "'ff:ff:ff:ff:ff:ff'" },
+	{ IFACE "Mode = tap\n" PEER1 "AllowedMACs = 02:00:5e:00:53:01\n[Peer]\nPublicKey = " PUB2
+		"\nAllowedMACs = 02:00:5e:00:53:02, 02:00:5E:00:53:01\n",
+	  "wg0.conf:7: AllowedMACs 02:00:5e:00:53:01 is also in the [Peer] at line 4: an address belongs to one peer "
+	  "only" },
 	{ IFACE "Mode = tap\nAllowedMACs = 02:00:5e:00:53:01\n",
 	  "wg0.conf:4: key 'AllowedMACs' belongs in [Peer], not in [Interface]" },
 };

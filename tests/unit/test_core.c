@@ -1067,6 +1067,45 @@ static void test_tap_allowed_macs(void **state)
 	assert_int_equal(peer_ba->n_allowed_macs, 0);
 }
 
+/* A reload moves an AllowedMACs address from one peer to another, and one
+ * that drops a peer's AllowedMACs leaves what it learned. */
+static void test_device_sync_tap_macs(void **state)
+{
+	struct interface_config cfg;
+	struct peer_config pcs[2];
+	struct config_mac m1 = { { 2, 0, 0, 0, 0, 0x31 } };
+	uint8_t k_new[32];
+	bool found;
+
+	(void)state;
+	set_ethernet(&A);
+	assert_true(crypto_random(k_new, sizeof(k_new)));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(pcs, 0, sizeof(pcs));
+	cfg.ethernet = true;
+	cfg.peers = pcs;
+	cfg.n_peers = 2;
+	memcpy(pcs[0].public_key, B.pub, 32);
+	pcs[0].endpoint.addr.sa.sa_family = AF_UNSPEC;
+	pcs[0].allowed_macs = &m1;
+	pcs[0].n_allowed_macs = 1;
+	memcpy(pcs[1].public_key, k_new, 32);
+	pcs[1].endpoint.addr.sa.sa_family = AF_UNSPEC;
+	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, NULL), 0);
+	assert_ptr_equal(l2_lookup(core_l2_table(&A.core), m1.addr, now, &found), peer_ab);
+	assert_int_equal(peer_ab->n_allowed_macs, 1);
+	/* Moved to the other peer in one reload. */
+	pcs[0].n_allowed_macs = 0;
+	pcs[1].allowed_macs = &m1;
+	pcs[1].n_allowed_macs = 1;
+	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, NULL), 0);
+	struct peer *p_new = core_peer_find(&A.core, k_new);
+	assert_ptr_equal(l2_lookup(core_l2_table(&A.core), m1.addr, now, &found), p_new);
+	assert_true(l2_find(core_l2_table(&A.core), m1.addr)->pinned);
+	assert_int_equal(peer_ab->n_allowed_macs, 0);
+	assert_int_equal(p_new->n_allowed_macs, 1);
+}
+
 /* An ICMP echo request from 198.18.0.1 to 198.18.0.2 with a valid checksum. */
 static void send_echo(struct side *s, uint16_t seq)
 {
@@ -1657,6 +1696,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tap_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_mode_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_allowed_macs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_sync_tap_macs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_key_clamped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_static_static_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allowedips_source_check, setup, teardown),
