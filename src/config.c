@@ -616,35 +616,83 @@ static bool check_not_self(struct parser *p)
 	return ok;
 }
 
-struct owned_cidr {
-	struct cidr c;
+/* What two peers must not share: a prefix of AllowedIPs (family, length,
+ * address) or an address of AllowedMACs, as bytes to sort by. */
+#define OWNED_KEY_LEN 18
+struct owned_key {
+	uint8_t key[OWNED_KEY_LEN];
 	const struct peer_config *peer;
 };
 
 static int compare_owned(const void *a, const void *b)
 {
-	const struct owned_cidr *x = a, *y = b;
-	if (x->c.family != y->c.family)
-		return x->c.family - y->c.family;
-	if (x->c.prefix != y->c.prefix)
-		return x->c.prefix - y->c.prefix;
-	int c = memcmp(x->c.addr.bytes, y->c.addr.bytes, 16);
+	const struct owned_key *x = a, *y = b;
+	int c = memcmp(x->key, y->key, OWNED_KEY_LEN);
 	if (c)
 		return c;
 	return x->peer->line < y->peer->line ? -1 : x->peer->line > y->peer->line;
 }
 
+struct owned_kind {
+	const char *name; /* "AllowedIPs" */
+	const char *rule; /* what the error says about it */
+	size_t (*count)(const struct peer_config *peer);
+	void (*key)(const struct peer_config *peer, size_t j, uint8_t key[OWNED_KEY_LEN]);
+	void (*text)(const uint8_t key[OWNED_KEY_LEN], char out[CIDR_STR_MAX]);
+};
+
+static size_t count_ips(const struct peer_config *peer)
+{
+	return peer->n_allowed_ips;
+}
+
+static void key_of_ip(const struct peer_config *peer, size_t j, uint8_t key[OWNED_KEY_LEN])
+{
+	const struct cidr *c = &peer->allowed_ips[j];
+	key[0] = (uint8_t)c->family;
+	key[1] = c->prefix;
+	memcpy(key + 2, c->addr.bytes, 16);
+}
+
+static void text_of_ip(const uint8_t key[OWNED_KEY_LEN], char out[CIDR_STR_MAX])
+{
+	struct cidr c = { .family = key[0], .prefix = key[1] };
+	memcpy(c.addr.bytes, key + 2, 16);
+	cidr_format(out, &c);
+}
+
+static size_t count_macs(const struct peer_config *peer)
+{
+	return peer->n_allowed_macs;
+}
+
+static void key_of_mac(const struct peer_config *peer, size_t j, uint8_t key[OWNED_KEY_LEN])
+{
+	memcpy(key, peer->allowed_macs[j].addr, ETHERNET_ADDR_LEN);
+}
+
+static void text_of_mac(const uint8_t key[OWNED_KEY_LEN], char out[CIDR_STR_MAX])
+{
+	l2_mac_string(out, key);
+}
+
+static const struct owned_kind owned_ips = { "AllowedIPs", "a prefix routes to one peer only", count_ips, key_of_ip,
+					     text_of_ip };
+static const struct owned_kind owned_macs = { "AllowedMACs", "an address belongs to one peer only", count_macs,
+					      key_of_mac, text_of_mac };
+
 /* One prefix in two peers' AllowedIPs routes to the later only (wg moves it
- * without a word, leaving the first peer without it): refused, naming both. */
-static bool check_allowed_ips_owned_once(struct parser *p)
+ * without a word, leaving the first peer without it); one address in two
+ * peers' AllowedMACs would be pinned to both: refused, naming both. */
+static bool check_owned_once(struct parser *p, const struct owned_kind *kind)
 {
 	struct interface_config *cfg = p->cfg;
-	struct owned_cidr *all;
+	struct owned_key *all;
 	size_t n = 0;
 	bool ok = true;
 
 	for (size_t i = 0; i < cfg->n_peers; i++)
-		n += cfg->peers[i].n_allowed_ips;
+		n += kind->count(&cfg->peers[i]);
 	if (n < 2)
 		return true;
 	all = calloc(n, sizeof(*all));
@@ -652,72 +700,19 @@ static bool check_allowed_ips_owned_once(struct parser *p)
 		return fail_at(p, 0, "out of memory");
 	n = 0;
 	for (size_t i = 0; i < cfg->n_peers; i++) {
-		for (size_t j = 0; j < cfg->peers[i].n_allowed_ips; j++) {
-			all[n].c = cfg->peers[i].allowed_ips[j];
+		for (size_t j = 0; j < kind->count(&cfg->peers[i]); j++) {
+			kind->key(&cfg->peers[i], j, all[n].key);
 			all[n++].peer = &cfg->peers[i];
 		}
 	}
 	qsort(all, n, sizeof(*all), compare_owned);
 	for (size_t i = 1; i < n && ok; i++) {
-		if (all[i].peer == all[i - 1].peer || all[i].c.family != all[i - 1].c.family ||
-		    all[i].c.prefix != all[i - 1].c.prefix || memcmp(all[i].c.addr.bytes, all[i - 1].c.addr.bytes, 16))
+		if (all[i].peer == all[i - 1].peer || memcmp(all[i].key, all[i - 1].key, OWNED_KEY_LEN))
 			continue;
 		char buf[CIDR_STR_MAX];
-		cidr_format(buf, &all[i].c);
-		ok = fail_at(p, all[i].peer->line,
-			     "AllowedIPs %s is also in the [Peer] at line %u: a prefix routes to one peer only", buf,
-			     all[i - 1].peer->line);
-	}
-	free(all);
-	return ok;
-}
-
-struct owned_mac {
-	struct config_mac m;
-	const struct peer_config *peer;
-};
-
-static int compare_owned_mac(const void *a, const void *b)
-{
-	const struct owned_mac *x = a, *y = b;
-	int c = memcmp(x->m.addr, y->m.addr, sizeof(x->m.addr));
-	if (c)
-		return c;
-	return x->peer->line < y->peer->line ? -1 : x->peer->line > y->peer->line;
-}
-
-/* An address in two peers' AllowedMACs would be pinned to both: refused,
- * naming both. */
-static bool check_allowed_macs_owned_once(struct parser *p)
-{
-	struct interface_config *cfg = p->cfg;
-	struct owned_mac *all;
-	size_t n = 0;
-	bool ok = true;
-
-	for (size_t i = 0; i < cfg->n_peers; i++)
-		n += cfg->peers[i].n_allowed_macs;
-	if (n < 2)
-		return true;
-	all = calloc(n, sizeof(*all));
-	if (!all)
-		return fail_at(p, 0, "out of memory");
-	n = 0;
-	for (size_t i = 0; i < cfg->n_peers; i++) {
-		for (size_t j = 0; j < cfg->peers[i].n_allowed_macs; j++) {
-			all[n].m = cfg->peers[i].allowed_macs[j];
-			all[n++].peer = &cfg->peers[i];
-		}
-	}
-	qsort(all, n, sizeof(*all), compare_owned_mac);
-	for (size_t i = 1; i < n && ok; i++) {
-		if (all[i].peer == all[i - 1].peer || memcmp(all[i].m.addr, all[i - 1].m.addr, sizeof(all[i].m.addr)))
-			continue;
-		char mac[L2_MAC_STRLEN];
-		l2_mac_string(mac, all[i].m.addr);
-		ok = fail_at(p, all[i].peer->line,
-			     "AllowedMACs %s is also in the [Peer] at line %u: an address belongs to one peer only",
-			     mac, all[i - 1].peer->line);
+		kind->text(all[i].key, buf);
+		ok = fail_at(p, all[i].peer->line, "%s %s is also in the [Peer] at line %u: %s", kind->name, buf,
+			     all[i - 1].peer->line, kind->rule);
 	}
 	free(all);
 	return ok;
@@ -794,7 +789,7 @@ bool config_parse(struct interface_config *cfg, const char *name, const char *te
 			goto out;
 	}
 	ok = end_section(&p) && check_interface(&p) && check_duplicate_peers(&p) && check_not_self(&p) &&
-	     check_allowed_ips_owned_once(&p) && check_allowed_macs_owned_once(&p);
+	     check_owned_once(&p, &owned_ips) && check_owned_once(&p, &owned_macs);
 out:
 	sbuf_free(&line);
 	if (!ok)
