@@ -101,7 +101,8 @@ static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
 	struct device *d = ctx;
 
 	if (d->vnet) {
-		d->tun_write_errors += (uint64_t)tun_vnet_write(d->tun_fd, d->vnet, pkts, n);
+		d->tun_write_errors += d->ethernet ? (uint64_t)tun_vnet_write_frames(d->tun_fd, d->vnet, pkts, n)
+						   : (uint64_t)tun_vnet_write(d->tun_fd, d->vnet, pkts, n);
 		for (int i = 0; i < n; i++)
 			pool_put(core_pool(&d->core), pkts[i]);
 		return;
@@ -389,18 +390,12 @@ static int open_tun(struct device *d)
 	bool uso = false;
 	int fd = -1;
 
-	if (d->ethernet) {
-		fd = tun_open_tap(d->ifname, &d->ifindex);
-		if (fd < 0)
-			return fd;
-		d->tun_fd = fd;
-		return 0;
-	}
 	if (!env_on("SLUICE_NO_TUN_OFFLOAD")) {
-		fd = tun_open_offload(d->ifname, &d->ifindex, &uso);
+		fd = d->ethernet ? tun_open_tap_offload(d->ifname, &d->ifindex)
+				 : tun_open_offload(d->ifname, &d->ifindex, &uso);
 		if (fd >= 0) {
 			d->vnet = malloc(sizeof(*d->vnet));
-			if (!d->vnet || tun_vnet_init(d->vnet, uso) < 0) {
+			if (!d->vnet || tun_vnet_init(d->vnet, uso, d->ethernet) < 0) {
 				free(d->vnet);
 				d->vnet = NULL;
 				close(fd);
@@ -411,7 +406,7 @@ static int open_tun(struct device *d)
 		}
 	}
 	if (fd < 0)
-		fd = tun_open(d->ifname, &d->ifindex);
+		fd = d->ethernet ? tun_open_tap(d->ifname, &d->ifindex) : tun_open(d->ifname, &d->ifindex);
 	if (fd < 0)
 		return fd;
 	d->tun_fd = fd;
