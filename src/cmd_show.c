@@ -31,8 +31,9 @@ static const char usage[] =
 	"          it, for scripts (with `all`, each line starts with the interface)\n"
 	"  interfaces  the names of the interfaces, on one line\n"
 	"  --prometheus  the counters in Prometheus' text format (per-peer bytes and\n"
-	"          latest handshake, drops by cause, the handshake queue), for a\n"
-	"          node_exporter textfile or any scraper that runs a command\n";
+	"          latest handshake, drops by cause, the handshake queue, TAP mode's\n"
+	"          MAC table), for a node_exporter textfile or any scraper that\n"
+	"          runs a command\n";
 
 #define MAX_DROPS 32
 #define MAX_HANDSHAKE_STATS 8
@@ -542,6 +543,7 @@ enum prom_metric {
 	PROM_PEERS,
 	PROM_DROPS,
 	PROM_HANDSHAKES,
+	PROM_MACS,
 	PROM_COUNT,
 };
 
@@ -558,6 +560,8 @@ static const struct {
 	[PROM_DROPS] = { "sluice_dropped_packets_total", "counter", "Packets dropped, by cause." },
 	[PROM_HANDSHAKES] = { "sluice_handshake_queue", "gauge",
 			      "The handshake queue: queued, under_load (0 or 1), cookie_replies_sent." },
+	[PROM_MACS] = { "sluice_mac_table", "gauge",
+			"TAP mode's MAC table: entries, capacity, and learned, moved, expired, full, refused so far." },
 };
 
 static void print_prometheus(const struct iface_view *views, size_t n)
@@ -576,6 +580,9 @@ static void print_prometheus(const struct iface_view *views, size_t n)
 			for (size_t h = 0; m == PROM_HANDSHAKES && h < v->n_hs; h++)
 				printf("%s{interface=\"%s\",stat=\"%s\"} %" PRIu64 "\n", name, v->name, v->hs_names[h],
 				       v->hs_values[h]);
+			for (size_t h = 0; m == PROM_MACS && h < v->n_l2; h++)
+				printf("%s{interface=\"%s\",stat=\"%s\"} %" PRIu64 "\n", name, v->name, v->l2_names[h],
+				       v->l2_values[h]);
 			for (size_t p = 0; m <= PROM_KEEPALIVE && p < v->n_peers; p++) {
 				const struct peer_view *pv = &v->peers[p];
 				uint64_t value = m == PROM_RX          ? pv->rx

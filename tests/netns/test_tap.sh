@@ -261,6 +261,8 @@ check "show on the server lists H1's MAC under LAN 1's peer" sh -c \
 		grep -q 'learned macs:.*02:00:00:00:05:01'"
 check "show --json counts the MAC table (entries, learned)" sh -c \
 	"ip netns exec $S $SLUICE show --json $IS | jq -e '.macs.entries >= 3 and .macs.learned >= 3 and .macs.capacity == 8192'"
+check "show --prometheus has the MAC table" sh -c \
+	"ip netns exec $S $SLUICE show --prometheus $IS | grep -Eq '^sluice_mac_table\\{interface=\"$IS\",stat=\"entries\"\\} [1-9]'"
 check "show --json: LAN 2's peer has H2's address as AllowedMACs, LAN 3's learned H3's" sh -c \
 	"j=\$(ip netns exec $S $SLUICE show --json $IS);
 	 echo \"\$j\" | jq -e '.peers[] | select(.public_key == \"$k2_pub\") | .allowed_macs == [\"02:00:00:00:05:02\"]' &&
