@@ -55,6 +55,11 @@ static const char usage[] =
 	"      --cipher SUITE        aes-256-gcm, or chacha20-poly1305 (WireGuard's, the\n"
 	"                            default); both sides must name the same\n"
 	"      --psk FILE            a preshared key both sides hold (sluice genpsk), mode 0600\n"
+	"      --tap                 Ethernet, not IP (Mode = tap): the two hosts share one\n"
+	"                            Ethernet segment; REMOTE_ADDR is routed onto it (ARP\n"
+	"                            finds the peer); both sides must give it\n"
+	"      --bridge BRIDGE       with --tap: put the TAP in this existing bridge, joining\n"
+	"                            the LAN on it to the peer's\n"
 	"      --keepalive SECONDS   send a keepalive every SECONDS (25 keeps a NAT open;\n"
 	"                            default off)\n"
 	"  -f, --foreground          stay in the foreground and log to stderr\n"
@@ -164,14 +169,15 @@ static bool valid_ifname(char out[IFNAMSIZ], const char *name)
 struct p2p_args {
 	const char *key_file, *psk_file, *peer, *endpoint, *name, *local, *remote;
 	uint32_t listen_port, keepalive;
-	bool has_keepalive, tcp, foreground, has_suite;
+	bool has_keepalive, tcp, foreground, has_suite, tap;
 	enum cipher_suite suite;
+	const char *bridge;
 };
 
 /* Returns EXIT_OK, EXIT_USAGE, or -1 after printing --help. */
 static int parse_args(struct p2p_args *a, int argc, char **argv)
 {
-	enum { OPT_TCP = 256, OPT_CIPHER, OPT_PSK, OPT_KEEPALIVE };
+	enum { OPT_TCP = 256, OPT_CIPHER, OPT_PSK, OPT_KEEPALIVE, OPT_TAP, OPT_BRIDGE };
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "peer", required_argument, NULL, 'p' },
@@ -182,6 +188,8 @@ static int parse_args(struct p2p_args *a, int argc, char **argv)
 		{ "cipher", required_argument, NULL, OPT_CIPHER },
 		{ "psk", required_argument, NULL, OPT_PSK },
 		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+		{ "tap", no_argument, NULL, OPT_TAP },
+		{ "bridge", required_argument, NULL, OPT_BRIDGE },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -232,6 +240,18 @@ static int parse_args(struct p2p_args *a, int argc, char **argv)
 		case OPT_PSK:
 			a->psk_file = optarg;
 			break;
+		case OPT_TAP:
+			a->tap = true;
+			break;
+		case OPT_BRIDGE:
+			if (!*optarg || strlen(optarg) >= IFNAMSIZ || strchr(optarg, '/')) {
+				fprintf(stderr,
+					"p2p: --bridge '%s': expected an interface name of at most %d characters\n",
+					optarg, IFNAMSIZ - 1);
+				return EXIT_USAGE;
+			}
+			a->bridge = optarg;
+			break;
 		case OPT_KEEPALIVE:
 			if (!parse_u32(optarg, false, 65535, &a->keepalive)) {
 				fprintf(stderr, "p2p: --keepalive '%s': expected 0..65535 seconds (0 = off)\n", optarg);
@@ -252,6 +272,10 @@ static int parse_args(struct p2p_args *a, int argc, char **argv)
 			fputs("Try 'sluice p2p --help'.\n", stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (a->bridge && !a->tap) {
+		fprintf(stderr, "p2p: --bridge needs --tap (a TUN carries no Ethernet frames)\n");
+		return EXIT_USAGE;
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr,
@@ -380,6 +404,11 @@ int cmd_p2p(int argc, char **argv)
 	cfg.table = TABLE_AUTO;
 	peer->has_suite = a.has_suite;
 	peer->suite = a.suite;
+	/* TAP mode: REMOTE_ADDR stays the peer's AllowedIPs only for the route
+	 * it makes onto the TAP; the engine switches frames by MAC address. */
+	cfg.ethernet = a.tap;
+	if (a.bridge)
+		snprintf(cfg.bridge, sizeof(cfg.bridge), "%s", a.bridge);
 	peer->has_persistent_keepalive = a.has_keepalive;
 	peer->persistent_keepalive = (uint16_t)a.keepalive;
 

@@ -57,6 +57,10 @@ static const char usage[] =
 	"                          clients connect with Endpoint = tcp://HOST:PORT\n"
 	"  --cipher SUITE          aes-256-gcm, or chacha20-poly1305 (WireGuard's, the\n"
 	"                          default); sets Cipher on both sides\n"
+	"  --tap                   Ethernet, not IP (Mode = tap): server and clients share\n"
+	"                          one broadcast domain; the server switches frames between\n"
+	"                          the clients by learned MAC address. A client joins its\n"
+	"                          LAN with Bridge = br0 (see the comment in its file).\n"
 	"  --dns ADDR[,ADDR...]    DNS = in the client files: name servers, and names as\n"
 	"                          search domains (`sluice up` hands them to resolvconf)\n"
 	"  --qr                    also print each client file written as a QR code for\n"
@@ -281,9 +285,16 @@ static void server_text(struct sbuf *t, const struct plan *pl, const struct host
 	qs_add_addresses(t, "Address", pl, 1, false);
 	if (pl->tcp)
 		qs_text_add(t, "Transport = tcp\n");
-	/* Each client routes the whole subnet here: the server passes on what
-	 * one client sends another. */
-	qs_text_add(t, "Forward = yes\n");
+	if (pl->tap) {
+		/* The server is a switch between its clients: nothing to forward. */
+		qs_text_add(t,
+			    "# Ethernet frames: the clients share one broadcast domain with this interface.\n"
+			    "Mode = tap\n");
+	} else {
+		/* Each client routes the whole subnet here: the server passes on
+		 * what one client sends another. */
+		qs_text_add(t, "Forward = yes\n");
+	}
 	for (unsigned i = 0; i < pl->clients; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "client%u", i + 1);
@@ -313,12 +324,21 @@ void qs_client_text(struct sbuf *t, const struct plan *pl, const char *name, uin
 	qs_add_addresses(t, "Address", pl, index, false);
 	if (pl->dns[0])
 		qs_text_add(t, "DNS = %s\n", pl->dns);
+	if (pl->tap)
+		qs_text_add(t,
+			    "Mode = tap\n"
+			    "# To join this host's LAN to the others instead, put its TAP in the LAN's\n"
+			    "# bridge (and drop Address above: the bridge has the LAN's):\n"
+			    "# Bridge = br0\n");
 	qs_text_add(t, "\n# the server\n[Peer]\n");
 	qs_add_key(t, "PublicKey", server_pub);
 	qs_add_key(t, "PresharedKey", client->psk);
-	qs_text_add(t, "AllowedIPs = ");
-	qs_add_subnets(t, pl);
-	qs_text_add(t, "\nEndpoint = %s%s:%u\n", pl->tcp ? "tcp://" : "", pl->host, pl->port);
+	if (!pl->tap) {
+		qs_text_add(t, "AllowedIPs = ");
+		qs_add_subnets(t, pl);
+		qs_text_add(t, "\n");
+	}
+	qs_text_add(t, "Endpoint = %s%s:%u\n", pl->tcp ? "tcp://" : "", pl->host, pl->port);
 	qs_text_add(t, "PersistentKeepalive = %d\n", KEEPALIVE);
 	if (pl->has_cipher)
 		qs_text_add(t, "Cipher = %s\n", pl->cipher);
@@ -428,6 +448,7 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 		{ "subnet", required_argument, NULL, 's' },
 		{ "tcp", no_argument, NULL, 't' },
 		{ "cipher", required_argument, NULL, 'c' },
+		{ "tap", no_argument, NULL, 'T' },
 		{ "dns", required_argument, NULL, 'd' },
 		{ "qr", no_argument, NULL, 'q' },
 		{ "add-client", required_argument, NULL, 'a' },
@@ -493,6 +514,10 @@ static int parse_args(struct plan *pl, int argc, char **argv, const char **dir)
 			break;
 		case 't':
 			pl->tcp = true;
+			has_layout = true;
+			break;
+		case 'T':
+			pl->tap = true;
 			has_layout = true;
 			break;
 		case 'c':
@@ -590,6 +615,18 @@ static void print_summary(const struct plan *pl, const char *dir)
 		qs_host_address(addr, pl, 2 + (uint64_t)i);
 		printf("Wrote %s/client%u.conf: %s, reaching the server at %s%s:%u\n", dir, i + 1, addr,
 		       pl->tcp ? "tcp://" : "", pl->host, pl->port);
+	}
+	if (pl->tap) {
+		printf("Each file holds a private key: keep it mode 0600, and copy each client's file to that client "
+		       "only.\n"
+		       "On the server:  sudo sluice up %s/server.conf\n"
+		       "On client N:    sudo sluice up clientN.conf\n"
+		       "More clients later: sluice quickstart --add-client NAME %s (and --revoke NAME)\n"
+		       "The server's firewall must let %s port %u in. Mode = tap: server and clients share one\n"
+		       "Ethernet segment (ARP, broadcasts, any protocol); the server switches frames between the\n"
+		       "clients by learned MAC address. A client with Bridge = br0 joins its whole LAN instead.\n",
+		       dir, dir, pl->tcp ? "TCP" : "UDP", pl->port);
+		return;
 	}
 	printf("Each file holds a private key: keep it mode 0600, and copy each client's file to that client only.\n"
 	       "On the server:  sudo sluice up %s/server.conf\n"

@@ -88,6 +88,7 @@ static bool plan_from_server(struct plan *pl, const struct server_dir *sd)
 		return false;
 	}
 	pl->tcp = cfg->transports == TRANSPORT_TCP;
+	pl->tap = cfg->ethernet;
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		if (cfg->peers[i].has_suite) {
 			pl->has_cipher = true;

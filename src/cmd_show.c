@@ -23,16 +23,17 @@ static const char usage[] =
 	"handshake and transfer, as `wg show` does.\n"
 	"  --json  every field of the control socket's get, plus sluice's own\n"
 	"          (transport, cipher, dropped packets by cause, the handshake\n"
-	"          queue and cookie replies), as JSON\n"
+	"          queue and cookie replies; in TAP mode the MAC table and each\n"
+	"          peer's AllowedMACs and learned MACs), as JSON\n"
 	"  FIELD   one of public-key, private-key, listen-port, fwmark, peers,\n"
 	"          preshared-keys, endpoints, allowed-ips, latest-handshakes,\n"
 	"          persistent-keepalive, transfer, dump: printed as `wg show` prints\n"
 	"          it, for scripts (with `all`, each line starts with the interface)\n"
 	"  interfaces  the names of the interfaces, on one line\n"
 	"  --prometheus  the counters in Prometheus' text format (per-peer bytes and\n"
-	"          latest handshake, drops by cause, the handshake queue), for a\n"
-	"          node_exporter textfile or any scraper that runs a command\n"
-	"          (`sluice metrics` serves them over HTTP)\n";
+	"          latest handshake, drops by cause, the handshake queue, TAP mode's\n"
+	"          MAC table), for a node_exporter textfile or any scraper that\n"
+	"          runs a command (`sluice metrics` serves them over HTTP)\n";
 
 #define MAX_DROPS 32
 #define MAX_HANDSHAKE_STATS 8
@@ -46,6 +47,7 @@ struct peer_view {
 	uint64_t hs_sec, hs_nsec, rx, tx, keepalive, protocol_version;
 	char transport[8];
 	char cipher[24];
+	struct sbuf allowed_macs, macs; /* TAP mode, ", "-separated */
 };
 
 struct iface_view {
@@ -63,13 +65,20 @@ struct iface_view {
 	char hs_names[MAX_HANDSHAKE_STATS][32]; /* sluice_handshake_NAME */
 	uint64_t hs_values[MAX_HANDSHAKE_STATS];
 	size_t n_hs;
+	char l2_names[MAX_HANDSHAKE_STATS][32]; /* sluice_l2_NAME: TAP mode's MAC table */
+	uint64_t l2_values[MAX_HANDSHAKE_STATS];
+	size_t n_l2;
 	bool extended; /* the daemon answered get=2 */
+	char mode[8];  /* tun or tap */
+	char bridge[16];
 };
 
 static void iface_free(struct iface_view *v)
 {
 	for (size_t i = 0; i < v->n_peers; i++) {
 		sbuf_free(&v->peers[i].allowed);
+		sbuf_free(&v->peers[i].allowed_macs);
+		sbuf_free(&v->peers[i].macs);
 		crypto_wipe(v->peers[i].psk, sizeof(v->peers[i].psk));
 	}
 	if (v->peers)
@@ -145,12 +154,21 @@ static int parse_reply(struct iface_view *v, char *body)
 				v->drops[v->n_drops++] = number(val);
 			}
 			v->extended = true;
+		} else if (!strncmp(line, "sluice_l2_", 10)) {
+			if (v->n_l2 < MAX_HANDSHAKE_STATS) {
+				snprintf(v->l2_names[v->n_l2], sizeof(v->l2_names[0]), "%s", line + 10);
+				v->l2_values[v->n_l2++] = number(val);
+			}
 		} else if (!strncmp(line, "sluice_handshake_", 17)) {
 			if (v->n_hs < MAX_HANDSHAKE_STATS) {
 				snprintf(v->hs_names[v->n_hs], sizeof(v->hs_names[0]), "%s", line + 17);
 				v->hs_values[v->n_hs++] = number(val);
 			}
 			v->extended = true;
+		} else if (!strcmp(line, "sluice_mode")) {
+			snprintf(v->mode, sizeof(v->mode), "%s", val);
+		} else if (!strcmp(line, "sluice_bridge")) {
+			snprintf(v->bridge, sizeof(v->bridge), "%s", val);
 		} else if (!strcmp(line, "sluice_peer")) {
 			char b64[KEY_B64_LEN + 1];
 			hex_to_b64(b64, val);
@@ -162,6 +180,9 @@ static int parse_reply(struct iface_view *v, char *body)
 			snprintf(peer->transport, sizeof(peer->transport), "%s", val);
 		} else if (!strcmp(line, "sluice_cipher")) {
 			snprintf(peer->cipher, sizeof(peer->cipher), "%s", val);
+		} else if (!strcmp(line, "sluice_allowed_mac") || !strcmp(line, "sluice_mac")) {
+			struct sbuf *list = line[7] == 'a' ? &peer->allowed_macs : &peer->macs;
+			sbuf_putf(list, "%s%s", sbuf_len(list) ? ", " : "", val);
 		} else if (!strcmp(line, "preshared_key")) {
 			peer->has_psk = strspn(val, "0") != strlen(val);
 			if (peer->has_psk)
@@ -268,6 +289,8 @@ static void print_human(const struct iface_view *v)
 		printf("  listening port: %" PRIu64 "\n", v->listen_port);
 	if (v->fwmark)
 		printf("  fwmark: 0x%" PRIx64 "\n", v->fwmark);
+	if (!strcmp(v->mode, "tap"))
+		printf("  mode: tap (Ethernet frames)%s%s\n", v->bridge[0] ? ", bridge " : "", v->bridge);
 	for (size_t i = 0; i < v->n_peers; i++) {
 		const struct peer_view *p = &v->peers[i];
 		printf("\npeer: %s\n", p->public_key);
@@ -281,6 +304,10 @@ static void print_human(const struct iface_view *v)
 			printf("  allowed ips: (none)\n");
 		if (strcmp(p->cipher, "chacha20-poly1305"))
 			printf("  cipher: %s\n", p->cipher);
+		if (sbuf_len(&p->allowed_macs))
+			printf("  allowed macs: %.*s\n", (int)sbuf_len(&p->allowed_macs), sbuf_ptr(&p->allowed_macs));
+		if (sbuf_len(&p->macs))
+			printf("  learned macs: %.*s\n", (int)sbuf_len(&p->macs), sbuf_ptr(&p->macs));
 		if (p->hs_sec) {
 			printf("  latest handshake: ");
 			print_ago(p->hs_sec);
@@ -315,6 +342,23 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+/* A ", "-separated list as a JSON array of strings. */
+static void json_list(const struct sbuf *list)
+{
+	printf("[");
+	if (sbuf_len(list)) {
+		char *copy = strndup(sbuf_ptr(list), sbuf_len(list)), *save = NULL;
+		bool first = true;
+		for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save)) {
+			printf("%s", first ? "" : ",");
+			json_string(t);
+			first = false;
+		}
+		free(copy);
+	}
+	printf("]");
+}
+
 static void print_json(const struct iface_view *v)
 {
 	printf("{\"interface\":");
@@ -326,6 +370,12 @@ static void print_json(const struct iface_view *v)
 		printf("null");
 	printf(",\"private_key\":%s", v->has_private_key ? "\"(hidden)\"" : "null");
 	printf(",\"listen_port\":%" PRIu64 ",\"fwmark\":%" PRIu64, v->listen_port, v->fwmark);
+	printf(",\"mode\":");
+	json_string(v->mode[0] ? v->mode : "tun");
+	if (v->bridge[0]) {
+		printf(",\"bridge\":");
+		json_string(v->bridge);
+	}
 	printf(",\"dropped\":{");
 	for (size_t i = 0; i < v->n_drops; i++) {
 		printf("%s", i ? "," : "");
@@ -338,7 +388,17 @@ static void print_json(const struct iface_view *v)
 		json_string(v->hs_names[i]);
 		printf(":%" PRIu64, v->hs_values[i]);
 	}
-	printf("},\"peers\":[");
+	printf("}");
+	if (v->n_l2) {
+		printf(",\"macs\":{");
+		for (size_t i = 0; i < v->n_l2; i++) {
+			printf("%s", i ? "," : "");
+			json_string(v->l2_names[i]);
+			printf(":%" PRIu64, v->l2_values[i]);
+		}
+		printf("}");
+	}
+	printf(",\"peers\":[");
 	for (size_t i = 0; i < v->n_peers; i++) {
 		const struct peer_view *p = &v->peers[i];
 		printf("%s{\"public_key\":", i ? "," : "");
@@ -350,18 +410,15 @@ static void print_json(const struct iface_view *v)
 			json_string(p->endpoint);
 		else
 			printf("null");
-		printf(",\"allowed_ips\":[");
-		if (sbuf_len(&p->allowed)) {
-			char *copy = strndup(sbuf_ptr(&p->allowed), sbuf_len(&p->allowed)), *save = NULL;
-			bool first = true;
-			for (char *t = copy ? strtok_r(copy, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save)) {
-				printf("%s", first ? "" : ",");
-				json_string(t);
-				first = false;
-			}
-			free(copy);
+		printf(",\"allowed_ips\":");
+		json_list(&p->allowed);
+		if (!strcmp(v->mode, "tap")) {
+			printf(",\"allowed_macs\":");
+			json_list(&p->allowed_macs);
+			printf(",\"macs\":");
+			json_list(&p->macs);
 		}
-		printf("],\"latest_handshake\":%" PRIu64 ",\"latest_handshake_nsec\":%" PRIu64, p->hs_sec, p->hs_nsec);
+		printf(",\"latest_handshake\":%" PRIu64 ",\"latest_handshake_nsec\":%" PRIu64, p->hs_sec, p->hs_nsec);
 		printf(",\"transfer_rx\":%" PRIu64 ",\"transfer_tx\":%" PRIu64, p->rx, p->tx);
 		printf(",\"persistent_keepalive\":%" PRIu64, p->keepalive);
 		printf(",\"transport\":");
@@ -486,6 +543,7 @@ enum prom_metric {
 	PROM_PEERS,
 	PROM_DROPS,
 	PROM_HANDSHAKES,
+	PROM_MACS,
 	PROM_COUNT,
 };
 
@@ -502,6 +560,8 @@ static const struct {
 	[PROM_DROPS] = { "sluice_dropped_packets_total", "counter", "Packets dropped, by cause." },
 	[PROM_HANDSHAKES] = { "sluice_handshake_queue", "gauge",
 			      "The handshake queue: queued, under_load (0 or 1), cookie_replies_sent." },
+	[PROM_MACS] = { "sluice_mac_table", "gauge",
+			"TAP mode's MAC table: entries, capacity, and learned, moved, expired, full, refused so far." },
 };
 
 static void print_prometheus(FILE *out, const struct iface_view *views, size_t n)
@@ -520,6 +580,9 @@ static void print_prometheus(FILE *out, const struct iface_view *views, size_t n
 			for (size_t h = 0; m == PROM_HANDSHAKES && h < v->n_hs; h++)
 				fprintf(out, "%s{interface=\"%s\",stat=\"%s\"} %" PRIu64 "\n", name, v->name,
 					v->hs_names[h], v->hs_values[h]);
+			for (size_t h = 0; m == PROM_MACS && h < v->n_l2; h++)
+				fprintf(out, "%s{interface=\"%s\",stat=\"%s\"} %" PRIu64 "\n", name, v->name,
+					v->l2_names[h], v->l2_values[h]);
 			for (size_t p = 0; m <= PROM_KEEPALIVE && p < v->n_peers; p++) {
 				const struct peer_view *pv = &v->peers[p];
 				uint64_t value = m == PROM_RX          ? pv->rx

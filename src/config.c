@@ -23,6 +23,7 @@
 #include "config_keys.h"
 #include "crypto.h"
 #include "encoding.h"
+#include "l2.h"
 #include "secretfile.h"
 #include "sbuf.h"
 
@@ -45,6 +46,8 @@ static const struct {
 	[K_TRANSPORT] = { "Transport", SECTION_INTERFACE, false },
 	[K_REPLY_PING] = { "ReplyPing", SECTION_INTERFACE, false },
 	[K_FORWARD] = { "Forward", SECTION_INTERFACE, false },
+	[K_MODE] = { "Mode", SECTION_INTERFACE, false },
+	[K_BRIDGE] = { "Bridge", SECTION_INTERFACE, false },
 	[K_SAVE_STATE] = { "SaveState", SECTION_INTERFACE, false },
 	[K_USER] = { "User", SECTION_INTERFACE, false },
 	[K_DNS] = { "DNS", SECTION_INTERFACE, false },
@@ -59,6 +62,7 @@ static const struct {
 	[K_ENDPOINT] = { "Endpoint", SECTION_PEER, false },
 	[K_PERSISTENT_KEEPALIVE] = { "PersistentKeepalive", SECTION_PEER, false },
 	[K_CIPHER] = { "Cipher", SECTION_PEER, false },
+	[K_ALLOWED_MACS] = { "AllowedMACs", SECTION_PEER, false },
 };
 
 struct parser {
@@ -70,10 +74,12 @@ struct parser {
 	enum section section;
 	unsigned interface_line;
 	unsigned mtu_line;
+	unsigned bridge_line;
 	unsigned seen[K_COUNT]; /* line of each single-valued key in the current section, 0 = not yet */
 	size_t cap_addresses;
 	size_t cap_peers;
 	size_t cap_allowed_ips; /* of the current peer */
+	size_t cap_allowed_macs;
 };
 
 static bool fail_at(struct parser *p, unsigned line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -232,6 +238,7 @@ static bool begin_section(struct parser *p, char *header)
 		cfg->peers[cfg->n_peers].line = p->line;
 		cfg->n_peers++;
 		p->cap_allowed_ips = 0;
+		p->cap_allowed_macs = 0;
 		p->section = SECTION_PEER;
 		return true;
 	}
@@ -326,6 +333,23 @@ static bool add_allowed_ip(struct parser *p, char *item)
 	return true;
 }
 
+static bool add_allowed_mac(struct parser *p, char *item)
+{
+	struct peer_config *peer = current_peer(p);
+	struct config_mac m;
+	char buf[SHOWN_MAX];
+
+	if (!l2_mac_parse(m.addr, item))
+		return fail(p, "invalid AllowedMACs (expected addresses like 02:00:5e:00:53:01): %s", shown(buf, item));
+	if (l2_is_group(m.addr))
+		return fail(p, "invalid AllowedMACs (a multicast or broadcast address is never a source): %s",
+			    shown(buf, item));
+	if (!config_grow((void **)&peer->allowed_macs, &p->cap_allowed_macs, peer->n_allowed_macs, sizeof(m)))
+		return fail(p, "out of memory");
+	peer->allowed_macs[peer->n_allowed_macs++] = m;
+	return true;
+}
+
 static void note_ignored(struct parser *p, enum key_id k)
 {
 	struct interface_config *cfg = p->cfg;
@@ -413,6 +437,21 @@ static bool interface_key(struct parser *p, enum key_id k, char *value)
 		else
 			return fail(p, "invalid Transport (expected udp, tcp or udp,tcp): %s", shown(buf, value));
 		return true;
+	case K_MODE:
+		if (!strcasecmp(value, "tun"))
+			cfg->ethernet = false;
+		else if (!strcasecmp(value, "tap"))
+			cfg->ethernet = true;
+		else
+			return fail(p, "invalid Mode (expected tun or tap): %s", shown(buf, value));
+		return true;
+	case K_BRIDGE:
+		if (!*value || strlen(value) >= IFNAMSIZ || strchr(value, '/'))
+			return fail(p, "invalid Bridge (expected an interface name of at most %d characters): %s",
+				    IFNAMSIZ - 1, shown(buf, value));
+		snprintf(cfg->bridge, sizeof(cfg->bridge), "%s", value);
+		p->bridge_line = p->line;
+		return true;
 	case K_REPLY_PING:
 	case K_FORWARD:
 	case K_SAVE_STATE: {
@@ -453,7 +492,7 @@ static bool peer_key(struct parser *p, enum key_id k, char *value)
 	uint32_t v;
 
 	remove_spaces(value);
-	if (k != K_ALLOWED_IPS && !first_time(p, k))
+	if (k != K_ALLOWED_IPS && k != K_ALLOWED_MACS && !first_time(p, k))
 		return false;
 
 	switch (k) {
@@ -470,6 +509,8 @@ static bool peer_key(struct parser *p, enum key_id k, char *value)
 		return true;
 	case K_ALLOWED_IPS:
 		return for_each_item(p, value, add_allowed_ip);
+	case K_ALLOWED_MACS:
+		return for_each_item(p, value, add_allowed_mac);
 	case K_ENDPOINT: {
 		char host[1025];
 		uint16_t port;
@@ -632,35 +673,83 @@ static bool check_not_self(struct parser *p)
 	return ok;
 }
 
-struct owned_cidr {
-	struct cidr c;
+/* What two peers must not share: a prefix of AllowedIPs (family, length,
+ * address) or an address of AllowedMACs, as bytes to sort by. */
+#define OWNED_KEY_LEN 18
+struct owned_key {
+	uint8_t key[OWNED_KEY_LEN];
 	const struct peer_config *peer;
 };
 
 static int compare_owned(const void *a, const void *b)
 {
-	const struct owned_cidr *x = a, *y = b;
-	if (x->c.family != y->c.family)
-		return x->c.family - y->c.family;
-	if (x->c.prefix != y->c.prefix)
-		return x->c.prefix - y->c.prefix;
-	int c = memcmp(x->c.addr.bytes, y->c.addr.bytes, 16);
+	const struct owned_key *x = a, *y = b;
+	int c = memcmp(x->key, y->key, OWNED_KEY_LEN);
 	if (c)
 		return c;
 	return x->peer->line < y->peer->line ? -1 : x->peer->line > y->peer->line;
 }
 
+struct owned_kind {
+	const char *name; /* "AllowedIPs" */
+	const char *rule; /* what the error says about it */
+	size_t (*count)(const struct peer_config *peer);
+	void (*key)(const struct peer_config *peer, size_t j, uint8_t key[OWNED_KEY_LEN]);
+	void (*text)(const uint8_t key[OWNED_KEY_LEN], char out[CIDR_STR_MAX]);
+};
+
+static size_t count_ips(const struct peer_config *peer)
+{
+	return peer->n_allowed_ips;
+}
+
+static void key_of_ip(const struct peer_config *peer, size_t j, uint8_t key[OWNED_KEY_LEN])
+{
+	const struct cidr *c = &peer->allowed_ips[j];
+	key[0] = (uint8_t)c->family;
+	key[1] = c->prefix;
+	memcpy(key + 2, c->addr.bytes, 16);
+}
+
+static void text_of_ip(const uint8_t key[OWNED_KEY_LEN], char out[CIDR_STR_MAX])
+{
+	struct cidr c = { .family = key[0], .prefix = key[1] };
+	memcpy(c.addr.bytes, key + 2, 16);
+	cidr_format(out, &c);
+}
+
+static size_t count_macs(const struct peer_config *peer)
+{
+	return peer->n_allowed_macs;
+}
+
+static void key_of_mac(const struct peer_config *peer, size_t j, uint8_t key[OWNED_KEY_LEN])
+{
+	memcpy(key, peer->allowed_macs[j].addr, ETHERNET_ADDR_LEN);
+}
+
+static void text_of_mac(const uint8_t key[OWNED_KEY_LEN], char out[CIDR_STR_MAX])
+{
+	l2_mac_string(out, key);
+}
+
+static const struct owned_kind owned_ips = { "AllowedIPs", "a prefix routes to one peer only", count_ips, key_of_ip,
+					     text_of_ip };
+static const struct owned_kind owned_macs = { "AllowedMACs", "an address belongs to one peer only", count_macs,
+					      key_of_mac, text_of_mac };
+
 /* One prefix in two peers' AllowedIPs routes to the later only (wg moves it
- * without a word, leaving the first peer without it): refused, naming both. */
-static bool check_allowed_ips_owned_once(struct parser *p)
+ * without a word, leaving the first peer without it); one address in two
+ * peers' AllowedMACs would be pinned to both: refused, naming both. */
+static bool check_owned_once(struct parser *p, const struct owned_kind *kind)
 {
 	struct interface_config *cfg = p->cfg;
-	struct owned_cidr *all;
+	struct owned_key *all;
 	size_t n = 0;
 	bool ok = true;
 
 	for (size_t i = 0; i < cfg->n_peers; i++)
-		n += cfg->peers[i].n_allowed_ips;
+		n += kind->count(&cfg->peers[i]);
 	if (n < 2)
 		return true;
 	all = calloc(n, sizeof(*all));
@@ -668,21 +757,19 @@ static bool check_allowed_ips_owned_once(struct parser *p)
 		return fail_at(p, 0, "out of memory");
 	n = 0;
 	for (size_t i = 0; i < cfg->n_peers; i++) {
-		for (size_t j = 0; j < cfg->peers[i].n_allowed_ips; j++) {
-			all[n].c = cfg->peers[i].allowed_ips[j];
+		for (size_t j = 0; j < kind->count(&cfg->peers[i]); j++) {
+			kind->key(&cfg->peers[i], j, all[n].key);
 			all[n++].peer = &cfg->peers[i];
 		}
 	}
 	qsort(all, n, sizeof(*all), compare_owned);
 	for (size_t i = 1; i < n && ok; i++) {
-		if (all[i].peer == all[i - 1].peer || all[i].c.family != all[i - 1].c.family ||
-		    all[i].c.prefix != all[i - 1].c.prefix || memcmp(all[i].c.addr.bytes, all[i - 1].c.addr.bytes, 16))
+		if (all[i].peer == all[i - 1].peer || memcmp(all[i].key, all[i - 1].key, OWNED_KEY_LEN))
 			continue;
 		char buf[CIDR_STR_MAX];
-		cidr_format(buf, &all[i].c);
-		ok = fail_at(p, all[i].peer->line,
-			     "AllowedIPs %s is also in the [Peer] at line %u: a prefix routes to one peer only", buf,
-			     all[i - 1].peer->line);
+		kind->text(all[i].key, buf);
+		ok = fail_at(p, all[i].peer->line, "%s %s is also in the [Peer] at line %u: %s", kind->name, buf,
+			     all[i - 1].peer->line, kind->rule);
 	}
 	free(all);
 	return ok;
@@ -699,6 +786,14 @@ static bool check_interface(struct parser *p)
 	}
 	if (!cfg->has_private_key)
 		return fail_at(p, p->interface_line, "[Interface] has no PrivateKey");
+	if (!cfg->ethernet && cfg->bridge[0])
+		return fail_at(p, p->bridge_line, "Bridge needs Mode = tap (a TUN carries no Ethernet frames)");
+	for (size_t i = 0; i < cfg->n_peers && !cfg->ethernet; i++)
+		if (cfg->peers[i].n_allowed_macs)
+			return fail_at(p, cfg->peers[i].line,
+				       "[Peer] has AllowedMACs, which need Mode = tap in [Interface]");
+	if (cfg->ethernet && cfg->reply_ping)
+		return fail_at(p, p->interface_line, "ReplyPing needs Mode = tun (a TAP answers through the kernel)");
 	if (cfg->mtu && cfg->mtu < CONFIG_MTU_MIN_IPV6) {
 		for (size_t i = 0; i < cfg->n_addresses; i++) {
 			if (cfg->addresses[i].family != AF_INET6)
@@ -751,7 +846,7 @@ bool config_parse(struct interface_config *cfg, const char *name, const char *te
 			goto out;
 	}
 	ok = end_section(&p) && check_interface(&p) && check_duplicate_peers(&p) && check_not_self(&p) &&
-	     check_allowed_ips_owned_once(&p);
+	     check_owned_once(&p, &owned_ips) && check_owned_once(&p, &owned_macs);
 out:
 	sbuf_free(&line);
 	if (!ok)
@@ -825,6 +920,7 @@ void config_free(struct interface_config *cfg)
 		struct peer_config *peer = &cfg->peers[i];
 		free(peer->endpoint_str);
 		free(peer->allowed_ips);
+		free(peer->allowed_macs);
 		crypto_wipe(peer, sizeof(*peer));
 	}
 	free(cfg->peers);

@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <net/if.h>
+
 #include "crypto.h"
+#include "messages.h"
 #include "netaddr.h"
 
 enum table_mode {
@@ -46,6 +49,12 @@ struct peer_config {
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	struct cidr *allowed_ips;
 	size_t n_allowed_ips;
+	/* AllowedMACs (Mode = tap): the source addresses its frames may have;
+	 * none = any it does not take from another peer. */
+	struct config_mac {
+		uint8_t addr[ETHERNET_ADDR_LEN];
+	} * allowed_macs;
+	size_t n_allowed_macs;
 	/* UAPI only */
 	bool remove;
 	bool update_only;
@@ -80,12 +89,14 @@ struct interface_config {
 	uint32_t fwmark; /* 0 = off */
 	struct cidr *addresses;
 	size_t n_addresses;
-	uint32_t mtu;        /* 0 = default */
-	unsigned transports; /* TRANSPORT_* bits to listen on; 0 = UDP only (the default) */
-	bool reply_ping;     /* answer echo requests for our own addresses in user space */
-	bool forward;        /* forward packets that arrive on the interface (a hub: client to client) */
-	bool no_save_state;  /* SaveState = false: no state file (statefile.h) */
-	char user[33];       /* User =: the daemon runs as this user once set up; "" = stays root */
+	uint32_t mtu;          /* 0 = default */
+	unsigned transports;   /* TRANSPORT_* bits to listen on; 0 = UDP only (the default) */
+	bool reply_ping;       /* answer echo requests for our own addresses in user space */
+	bool forward;          /* forward packets that arrive on the interface (a hub: client to client) */
+	bool ethernet;         /* Mode = tap: a TAP carrying Ethernet frames (default tun) */
+	char bridge[IFNAMSIZ]; /* Bridge = br0 (Mode = tap): `up` enslaves the TAP to it; "" = none */
+	bool no_save_state;    /* SaveState = false: no state file (statefile.h) */
+	char user[33];         /* User =: the daemon runs as this user once set up; "" = stays root */
 	unsigned user_line;
 	enum table_mode table;
 	uint32_t table_id;

@@ -8,6 +8,7 @@
 
 #include "config_keys.h"
 #include "encoding.h"
+#include "l2.h"
 #include "netaddr.h"
 #include "sbuf.h"
 
@@ -43,9 +44,12 @@ static bool same_peer(const struct peer_config *a, const struct peer_config *b)
 	    (a->has_suite ? a->suite : SUITE_CHACHAPOLY) != (b->has_suite ? b->suite : SUITE_CHACHAPOLY) ||
 	    (a->has_persistent_keepalive ? a->persistent_keepalive : 0) !=
 		    (b->has_persistent_keepalive ? b->persistent_keepalive : 0) ||
-	    !same_cidrs(a->allowed_ips, a->n_allowed_ips, b->allowed_ips, b->n_allowed_ips) || a->remove != b->remove ||
-	    a->update_only != b->update_only || a->replace_allowed_ips != b->replace_allowed_ips ||
-	    has_ep_a != has_ep_b)
+	    !same_cidrs(a->allowed_ips, a->n_allowed_ips, b->allowed_ips, b->n_allowed_ips) ||
+	    a->n_allowed_macs != b->n_allowed_macs ||
+	    (a->n_allowed_macs &&
+	     memcmp(a->allowed_macs, b->allowed_macs, a->n_allowed_macs * sizeof(*a->allowed_macs))) ||
+	    a->remove != b->remove || a->update_only != b->update_only ||
+	    a->replace_allowed_ips != b->replace_allowed_ips || has_ep_a != has_ep_b)
 		return false;
 	if (!has_ep_a)
 		return true;
@@ -65,7 +69,8 @@ bool config_equal(const struct interface_config *a, const struct interface_confi
 	    !same_cidrs(a->addresses, a->n_addresses, b->addresses, b->n_addresses) || a->mtu != b->mtu ||
 	    a->table != b->table || (a->table == TABLE_ID && a->table_id != b->table_id) ||
 	    (a->transports ? a->transports : TRANSPORT_UDP) != (b->transports ? b->transports : TRANSPORT_UDP) ||
-	    a->reply_ping != b->reply_ping || a->forward != b->forward || a->replace_peers != b->replace_peers ||
+	    a->reply_ping != b->reply_ping || a->forward != b->forward || a->ethernet != b->ethernet ||
+	    strcmp(a->bridge, b->bridge) || a->replace_peers != b->replace_peers ||
 	    a->no_save_state != b->no_save_state || strcmp(a->user, b->user) != 0 || a->n_peers != b->n_peers)
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
@@ -117,6 +122,13 @@ static void put_peer(struct sbuf *out, const struct peer_config *peer)
 		sbuf_putf(out, "%s = %u\n", config_key_name(K_PERSISTENT_KEEPALIVE), peer->persistent_keepalive);
 	if (peer->has_suite && peer->suite == SUITE_AESGCM)
 		sbuf_putf(out, "%s = aes-256-gcm\n", config_key_name(K_CIPHER));
+	for (size_t i = 0; i < peer->n_allowed_macs; i++) {
+		char mac[L2_MAC_STRLEN];
+		l2_mac_string(mac, peer->allowed_macs[i].addr);
+		sbuf_putf(out, "%s%s", i ? ", " : "AllowedMACs = ", mac);
+		if (i + 1 == peer->n_allowed_macs)
+			sbuf_put(out, "\n", 1);
+	}
 }
 
 int config_format(struct sbuf *out, const struct interface_config *cfg)
@@ -142,6 +154,10 @@ int config_format(struct sbuf *out, const struct interface_config *cfg)
 		sbuf_putf(out, "%s = true\n", config_key_name(K_REPLY_PING));
 	if (cfg->forward)
 		sbuf_putf(out, "%s = true\n", config_key_name(K_FORWARD));
+	if (cfg->ethernet)
+		sbuf_putf(out, "%s = tap\n", config_key_name(K_MODE));
+	if (cfg->bridge[0])
+		sbuf_putf(out, "%s = %s\n", config_key_name(K_BRIDGE), cfg->bridge);
 	if (cfg->no_save_state)
 		sbuf_putf(out, "%s = false\n", config_key_name(K_SAVE_STATE));
 	if (cfg->user[0])

@@ -16,6 +16,8 @@ enum key_id {
 	K_FORWARD,
 	K_SAVE_STATE,
 	K_USER,
+	K_MODE,
+	K_BRIDGE,
 	K_DNS,
 	K_PRE_UP,
 	K_POST_UP,
@@ -28,6 +30,7 @@ enum key_id {
 	K_ENDPOINT,
 	K_PERSISTENT_KEEPALIVE,
 	K_CIPHER,
+	K_ALLOWED_MACS,
 	K_COUNT,
 };
 

@@ -119,6 +119,7 @@ bool cookie_create_reply(struct cookie_checker *c, struct message_handshake_cook
 	memset(out, 0, sizeof(*out));
 	out->header.type = MESSAGE_HANDSHAKE_COOKIE;
 	out->header.suite = ((const struct message_header *)msg)->suite; /* answer in the asker's suite */
+	out->header.mode = ((const struct message_header *)msg)->mode;   /* and mode */
 	out->receiver_index = sender_index;
 	if (!crypto_random(out->nonce, sizeof(out->nonce)))
 		goto out;

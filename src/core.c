@@ -62,7 +62,7 @@ static void out_net(struct core *c, struct pkt *k)
 	c->out_net[c->n_out_net++] = k;
 }
 
-static void out_tun(struct core *c, struct pkt *k)
+void core_out_tun(struct core *c, struct pkt *k)
 {
 	if (c->n_out_tun == CORE_BATCH)
 		flush_tun(c);
@@ -190,7 +190,7 @@ void core_transport_up(struct core *c, struct peer *p, const struct endpoint *ep
 /* Queues a packet until the peer has a session: at most CORE_MAX_STAGED per
  * peer as in WireGuard, and a fair share of a quarter of the pool, so peers
  * that never answer cannot starve the others or the receive path. */
-static void stage(struct core *c, struct peer *p, struct pkt *k)
+void core_stage(struct core *c, struct peer *p, struct pkt *k)
 {
 	uint32_t share = c->n_peers ? c->max_staged / (uint32_t)c->n_peers : c->max_staged;
 	uint32_t limit = share < 1 ? 1 : share > CORE_MAX_STAGED ? CORE_MAX_STAGED : share;
@@ -219,10 +219,19 @@ struct pkt *core_unstage(struct core *c, struct peer *p)
  * encrypts in place. */
 static bool encrypt_packet(struct core *c, struct keypair *kp, struct pkt *k)
 {
-	uint32_t len = k->len;
+	/* A frame says its length first (messages.h); a keepalive stays empty. */
+	if (c->ethernet && k->len) {
+		if (k->data - k->buf < MESSAGE_DATA_HEADER_LEN + MESSAGE_FRAME_LENGTH_LEN)
+			return false;
+		k->data -= MESSAGE_FRAME_LENGTH_LEN;
+		k->data[0] = (uint8_t)(k->len >> 8);
+		k->data[1] = (uint8_t)k->len;
+		k->len += MESSAGE_FRAME_LENGTH_LEN;
+	}
+	uint32_t len = k->len, limit = c->mtu + c->frame_overhead;
 	uint32_t padded = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(uint32_t)(MESSAGE_PADDING_MULTIPLE - 1);
-	if (padded > c->mtu)
-		padded = len > c->mtu ? len : c->mtu;
+	if (padded > limit)
+		padded = len > limit ? len : limit;
 	if (k->data - k->buf < MESSAGE_DATA_HEADER_LEN ||
 	    (size_t)(k->data - k->buf) + padded + NOISE_AUTHTAG_LEN > k->cap)
 		return false;
@@ -232,6 +241,7 @@ static bool encrypt_packet(struct core *c, struct keypair *kp, struct pkt *k)
 	memset(&hdr->header, 0, sizeof(hdr->header));
 	hdr->header.type = MESSAGE_DATA;
 	hdr->header.suite = kp->send.suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
+	hdr->header.mode = c->wire_mode;
 	hdr->key_idx = kp->remote_index; /* indices are opaque: sent as received */
 	hdr->counter = htole64(counter);
 	if (!crypto_aead_ctx_seal(&kp->send, hdr->encrypted_data, k->data, padded, counter))
@@ -243,7 +253,7 @@ static bool encrypt_packet(struct core *c, struct keypair *kp, struct pkt *k)
 
 /* Encrypts and sends every staged packet of the peer, or starts a handshake
  * when there is no usable session. */
-static void send_staged(struct core *c, struct peer *p, uint64_t now)
+void core_send_staged(struct core *c, struct peer *p, uint64_t now)
 {
 	struct keypair *kp;
 	bool sent_data = false, sent_any = false;
@@ -289,9 +299,21 @@ void core_send_keepalive(struct core *c, struct peer *p, uint64_t now)
 			c->drops[DROP_NO_BUFFER]++;
 			return;
 		}
-		stage(c, p, k);
+		core_stage(c, p, k);
 	}
-	send_staged(c, p, now);
+	core_send_staged(c, p, now);
+}
+
+void core_touch(struct core *c, struct peer **list, int *n, struct peer *p, uint64_t now)
+{
+	for (int j = 0; j < *n; j++)
+		if (list[j] == p)
+			return;
+	if (*n == CORE_BATCH) {
+		core_send_staged(c, list[0], now);
+		list[0] = list[--*n];
+	}
+	list[(*n)++] = p;
 }
 
 /* The destination of an IP packet: 4 or 16 bytes at *addr. */
@@ -313,6 +335,10 @@ void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 	struct peer *touched[CORE_BATCH];
 	int n_touched = 0;
 
+	if (c->ethernet) {
+		core_l2_tap_rx(c, now, pkts, n);
+		return;
+	}
 	core_clock(c, now);
 	for (int i = 0; i < n; i++) {
 		struct pkt *k = pkts[i];
@@ -333,20 +359,20 @@ void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 			core_drop(c, k, DROP_NO_PEER);
 			continue;
 		}
-		stage(c, p, k);
+		core_stage(c, p, k);
 		int j;
 		for (j = 0; j < n_touched && touched[j] != p; j++)
 			;
 		if (j == n_touched) {
 			if (n_touched == CORE_BATCH) {
-				send_staged(c, touched[0], now);
+				core_send_staged(c, touched[0], now);
 				touched[0] = touched[--n_touched];
 			}
 			touched[n_touched++] = p;
 		}
 	}
 	for (int j = 0; j < n_touched; j++)
-		send_staged(c, touched[j], now);
+		core_send_staged(c, touched[j], now);
 	core_flush_net(c);
 }
 
@@ -448,6 +474,10 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 		pool_put(&c->pool, k);
 		return;
 	}
+	if (c->ethernet) {
+		core_l2_rx(c, p, k, hdr->encrypted_data, plen, now, confirmed, n_confirmed);
+		return;
+	}
 	int family;
 	const uint8_t *src;
 	uint32_t ip_len = inner_length(hdr->encrypted_data, plen, &family, &src);
@@ -472,12 +502,12 @@ static void consume_data(struct core *c, struct pkt *k, uint64_t now, struct pee
 	k->peer = p;
 	/* ReplyPing: an echo request for us goes straight back, never to the kernel. */
 	if (c->reply_ping && icmp_echo_reply(k->data, k->len, c->own_addresses, c->n_own_addresses)) {
-		stage(c, p, k);
+		core_stage(c, p, k);
 		if (*n_confirmed < CORE_BATCH && (!*n_confirmed || confirmed[*n_confirmed - 1] != p))
 			confirmed[(*n_confirmed)++] = p;
 		return;
 	}
-	out_tun(c, k);
+	core_out_tun(c, k);
 }
 
 /* Handshake messages have one exact size each. */
@@ -498,8 +528,16 @@ void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 		uint8_t type = k->len >= sizeof(struct message_header) ? k->data[0] : 0;
 		/* The reserved bytes must be zero, as the other implementations
 		 * require, but for the suite byte of sluice's second suite. */
-		if (k->len >= 4 && ((k->data[1] & ~MESSAGE_SUITE_AESGCM) | k->data[2] | k->data[3]))
+		if (k->len >= 4 &&
+		    ((k->data[1] & ~MESSAGE_SUITE_AESGCM) | (k->data[2] & ~MESSAGE_MODE_ETHERNET) | k->data[3]))
 			type = MESSAGE_INVALID;
+		else if (k->len >= 4 && k->data[2] != c->wire_mode) {
+			core_log(c, CORE_LOG_MODE_MISMATCH,
+				 "Message from %s is for an interface in %s mode, and this one is in %s mode: dropped",
+				 FROM(&k->ep), c->ethernet ? "TUN" : "TAP", c->ethernet ? "TAP" : "TUN");
+			core_drop(c, k, DROP_MODE_MISMATCH);
+			continue;
+		}
 		if (type == MESSAGE_DATA && k->len >= MESSAGE_MINIMUM_LENGTH) {
 			consume_data(c, k, now, confirmed, &n_confirmed);
 			continue;
@@ -514,6 +552,6 @@ void core_net_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 	flush_tun(c);
 	/* A confirmed session releases what waited for it (and echo replies go out). */
 	for (int i = 0; i < n_confirmed; i++)
-		send_staged(c, confirmed[i], now);
+		core_send_staged(c, confirmed[i], now);
 	core_flush_net(c);
 }

@@ -21,6 +21,7 @@
 #include "cookie.h"
 #include "core_log.h"
 #include "handshake.h"
+#include "l2.h"
 #include "peer.h"
 #include "pool.h"
 #include "ratelimit.h"
@@ -60,7 +61,7 @@ struct core_hooks {
 	void *ctx;
 	/* Datagrams for the network, each with its destination in pkt->ep. */
 	void (*send_net)(void *ctx, struct pkt **pkts, int n);
-	/* Decrypted IP packets for the tun. */
+	/* Decrypted IP packets for the tun (Ethernet frames in TAP mode). */
 	void (*send_tun)(void *ctx, struct pkt **pkts, int n);
 	/* Optional: an authenticated packet moved the peer's endpoint (roaming,
 	 * or a TCP connection the peer now uses). Called only on a change. */
@@ -110,6 +111,13 @@ struct core {
 	struct cidr *own_addresses;
 	size_t n_own_addresses;
 
+	/* TAP mode (core_set_ethernet): frames, not IP packets; a learning
+	 * switch between the TAP and the peers (core_l2.c). */
+	bool ethernet;
+	uint8_t wire_mode;       /* MESSAGE_MODE_*: every message must carry it */
+	uint32_t frame_overhead; /* ETHERNET_OVERHEAD in TAP mode, else 0: padding stops at mtu + it */
+	struct l2_table l2;
+
 	uint64_t drops[DROP_CAUSE_COUNT];
 	struct core_log log;
 	uint64_t state_generation; /* core_state_generation */
@@ -154,6 +162,18 @@ void core_peer_set_keepalive(struct core *c, struct peer *p, uint16_t seconds, u
 /* 0, -EINVAL (a bad prefix) or -ENOMEM. */
 int core_peer_add_allowed_ip(struct core *c, struct peer *p, const struct cidr *ip);
 void core_peer_clear_allowed_ips(struct core *c, struct peer *p);
+
+/* Makes the engine a TAP interface's, before any peer or key: Ethernet
+ * frames in and out, marked and bound handshakes (messages.h), forwarding
+ * by learned MAC addresses (l2.h). 0, -ENOMEM or -EIO (no randomness). */
+int core_set_ethernet(struct core *c);
+/* A peer's AllowedMACs (TAP mode): pinned to it; with any, it may send
+ * only from those. 0, -EINVAL (a group address, or not TAP mode), -EEXIST
+ * (another peer's) or -ENOSPC. */
+int core_peer_add_allowed_mac(struct core *c, struct peer *p, const uint8_t mac[ETHERNET_ADDR_LEN]);
+void core_peer_clear_allowed_macs(struct core *c, struct peer *p);
+/* The learning table, read-only (show); NULL in TUN mode. */
+const struct l2_table *core_l2_table(const struct core *c);
 
 /* Packets read from the tun. */
 void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);

@@ -48,6 +48,23 @@ void core_schedule(struct core *c, struct peer *p);
  * work (no key of ours, or a low-order key of its). */
 const uint8_t *core_peer_static_static(struct core *c, struct peer *p);
 
+/* The send path's steps, shared with core_l2.c: queue a packet for a peer
+ * until it has a session; encrypt and send what waits (or start a
+ * handshake); hand a decrypted packet to the tun. */
+void core_stage(struct core *c, struct peer *p, struct pkt *k);
+void core_send_staged(struct core *c, struct peer *p, uint64_t now);
+void core_out_tun(struct core *c, struct pkt *k);
+/* Adds p to a list of at most CORE_BATCH peers to core_send_staged once
+ * the batch is done (sending for the oldest at once when it is full). */
+void core_touch(struct core *c, struct peer **list, int *n, struct peer *p, uint64_t now);
+
+/* core_l2.c: TAP mode. Frames read from the TAP; and a frame decrypted
+ * from peer p (payload: frame length, frame, padding), after which the
+ * peers it was relayed to are added to touched. */
+void core_l2_tap_rx(struct core *c, uint64_t now, struct pkt **pkts, int n);
+void core_l2_rx(struct core *c, struct peer *p, struct pkt *k, uint8_t *payload, uint32_t plen, uint64_t now,
+		struct peer **touched, int *n_touched);
+
 /* core_handshake.c: the queue, made and freed with the engine (0 or
  * -ENOMEM), and what core_net_rx hands it: a handshake message of the
  * right size, whose buffer it takes. */

@@ -82,6 +82,55 @@ void core_destroy(struct core *c)
 	pool_destroy(&c->pool);
 	cookie_checker_wipe(&c->cookie_checker);
 	handshake_identity_clear(&c->identity);
+	l2_free(&c->l2);
+}
+
+int core_set_ethernet(struct core *c)
+{
+	uint8_t key[CRYPTO_SIPHASH_KEY_LEN];
+	int r;
+
+	if (c->ethernet)
+		return 0;
+	if (!crypto_random(key, sizeof(key)))
+		return -EIO;
+	r = l2_init(&c->l2, L2_DEFAULT_CAPACITY, key);
+	crypto_wipe(key, sizeof(key));
+	if (r < 0)
+		return r;
+	c->ethernet = true;
+	c->wire_mode = MESSAGE_MODE_ETHERNET;
+	c->frame_overhead = ETHERNET_OVERHEAD;
+	c->identity.ethernet = true;
+	return 0;
+}
+
+int core_peer_add_allowed_mac(struct core *c, struct peer *p, const uint8_t mac[ETHERNET_ADDR_LEN])
+{
+	const struct l2_entry *e;
+
+	if (!c->ethernet)
+		return -EINVAL;
+	e = l2_find(&c->l2, mac);
+	if (e && e->pinned && e->owner == p)
+		return 0;
+	int r = l2_pin(&c->l2, mac, p);
+	if (r == 0)
+		p->n_allowed_macs++;
+	return r;
+}
+
+void core_peer_clear_allowed_macs(struct core *c, struct peer *p)
+{
+	if (!c->ethernet)
+		return;
+	l2_forget_owner(&c->l2, p, false, true);
+	p->n_allowed_macs = 0;
+}
+
+const struct l2_table *core_l2_table(const struct core *c)
+{
+	return c->ethernet ? &c->l2 : NULL;
 }
 
 bool core_is_own_public_key(const struct core *c, const uint8_t public_key[KEY_LEN])
@@ -165,6 +214,8 @@ void core_peer_remove(struct core *c, struct peer *p)
 		c->peers_tail = p->prev;
 	c->n_peers--;
 	peer_table_remove(&c->peer_table, p);
+	if (c->ethernet)
+		l2_forget_owner(&c->l2, p, true, true);
 	allowedips_remove_by_peer(&c->allowedips, p);
 	peer_free(c, p);
 }

@@ -101,7 +101,8 @@ static void hook_send_tun(void *ctx, struct pkt **pkts, int n)
 	struct device *d = ctx;
 
 	if (d->vnet) {
-		d->tun_write_errors += (uint64_t)tun_vnet_write(d->tun_fd, d->vnet, pkts, n);
+		d->tun_write_errors += d->ethernet ? (uint64_t)tun_vnet_write_frames(d->tun_fd, d->vnet, pkts, n)
+						   : (uint64_t)tun_vnet_write(d->tun_fd, d->vnet, pkts, n);
 		for (int i = 0; i < n; i++)
 			pool_put(core_pool(&d->core), pkts[i]);
 		return;
@@ -392,10 +393,11 @@ static int open_tun(struct device *d)
 	int fd = -1;
 
 	if (!env_on("SLUICE_NO_TUN_OFFLOAD")) {
-		fd = tun_open_offload(d->ifname, &d->ifindex, &uso);
+		fd = d->ethernet ? tun_open_tap_offload(d->ifname, &d->ifindex)
+				 : tun_open_offload(d->ifname, &d->ifindex, &uso);
 		if (fd >= 0) {
 			d->vnet = malloc(sizeof(*d->vnet));
-			if (!d->vnet || tun_vnet_init(d->vnet, uso) < 0) {
+			if (!d->vnet || tun_vnet_init(d->vnet, uso, d->ethernet) < 0) {
 				free(d->vnet);
 				d->vnet = NULL;
 				close(fd);
@@ -406,7 +408,7 @@ static int open_tun(struct device *d)
 		}
 	}
 	if (fd < 0)
-		fd = tun_open(d->ifname, &d->ifindex);
+		fd = d->ethernet ? tun_open_tap(d->ifname, &d->ifindex) : tun_open(d->ifname, &d->ifindex);
 	if (fd < 0)
 		return fd;
 	d->tun_fd = fd;
@@ -441,6 +443,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	d->tun_fd = d->udp_fd = d->uapi_fd = d->signal_fd = d->epoll_fd = d->keylog_fd = d->state.dir_fd = -1;
 	d->resolve.fds[0] = d->resolve.fds[1] = -1;
 	snprintf(d->ifname, sizeof(d->ifname), "%s", ifname);
+	d->ethernet = cfg->ethernet;
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
 	d->transports = cfg->transports ? cfg->transports : TRANSPORT_UDP;
 	log_set_prefix(d->ifname);
@@ -450,7 +453,10 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	/* wireguard-go's way (`sluice IFACE`) leaves the MTU to wg-quick. */
 	if (!cfg->mtu && !cfg->link_unmanaged)
 		d->mtu_auto = route_auto_mtu(cfg, d->fwmark);
-	d->mtu = cfg->mtu ? cfg->mtu : d->mtu_auto ? d->mtu_auto : DEFAULT_MTU;
+	/* A TAP's messages carry each frame's Ethernet header and length too. */
+	if (d->mtu_auto && d->ethernet)
+		d->mtu_auto -= DEFAULT_MTU - DEFAULT_TAP_MTU;
+	d->mtu = cfg->mtu ? cfg->mtu : d->mtu_auto ? d->mtu_auto : d->ethernet ? DEFAULT_TAP_MTU : DEFAULT_MTU;
 
 	if (!crypto_init()) {
 		log_err("libcrypto lacks an algorithm sluice needs (BLAKE2s, ChaCha20-Poly1305, AES-256-GCM or X25519)");
@@ -462,6 +468,10 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		return r;
 	}
 	core_set_wall_offset(&d->core, wall_offset());
+	if (d->ethernet && (r = core_set_ethernet(&d->core)) < 0) {
+		log_err("cannot set up TAP mode: %s", strerror(-r));
+		goto fail;
+	}
 	if ((r = keylog_open(&d->keylog_fd)) < 0)
 		goto fail;
 
@@ -510,7 +520,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 
 	r = open_tun(d);
 	if (r < 0) {
-		log_err("cannot create TUN device %s: %s%s", d->ifname, strerror(-r),
+		log_err("cannot create %s device %s: %s%s", d->ethernet ? "TAP" : "TUN", d->ifname, strerror(-r),
 			r == -EPERM || r == -EACCES ? " (sluice needs CAP_NET_ADMIN: run it as root)" : "");
 		goto fail;
 	}
@@ -540,9 +550,19 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	r = route_setup(&d->route, d->ifindex, d->ifname, d->mtu, cfg);
 	if (r < 0)
 		goto fail;
+	if (cfg->bridge[0] && !cfg->link_unmanaged) {
+		if ((r = nl_link_set_master_name(d->ifindex, cfg->bridge)) < 0) {
+			log_err("cannot put %s in bridge %s: %s%s", d->ifname, cfg->bridge, strerror(-r),
+				r == -ENODEV ? " (no such interface: create it first, `ip link add br0 type bridge`)"
+					     : "");
+			goto fail;
+		}
+		snprintf(d->bridge, sizeof(d->bridge), "%s", cfg->bridge);
+		log_info("%s is a port of bridge %s", d->ifname, d->bridge);
+	}
 	if ((r = device_setup_init(d, cfg)) < 0)
 		goto fail;
-	log_info("interface %s up, listening on %s port %u, %zu peer%s", d->ifname,
+	log_info("interface %s (%s) up, listening on %s port %u, %zu peer%s", d->ifname, d->ethernet ? "TAP" : "TUN",
 		 d->transports == TRANSPORT_TCP  ? "TCP"
 		 : d->transports & TRANSPORT_TCP ? "UDP and TCP"
 						 : "UDP",

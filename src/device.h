@@ -34,6 +34,8 @@ struct device {
 	uint32_t fwmark;
 	uint32_t mtu;
 	uint32_t mtu_auto;        /* chosen at start for a file without MTU (route_auto_mtu), 0: none */
+	bool ethernet;            /* Mode = tap: a TAP, frames (fixed until a restart) */
+	char bridge[IFNAMSIZ];    /* the bridge `up` enslaved it to, or "" */
 	struct route_state route; /* a full tunnel's table and rules (route.c) */
 	struct core core;
 	struct tcp tcp;

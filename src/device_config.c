@@ -5,6 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The peer's AllowedMACs become pc's. -EEXIST: one is another peer's. */
+static int set_allowed_macs(struct core *c, struct peer *p, const struct peer_config *pc)
+{
+	core_peer_clear_allowed_macs(c, p);
+	for (size_t j = 0; j < pc->n_allowed_macs; j++) {
+		int r = core_peer_add_allowed_mac(c, p, pc->allowed_macs[j].addr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int apply_peer(struct core *c, const struct peer_config *pc, uint64_t now)
 {
 	struct peer *p = core_peer_find(c, pc->public_key);
@@ -31,6 +43,11 @@ static int apply_peer(struct core *c, const struct peer_config *pc, uint64_t now
 		core_peer_clear_allowed_ips(c, p);
 	for (size_t j = 0; j < pc->n_allowed_ips; j++) {
 		int r = core_peer_add_allowed_ip(c, p, &pc->allowed_ips[j]);
+		if (r < 0)
+			return r;
+	}
+	if (pc->n_allowed_macs) {
+		int r = set_allowed_macs(c, p, pc);
 		if (r < 0)
 			return r;
 	}
@@ -94,7 +111,7 @@ static int sync_peer(struct core *c, const struct peer_config *pc, uint64_t now,
 	}
 	if (keepalive != p->persistent_keepalive)
 		core_peer_set_keepalive(c, p, keepalive, now);
-	return 0;
+	return core_l2_table(c) ? set_allowed_macs(c, p, pc) : 0;
 }
 
 static int compare_key_pointers(const void *a, const void *b)
@@ -135,6 +152,11 @@ int device_sync_config(struct core *c, const struct interface_config *cfg, uint6
 		counts->removed++;
 	}
 	free(listed);
+	/* Every pin goes first: an address may move from one peer's
+	 * AllowedMACs to another's in one reload. */
+	if (core_l2_table(c))
+		for (struct peer *q = (struct peer *)core_peers_first(c); q; q = (struct peer *)core_peers_next(q))
+			core_peer_clear_allowed_macs(c, q);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		int r = sync_peer(c, &cfg->peers[i], now, counts);
 		if (r < 0)

@@ -329,6 +329,15 @@ int device_sync(struct device *d, const struct interface_config *cfg)
 	struct device_sync_counts counts = { 0 };
 	int r;
 
+	/* A TUN cannot become a TAP: the descriptor is made at start. */
+	if (cfg->ethernet != d->ethernet) {
+		log_err("Mode changed to %s: it takes a restart (`sluice down %s`, then `sluice up`); nothing changed",
+			cfg->ethernet ? "tap" : "tun", d->ifname);
+		return -EINVAL;
+	}
+	if (strcmp(cfg->bridge, d->bridge))
+		log_warn("Bridge changed: it takes a restart; %s stays %s%s", d->ifname,
+			 d->bridge[0] ? "a port of " : "in no bridge", d->bridge);
 	/* First what can fail without harm: the port, before anything else
 	 * changed. */
 	if (port != d->listen_port || transports != d->transports) {
@@ -417,6 +426,8 @@ int device_uapi_get_extended(void *ctx, struct sbuf *out)
 		.mtu = d->mtu,
 		.table = d->setup.table,
 		.table_id = d->setup.table_id,
+		.bridge = d->bridge,
+		.now = device_now(),
 		.dial_target = dial_target,
 		.ctx = d,
 	};

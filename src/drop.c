@@ -23,6 +23,9 @@ static const char *const drop_cause_names[] = {
 	[DROP_TCP_TRUNCATED] = "tcp_truncated",
 	[DROP_TCP_CONN_LIMIT] = "tcp_conn_limit",
 	[DROP_TCP_AUTH_TIMEOUT] = "tcp_auth_timeout",
+	[DROP_MODE_MISMATCH] = "mode_mismatch",
+	[DROP_ALLOWEDMACS] = "allowed_macs",
+	[DROP_MAC_HELD] = "mac_held",
 };
 _Static_assert(sizeof(drop_cause_names) / sizeof(drop_cause_names[0]) == DROP_CAUSE_COUNT,
 	       "every drop cause needs a name");

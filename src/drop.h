@@ -31,6 +31,10 @@ enum drop_cause {
 	DROP_TCP_TRUNCATED,    /* the peer closed in the middle of a frame */
 	DROP_TCP_CONN_LIMIT,   /* too many unauthenticated connections: refused */
 	DROP_TCP_AUTH_TIMEOUT, /* no authenticated message in time: closed */
+	/* TAP mode (Mode = tap). */
+	DROP_MODE_MISMATCH, /* a message of the other mode (TUN against TAP, or WireGuard's) */
+	DROP_ALLOWEDMACS,   /* a frame whose source MAC is not in the peer's AllowedMACs */
+	DROP_MAC_HELD,      /* a frame whose source MAC another peer holds (pinned or in use) */
 	DROP_CAUSE_COUNT
 };
 

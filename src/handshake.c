@@ -25,14 +25,24 @@ static const uint8_t zero_psk[KEY_LEN];
 
 /* h and ck before the first message: the protocol name, the identifier as
  * prologue, and the responder's static key as IK's pre-message. */
-static void handshake_init(struct noise_symmetric *s, enum cipher_suite suite, const uint8_t responder_public[KEY_LEN])
+static void handshake_init(struct noise_symmetric *s, enum cipher_suite suite, bool ethernet,
+			   const uint8_t responder_public[KEY_LEN])
 {
 	const char *construction, *identifier;
 
 	suite_names(suite, &construction, &identifier);
 	noise_symmetric_init(s, construction, suite);
 	noise_mix_hash(s, identifier, strlen(identifier));
+	/* A TAP interface's handshakes are bound to frames: one with an
+	 * interface in TUN mode (or with WireGuard) cannot complete. */
+	if (ethernet)
+		noise_mix_hash(s, SLUICE_ETHERNET_LABEL, strlen(SLUICE_ETHERNET_LABEL));
 	noise_mix_hash(s, responder_public, KEY_LEN);
+}
+
+static uint8_t header_mode(bool ethernet)
+{
+	return ethernet ? MESSAGE_MODE_ETHERNET : MESSAGE_MODE_IP;
 }
 
 void handshake_tai64n(uint8_t out[NOISE_TIMESTAMP_LEN], uint64_t unix_ns)
@@ -54,7 +64,10 @@ void handshake_wipe(struct handshake *hs)
 
 bool handshake_identity_set(struct static_identity *id, const uint8_t private_key[KEY_LEN])
 {
+	bool ethernet = id->ethernet;
+
 	handshake_identity_clear(id);
+	id->ethernet = ethernet;
 	memcpy(id->private_key, private_key, KEY_LEN);
 	crypto_x25519_clamp(id->private_key);
 	if (!crypto_x25519_key_init(&id->key, id->private_key)) {
@@ -68,8 +81,11 @@ bool handshake_identity_set(struct static_identity *id, const uint8_t private_ke
 
 void handshake_identity_clear(struct static_identity *id)
 {
+	bool ethernet = id->ethernet;
+
 	crypto_x25519_key_free(&id->key);
 	crypto_wipe(id, sizeof(*id));
+	id->ethernet = ethernet;
 }
 
 bool handshake_static_static(uint8_t ss[KEY_LEN], const struct static_identity *me, const uint8_t peer_public[KEY_LEN])
@@ -93,12 +109,14 @@ bool handshake_create_initiation(struct handshake *hs, struct message_handshake_
 	if (!me->has_key)
 		goto out;
 	st.suite = suite;
-	handshake_init(&st.sym, suite, peer_public);
+	st.ethernet = me->ethernet;
+	handshake_init(&st.sym, suite, st.ethernet, peer_public);
 	if (!crypto_x25519_keygen(st.ephemeral_private))
 		goto out;
 	memset(msg, 0, sizeof(*msg));
 	msg->header.type = MESSAGE_HANDSHAKE_INITIATION;
 	msg->header.suite = suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
+	msg->header.mode = header_mode(st.ethernet);
 	msg->sender_index = local_index;
 	/* e, es, s, ss, {timestamp} */
 	if (!noise_ik_write1(&st.sym, zero_psk, st.ephemeral_private, ss, me->public_key, peer_public, timestamp,
@@ -125,7 +143,8 @@ bool handshake_initiation_sender(struct handshake *out, uint8_t initiator_public
 	if (!me->has_key)
 		goto out;
 	st.suite = suite;
-	handshake_init(&st.sym, suite, me->public_key);
+	st.ethernet = me->ethernet;
+	handshake_init(&st.sym, suite, st.ethernet, me->public_key);
 	/* e, es, s */
 	if (!noise_ik_read1_static(&st.sym, zero_psk, &me->key, msg->unencrypted_ephemeral, msg->encrypted_static,
 				   initiator_public))
@@ -169,6 +188,7 @@ bool handshake_create_response(struct handshake *hs, struct message_handshake_re
 	memset(msg, 0, sizeof(*msg));
 	msg->header.type = MESSAGE_HANDSHAKE_RESPONSE;
 	msg->header.suite = st.suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
+	msg->header.mode = header_mode(st.ethernet);
 	msg->sender_index = local_index;
 	msg->receiver_index = st.remote_index;
 	/* e, ee, se, psk, {} */

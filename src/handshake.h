@@ -31,11 +31,13 @@ struct static_identity {
 	uint8_t public_key[KEY_LEN];
 	struct crypto_x25519_key key;
 	bool has_key;
+	bool ethernet; /* a TAP interface's: its handshakes are marked and bound to it (messages.h) */
 };
 
 struct handshake {
 	enum handshake_state state;
 	enum cipher_suite suite;
+	bool ethernet; /* the identity's, when this handshake began */
 	struct noise_symmetric sym;
 	uint8_t ephemeral_private[KEY_LEN];
 	uint8_t remote_ephemeral[KEY_LEN];
@@ -44,7 +46,8 @@ struct handshake {
 };
 
 /* Sets the identity to a private key, clamped (WireGuard stores and shows
- * the clamped form). False (and no key) when libcrypto refuses it. */
+ * the clamped form). False (and no key) when libcrypto refuses it. The
+ * `ethernet` flag is kept. */
 bool handshake_identity_set(struct static_identity *id, const uint8_t private_key[KEY_LEN])
 	__attribute__((warn_unused_result));
 /* Forgets the key and frees what libcrypto held; the identity has no key. */

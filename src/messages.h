@@ -68,15 +68,44 @@ enum message_type {
  * WireGuard sends three zero bytes after the type. sluice's AES-256-GCM
  * suite, spoken only between sluice peers, sets the first of them to
  * MESSAGE_SUITE_AESGCM on every message, so a receiver knows the suite of
- * an initiation before trying it and a dissector can tell the suites apart. */
+ * an initiation before trying it and a dissector can tell the suites apart.
+ *
+ * An interface in TAP mode (Mode = tap: Ethernet frames, not IP packets)
+ * sets the second to MESSAGE_MODE_ETHERNET on every message it sends, the
+ * handshake's included, and takes only messages that carry it; an interface
+ * in TUN mode takes only messages without it. A mismatch is dropped before
+ * any other work and counted (drop cause "mode_mismatch"). WireGuard
+ * (wireguard-go, the kernel) reads the first four bytes as one
+ * little-endian type, so to it such a message has an unknown type and is
+ * dropped too. The mark alone is not what keeps the modes apart: a TAP
+ * interface also mixes SLUICE_ETHERNET_LABEL into the handshake's hash
+ * (after the identifier), so no handshake between the two modes can
+ * complete even if someone rewrote the byte, and no session of one mode
+ * can ever carry the other's payload. */
 struct message_header {
 	uint8_t type;
 	uint8_t suite; /* 0 = WireGuard's ChaCha20-Poly1305 suite */
-	uint8_t reserved_zero[2];
+	uint8_t mode;  /* 0 = IP packets (TUN), MESSAGE_MODE_ETHERNET = frames */
+	uint8_t reserved_zero;
 } __attribute__((packed));
 
 #define MESSAGE_SUITE_CHACHAPOLY 0
 #define MESSAGE_SUITE_AESGCM 1
+#define MESSAGE_MODE_IP 0
+#define MESSAGE_MODE_ETHERNET 1
+#define SLUICE_ETHERNET_LABEL "sluice v1 Ethernet frames"
+
+/* A data message of an Ethernet interface carries, encrypted, the frame's
+ * length (2 bytes, big-endian), the frame (destination MAC, source MAC,
+ * EtherType..., no FCS), then the zero padding every data message has: IP
+ * says its own length, a frame does not. Frames hold at least the 14-byte
+ * Ethernet header. */
+#define MESSAGE_FRAME_LENGTH_LEN 2
+#define ETHERNET_HEADER_LEN 14
+#define ETHERNET_ADDR_LEN 6
+/* What a frame adds to the interface's MTU inside a data message: its
+ * length, the Ethernet header and one VLAN tag (which the bridge may keep). */
+#define ETHERNET_OVERHEAD (MESSAGE_FRAME_LENGTH_LEN + ETHERNET_HEADER_LEN + 4)
 
 struct message_macs {
 	uint8_t mac1[COOKIE_LEN];
@@ -127,6 +156,9 @@ _Static_assert(sizeof(struct message_data) == 16, "data header size");
 /* Packet sizes. The largest IP packet a tun hands us, and the buffer that holds
  * it once encrypted: header + packet padded to 16 + tag. */
 #define DEFAULT_MTU 1420
+/* A TAP interface's: the same datagrams, less the frame length and the
+ * Ethernet header each frame carries (1500 - 40 - 8 - 32 - 2 - 14). */
+#define DEFAULT_TAP_MTU (DEFAULT_MTU - MESSAGE_FRAME_LENGTH_LEN - ETHERNET_HEADER_LEN)
 #define MAX_MTU 65535
 #define PACKET_BUFFER_SIZE (MESSAGE_DATA_HEADER_LEN + MAX_MTU + MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN)
 

@@ -156,7 +156,7 @@ static int cidr_check(const struct cidr *c)
 	return 0;
 }
 
-static int link_change(int ifindex, unsigned int change, unsigned int flags, uint32_t mtu)
+static int link_change(int ifindex, unsigned int change, unsigned int flags, uint32_t mtu, int master)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -173,6 +173,8 @@ static int link_change(int ifindex, unsigned int change, unsigned int flags, uin
 	ifi->ifi_flags = flags;
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (master > 0)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
 	return nl_request(nlh);
 }
 
@@ -180,12 +182,21 @@ int nl_link_set_mtu(int ifindex, uint32_t mtu)
 {
 	if (!mtu)
 		return -EINVAL;
-	return link_change(ifindex, 0, 0, mtu);
+	return link_change(ifindex, 0, 0, mtu, 0);
 }
 
 int nl_link_set_up(int ifindex, int up)
 {
-	return link_change(ifindex, IFF_UP, up ? IFF_UP : 0, 0);
+	return link_change(ifindex, IFF_UP, up ? IFF_UP : 0, 0, 0);
+}
+
+int nl_link_set_master_name(int ifindex, const char *master)
+{
+	unsigned int index = if_nametoindex(master);
+
+	if (!index)
+		return -ENODEV;
+	return link_change(ifindex, 0, 0, 0, (int)index);
 }
 
 /* RTM_DELLINK by index, or (index 0) by name. */

@@ -14,6 +14,9 @@
 
 int nl_link_set_mtu(int ifindex, uint32_t mtu);
 int nl_link_set_up(int ifindex, int up);
+/* Makes the link a port of the bridge (or bond) named master: -ENODEV when
+ * there is none. */
+int nl_link_set_master_name(int ifindex, const char *master);
 /* Deletes the link by name (used by `down` and on exit). */
 int nl_link_delete(const char *ifname);
 /* The same by index, in this process's network namespace. */

@@ -80,6 +80,7 @@ struct peer {
 	uint64_t last_handshake_unix_ns; /* wall clock, for show */
 	uint64_t rx_bytes, tx_bytes;
 	struct pkt_queue staged; /* waiting for a session */
+	uint32_t n_allowed_macs; /* TAP mode: its AllowedMACs, pinned in the core's l2 table */
 };
 
 /* Peers by public key: open addressing with linear probing over SipHash-2-4

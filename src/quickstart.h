@@ -33,6 +33,7 @@ struct plan {
 	bool has_endpoint;
 	unsigned clients;
 	bool tcp;
+	bool tap; /* Mode = tap: Ethernet frames */
 	bool has_cipher;
 	const char *cipher;
 	char dns[QS_DNS_MAX];            /* DNS = for the clients, "" = none */

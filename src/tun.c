@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -59,6 +60,24 @@ fail:
 int tun_open(const char *name, int *ifindex)
 {
 	return open_tun(name, ifindex, IFF_TUN | IFF_NO_PI);
+}
+
+int tun_open_tap(const char *name, int *ifindex)
+{
+	return open_tun(name, ifindex, IFF_TAP | IFF_NO_PI);
+}
+
+int tun_open_tap_offload(const char *name, int *ifindex)
+{
+	int fd = open_tun(name, ifindex, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), err;
+
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)TUN_OFFLOADS_TCP) == 0)
+		return fd;
+	err = errno;
+	close(fd);
+	return -err;
 }
 
 int tun_open_offload(const char *name, int *ifindex, bool *uso)
@@ -150,13 +169,17 @@ int tun_write(int fd, const struct pkt *k)
 
 /* ---- IFF_VNET_HDR: super-packets in, coalesced writes out ---- */
 
-int tun_vnet_init(struct tun_vnet *v, bool uso)
+/* A TAP's super-frame holds an Ethernet header before its 64 KiB packet. */
+#define TUN_VNET_READ_SIZE (OFFLOAD_READ_SIZE + ETHERNET_HEADER_LEN)
+
+int tun_vnet_init(struct tun_vnet *v, bool uso, bool tap)
 {
 	memset(v, 0, sizeof(*v));
-	v->rbuf = malloc(OFFLOAD_READ_SIZE);
+	v->rbuf = malloc(TUN_VNET_READ_SIZE);
 	if (!v->rbuf)
 		return -ENOMEM;
 	v->uso = uso;
+	v->tap = tap;
 	return 0;
 }
 
@@ -164,6 +187,30 @@ void tun_vnet_free(struct tun_vnet *v)
 {
 	free(v->rbuf);
 	v->rbuf = NULL;
+}
+
+/* A TAP's read: a frame the kernel left whole goes on as it is (its
+ * checksum offsets count from the frame's start, as the split's do); a
+ * super-frame's Ethernet header is kept aside, to go in front of each
+ * segment, and the split works on the IP packet after it. Returns how
+ * many bytes after the virtio_net_hdr the split skips, or SIZE_MAX for a
+ * super-frame that does not carry IPv4 or IPv6 right after its header. */
+static size_t tap_frame_start(struct tun_vnet *v, struct virtio_net_hdr *h, size_t r)
+{
+	const uint8_t *frame = v->rbuf + OFFLOAD_VNET_HDR_LEN;
+
+	v->split_l2 = 0;
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return 0;
+	if (r < (size_t)OFFLOAD_VNET_HDR_LEN + ETHERNET_HEADER_LEN ||
+	    !((frame[12] == 0x08 && frame[13] == 0x00) || (frame[12] == 0x86 && frame[13] == 0xdd)) ||
+	    h->csum_start < ETHERNET_HEADER_LEN)
+		return SIZE_MAX;
+	memcpy(v->l2_hdr, frame, ETHERNET_HEADER_LEN);
+	v->split_l2 = ETHERNET_HEADER_LEN;
+	h->csum_start -= ETHERNET_HEADER_LEN;
+	h->hdr_len = h->hdr_len > ETHERNET_HEADER_LEN ? h->hdr_len - ETHERNET_HEADER_LEN : 0;
+	return ETHERNET_HEADER_LEN;
 }
 
 /* Hands out what is left of the current split. */
@@ -177,12 +224,16 @@ static int take_segments(struct tun_vnet *v, struct pool *pool, size_t seg_cap, 
 			v->split.done = v->split.count;
 			break;
 		}
-		int len = offload_split_next(&v->split, k->data, seg_cap);
+		int len = offload_split_next(&v->split, k->data + v->split_l2, seg_cap);
 		if (len <= 0) {
 			pool_put(pool, k);
 			*dropped += offload_split_remaining(&v->split);
 			v->split.done = v->split.count;
 			break;
+		}
+		if (v->split_l2) {
+			memcpy(k->data, v->l2_hdr, v->split_l2);
+			len += v->split_l2;
 		}
 		k->len = (uint32_t)len;
 		out[n++] = k;
@@ -196,7 +247,7 @@ int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap,
 	int n = take_segments(v, pool, seg_cap, out, 0, max, dropped);
 
 	while (n < max && reads-- > 0) {
-		ssize_t r = read(fd, v->rbuf, OFFLOAD_READ_SIZE);
+		ssize_t r = read(fd, v->rbuf, TUN_VNET_READ_SIZE);
 		if (r < 0) {
 			if (errno == EINTR) {
 				reads++;
@@ -214,8 +265,9 @@ int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap,
 			continue;
 		}
 		offload_vnet_read(&h, v->rbuf);
-		if (offload_split_init(&v->split, &h, v->rbuf + OFFLOAD_VNET_HDR_LEN,
-				       (size_t)r - OFFLOAD_VNET_HDR_LEN) < 0) {
+		size_t skip = v->tap ? tap_frame_start(v, &h, (size_t)r) : 0;
+		if (skip == SIZE_MAX || offload_split_init(&v->split, &h, v->rbuf + OFFLOAD_VNET_HDR_LEN + skip,
+							   (size_t)r - OFFLOAD_VNET_HDR_LEN - skip) < 0) {
 			memset(&v->split, 0, sizeof(v->split));
 			v->malformed++;
 			continue;
@@ -223,6 +275,65 @@ int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap,
 		n = take_segments(v, pool, seg_cap, out, n, max, dropped);
 	}
 	return n;
+}
+
+static int writev_all(int fd, const struct iovec *iov, int n)
+{
+	ssize_t r;
+
+	do
+		r = writev(fd, iov, n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -1 : 0;
+}
+
+/* An Ethernet frame whose IPv4 or IPv6 packet the coalescer may take. */
+static bool ip_frame(const struct pkt *k)
+{
+	const uint8_t *f = k->data;
+
+	return k->len > ETHERNET_HEADER_LEN && ((f[12] == 0x08 && f[13] == 0x00) || (f[12] == 0x86 && f[13] == 0xdd));
+}
+
+int tun_vnet_write_frames(int fd, struct tun_vnet *v, struct pkt *const *pkts, int n)
+{
+	static const uint8_t none[OFFLOAD_VNET_HDR_LEN]; /* GSO_NONE, no flags */
+	int failed = 0, at = 0;
+
+	while (at < n) {
+		if (!ip_frame(pkts[at])) {
+			struct iovec iov[2] = { { (void *)none, sizeof(none) }, { pkts[at]->data, pkts[at]->len } };
+			failed -= writev_all(fd, iov, 2);
+			at++;
+			continue;
+		}
+		/* A run of IP frames with one Ethernet header: their packets
+		 * are coalesced as a TUN's are, and each write gets the header
+		 * back, from the bytes in front of its first packet. */
+		int end = at + 1;
+		while (end < n && end - at < OFFLOAD_GRO_MAX_PKTS && ip_frame(pkts[end]) &&
+		       !memcmp(pkts[end]->data, pkts[at]->data, ETHERNET_HEADER_LEN))
+			end++;
+		offload_gro_init(&v->gro, OFFLOAD_GRO_TCP);
+		for (int i = at; i < end; i++)
+			offload_gro_add(&v->gro, pkts[i]->data + ETHERNET_HEADER_LEN,
+					pkts[i]->len - ETHERNET_HEADER_LEN);
+		size_t outs = offload_gro_finish(&v->gro);
+		for (size_t j = 0; j < outs; j++) {
+			struct offload_gro_out *o = &v->gro.out[j];
+			struct iovec *first = &v->gro.iov[o->iov_first + 1];
+			first->iov_base = (uint8_t *)first->iov_base - ETHERNET_HEADER_LEN;
+			first->iov_len += ETHERNET_HEADER_LEN;
+			if (o->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+				o->vnet.csum_start += ETHERNET_HEADER_LEN;
+			if (o->vnet.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+				o->vnet.hdr_len += ETHERNET_HEADER_LEN;
+			if (writev_all(fd, v->gro.iov + o->iov_first, o->iov_count) < 0)
+				failed += o->segs;
+		}
+		at = end;
+	}
+	return failed;
 }
 
 int tun_vnet_write(int fd, struct tun_vnet *v, struct pkt *const *pkts, int n)

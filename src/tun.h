@@ -9,12 +9,21 @@
 #include <net/if.h>
 #include <stdbool.h>
 
+#include "messages.h"
 #include "offload.h"
 #include "pool.h"
 
 /* Creates (or attaches to) the TUN named `name` (at most IFNAMSIZ - 1
  * characters). Returns the fd, or -errno; *ifindex receives its index. */
 int tun_open(const char *name, int *ifindex);
+/* A TAP (IFF_TAP | IFF_NO_PI): Ethernet frames, one per read and write
+ * (no offloads). Returns the fd or -errno. */
+int tun_open_tap(const char *name, int *ifindex);
+/* The same with IFF_VNET_HDR and the TSO offloads: reads may be Ethernet
+ * super-frames (an Ethernet header, then an IPv4 or IPv6 super-packet),
+ * which tun_vnet_read cuts into frames; writes are one frame each
+ * (tun_vnet_write_frames). Returns the fd or -errno. */
+int tun_open_tap_offload(const char *name, int *ifindex);
 /* The same with IFF_VNET_HDR and the TSO offloads (TUN_F_CSUM, TSO4, TSO6,
  * TSO_ECN), plus USO4/USO6 where the kernel has them (*uso says so): every
  * read and write then carries a struct virtio_net_hdr, and reads may be
@@ -48,9 +57,16 @@ struct tun_vnet {
 	struct offload_gro gro;
 	bool uso;           /* the TUN took USO: UDP is coalesced too */
 	uint64_t malformed; /* reads the split refused */
+	/* A TAP's: the Ethernet header of the super-frame being cut, put in
+	 * front of each of its segments (split_l2 bytes: 0 for a frame the
+	 * kernel left whole, which is handed on as it is). */
+	bool tap;
+	uint8_t split_l2;
+	uint8_t l2_hdr[ETHERNET_HEADER_LEN];
 };
 
-int tun_vnet_init(struct tun_vnet *v, bool uso);
+/* tap: the descriptor is tun_open_tap_offload's. */
+int tun_vnet_init(struct tun_vnet *v, bool uso, bool tap);
 void tun_vnet_free(struct tun_vnet *v);
 /* Reads super-packets and cuts them into packets of at most seg_cap bytes,
  * each in a buffer from pool at pkt->data, until max packets are in out,
@@ -60,6 +76,11 @@ void tun_vnet_free(struct tun_vnet *v);
  * TUN is gone) when nothing was read. */
 int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max, int reads,
 		  uint64_t *dropped);
+/* A TAP's writes: the IP packets of a run of frames with one Ethernet
+ * header coalesced as tun_vnet_write does, each write with that header in
+ * front; any other frame whole, behind a virtio_net_hdr that asks for
+ * nothing. The frames stay the caller's. Returns how many failed. */
+int tun_vnet_write_frames(int fd, struct tun_vnet *v, struct pkt *const *pkts, int n);
 /* Writes decrypted packets, coalesced into as few super-packets as their
  * flows allow, one writev each. The packets stay the caller's (it returns
  * them to the pool after). Returns how many writes failed. */

@@ -32,6 +32,7 @@
 
 #include "crypto.h"
 #include "encoding.h"
+#include "l2.h"
 #include "sbuf.h"
 
 /* The client waits this long for a daemon that stopped answering. */
@@ -280,6 +281,14 @@ static int device_line_ext(struct interface_config *cfg, size_t *cap_addresses, 
 		if (strcmp(value, "true") && strcmp(value, "false"))
 			return EINVAL;
 		cfg->reply_ping = !strcmp(value, "true");
+	} else if (key_is(key, klen, UAPI_KEY_MODE)) {
+		if (strcmp(value, "tun") && strcmp(value, "tap"))
+			return EINVAL;
+		cfg->ethernet = !strcmp(value, "tap");
+	} else if (key_is(key, klen, UAPI_KEY_BRIDGE)) {
+		if (!*value || strlen(value) >= sizeof(cfg->bridge))
+			return EINVAL;
+		snprintf(cfg->bridge, sizeof(cfg->bridge), "%s", value);
 	} else {
 		return EINVAL;
 	}
@@ -318,6 +327,20 @@ static int device_line(struct interface_config *cfg, bool extended, size_t *cap_
 	return 0;
 }
 
+bool uapi_add_mac(struct peer_config *peer, const char *value)
+{
+	struct config_mac m;
+	/* Few per peer: grown one at a time (config_grow doubles from n). */
+	size_t cap = peer->n_allowed_macs;
+
+	if (!l2_mac_parse(m.addr, value) || l2_is_group(m.addr))
+		return false;
+	if (!config_grow((void **)&peer->allowed_macs, &cap, peer->n_allowed_macs, sizeof(m)))
+		return false;
+	peer->allowed_macs[peer->n_allowed_macs++] = m;
+	return true;
+}
+
 /* set=2: an endpoint may name its transport. */
 static int endpoint_line_ext(struct peer_config *peer, const char *value)
 {
@@ -349,6 +372,8 @@ static int peer_line(struct peer_config *peer, bool extended, size_t *cap_ips, c
 		peer->has_suite = true;
 		return 0;
 	}
+	if (extended && key_is(key, klen, UAPI_KEY_ALLOWED_MAC))
+		return uapi_add_mac(peer, value) ? 0 : EINVAL;
 	if (key_is(key, klen, "remove")) {
 		if (strcmp(value, "true"))
 			return EINVAL;
@@ -591,6 +616,9 @@ int uapi_format_sync(struct sbuf *out, const struct interface_config *cfg)
 		sbuf_putf(out, UAPI_KEY_TABLE "=%u\n", cfg->table_id);
 	if (cfg->reply_ping)
 		sbuf_putf(out, UAPI_KEY_REPLY_PING "=true\n");
+	sbuf_putf(out, UAPI_KEY_MODE "=%s\n", cfg->ethernet ? "tap" : "tun");
+	if (cfg->bridge[0])
+		sbuf_putf(out, UAPI_KEY_BRIDGE "=%s\n", cfg->bridge);
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		const struct peer_config *peer = &cfg->peers[i];
 		put_hex_key(out, "public_key", peer->public_key);
@@ -608,6 +636,10 @@ int uapi_format_sync(struct sbuf *out, const struct interface_config *cfg)
 		for (size_t j = 0; j < peer->n_allowed_ips; j++) {
 			cidr_format(text, &peer->allowed_ips[j]);
 			sbuf_putf(out, "allowed_ip=%s\n", text);
+		}
+		for (size_t j = 0; j < peer->n_allowed_macs; j++) {
+			l2_mac_string(text, peer->allowed_macs[j].addr);
+			sbuf_putf(out, UAPI_KEY_ALLOWED_MAC "=%s\n", text);
 		}
 	}
 	return sbuf_error(out);

@@ -45,6 +45,8 @@
  *   sluice_listen_transport=udp|tcp|udp,tcp               (the interface's)
  *   sluice_address=CIDR (repeated), sluice_mtu=N, sluice_table=off|auto|N,
  *   sluice_reply_ping=true|false                          (the interface's)
+ *   sluice_mode=tun|tap, sluice_bridge=NAME              (the interface's)
+ *   sluice_allowed_mac=MAC (repeated)                     (a peer's)
  * get=2 answers with the same interface keys, where the daemon set up the
  * link itself, and names the tcp:// endpoint of each peer it dials. */
 
@@ -55,6 +57,13 @@
 #define UAPI_KEY_TABLE "sluice_table"
 #define UAPI_KEY_REPLY_PING "sluice_reply_ping"
 #define UAPI_KEY_CIPHER "sluice_cipher"
+/* TAP mode: the interface's mode (tun|tap, fixed until a restart) and
+ * bridge; a peer's AllowedMACs (repeated). get=2 also lists each peer's
+ * learned addresses (sluice_mac, repeated). */
+#define UAPI_KEY_MODE "sluice_mode"
+#define UAPI_KEY_BRIDGE "sluice_bridge"
+#define UAPI_KEY_ALLOWED_MAC "sluice_allowed_mac"
+#define UAPI_KEY_MAC "sluice_mac"
 /* get=2 only: the peer the keys after it are about, its transport now
  * (tcp: a connection, dialed or accepted), and the tcp:// endpoint the
  * daemon dials for it, if it does. */
@@ -67,6 +76,9 @@
 const char *uapi_transports_name(unsigned transports);
 bool uapi_transports_parse(const char *s, unsigned *transports);
 const char *uapi_suite_name(enum cipher_suite suite);
+/* Appends an AllowedMACs address ("02:00:5e:00:53:01") to peer; false for
+ * one that is malformed or a group address, or without memory. */
+bool uapi_add_mac(struct peer_config *peer, const char *value);
 bool uapi_suite_parse(const char *s, enum cipher_suite *suite);
 
 /* The largest set request served: about 200000 peers with an allowed IP

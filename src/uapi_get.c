@@ -2,11 +2,13 @@
 #include "uapi_get.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
 #include "encoding.h"
+#include "l2.h"
 #include "netaddr.h"
 #include "timers.h"
 #include "uapi.h"
@@ -161,6 +163,22 @@ int uapi_get_format(struct sbuf *out, const struct core *c, uint16_t listen_port
 	return sbuf_error(out);
 }
 
+/* A peer's AllowedMACs and the addresses learned behind it (a scan of the
+ * table per peer: TAP interfaces have few peers). */
+static void put_macs(struct sbuf *out, const struct l2_table *l2, const struct peer *p, uint64_t now)
+{
+	const struct l2_entry *e;
+	char mac[L2_MAC_STRLEN];
+	uint32_t cursor = 0;
+
+	while ((e = l2_next(l2, &cursor))) {
+		if (e->owner != p || l2_entry_aged(e, now))
+			continue;
+		l2_mac_string(mac, e->mac);
+		sbuf_putf(out, "%s=%s\n", e->pinned ? UAPI_KEY_ALLOWED_MAC : UAPI_KEY_MAC, mac);
+	}
+}
+
 int uapi_get_format_extended(struct sbuf *out, const struct core *c, const struct uapi_get_ext *x)
 {
 	char text[ENDPOINT_STR_MAX > CIDR_STR_MAX ? ENDPOINT_STR_MAX : CIDR_STR_MAX];
@@ -168,6 +186,10 @@ int uapi_get_format_extended(struct sbuf *out, const struct core *c, const struc
 
 	sbuf_putf(out, UAPI_KEY_LISTEN_TRANSPORT "=%s\n", uapi_transports_name(x->transports));
 	sbuf_putf(out, UAPI_KEY_REPLY_PING "=%s\n", x->reply_ping ? "true" : "false");
+	const struct l2_table *l2 = core_l2_table(c);
+	sbuf_putf(out, UAPI_KEY_MODE "=%s\n", l2 ? "tap" : "tun");
+	if (x->bridge && x->bridge[0])
+		sbuf_putf(out, UAPI_KEY_BRIDGE "=%s\n", x->bridge);
 	if (x->link_managed) {
 		for (size_t i = 0; i < x->n_addresses; i++) {
 			cidr_format(text, &x->addresses[i]);
@@ -185,6 +207,15 @@ int uapi_get_format_extended(struct sbuf *out, const struct core *c, const struc
 		sbuf_putf(out, UAPI_KEY_DROP_PREFIX "%s=%llu\n", drop_cause_name((enum drop_cause)i),
 			  (unsigned long long)core_drops(c, (enum drop_cause)i));
 	core_handshake_stats(c, &hs);
+	if (l2) {
+		sbuf_putf(out, "sluice_l2_entries=%u\n", l2->used);
+		sbuf_putf(out, "sluice_l2_capacity=%u\n", l2->capacity);
+		sbuf_putf(out, "sluice_l2_learned=%llu\n", (unsigned long long)l2->stats.learned);
+		sbuf_putf(out, "sluice_l2_moved=%llu\n", (unsigned long long)l2->stats.moved);
+		sbuf_putf(out, "sluice_l2_expired=%llu\n", (unsigned long long)l2->stats.expired);
+		sbuf_putf(out, "sluice_l2_full=%llu\n", (unsigned long long)l2->stats.full);
+		sbuf_putf(out, "sluice_l2_refused=%llu\n", (unsigned long long)l2->stats.refused);
+	}
 	sbuf_putf(out, "sluice_handshake_queued=%u\n", hs.queued);
 	sbuf_putf(out, "sluice_handshake_under_load=%d\n", hs.under_load);
 	sbuf_putf(out, "sluice_handshake_cookie_replies_sent=%llu\n", (unsigned long long)hs.cookie_replies_sent);
@@ -196,6 +227,8 @@ int uapi_get_format_extended(struct sbuf *out, const struct core *c, const struc
 			endpoint_format(text, &target);
 			sbuf_putf(out, UAPI_KEY_DIAL "=tcp://%s\n", text);
 		}
+		if (l2)
+			put_macs(out, l2, p, x->now);
 	}
 	return sbuf_error(out);
 }
@@ -312,6 +345,10 @@ static int read_line(struct get_reader *r, const char *key, const char *value)
 			return -EPROTO;
 	} else if (!strcmp(key, UAPI_KEY_REPLY_PING)) {
 		cfg->reply_ping = !strcmp(value, "true");
+	} else if (!strcmp(key, UAPI_KEY_MODE)) {
+		cfg->ethernet = !strcmp(value, "tap");
+	} else if (!strcmp(key, UAPI_KEY_BRIDGE)) {
+		snprintf(cfg->bridge, sizeof(cfg->bridge), "%s", value);
 	} else if (!strcmp(key, UAPI_KEY_ADDRESS)) {
 		if (!cidr_parse(&c, value, false))
 			return -EPROTO;
@@ -341,6 +378,9 @@ static int read_line(struct get_reader *r, const char *key, const char *value)
 			named->has_suite = named->suite != SUITE_CHACHAPOLY;
 		} else if (!strcmp(key, UAPI_KEY_TRANSPORT)) {
 			flags->tcp = !strcmp(value, "tcp");
+		} else if (!strcmp(key, UAPI_KEY_ALLOWED_MAC)) {
+			if (!uapi_add_mac(named, value))
+				return -EPROTO;
 		} else if (!strcmp(key, UAPI_KEY_DIAL)) {
 			if (strncmp(value, "tcp://", 6) || !endpoint_parse_numeric(&named->endpoint, value + 6))
 				return -EPROTO;

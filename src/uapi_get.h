@@ -33,6 +33,8 @@ struct uapi_get_ext {
 	uint32_t mtu;
 	enum table_mode table;
 	uint32_t table_id;
+	const char *bridge; /* TAP mode: the bridge `up` put it in, or "" */
+	uint64_t now;       /* the engine's clock: learned MACs that aged are not listed */
 	/* Optional: whether the daemon dials the peer with this key over TCP,
 	 * and where (*target). */
 	bool (*dial_target)(void *ctx, const uint8_t public_key[KEY_LEN], struct endpoint *target);

@@ -8,10 +8,16 @@
 --  * the AES-256-GCM suite (spoken only between sluice peers): the same four
 --    messages as WireGuard with the header's first reserved byte (the "suite"
 --    byte) set to 1. These are shown as protocol "sluice" (fields sluice.*).
+--  * TAP mode (Mode = tap: Ethernet frames, not IP packets): every message of
+--    such an interface, of either suite, has the second reserved byte (the
+--    "mode" byte) set to 1. Shown as protocol "sluice" too, marked Ethernet.
+--    Their handshake binds the mode into its hash, so the wg dissector's key
+--    log decryption cannot follow them: their frames stay encrypted here.
 --
--- Messages of WireGuard's own suite (suite byte 0) go to Wireshark's built-in
--- "wg" dissector, unchanged, whichever transport carried them, so its key log
--- decryption (wg.keylog_file) works over TCP too.
+-- Messages of WireGuard's own suite and mode (both bytes 0) go to
+-- Wireshark's built-in "wg" dissector, unchanged, whichever transport
+-- carried them, so its key log decryption (wg.keylog_file) works over TCP
+-- too.
 --
 -- Load with `tshark -X lua_script:contrib/wireshark/sluice.lua`, or copy this
 -- file to ~/.local/lib/wireshark/plugins/. See contrib/wireshark/README.md.
@@ -31,6 +37,7 @@ local FRAME_PREFIX_LEN = 2
 
 local TYPE_INITIATION, TYPE_RESPONSE, TYPE_COOKIE, TYPE_DATA = 1, 2, 3, 4
 local SUITE_CHACHAPOLY, SUITE_AESGCM = 0, 1
+local MODE_IP, MODE_ETHERNET = 0, 1
 
 local type_names = {
 	[TYPE_INITIATION] = "Handshake Initiation",
@@ -42,8 +49,12 @@ local suite_names = {
 	[SUITE_CHACHAPOLY] = "ChaCha20-Poly1305 (WireGuard)",
 	[SUITE_AESGCM] = "AES-256-GCM (sluice)",
 }
+local mode_names = {
+	[MODE_IP] = "IP packets (TUN)",
+	[MODE_ETHERNET] = "Ethernet frames (TAP, sluice)",
+}
 
-local sluice = Proto("sluice", "sluice VPN (AES-256-GCM suite, TCP framing)")
+local sluice = Proto("sluice", "sluice VPN (AES-256-GCM suite, Ethernet frames, TCP framing)")
 -- The TCP transport gets a protocol of its own only so that it can be
 -- registered on tcp.port apart from the message dissector on udp.port; the
 -- fields it shows are sluice's.
@@ -54,6 +65,7 @@ local F = {
 		"Length prefix of a TCP frame: bytes of the message that follows"),
 	type = ProtoField.uint8("sluice.type", "Type", base.DEC, type_names),
 	suite = ProtoField.uint8("sluice.suite", "Suite", base.DEC, suite_names),
+	mode = ProtoField.uint8("sluice.mode", "Mode", base.DEC, mode_names),
 	reserved = ProtoField.bytes("sluice.reserved", "Reserved"),
 	sender = ProtoField.uint32("sluice.sender", "Sender", base.HEX, nil, nil,
 		"Session index chosen by the sender"),
@@ -69,6 +81,8 @@ local F = {
 	payload_len = ProtoField.uint32("sluice.payload_len", "Encrypted payload length", base.DEC, nil, nil,
 		"Bytes of padded plaintext (the 16-byte tag not counted); 0 is a keepalive"),
 	encrypted_packet = ProtoField.bytes("sluice.encrypted_packet", "Encrypted packet"),
+	encrypted_frame = ProtoField.bytes("sluice.encrypted_frame", "Encrypted Ethernet frame", base.NONE,
+		nil, nil, "Frame length (2 bytes), Ethernet frame, padding: encrypted"),
 	mac1 = ProtoField.bytes("sluice.mac1", "mac1"),
 	mac2 = ProtoField.bytes("sluice.mac2", "mac2"),
 }
@@ -82,6 +96,9 @@ local E = {
 	not_wireguard = ProtoExpert.new("sluice.not_wireguard",
 		"Not a message of either suite (the wg dissector refused it)",
 		expert.group.MALFORMED, expert.severity.WARN),
+	ethernet = ProtoExpert.new("sluice.ethernet",
+		"Ethernet (TAP mode): a TUN sluice, wireguard-go or the kernel drops this message",
+		expert.group.PROTOCOL, expert.severity.NOTE),
 }
 sluice.experts = E
 
@@ -104,7 +121,7 @@ local function valid_length(msg_type, len)
 	return false
 end
 
--- The suite byte, or nil if tvb is too short to have a header.
+-- The suite and mode bytes, or nil if tvb is too short to have a header.
 local function suite_of(tvb)
 	if tvb:captured_len() < HEADER_LEN then
 		return nil
@@ -112,26 +129,48 @@ local function suite_of(tvb)
 	return tvb(1, 1):uint()
 end
 
--- Whether tvb looks like a message of the AES-256-GCM suite: suite byte 1,
--- the other two reserved bytes zero, a known type of the right length.
-local function looks_aesgcm(tvb)
-	return suite_of(tvb) == SUITE_AESGCM and tvb(2, 2):uint() == 0
+local function mode_of(tvb)
+	if tvb:captured_len() < HEADER_LEN then
+		return nil
+	end
+	return tvb(2, 1):uint()
+end
+
+-- Whether a message is sluice's own rather than WireGuard's: the
+-- AES-256-GCM suite, or TAP mode (either suite).
+local function is_sluice(tvb)
+	local suite, mode = suite_of(tvb), mode_of(tvb)
+	return (suite == SUITE_AESGCM and (mode == MODE_IP or mode == MODE_ETHERNET))
+		or (mode == MODE_ETHERNET and suite == SUITE_CHACHAPOLY)
+end
+
+-- Whether tvb looks like a message of sluice's own: is_sluice, the last
+-- reserved byte zero, a known type of the right length.
+local function looks_sluice(tvb)
+	return is_sluice(tvb) and tvb(3, 1):uint() == 0
 		and valid_length(tvb(0, 1):uint(), tvb:reported_length_remaining())
 end
 
--- The AES-256-GCM suite's messages: WireGuard's layouts (src/messages.h).
-local function dissect_aesgcm(tvb, pinfo, tree)
+-- sluice's messages: WireGuard's layouts (src/messages.h).
+local function dissect_sluice(tvb, pinfo, tree)
 	local len = tvb:reported_length_remaining()
 	local msg_type = tvb(0, 1):uint()
+	local ethernet = mode_of(tvb) == MODE_ETHERNET
+	local label = (suite_of(tvb) == SUITE_AESGCM and "AES-256-GCM " or "")
+		.. (ethernet and "Ethernet " or "")
 	local name = type_names[msg_type] or "Unknown"
 
 	pinfo.cols.protocol = "sluice"
-	pinfo.cols.info:set("AES-256-GCM " .. name)
+	pinfo.cols.info:set(label .. name)
 
 	tree:add(F.type, tvb(0, 1))
 	tree:add(F.suite, tvb(1, 1))
-	tree:add(F.reserved, tvb(2, 2))
-	tree:append_text(", AES-256-GCM " .. name)
+	tree:add(F.mode, tvb(2, 1))
+	tree:add(F.reserved, tvb(3, 1))
+	tree:append_text(", " .. label .. name)
+	if ethernet then
+		tree:add_proto_expert_info(E.ethernet)
+	end
 	if not valid_length(msg_type, len) then
 		tree:add_proto_expert_info(E.bad_length,
 			string.format("%s of %d bytes", name, len))
@@ -166,11 +205,11 @@ local function dissect_aesgcm(tvb, pinfo, tree)
 		tree:add_le(F.counter, tvb(8, 8))
 		local item = tree:add(F.payload_len, tvb(DATA_HEADER_LEN, len - DATA_HEADER_LEN), payload)
 		item:set_generated()
-		tree:add(F.encrypted_packet, tvb(DATA_HEADER_LEN, len - DATA_HEADER_LEN))
+		tree:add(ethernet and F.encrypted_frame or F.encrypted_packet, tvb(DATA_HEADER_LEN, len - DATA_HEADER_LEN))
 		pinfo.cols.info:append(string.format(", receiver=0x%08X, counter=%s",
 			tvb(4, 4):le_uint(), tostring(tvb(8, 8):le_uint64())))
 		if payload == 0 then
-			pinfo.cols.info:set("AES-256-GCM Keepalive")
+			pinfo.cols.info:set(label .. "Keepalive")
 			tree:add_proto_expert_info(E.keepalive)
 		else
 			pinfo.cols.info:append(string.format(", datalen=%d", payload))
@@ -195,11 +234,12 @@ local function call_wg(tvb, pinfo, tree)
 	return consumed
 end
 
--- One message, from any transport: ours if it is of the AES-256-GCM suite,
--- the wg dissector's otherwise. Returns the bytes consumed, 0 if neither.
+-- One message, from any transport: ours if it is of the AES-256-GCM suite
+-- or TAP mode, the wg dissector's otherwise. Returns the bytes consumed, 0
+-- if neither.
 local function dissect_message(tvb, pinfo, tree)
-	if suite_of(tvb) == SUITE_AESGCM then
-		dissect_aesgcm(tvb, pinfo, tree:add(sluice, tvb()))
+	if is_sluice(tvb) then
+		dissect_sluice(tvb, pinfo, tree:add(sluice, tvb()))
 		return tvb:len()
 	end
 	return call_wg(tvb, pinfo, tree)
@@ -210,11 +250,11 @@ function sluice.dissector(tvb, pinfo, tree)
 	return dissect_message(tvb, pinfo, tree)
 end
 
--- UDP on any port: only messages of the AES-256-GCM suite are claimed, so
--- the wg heuristic keeps WireGuard's. The conversation then stays with
+-- UDP on any port: only sluice's own messages (AES-256-GCM, TAP mode) are
+-- claimed, so the wg heuristic keeps WireGuard's. The conversation then stays with
 -- sluice, which passes on any WireGuard-suite message (a cookie reply) to wg.
 local function heuristic_udp(tvb, pinfo, tree)
-	if not looks_aesgcm(tvb) then
+	if not looks_sluice(tvb) then
 		return false
 	end
 	pinfo.conversation = sluice
@@ -251,8 +291,8 @@ local function frame_dissector(tvb, pinfo, tree)
 		return FRAME_PREFIX_LEN
 	end
 	local msg = tvb(FRAME_PREFIX_LEN):tvb()
-	if suite_of(msg) == SUITE_AESGCM then
-		dissect_aesgcm(msg, pinfo, item)
+	if is_sluice(msg) then
+		dissect_sluice(msg, pinfo, item)
 	elseif call_wg(msg, pinfo, tree) == 0 then
 		item:add_proto_expert_info(E.not_wireguard)
 		data:call(msg, pinfo, tree)

@@ -114,13 +114,16 @@ row_veth() {
 	measure "veth, no tunnel" "$na" "$nb" "$UNDER_B" kind=veth
 }
 
-# row_wg NAME IMPL TRANSPORT CIPHER [BINARY]: sluice (up -f from a file), or
-# a wireguard-go configured the way wg-quick would (wg setconf, ip).
+# row_wg NAME IMPL TRANSPORT CIPHER [BINARY [MODE]]: sluice (up -f from a
+# file), or a wireguard-go configured the way wg-quick would (wg setconf,
+# ip). MODE tap: sluice's TAP mode (Ethernet frames; the hosts find each
+# other by ARP on the TAP's /24).
 row_wg() {
-	local name=$1 impl=$2 transport=$3 cipher=$4 bin=${5:-} na nb ia ib ca cb pa pb
-	local scheme="" listen="" suite=""
+	local name=$1 impl=$2 transport=$3 cipher=$4 bin=${5:-} mode=${6:-tun} na nb ia ib ca cb pa pb
+	local scheme="" listen="" suite="" tap=""
 	[ "$transport" = tcp ] && { scheme="tcp://"; listen="Transport = tcp"; }
 	[ "$cipher" = aes-256-gcm ] && suite="Cipher = aes-256-gcm"
+	[ "$mode" = tap ] && tap="Mode = tap"
 	underlay "$ROW_N"
 	ifname ia "${ROW_N}a"; ifname ib "${ROW_N}b"
 	keypair ka; keypair kb
@@ -129,6 +132,7 @@ row_wg() {
 	PrivateKey = $ka_priv
 	ListenPort = 51820
 	Address = $TUN_A/24
+	$tap
 	[Peer]
 	PublicKey = $kb_pub
 	AllowedIPs = $TUN_B/32
@@ -142,6 +146,7 @@ row_wg() {
 	ListenPort = 51820
 	Address = $TUN_B/24
 	$listen
+	$tap
 	[Peer]
 	PublicKey = $ka_pub
 	AllowedIPs = $TUN_A/32
@@ -160,7 +165,8 @@ row_wg() {
 	fi
 	wait_until 15 ip netns exec "$na" ping -n -c 1 -W 1 "$TUN_B" ||
 		{ echo "no ping through the tunnel within 15 s"; return 1; }
-	measure "$name" "$na" "$nb" "$TUN_B" kind="$impl" transport="$transport" cipher="$cipher" -- "$pa" "$pb"
+	measure "$name" "$na" "$nb" "$TUN_B" kind="$impl" transport="$transport" cipher="$cipher" mode="$mode" \
+		-- "$pa" "$pb"
 }
 
 # A CA, a server and a client certificate (EC P-256), made for this run.
@@ -233,6 +239,7 @@ if want sluice; then
 	row "sluice UDP AES-256-GCM" row_wg "sluice UDP AES-256-GCM" sluice udp aes-256-gcm
 	row "sluice TCP ChaCha20-Poly1305" row_wg "sluice TCP ChaCha20-Poly1305" sluice tcp chacha20-poly1305
 	row "sluice TCP AES-256-GCM" row_wg "sluice TCP AES-256-GCM" sluice tcp aes-256-gcm
+	row "sluice TAP UDP ChaCha20-Poly1305" row_wg "sluice TAP UDP ChaCha20-Poly1305" sluice udp chacha20-poly1305 "" tap
 fi
 if want wggo; then
 	v=$(version_of wireguard-go)

@@ -452,6 +452,49 @@ sluice_cli() {
 	esac
 }
 
+# --- captures (tshark and dumpcap; the caller checks they are installed) -----
+
+# tsh ARGS...: tshark, bounded, with an empty home so that no personal
+# preference or plugin plays a part. Its warning about running as root is
+# dropped; anything else it says goes to stderr.
+tsh() {
+	local rc=0 err="$TMPD/tshark.err"
+	mkdir -p "$TMPD/home"
+	HOME="$TMPD/home" XDG_CONFIG_HOME="$TMPD/home/.config" \
+		timeout -k 5 60 tshark "$@" 2>"$err" || rc=$?
+	grep -v '^Running as user' "$err" >&2 || true
+	return "$rc"
+}
+
+# count FILTER PCAP [TSHARK ARGS...]: the number of packets FILTER matches.
+count() {
+	local filter=$1 pcap=$2; shift 2
+	tsh -r "$pcap" "$@" -Y "$filter" -T fields -e frame.number | grep -c . || true
+}
+
+# capture_start NS IFACE FILTER PCAP: dumpcap in NS in the background (120 s
+# at most); returns once it captures.
+CAP_PID=""
+capture_start() {
+	local ns=$1 ifc=$2 filter=$3 pcap=$4
+	ip netns exec "$ns" env --default-signal=INT \
+		timeout -k 5 120 dumpcap -i "$ifc" -f "$filter" -w "$pcap" >"$pcap.log" 2>&1 </dev/null &
+	CAP_PID=$!
+	PIDS+=("$CAP_PID")
+	wait_until 10 grep -q 'Capturing on' "$pcap.log" || {
+		echo "dumpcap did not start capturing on $ifc in $ns:"
+		cat "$pcap.log"
+		return 1
+	}
+}
+# capture_stop PCAP: lets the last packets arrive, stops dumpcap, checks the file.
+capture_stop() {
+	sleep 0.5
+	kill -TERM "$CAP_PID" 2>/dev/null || true
+	wait "$CAP_PID" 2>/dev/null || true
+	[ -s "$1" ] || { echo "no capture file $1:"; cat "$1.log"; return 1; }
+}
+
 # --- assertions over the tunnel ---------------------------------------------
 
 # ping_ok NS DST [PING ARGS]: a first reply within 10 s (handshake), then

@@ -3,7 +3,8 @@
 # file, give a working tunnel (v4 and v6 inside, pings both ways); with WireGuard's
 # suite, then with --cipher aes-256-gcm on both sides (one side as a daemon,
 # stopped with `sluice down`); a cipher on one side only gives no tunnel;
-# --tcp on both lines while UDP is dropped in the underlay, so only TCP carries it.
+# --tcp on both lines while UDP is dropped in the underlay, so only TCP carries it;
+# --tap on both lines: one Ethernet segment, the peer found by ARP.
 # keypair and ns_new set variables by name; shellcheck can't see it.
 # Functions run through check look unreachable to shellcheck.
 # shellcheck disable=SC2154,SC2317
@@ -131,6 +132,19 @@ check "no UDP came in on B's underlay (nft counter 0)" udp_dropped "$B"
 check "A stops on SIGTERM" stop_daemon "$IA"
 check "B stops on SIGTERM" stop_daemon "$IB"
 for ns in "$A" "$B"; do ip netns exec "$ns" nft delete table inet sluice_test; done
+
+section "--tap on both lines: one Ethernet segment, REMOTE_ADDR found by ARP"
+ifname IA a5
+ifname IB b5
+start_p2p "$A" "$IA" --tap --key "$TMPD/a.key" --peer "$pub_b" --endpoint 192.0.2.2:51820 198.18.0.1 198.18.0.2
+start_p2p "$B" "$IB" --tap --key "$TMPD/b.key" --peer "$pub_a" --endpoint 192.0.2.1:51820 198.18.0.2 198.18.0.1
+check "A's interface is a TAP (it has an Ethernet address)" \
+	sh -c "ip -n $A -o link show $IA | grep -q 'link/ether'"
+check "A -> B over the TAP (198.18.0.2)" ping_ok "$A" 198.18.0.2
+check "B -> A over the TAP (198.18.0.1)" ping_ok "$B" 198.18.0.1
+check "A learned B's address by ARP across the tunnel" sh -c "ip -n $A neigh show 198.18.0.2 | grep -q lladdr"
+check "A stops on SIGTERM" stop_daemon "$IA"
+check "B stops on SIGTERM" stop_daemon "$IB"
 
 section "a key file others can read is refused"
 cp "$TMPD/a.key" "$TMPD/open.key"

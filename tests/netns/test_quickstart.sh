@@ -4,9 +4,11 @@
 # the file), and they ping each other through the tunnel; a second run into
 # the same directory refuses and writes nothing. Then the same with
 # --cipher aes-256-gcm, and with --tcp while UDP is dropped in the underlay, so
-# only the TCP transport can carry it. Then clients added to and revoked from a
-# running server (--add-client, --revoke: applied live, other sessions kept),
-# --dns in the client files, and --qr's code decoded back with zbarimg.
+# only the TCP transport can carry it; --tap (with --tcp): one Ethernet
+# segment, client to client through the server's switch. Then clients added to
+# and revoked from a running server (--add-client, --revoke: applied live,
+# other sessions kept), --dns in the client files, and --qr's code decoded back
+# with zbarimg.
 # Underlay: the server namespace bridges a veth to each client namespace.
 # ns_new and ifname set variables by name; shellcheck can't see it.
 # Functions run through check look unreachable to shellcheck.
@@ -264,6 +266,21 @@ if [ "$FAILED" -eq "$failed_before" ]; then
 else
 	info "(pings over TCP not tried: the failure above says why)"
 fi
+stop_all
+
+section "quickstart --tap (Ethernet: one broadcast domain), over TCP"
+Q=$TMPD/qs-tap
+check "quickstart --tap writes the files" \
+	quickstart "$Q" --endpoint 192.0.2.1 --clients 2 --subnet 198.18.0.0/24 --tap --tcp
+check "server.conf says Mode = tap and has no Forward" \
+	sh -c "grep -qx 'Mode = tap' $Q/server.conf && ! grep -q Forward $Q/server.conf"
+check "client1.conf says Mode = tap and has no AllowedIPs" \
+	sh -c "grep -qx 'Mode = tap' $Q/client1.conf && ! grep -q AllowedIPs $Q/client1.conf"
+bring_up "$Q" t
+pings
+check "client1 -> client2 on the same segment (198.18.0.3), switched by the server" ping_ok "$C1" 198.18.0.3
+check "client1 resolved client2's address by ARP across the server" \
+	sh -c "ip -n $C1 neigh show 198.18.0.3 | grep -q lladdr"
 stop_all
 
 finish

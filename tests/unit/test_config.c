@@ -279,6 +279,26 @@ static const struct bad_case bad_cases[] = {
 	{ IFACE "ListenPort 51820\n", "wg0.conf:3: expected 'Key = Value' or a [Section]: 'ListenPort 51820'" },
 	{ IFACE " = 5\n", "wg0.conf:3: missing key before '=': '5'" },
 	{ IFACE "Foo\x01 = 1\n", "wg0.conf:3: unknown key 'Foo?' in [Interface]" },
+	{ IFACE "Mode = tup\n", "wg0.conf:3: invalid Mode (expected tun or tap): 'tup'" },
+	{ IFACE "Mode = tap\nMode = tun\n", "wg0.conf:4: duplicate Mode (first set at line 3)" },
+	{ IFACE "Bridge = br0\n", "wg0.conf:3: Bridge needs Mode = tap (a TUN carries no Ethernet frames)" },
+	{ IFACE "Mode = tap\nBridge = a-name-far-too-long\n",
+	  "wg0.conf:4: invalid Bridge (expected an interface name of at most 15 characters): 'a-name-far-too-long'" },
+	{ IFACE "Mode = tap\nReplyPing = yes\n",
+	  "wg0.conf:1: ReplyPing needs Mode = tun (a TAP answers through the kernel)" },
+	{ IFACE PEER1 "AllowedMACs = 02:00:5e:00:53:01\n",
+	  "wg0.conf:3: [Peer] has AllowedMACs, which need Mode = tap in [Interface]" },
+	{ IFACE "Mode = tap\n" PEER1 "AllowedMACs = 02:00:5e:00:53\n",
+	  "wg0.conf:6: invalid AllowedMACs (expected addresses like 02:00:5e:00:53:01): '02:00:5e:00:53'" },
+	{ IFACE "Mode = tap\n" PEER1 "AllowedMACs = 02:00:5e:00:53:01, ff:ff:ff:ff:ff:ff\n",
+	  "wg0.conf:6: invalid AllowedMACs (a multicast or broadcast address is never a source): "
+	  "'ff:ff:ff:ff:ff:ff'" },
+	{ IFACE "Mode = tap\n" PEER1 "AllowedMACs = 02:00:5e:00:53:01\n[Peer]\nPublicKey = " PUB2
+		"\nAllowedMACs = 02:00:5e:00:53:02, 02:00:5E:00:53:01\n",
+	  "wg0.conf:7: AllowedMACs 02:00:5e:00:53:01 is also in the [Peer] at line 4: an address belongs to one peer "
+	  "only" },
+	{ IFACE "Mode = tap\nAllowedMACs = 02:00:5e:00:53:01\n",
+	  "wg0.conf:4: key 'AllowedMACs' belongs in [Peer], not in [Interface]" },
 };
 
 static void test_bad_files(void **state)
@@ -599,7 +619,10 @@ static void test_format_round_trip(void **state)
 				    "\n"
 				    "[Peer]\nPublicKey = " PUB2
 				    "\nCipher = chacha20-poly1305\nEndpoint = udp://192.0.2.9:1\n";
-	const char *const files[] = { full_file, extra };
+	static const char tap[] =
+		"[Interface]\nPrivateKey = " PRIV "\nMode = TAP\nBridge = br0\n" PEER1
+		"AllowedMACs = 02:00:5E:00:53:01\nAllowedMACs = 02-00-5e-00-53-02, 02:00:5e:00:53:03\n";
+	const char *const files[] = { full_file, extra, tap };
 	struct interface_config a, b;
 	struct sbuf text;
 	char err[256];
@@ -620,6 +643,23 @@ static void test_format_round_trip(void **state)
 			assert_non_null(strstr(t, "\nEndpoint = tcp://[2001:db8::7]:443\nCipher = aes-256-gcm\n"));
 			assert_non_null(strstr(t, "\nEndpoint = 192.0.2.9:1\n")); /* udp:// is the default */
 			assert_null(strstr(t, "chacha20"));                       /* the default is left out */
+		}
+		if (i == 2) {
+			const char *t = sbuf_cstr(&text);
+			assert_true(a.ethernet);
+			assert_string_equal(a.bridge, "br0");
+			assert_int_equal(a.peers[0].n_allowed_macs, 3);
+			assert_int_equal(a.peers[0].allowed_macs[1].addr[5], 2);
+			assert_non_null(strstr(t, "\nMode = tap\nBridge = br0\n"));
+			assert_non_null(
+				strstr(t, "\nAllowedMACs = 02:00:5e:00:53:01, 02:00:5e:00:53:02, 02:00:5e:00:53:03\n"));
+			/* One address more or less is a change. */
+			b.peers[0].n_allowed_macs--;
+			assert_false(config_equal(&a, &b));
+			b.peers[0].n_allowed_macs++;
+			b.ethernet = false;
+			assert_false(config_equal(&a, &b));
+			b.ethernet = true;
 		}
 		/* A change is seen. */
 		b.peers[0].persistent_keepalive ^= 1;

@@ -1014,6 +1014,168 @@ static void test_suite_mismatch_no_session(void **state)
 	assert_int_equal(B.n_net, 0);
 }
 
+/* ---- TAP mode ---- */
+
+/* An Ethernet frame from src to dst (last bytes of 02:00:00:00:00:xx, or
+ * 0xff for broadcast) of len bytes, tagged. */
+static void send_frame(struct side *s, uint8_t src, uint8_t dst, uint32_t tag, uint32_t len)
+{
+	struct pkt *k = pool_get(&s->core.pool);
+	assert_non_null(k);
+	memset(k->data, 0, len);
+	for (int i = 0; i < 6; i++)
+		k->data[i] = dst == 0xff ? 0xff : (uint8_t)(i == 0 ? 0x02 : i == 5 ? dst : 0);
+	k->data[6] = 0x02;
+	k->data[11] = src;
+	k->data[12] = 0x88;
+	k->data[13] = 0xb5;
+	memcpy(k->data + 14, &tag, 4);
+	k->len = len;
+	core_tun_rx(&s->core, now, &k, 1);
+}
+
+static void set_ethernet(struct side *s)
+{
+	assert_int_equal(core_set_ethernet(&s->core), 0);
+}
+
+static void test_tap_frames(void **state)
+{
+	(void)state;
+	set_ethernet(&A);
+	set_ethernet(&B);
+	/* A broadcast: unknown to A, flooded to its one peer. */
+	send_frame(&A, 1, 0xff, 7, 61);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	assert_int_equal(A.net[0].data[2], MESSAGE_MODE_ETHERNET);
+	deliver(&A, &B);
+	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
+	assert_int_equal(B.net[0].data[2], MESSAGE_MODE_ETHERNET);
+	deliver(&B, &A);
+	assert_int_equal(count_type(&A, MESSAGE_DATA), 1);
+	assert_int_equal(A.net[0].data[2], MESSAGE_MODE_ETHERNET);
+	/* 2 bytes of length + 61, padded to 64. */
+	assert_int_equal(A.net[0].len, 16 + 64 + 16);
+	deliver(&A, &B);
+	/* The frame whole, its length kept (no padding reaches the TAP). */
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(B.tun[0].len, 61);
+	assert_int_equal(B.tun[0].data[11], 1);
+	/* B learned 02:..:01 behind A and sends to it as unicast. */
+	bool found;
+	uint8_t mac1[6] = { 2, 0, 0, 0, 0, 1 };
+	assert_ptr_equal(l2_lookup(core_l2_table(&B.core), mac1, now, &found), peer_ba);
+	assert_true(found);
+	send_frame(&B, 2, 1, 8, 1400);
+	deliver(&B, &A);
+	assert_int_equal(A.n_tun, 1);
+	assert_int_equal(A.tun[0].len, 1400);
+	/* A frame for an address on A's own side (the TAP's) is not sent. */
+	send_frame(&A, 1, 1, 9, 60);
+	assert_int_equal(A.n_net, 0);
+	/* Too short to be a frame: dropped. */
+	uint64_t malformed = A.core.drops[DROP_MALFORMED];
+	send_frame(&A, 1, 0xff, 10, 13);
+	assert_int_equal(A.core.drops[DROP_MALFORMED], malformed + 1);
+}
+
+/* A TAP interface and a TUN one never get a session: the mark is checked
+ * first, and rewriting it breaks mac1 (and the handshake's hash). */
+static void test_tap_mode_mismatch(void **state)
+{
+	(void)state;
+	set_ethernet(&A);
+	send_frame(&A, 1, 0xff, 1, 60);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_INITIATION), 1);
+	uint64_t before = B.core.drops[DROP_MODE_MISMATCH];
+	deliver(&A, &B);
+	assert_int_equal(B.n_net, 0);
+	assert_int_equal(B.core.drops[DROP_MODE_MISMATCH], before + 1);
+	/* A TUN engine takes no AllowedMACs. */
+	uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
+	assert_int_equal(core_peer_add_allowed_mac(&B.core, peer_ba, mac), -EINVAL);
+	assert_logged(&B, "for an interface in TAP mode, and this one is in TUN mode");
+	/* Relabelled as TUN: mac1 covers the header. */
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
+	core_tick(&A.core, now);
+	assert_int_equal(A.n_net, 1);
+	A.net[0].data[2] = MESSAGE_MODE_IP;
+	deliver(&A, &B);
+	assert_int_equal(B.n_net, 0);
+	assert_int_equal(B.core.drops[DROP_HANDSHAKE_MAC1], 1);
+	/* And the other way: B (TUN) to A (TAP). */
+	send_ip(&B, "198.18.0.2", "198.18.0.1", 1);
+	core_peer_set_endpoint(&B.core, peer_ba, &A.addr);
+	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC;
+	core_tick(&B.core, now);
+	assert_true(B.n_net >= 1);
+	before = A.core.drops[DROP_MODE_MISMATCH];
+	A.n_net = 0;
+	deliver(&B, &A);
+	assert_int_equal(count_type(&A, MESSAGE_HANDSHAKE_RESPONSE), 0);
+	assert_true(A.core.drops[DROP_MODE_MISMATCH] > before);
+}
+
+static void test_tap_allowed_macs(void **state)
+{
+	(void)state;
+	uint8_t pinned[6] = { 2, 0, 0, 0, 0, 9 };
+	set_ethernet(&A);
+	set_ethernet(&B);
+	assert_int_equal(core_peer_add_allowed_mac(&B.core, peer_ba, pinned), 0);
+	send_frame(&A, 1, 0xff, 1, 60);
+	deliver(&A, &B);
+	deliver(&B, &A);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 0);
+	assert_int_equal(B.core.drops[DROP_ALLOWEDMACS], 1);
+	assert_logged(&B, "Frame has unallowed src MAC (02:00:00:00:00:01)");
+	send_frame(&A, 9, 0xff, 2, 60);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	core_peer_clear_allowed_macs(&B.core, peer_ba);
+	assert_int_equal(peer_ba->n_allowed_macs, 0);
+}
+
+/* A reload moves an AllowedMACs address from one peer to another, and one
+ * that drops a peer's AllowedMACs leaves what it learned. */
+static void test_device_sync_tap_macs(void **state)
+{
+	struct interface_config cfg;
+	struct peer_config pcs[2];
+	struct config_mac m1 = { { 2, 0, 0, 0, 0, 0x31 } };
+	uint8_t k_new[32];
+	bool found;
+
+	(void)state;
+	set_ethernet(&A);
+	assert_true(crypto_random(k_new, sizeof(k_new)));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(pcs, 0, sizeof(pcs));
+	cfg.ethernet = true;
+	cfg.peers = pcs;
+	cfg.n_peers = 2;
+	memcpy(pcs[0].public_key, B.pub, 32);
+	pcs[0].endpoint.addr.sa.sa_family = AF_UNSPEC;
+	pcs[0].allowed_macs = &m1;
+	pcs[0].n_allowed_macs = 1;
+	memcpy(pcs[1].public_key, k_new, 32);
+	pcs[1].endpoint.addr.sa.sa_family = AF_UNSPEC;
+	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, NULL), 0);
+	assert_ptr_equal(l2_lookup(core_l2_table(&A.core), m1.addr, now, &found), peer_ab);
+	assert_int_equal(peer_ab->n_allowed_macs, 1);
+	/* Moved to the other peer in one reload. */
+	pcs[0].n_allowed_macs = 0;
+	pcs[1].allowed_macs = &m1;
+	pcs[1].n_allowed_macs = 1;
+	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, NULL), 0);
+	struct peer *p_new = core_peer_find(&A.core, k_new);
+	assert_ptr_equal(l2_lookup(core_l2_table(&A.core), m1.addr, now, &found), p_new);
+	assert_true(l2_find(core_l2_table(&A.core), m1.addr)->pinned);
+	assert_int_equal(peer_ab->n_allowed_macs, 0);
+	assert_int_equal(p_new->n_allowed_macs, 1);
+}
+
 /* An ICMP echo request from 198.18.0.1 to 198.18.0.2 with a valid checksum. */
 static void send_echo(struct side *s, uint16_t seq)
 {
@@ -1602,6 +1764,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handshake_and_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_mode_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_allowed_macs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_device_sync_tap_macs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_key_clamped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_static_static_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allowedips_source_check, setup, teardown),

@@ -552,6 +552,44 @@ static void test_format_sync_round_trip(void **state)
 	sbuf_free(&body);
 }
 
+/* TAP mode's keys go through set=2 too: the mode, the bridge, AllowedMACs. */
+static void test_format_sync_tap(void **state)
+{
+	static const char file[] =
+		"[Interface]\nPrivateKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\nMode = tap\nBridge = br0\n"
+		"[Peer]\nPublicKey = ERERERERERERERERERERERERERERERERERERERERERE=\n"
+		"AllowedMACs = 02:00:5e:00:53:01, 02:00:5e:00:53:02\n";
+	struct interface_config a, b;
+	struct sbuf body;
+	char err[256];
+
+	(void)state;
+	if (!config_parse(&a, "wg0.conf", file, strlen(file), err, sizeof(err)))
+		fail_msg("%s", err);
+	sbuf_init(&body, 0);
+	assert_int_equal(uapi_format_sync(&body, &a), 0);
+	const char *t = sbuf_cstr(&body);
+	assert_non_null(strstr(t, "\nsluice_mode=tap\nsluice_bridge=br0\n"));
+	assert_non_null(strstr(t, "\nsluice_allowed_mac=02:00:5e:00:53:02\n"));
+	assert_int_equal(uapi_parse_set_ext(&b, sbuf_ptr(&body), sbuf_len(&body), true), 0);
+	assert_true(config_equal(&a, &b));
+	config_free(&b);
+	/* A group address, a bad mode: refused. */
+	static const char *const bad[] = {
+		"sluice_mode=tup\n",
+		"public_key=1111111111111111111111111111111111111111111111111111111111111111\n"
+		"sluice_allowed_mac=ff:ff:ff:ff:ff:ff\n",
+		"public_key=1111111111111111111111111111111111111111111111111111111111111111\n"
+		"sluice_allowed_mac=02:00\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(uapi_parse_set_ext(&b, bad[i], strlen(bad[i]), true), EINVAL);
+		config_free(&b);
+	}
+	config_free(&a);
+	sbuf_free(&body);
+}
+
 /* A get=2 reply, written from a real engine, reads back as the
  * configuration it came from; `sluice showconf` prints that. */
 static void hook_drop(void *ctx, struct pkt **pkts, int n)
@@ -1374,6 +1412,7 @@ int main(void)
 		cmocka_unit_test(test_parse_whole),
 		cmocka_unit_test(test_parse_whole_rejects),
 		cmocka_unit_test(test_format_sync_round_trip),
+		cmocka_unit_test(test_format_sync_tap),
 		cmocka_unit_test(test_get_reads_back),
 		cmocka_unit_test(test_listen_modes_and_paths),
 		cmocka_unit_test(test_stale_socket_replaced),
