@@ -38,8 +38,9 @@ ASAN_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_OBJ := $(LIB_SRC:src/%.c=$(B)/fuzz/obj/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
-# Tools the network-namespace tests run (hsload: test_flood.sh's flooder).
-TOOL_BIN := $(B)/tools/hsload
+# Tools the network-namespace tests run (hsload: test_flood.sh's flooder;
+# faultrelay: the bad network of test_faults.sh).
+TOOL_BIN := $(B)/tools/hsload $(B)/tools/faultrelay
 
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DFUZZING
