@@ -46,7 +46,7 @@ SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DFUZZING
 
 .DEFAULT_GOAL := all
-.PHONY: all deps check check-run unit asan fuzz fuzz-short netns clang-check demo bench clean install
+.PHONY: all deps check check-run unit asan fuzz fuzz-seeds fuzz-short netns clang-check demo bench clean install
 .PHONY: bench-peers bench-handshake bench-deps soak soak-deps
 .PHONY: uninstall man format
 all: $(B)/sluice
@@ -111,7 +111,15 @@ check-run: all clang-check $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN) $(TOOL_BIN)
 	@tests/run.sh
 
 fuzz: deps $(FUZZ_BIN)
-	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh $(FUZZ_BIN)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/fuzz/run.sh $(FUZZ_BIN)
+
+# Writes the seed corpus of fuzz_packet (real handshake, cookie and data
+# messages from two engines, and broken ones) into tests/fuzz/corpus.
+fuzz-seeds: $(B)/libsluice.a
+	@mkdir -p $(B)/tools tests/fuzz/corpus/fuzz_packet
+	$(CC) $(CFLAGS) -DFUZZ_PACKET_SEEDS -Isrc -o $(B)/tools/fuzz_packet_seeds tests/fuzz/fuzz_packet.c \
+		$(B)/libsluice.a $(LDLIBS)
+	$(B)/tools/fuzz_packet_seeds tests/fuzz/corpus/fuzz_packet
 
 demo: deps all
 	@scripts/demo.sh
