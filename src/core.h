@@ -176,6 +176,7 @@ struct core_handshake_stats {
 	uint32_t queued; /* waiting now */
 	bool under_load; /* as of the last time the engine was given */
 	uint64_t cookie_replies_sent;
+	uint64_t ratelimit_overflow; /* messages whose source found the rate table's set full */
 };
 void core_handshake_stats(const struct core *c, struct core_handshake_stats *out);
 
