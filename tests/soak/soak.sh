@@ -8,16 +8,16 @@
 #     unanswered one is named with its time), and an iperf3 TCP stream
 #     A -> B held at SOAK_RATE (default 50M);
 #   - asserts: no ping lost within 1 s of a new session (a loss
-#     attributable to a rekey), at most 0.1% lost in all, at least
-#     SOAK_SECONDS / 8 rekeys; each daemon's RSS (VmRSS) at the end within
+#     attributable to a rekey), at most 0.1% lost in all, at least half
+#     the rekeys REKEY_AFTER_TIME makes; each daemon's RSS (VmRSS) at the end within
 #     1 MiB (or 5%) of its RSS after a 15 s warm-up; the same count of open
 #     descriptors (/proc/PID/fd) at the end as then.
 # Then both daemons again under valgrind (--leak-check=full) for
 # SOAK_VALGRIND_SECONDS (default 60) of pings and a slower stream, stopped
 # with SIGTERM: no error, nothing lost (definitely, indirectly or
-# possibly). Under valgrind the sandbox is off (SLUICE_NO_SANDBOX=1): its
-# seccomp filter would kill valgrind's own system calls. SOAK_VALGRIND=0
-# skips that part.
+# possibly). The sandbox stays on under valgrind, but valgrind refuses to
+# install a seccomp filter (EINVAL): the daemon warns "cannot install the
+# system call filter" and runs without one. SOAK_VALGRIND=0 skips that part.
 # Prints the figures (RSS, descriptors, rekeys, pings lost, valgrind's
 # summaries) and, last, "all N checks passed" or what failed.
 # keypair and ns_new set variables by name (ka_pub, A...); shellcheck can't see it.
@@ -179,7 +179,9 @@ ANALYSIS=$(analyse soak)
 info "$(tr '\n' ' ' <<<"$ANALYSIS")"
 info "iperf3: $(grep -E 'receiver|sender' "$TMPD/iperf-c.soak" | tr -s ' ' | tr '\n' ';')"
 check "both daemons still running" kill -0 "$PA" "$PB"
-check "at least $((SOAK_SECONDS / 8)) rekeys in $SOAK_SECONDS s" test "$(fig rekeys)" -ge $((SOAK_SECONDS / 8))
+# A new session every 120 / SOAK_SCALE s (REKEY_AFTER_TIME): at least half that many.
+min_rekeys=$((SOAK_SECONDS * SOAK_SCALE / 240))
+check "at least $min_rekeys rekeys in $SOAK_SECONDS s" test "$(fig rekeys)" -ge "$min_rekeys"
 check "pings were sent ($(fig pings_sent))" test "$(fig pings_sent)" -ge $((SOAK_SECONDS * 10))
 check "no ping lost within 1 s of a rekey ($(fig lost_near_rekey) of $(fig lost) lost, $(fig rekeys) rekeys)" \
 	test "$(fig lost_near_rekey)" -eq 0
@@ -211,7 +213,6 @@ cat >"$SLUICE" <<-EOF
 		--log-file="$TMPD/valgrind.%p.log" "$REAL_SLUICE" "\$@"
 EOF
 chmod +x "$SLUICE"
-export SLUICE_NO_SANDBOX=1
 : >"$TMPD/$IA.log"
 : >"$TMPD/$IB.log"
 start_sluice "$A" "$CA"
