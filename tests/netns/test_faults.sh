@@ -13,8 +13,10 @@
 #   - kill -9 of C and a restart: the tunnel is back within a few seconds;
 #   - TCP (Transport = tcp on S, Endpoint = tcp://R): a transfer through
 #     20 ms of delay each way; R resets the connection: C redials and pings
-#     are answered within 6 s; with 1% of reads corrupted the tunnel keeps
-#     working (the frame or the connection dropped, the connection redialed).
+#     are answered within 6 s; through stalls (1 s in 3) and a reset after
+#     8 s a transfer completes and pings come back; with 1% of reads
+#     corrupted the tunnel keeps working (the frame or the connection
+#     dropped, the connection redialed).
 # keypair and ns_new set variables by name (ks_pub, S...); shellcheck can't see it.
 # Helpers run through check (SC2317).
 # shellcheck disable=SC2154,SC2317
@@ -112,6 +114,14 @@ drops() {
 # over DC and DS, the interfaces of the section.
 drops_both() { echo $(($(drops "$C" "$DC" "$@") + $(drops "$S" "$DS" "$@"))); }
 DC=$IC DS=$IS
+# xfer LABEL ARGS...: lib.sh's transfer, its "N MB in T ms" kept for the end.
+xfer() {
+	local label=$1 out rc=0; shift
+	out=$(transfer "$@" 2>&1) || rc=$?
+	printf '%s\n' "$out"
+	printf '%s: %s\n' "$label" "$(grep ' MB in ' <<<"$out")" >>"$TMPD/xfer.log"
+	return "$rc"
+}
 # at_least WHAT GOT WANT: GOT >= WANT, said either way.
 at_least() {
 	echo "$1: $2 (want at least $3)"
@@ -125,13 +135,13 @@ start_sluice "$C" "$CC"
 CPID=$LAST_PID
 relay udp 51820
 check "C -> S through R" ping_ok "$C" 198.18.0.1
-check "5 MB C -> S through R, sha256 matches" transfer "$C" "$S" 198.18.0.1 5 5001
+check "5 MB C -> S through R, sha256 matches" xfer "UDP, no faults" "$C" "$S" 198.18.0.1 5 5001
 relay_stop
 check "R relayed and did nothing else" test "$(relay_count dropped)$(relay_count duplicated)" = 00
 
 section "UDP, 7% of datagrams lost each way"
 relay udp 51820 --drop 7
-check "20 MB C -> S, sha256 matches" transfer "$C" "$S" 198.18.0.1 20 5002
+check "20 MB C -> S, sha256 matches" xfer "UDP, 7% loss" "$C" "$S" 198.18.0.1 20 5002
 relay_stop
 check "R dropped datagrams" test "$(relay_count dropped)" -gt 0
 
@@ -139,7 +149,7 @@ section "UDP, 5% duplicated, 10% reordered, 1% corrupted"
 replay_0=$(drops_both replay)
 bad_0=$(drops_both decrypt malformed no_session)
 relay udp 51820 --dup 5 --reorder 10 --reorder-after 3 --reorder-ms 20 --corrupt 1
-check "20 MB C -> S, sha256 matches" transfer "$C" "$S" 198.18.0.1 20 5003
+check "20 MB C -> S, sha256 matches" xfer "UDP, dup 5% reorder 10% corrupt 1%" "$C" "$S" 198.18.0.1 20 5003
 check "C -> S after it" ping_ok "$C" 198.18.0.1
 relay_stop
 dup=$(relay_count duplicated)
@@ -155,7 +165,7 @@ check "C and S count the $cor corrupted datagrams (decrypt, malformed or no_sess
 section "UDP, 3% truncated"
 bad_0=$(drops_both decrypt malformed no_session)
 relay udp 51820 --truncate 3
-check "10 MB C -> S, sha256 matches" transfer "$C" "$S" 198.18.0.1 10 5004
+check "10 MB C -> S, sha256 matches" xfer "UDP, truncate 3%" "$C" "$S" 198.18.0.1 10 5004
 relay_stop
 cut=$(relay_count truncated)
 check "R truncated datagrams" test "$cut" -gt 0
@@ -183,7 +193,7 @@ start_sluice "$C" "$CC"
 CPID=$LAST_PID
 check "C restarted: a ping answered within 5 s" wait_until 5 ip netns exec "$C" ping -n -c 1 -W 1 198.18.0.1
 info "first reply $((($(date +%s%N) - t0) / 1000000)) ms after the restart"
-check "5 MB C -> S, sha256 matches" transfer "$C" "$S" 198.18.0.1 5 5005
+check "5 MB C -> S, sha256 matches" xfer "UDP, 1% loss, after kill -9" "$C" "$S" 198.18.0.1 5 5005
 relay_stop
 check "C stops" stop_pid "$CPID"
 check "S stops" stop_pid "$SPID"
@@ -196,7 +206,7 @@ relay tcp 51821 --delay 20
 start_sluice "$S" "$TS"
 start_sluice "$C" "$TC"
 check "C -> S over TCP through R" ping_ok "$C" 198.18.2.1
-check "5 MB C -> S, sha256 matches" transfer "$C" "$S" 198.18.2.1 5 5006
+check "5 MB C -> S, sha256 matches" xfer "TCP, 20 ms delay" "$C" "$S" 198.18.2.1 5 5006
 kill -USR1 "$RELAY_PID"
 t0=$(date +%s%N)
 check "R reset the connection: C redials, a ping answered within 6 s" \
@@ -205,11 +215,20 @@ info "first reply $((($(date +%s%N) - t0) / 1000000)) ms after the reset"
 relay_stop
 check "R accepted a second connection, after the reset" sh -c "[ $(relay_count accepted) -ge 2 ] && [ $(relay_count resets) -ge 1 ]"
 
+section "TCP, the relay stalls 1 s in every 3 s, and resets the connection after 8 s"
+relay tcp 51821 --stall-every 3000 --stall-ms 1000 --reset-after 8000
+check "5 MB C -> S through the stalls, sha256 matches" xfer "TCP, stalls" "$C" "$S" 198.18.2.1 5 5008
+check "C -> S after it (a ping within 6 s)" wait_until 6 ip netns exec "$C" ping -n -c 1 -W 1 198.18.2.1
+sleep 9 # past the reset: at least one came and went
+check "C -> S after the reset (a ping within 6 s)" wait_until 6 ip netns exec "$C" ping -n -c 1 -W 1 198.18.2.1
+relay_stop
+check "R stalled and reset" sh -c "[ $(relay_count stalls) -ge 1 ] && [ $(relay_count resets) -ge 1 ]"
+
 section "TCP, 1% of reads with a byte flipped"
 bad_0=$(drops_both decrypt malformed no_session tcp_framing tcp_truncated)
 relay tcp 51821 --corrupt 1
 ip netns exec "$C" ping -n -q -c 100 -i 0.05 -s 1200 -W 1 198.18.2.1 >/dev/null 2>&1 || true
-check "5 MB C -> S, sha256 matches" transfer "$C" "$S" 198.18.2.1 5 5007
+check "5 MB C -> S, sha256 matches" xfer "TCP, corrupt 1% of reads" "$C" "$S" 198.18.2.1 5 5007
 check "the tunnel works after it (a ping within 6 s)" wait_until 6 ip netns exec "$C" ping -n -c 1 -W 1 198.18.2.1
 relay_stop
 cor=$(relay_count corrupted)
@@ -217,5 +236,8 @@ info "C and S dropped $(($(drops_both decrypt malformed no_session tcp_framing t
 check "R corrupted reads" test "$cor" -gt 0
 check "C and S counted a drop for them" \
 	at_least "drops" $(($(drops_both decrypt malformed no_session tcp_framing tcp_truncated) - bad_0)) 1
+
+section "transfers (printed, not asserted)"
+while read -r line; do info "$line"; done <"$TMPD/xfer.log"
 
 finish
