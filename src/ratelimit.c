@@ -30,6 +30,7 @@ int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst)
 	memset(r, 0, sizeof(*r));
 	r->per_second = per_second ? per_second : 1;
 	r->burst = burst ? burst : 1;
+	ratelimit_set_overflow(r, r->per_second * RATELIMIT_OVERFLOW_SHARE, r->burst * RATELIMIT_OVERFLOW_SHARE);
 	r->slots = calloc(RATELIMIT_SLOTS, sizeof(*r->slots));
 	if (!r->slots)
 		return -ENOMEM;
@@ -39,6 +40,12 @@ int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst)
 		return -EIO;
 	}
 	return 0;
+}
+
+void ratelimit_set_overflow(struct ratelimit *r, uint32_t per_second, uint32_t burst)
+{
+	r->overflow_per_second = per_second ? per_second : 1;
+	r->overflow_burst = burst ? burst : 1;
 }
 
 void ratelimit_free(struct ratelimit *r)
@@ -83,8 +90,7 @@ bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t n
 	}
 	if (!s) {
 		r->overflowed++;
-		return ratelimit_bucket_take(&r->overflow, now, r->per_second * RATELIMIT_OVERFLOW_SHARE,
-					     r->burst * RATELIMIT_OVERFLOW_SHARE);
+		return ratelimit_bucket_take(&r->overflow, now, r->overflow_per_second, r->overflow_burst);
 	}
 	if (s->key_hi != hi || s->key_lo != lo) {
 		s->key_hi = hi;

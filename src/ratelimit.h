@@ -13,8 +13,13 @@
  * its set is busy, which takes a flood from many thousands of addresses, it
  * is never given a fresh bucket by evicting a busy source (that would let a
  * flood from more sources than slots through unlimited, and reset the
- * flooders' own buckets): all such sources share one overflow bucket of
- * RATELIMIT_OVERFLOW_SHARE sources' worth, and each time is counted.
+ * flooders' own buckets): all such sources share one overflow bucket, and
+ * each time is counted. The overflow bucket holds RATELIMIT_OVERFLOW_SHARE
+ * sources' worth unless the owner sizes it (ratelimit_set_overflow): too
+ * small, and a real client that arrives during such a flood finds its set
+ * full and waits for its retries; the engine makes it as large as its own
+ * total for cookie replies, so newcomers fare as well as before and the
+ * total stays bounded.
  */
 #ifndef SLUICE_RATELIMIT_H
 #define SLUICE_RATELIMIT_H
@@ -54,7 +59,8 @@ struct ratelimit_slot {
 struct ratelimit {
 	struct ratelimit_slot *slots;
 	uint32_t per_second, burst;
-	struct ratelimit_bucket overflow;    /* shared by sources whose set is full */
+	struct ratelimit_bucket overflow; /* shared by sources whose set is full */
+	uint32_t overflow_per_second, overflow_burst;
 	uint64_t overflowed;                 /* messages that found their set full */
 	uint8_t key[CRYPTO_SIPHASH_KEY_LEN]; /* keys the slot hash so a sender cannot aim at a slot */
 };
@@ -63,6 +69,9 @@ struct ratelimit {
  * 0, -ENOMEM, or -EIO (no randomness). */
 int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst);
 void ratelimit_free(struct ratelimit *r);
+/* The bucket of sources that find their set full (default: the limit of
+ * RATELIMIT_OVERFLOW_SHARE sources). per_second >= 1, burst >= 1. */
+void ratelimit_set_overflow(struct ratelimit *r, uint32_t per_second, uint32_t burst);
 /* True when src is within its limit now (and takes a token). */
 bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t now);
 

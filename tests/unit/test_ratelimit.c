@@ -184,6 +184,33 @@ static void test_quiet_slots_are_reused(void **state)
 	assert_true(allowed >= newcomers - newcomers / 100);
 }
 
+/* With every set busy, newcomers share the overflow bucket the owner sized:
+ * its burst at once, then its rate, whatever their number. */
+static void test_overflow_bucket(void **state)
+{
+	struct ratelimit *r = *state;
+	uint64_t allowed = 0;
+
+	ratelimit_set_overflow(r, 1000, 100);
+	for (uint32_t i = 0; i < 8 * RATELIMIT_SLOTS; i++) { /* every set full, w.h.p. 32 a set */
+		struct endpoint ep = v4(0xc6130000 + i);
+		ratelimit_allow(r, &ep, T0);
+	}
+	uint64_t overflowed = r->overflowed;
+	for (uint32_t i = 0; i < 10000; i++) {
+		struct endpoint ep = v4(0x0a000000 + i);
+		allowed += ratelimit_allow(r, &ep, T0);
+	}
+	assert_int_equal(r->overflowed - overflowed, 10000);
+	assert_int_equal(allowed, 0); /* the crowd took the burst already */
+	/* 100 ms later (the crowd still busy): 100 more tokens at 1000 a second. */
+	for (uint32_t i = 0; i < 10000; i++) {
+		struct endpoint ep = v4(0x0a000000 + i);
+		allowed += ratelimit_allow(r, &ep, T0 + NS_PER_SEC / 10);
+	}
+	assert_int_equal(allowed, 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +219,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flood_from_many_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flooder_and_real_source_keep_their_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_slots_are_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overflow_bucket, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
