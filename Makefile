@@ -42,15 +42,16 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 # threads (tests/tsan/run.sh).
 TSAN_OBJ := $(LIB_SRC:src/%.c=$(B)/tsan/obj/%.o)
 TSAN     := -fsanitize=thread -fno-omit-frame-pointer
-# Tools the network-namespace tests run (hsload: test_flood.sh's flooder).
-TOOL_BIN := $(B)/tools/hsload
+# Tools the network-namespace tests run (hsload: test_flood.sh's flooder;
+# faultrelay: the bad network of test_faults.sh).
+TOOL_BIN := $(B)/tools/hsload $(B)/tools/faultrelay
 
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DFUZZING
 
 .DEFAULT_GOAL := all
-.PHONY: all deps check check-run unit asan fuzz fuzz-short netns clang-check demo bench clean install
-.PHONY: bench-peers bench-handshake bench-deps
+.PHONY: all deps check check-run unit asan fuzz fuzz-seeds fuzz-short netns clang-check demo bench clean install
+.PHONY: bench-peers bench-handshake bench-deps soak soak-deps
 .PHONY: uninstall man format
 all: $(B)/sluice
 
@@ -123,7 +124,15 @@ check-run: all clang-check $(UNIT_BIN) $(ASAN_BIN) $(FUZZ_BIN) $(TOOL_BIN) $(B)/
 	@tests/run.sh
 
 fuzz: deps $(FUZZ_BIN)
-	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh $(FUZZ_BIN)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/fuzz/run.sh $(FUZZ_BIN)
+
+# Writes the seed corpus of fuzz_packet (real handshake, cookie and data
+# messages from two engines, and broken ones) into tests/fuzz/corpus.
+fuzz-seeds: $(B)/libsluice.a
+	@mkdir -p $(B)/tools tests/fuzz/corpus/fuzz_packet
+	$(CC) $(CFLAGS) -DFUZZ_PACKET_SEEDS -Isrc -o $(B)/tools/fuzz_packet_seeds tests/fuzz/fuzz_packet.c \
+		$(B)/libsluice.a $(LDLIBS)
+	$(B)/tools/fuzz_packet_seeds tests/fuzz/corpus/fuzz_packet
 
 demo: deps all
 	@scripts/demo.sh
@@ -142,6 +151,16 @@ bench-peers: bench-deps
 bench-handshake: bench-deps
 	@$(MAKE) --no-print-directory all $(B)/tools/hsload >&2
 	@tests/bench/handshake.sh
+
+# The soak (root, network namespaces; never part of `make check`): two
+# daemons with SLUICE_TIMER_SCALE'd timers for SOAK_SECONDS (600) of traffic,
+# rekeys every few seconds: no ping lost to a rekey, RSS and descriptors flat;
+# then SOAK_VALGRIND_SECONDS (60) under valgrind: no error, no leak.
+soak-deps:
+	@scripts/deps.sh soak
+soak: soak-deps
+	@$(MAKE) --no-print-directory all >&2
+	@tests/soak/soak.sh
 
 # The handshake load generator of bench-handshake and the flooder of
 # test_flood.sh (tests/tools/hsload.c).

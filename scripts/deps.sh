@@ -16,6 +16,8 @@
 # benchmark uses, so `make check` never installs it: OpenVPN 2.6 and openssl
 # (the OpenVPN rows, with a CA made at run time), gnuplot-nox
 # (bench/results.png) and python3 (the 10,000-peer configuration).
+# `scripts/deps.sh soak` (what `make soak` runs) adds valgrind (the soak's
+# leak and memory-error check) and python3 (its analysis of the pings).
 set -eu
 pkgs=(
 	build-essential clang clang-format libssl-dev libmnl-dev libcmocka-dev libseccomp-dev pkg-config
@@ -26,7 +28,8 @@ pkgs=(
 case ${1:-} in
 '') ;;
 bench) pkgs+=(openvpn openssl gnuplot-nox python3) ;;
-*) echo "usage: $0 [bench]" >&2; exit 2 ;;
+soak) pkgs+=(valgrind python3) ;;
+*) echo "usage: $0 [bench|soak]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

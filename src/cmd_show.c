@@ -559,7 +559,7 @@ static const struct {
 	[PROM_PEERS] = { "sluice_peers", "gauge", "Peers configured on the interface." },
 	[PROM_DROPS] = { "sluice_dropped_packets_total", "counter", "Packets dropped, by cause." },
 	[PROM_HANDSHAKES] = { "sluice_handshake_queue", "gauge",
-			      "The handshake queue: queued, under_load (0 or 1), cookie_replies_sent." },
+			      "The handshake queue: queued, under_load (0 or 1), cookie_replies_sent, ratelimit_overflow." },
 	[PROM_MACS] = { "sluice_mac_table", "gauge",
 			"TAP mode's MAC table: entries, capacity, and learned, moved, expired, full, refused so far." },
 };

@@ -47,6 +47,9 @@
 /* Cookie replies, in total (per source: ratelimit.h): each costs a random
  * nonce and an AEAD, and may go to a forged address. */
 #define CORE_COOKIE_REPLIES_PER_SECOND 4096
+/* Handshake messages a second, under load, from all the sources that find
+ * the per-source table full (ratelimit.h): the queue's worth, 16 times. */
+#define CORE_OVERFLOW_PER_SECOND (CORE_HANDSHAKE_QUEUE * 16)
 #define CORE_COOKIE_REPLIES_BURST 512
 
 /* A handshake message in the queue: a copy, so its pool buffer goes back at
@@ -197,6 +200,7 @@ struct core_handshake_stats {
 	uint32_t queued; /* waiting now */
 	bool under_load; /* as of the last time the engine was given */
 	uint64_t cookie_replies_sent;
+	uint64_t ratelimit_overflow; /* messages whose source found the rate table's set full */
 };
 void core_handshake_stats(const struct core *c, struct core_handshake_stats *out);
 

@@ -364,4 +364,5 @@ void core_handshake_stats(const struct core *c, struct core_handshake_stats *out
 	out->queued = c->hs_len;
 	out->under_load = c->force_under_load || (c->last_under_load && now < c->last_under_load + NS_PER_SEC);
 	out->cookie_replies_sent = c->cookie_replies_sent;
+	out->ratelimit_overflow = c->ratelimit.overflowed + c->cookie_ratelimit.overflowed;
 }

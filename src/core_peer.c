@@ -42,6 +42,16 @@ int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size
 		r = -ENOMEM;
 		goto fail;
 	}
+	/* Sources that find the rate tables full (a flood from many thousands
+	 * of addresses) are held to a cap the size of the engine's own limits,
+	 * not to a small share: a small share would be a second lottery for a
+	 * real client among them, on top of the total of cookie replies (it
+	 * then needed its 5 s retries to get a cookie). Into the queue up to 16
+	 * times what it holds a second (beyond: handshake_queue_full); without
+	 * a valid mac2 they get only a cookie reply, at most
+	 * CORE_COOKIE_REPLIES_PER_SECOND of them in total. */
+	ratelimit_set_overflow(&c->ratelimit, CORE_OVERFLOW_PER_SECOND, CORE_HANDSHAKE_QUEUE);
+	ratelimit_set_overflow(&c->cookie_ratelimit, CORE_OVERFLOW_PER_SECOND, CORE_HANDSHAKE_QUEUE);
 	return 0;
 fail:
 	core_destroy(c);

@@ -32,11 +32,47 @@
 /* epoll data: the tag in the low 32 bits; a TCP or control connection's id above. */
 enum fd_tag { TAG_TUN = 1, TAG_UDP, TAG_UAPI, TAG_SIGNAL, TAG_TCP_LISTEN, TAG_TCP_CONN, TAG_UAPI_CONN, TAG_RESOLVE };
 
-uint64_t device_now(void)
+/* SLUICE_TIMER_SCALE=N, for tests only (make soak): the protocol's clock
+ * runs N times faster than the real one from start-up on, so every timer of
+ * the engine (rekey after 120 s, reject after 180 s, REKEY_TIMEOUT,
+ * keepalives, cookie secrets, rate limits) is N times shorter. Unset, the
+ * clock is the real one. */
+#define TIMER_SCALE_ENV "SLUICE_TIMER_SCALE"
+#define TIMER_SCALE_MAX 1000
+static uint64_t clock_scale = 1, clock_base;
+
+static uint64_t boottime_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t device_now(void)
+{
+	uint64_t raw = boottime_ns();
+	return clock_scale == 1 ? raw : clock_base + (raw - clock_base) * clock_scale;
+}
+
+/* 0, or -EINVAL when SLUICE_TIMER_SCALE is set to something else than 1 to 1000. */
+static int timer_scale_init(void)
+{
+	const char *v = getenv(TIMER_SCALE_ENV);
+	char *end;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > TIMER_SCALE_MAX) {
+		log_err("%s=%s: want a whole number from 1 to %d", TIMER_SCALE_ENV, v, TIMER_SCALE_MAX);
+		return -EINVAL;
+	}
+	clock_base = boottime_ns();
+	clock_scale = n;
+	if (n > 1)
+		log_info("%s=%lu: the protocol's timers run %lu times faster (for tests only)", TIMER_SCALE_ENV, n, n);
+	return 0;
 }
 
 static int64_t wall_offset(void)
@@ -447,6 +483,8 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 	d->fwmark = cfg->has_fwmark ? cfg->fwmark : 0;
 	d->transports = cfg->transports ? cfg->transports : TRANSPORT_UDP;
 	log_set_prefix(d->ifname);
+	if ((r = timer_scale_init()) < 0)
+		return r;
 	/* Before the sockets: a full tunnel's may need a mark. */
 	if ((r = route_plan(&d->route, cfg, &d->fwmark)) < 0)
 		return r;
@@ -724,6 +762,7 @@ int device_run(struct device *d)
 			wait_ns = 0;
 		else if (deadline - now < wait_ns)
 			wait_ns = deadline - now;
+		wait_ns /= clock_scale; /* in real time */
 		int timeout = (int)((wait_ns + NS_PER_MS - 1) / NS_PER_MS);
 		int n = epoll_wait(d->epoll_fd, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout);
 		if (n < 0 && errno != EINTR) {

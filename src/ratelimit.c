@@ -27,8 +27,10 @@ bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, uint32_t pe
 
 int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst)
 {
+	memset(r, 0, sizeof(*r));
 	r->per_second = per_second ? per_second : 1;
 	r->burst = burst ? burst : 1;
+	ratelimit_set_overflow(r, r->per_second * RATELIMIT_OVERFLOW_SHARE, r->burst * RATELIMIT_OVERFLOW_SHARE);
 	r->slots = calloc(RATELIMIT_SLOTS, sizeof(*r->slots));
 	if (!r->slots)
 		return -ENOMEM;
@@ -38,6 +40,12 @@ int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst)
 		return -EIO;
 	}
 	return 0;
+}
+
+void ratelimit_set_overflow(struct ratelimit *r, uint32_t per_second, uint32_t burst)
+{
+	r->overflow_per_second = per_second ? per_second : 1;
+	r->overflow_burst = burst ? burst : 1;
 }
 
 void ratelimit_free(struct ratelimit *r)
@@ -64,13 +72,30 @@ bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t n
 	memcpy(&lo, key + 8, 8);
 	/* SipHash, not a MAC through libcrypto: this runs for every handshake
 	 * message of a flood, before it is queued. */
-	struct ratelimit_slot *s = &r->slots[crypto_siphash(r->key, key, sizeof(key)) & (RATELIMIT_SLOTS - 1)];
+	uint64_t h = crypto_siphash(r->key, key, sizeof(key));
+	struct ratelimit_slot *set = &r->slots[h & (RATELIMIT_SLOTS - RATELIMIT_WAYS)], *s = NULL;
+	/* Quiet this long, a bucket is full again: taking its slot costs nothing. */
+	uint64_t refill = NS_PER_SEC / r->per_second * r->burst;
 
-	if (s->key_hi != hi || s->key_lo != lo || now - s->bucket.last > NS_PER_SEC) {
-		/* A new sender (or an idle one) takes the slot with a full bucket. */
+	for (int i = 0; i < RATELIMIT_WAYS; i++) {
+		struct ratelimit_slot *x = &set[i];
+		if (x->key_hi == hi && x->key_lo == lo && x->bucket.last) {
+			s = x;
+			break;
+		}
+		/* Else the free slot, or the one quiet the longest if quiet enough. */
+		if (!x->bucket.last || now - x->bucket.last >= refill)
+			if (!s || (s->bucket.last && (!x->bucket.last || x->bucket.last < s->bucket.last)))
+				s = x;
+	}
+	if (!s) {
+		r->overflowed++;
+		return ratelimit_bucket_take(&r->overflow, now, r->overflow_per_second, r->overflow_burst);
+	}
+	if (s->key_hi != hi || s->key_lo != lo) {
 		s->key_hi = hi;
 		s->key_lo = lo;
-		memset(&s->bucket, 0, sizeof(s->bucket));
+		memset(&s->bucket, 0, sizeof(s->bucket)); /* starts full */
 	}
 	return ratelimit_bucket_take(&s->bucket, now, r->per_second, r->burst);
 }

@@ -5,6 +5,21 @@
  * start-up, and single ones the engine keeps for totals. A cookie only
  * proves that a sender owns its address; this keeps one address from
  * costing us more than a few DH (or cookie replies) a second.
+ *
+ * The table is set-associative: a source hashes (keyed SipHash, so nobody
+ * can aim at a set) to a set of RATELIMIT_WAYS slots. A newcomer takes a
+ * free slot, or one whose owner has been quiet long enough for its bucket to
+ * be full again (evicting it gives nobody a token more). When every slot of
+ * its set is busy, which takes a flood from many thousands of addresses, it
+ * is never given a fresh bucket by evicting a busy source (that would let a
+ * flood from more sources than slots through unlimited, and reset the
+ * flooders' own buckets): all such sources share one overflow bucket, and
+ * each time is counted. The overflow bucket holds RATELIMIT_OVERFLOW_SHARE
+ * sources' worth unless the owner sizes it (ratelimit_set_overflow): too
+ * small, and a real client that arrives during such a flood finds its set
+ * full and waits for its retries; the engine makes it as large as its own
+ * total for cookie replies, so newcomers fare as well as before and the
+ * total stays bounded.
  */
 #ifndef SLUICE_RATELIMIT_H
 #define SLUICE_RATELIMIT_H
@@ -22,7 +37,9 @@
  * one that asks for more is not using them. */
 #define RATELIMIT_COOKIES_PER_SECOND 2
 #define RATELIMIT_COOKIES_BURST 4
-#define RATELIMIT_SLOTS 4096 /* power of two */
+#define RATELIMIT_SLOTS 16384      /* power of two: 512 KiB, touched as used */
+#define RATELIMIT_WAYS 4           /* slots a source may take (a set), power of two */
+#define RATELIMIT_OVERFLOW_SHARE 8 /* sources' worth for all that find their set full */
 
 /* A token bucket: tokens come at a steady rate up to a burst. Zeroed, it
  * starts full. The credit is kept in ns of refill time. */
@@ -42,6 +59,9 @@ struct ratelimit_slot {
 struct ratelimit {
 	struct ratelimit_slot *slots;
 	uint32_t per_second, burst;
+	struct ratelimit_bucket overflow; /* shared by sources whose set is full */
+	uint32_t overflow_per_second, overflow_burst;
+	uint64_t overflowed;                 /* messages that found their set full */
 	uint8_t key[CRYPTO_SIPHASH_KEY_LEN]; /* keys the slot hash so a sender cannot aim at a slot */
 };
 
@@ -49,6 +69,9 @@ struct ratelimit {
  * 0, -ENOMEM, or -EIO (no randomness). */
 int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst);
 void ratelimit_free(struct ratelimit *r);
+/* The bucket of sources that find their set full (default: the limit of
+ * RATELIMIT_OVERFLOW_SHARE sources). per_second >= 1, burst >= 1. */
+void ratelimit_set_overflow(struct ratelimit *r, uint32_t per_second, uint32_t burst);
 /* True when src is within its limit now (and takes a token). */
 bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t now);
 

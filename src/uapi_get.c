@@ -219,6 +219,7 @@ int uapi_get_format_extended(struct sbuf *out, const struct core *c, const struc
 	sbuf_putf(out, "sluice_handshake_queued=%u\n", hs.queued);
 	sbuf_putf(out, "sluice_handshake_under_load=%d\n", hs.under_load);
 	sbuf_putf(out, "sluice_handshake_cookie_replies_sent=%llu\n", (unsigned long long)hs.cookie_replies_sent);
+	sbuf_putf(out, "sluice_handshake_ratelimit_overflow=%llu\n", (unsigned long long)hs.ratelimit_overflow);
 	for (const struct peer *p = core_peers_first(c); p; p = core_peers_next(p)) {
 		put_key(out, UAPI_KEY_PEER, p->public_key);
 		sbuf_putf(out, UAPI_KEY_TRANSPORT "=%s\n", p->endpoint.conn ? "tcp" : "udp");

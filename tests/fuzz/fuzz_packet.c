@@ -170,3 +170,114 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	return 0;
 }
+
+#ifdef FUZZ_PACKET_SEEDS
+/*
+ * The seed corpus tests/fuzz/corpus/fuzz_packet, made by the same two
+ * engines (`make fuzz-seeds`): real messages A sends B and B sends A, each
+ * behind the scenario byte that takes it furthest, and broken ones. B's
+ * private key is fixed, so a recorded initiation still authenticates in the
+ * fuzzer; data messages carry another run's keys but the right shape.
+ */
+#include <stdio.h>
+
+static const char *seed_dir;
+
+static void seed(const char *name, uint8_t mode, const uint8_t *msg, size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", seed_dir, name);
+	f = fopen(path, "wb");
+	if (!f || fputc(mode, f) == EOF || fwrite(msg, 1, len, f) != len || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* A's last output, copied. */
+static size_t take(uint8_t *out)
+{
+	memcpy(out, last_data, last_len);
+	return last_len;
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t init_msg[256], resp[256], cookie[256], keepalive[256], data[2048], junk[148], ping[84] = { 0 };
+	size_t n_init, n_resp, n_cookie, n_keepalive, n_data;
+	uint64_t now = 1000000000ULL;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s DIR (writes the fuzz_packet seed corpus there)\n", argv[0]);
+		return 2;
+	}
+	seed_dir = argv[1];
+	init();
+	core_peer_initiate(&A, peer_ab, now);
+	n_init = take(init_msg);
+	feed(&B, &ep_a, init_msg, n_init, now);
+	n_resp = take(resp);
+	feed(&A, &ep_b, resp, n_resp, now);
+	n_keepalive = take(keepalive);
+	if (n_init != sizeof(struct message_handshake_initiation) ||
+	    n_resp != sizeof(struct message_handshake_response) || n_keepalive != 32) {
+		fprintf(stderr, "handshake failed: %zu %zu %zu\n", n_init, n_resp, n_keepalive);
+		return 1;
+	}
+	/* An IPv4 echo request 192.0.2.1 -> 192.0.2.2 through A's session. */
+	ping[0] = 0x45;
+	ping[3] = sizeof(ping);
+	ping[8] = 64;
+	ping[9] = 1;
+	memcpy(ping + 12, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8);
+	ping[20] = 8;
+	struct pkt *k = pool_get(&A.pool);
+	memcpy(k->data, ping, sizeof(ping));
+	k->len = sizeof(ping);
+	core_tun_rx(&A, now, &k, 1);
+	n_data = take(data);
+	/* B under load answers a new initiation (REKEY_TIMEOUT later) with a cookie. */
+	now += 6000000000ULL;
+	core_peer_initiate(&A, peer_ab, now);
+	uint8_t init2[256];
+	size_t n_init2 = take(init2);
+	B.force_under_load = true;
+	feed(&B, &ep_a, init2, n_init2, now);
+	B.force_under_load = false;
+	n_cookie = take(cookie);
+	if (n_cookie != sizeof(struct message_handshake_cookie) || n_data < 32 + sizeof(ping)) {
+		fprintf(stderr, "cookie or data failed: %zu %zu\n", n_cookie, n_data);
+		return 1;
+	}
+	if (!crypto_random(junk, sizeof(junk)))
+		return 1;
+
+	seed("initiation", 0, init_msg, n_init);
+	seed("initiation-mac1", 3, init_msg, n_init);
+	seed("initiation-under-load", 2, init_msg, n_init);
+	seed("initiation-truncated", 0, init_msg, 100);
+	seed("response", 0, resp, n_resp);
+	seed("response-mac1", 3, resp, n_resp);
+	seed("response-truncated", 0, resp, 60);
+	seed("cookie-reply", 0, cookie, n_cookie);
+	seed("cookie-reply-truncated", 0, cookie, 40);
+	seed("keepalive", 1, keepalive, n_keepalive);
+	seed("data", 0, data, n_data);
+	seed("data-session", 1, data, n_data);
+	seed("data-truncated", 1, data, 20);
+	seed("header-only", 0, init_msg, 4);
+	seed("empty", 0, init_msg, 0);
+	junk[0] = MESSAGE_HANDSHAKE_INITIATION;
+	junk[1] = junk[2] = junk[3] = 0;
+	seed("junk-initiation-size", 0, junk, sizeof(junk));
+	seed("junk-initiation-mac1", 3, junk, sizeof(junk));
+	seed("junk", 0, junk + 4, 64);
+	/* initiation-long: the second initiation and one byte more. */
+	init2[n_init2] = 0;
+	seed("initiation-long", 0, init2, n_init2 + 1);
+	printf("fuzz_packet seeds written to %s\n", seed_dir);
+	return 0;
+}
+#endif

@@ -943,25 +943,6 @@ static void test_responder_waits_for_confirmation(void **state)
 	assert_int_equal(tun_tag(&A, 0), 2);
 }
 
-static void test_ratelimit_per_source(void **state)
-{
-	(void)state;
-	struct ratelimit r;
-	struct endpoint other;
-	assert_int_equal(ratelimit_init(&r, RATELIMIT_PER_SECOND, RATELIMIT_BURST), 0);
-	make_endpoint(&other, "192.0.2.77", 1);
-	int allowed = 0;
-	for (int i = 0; i < 50; i++)
-		allowed += ratelimit_allow(&r, &A.addr, now);
-	assert_int_equal(allowed, RATELIMIT_BURST);
-	/* Another source is not affected. */
-	assert_true(ratelimit_allow(&r, &other, now));
-	/* Tokens come back at RATELIMIT_PER_SECOND. */
-	assert_false(ratelimit_allow(&r, &A.addr, now + NS_PER_SEC / RATELIMIT_PER_SECOND / 2));
-	assert_true(ratelimit_allow(&r, &A.addr, now + NS_PER_SEC / RATELIMIT_PER_SECOND + 1));
-	ratelimit_free(&r);
-}
-
 static void set_suite(struct peer *p, enum cipher_suite suite)
 {
 	core_peer_set_suite(p->core, p, suite);
@@ -1787,7 +1768,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staged_packets_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_responder_waits_for_confirmation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ratelimit_per_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aesgcm_suite, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suite_mismatch_no_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_ping, setup, teardown),
