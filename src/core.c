@@ -77,7 +77,7 @@ void core_drop(struct core *c, struct pkt *k, enum drop_cause why)
 
 bool core_send_handshake_message(struct core *c, struct peer *p, const struct endpoint *ep, const void *msg, size_t len)
 {
-	struct pkt *k = pool_get(&c->pool);
+	struct pkt *k = pool_get_len(&c->pool, len);
 	if (!k) {
 		c->drops[DROP_NO_BUFFER]++;
 		return false;
@@ -255,7 +255,7 @@ static void send_staged(struct core *c, struct peer *p, uint64_t now)
 void core_send_keepalive(struct core *c, struct peer *p, uint64_t now)
 {
 	if (!p->staged.len) {
-		struct pkt *k = pool_get(&c->pool);
+		struct pkt *k = pool_get_len(&c->pool, 0);
 		if (!k) {
 			c->drops[DROP_NO_BUFFER]++;
 			return;

@@ -330,9 +330,9 @@ static int add_tcp_peers(struct device *d, const struct interface_config *cfg, u
 
 /* The tun's MTU is its administrator's (ip link set mtu; wg-quick sets it
  * after `sluice IFACE` made the tun with 1420): padding follows it, as in
- * WireGuard. One larger than the packet buffers carry (their size is fixed
- * at start) is lowered to what they carry, with a warning, rather than
- * leaving bigger packets to vanish. */
+ * WireGuard, and so does the size of the buffers pool_get hands out. Any
+ * MTU a tun can have (up to 65535) is carried: packets larger than an
+ * Ethernet MTU's take the pool's large buffers. */
 static void follow_mtu(struct device *d)
 {
 	struct ifreq ifr;
@@ -342,19 +342,6 @@ static void follow_mtu(struct device *d)
 	    ioctl(d->udp_fd, SIOCGIFMTU, &ifr) < 0 || ifr.ifr_mtu <= 0)
 		return;
 	uint32_t mtu = (uint32_t)ifr.ifr_mtu;
-	if (mtu > core_max_mtu(&d->core)) {
-		int r = nl_link_set_mtu(d->ifindex, core_max_mtu(&d->core));
-		if (r < 0) {
-			log_err("MTU %u of %s is more than sluice's buffers carry (%u), and lowering it failed: %s",
-				mtu, d->ifname, core_max_mtu(&d->core), strerror(-r));
-			return;
-		}
-		log_warn(
-			"MTU %u of %s is more than sluice's buffers carry (%u, fixed at start): lowered to %u; "
-			"for more, start it with `sluice up` and MTU = %u in the file",
-			mtu, d->ifname, core_max_mtu(&d->core), core_max_mtu(&d->core), mtu);
-		mtu = core_max_mtu(&d->core);
-	}
 	if (mtu != core_mtu(&d->core) && core_set_mtu(&d->core, mtu) == 0) {
 		log_debug("MTU of %s is now %u", d->ifname, mtu);
 		d->mtu = mtu;
@@ -574,8 +561,8 @@ static void read_tun_vnet(struct device *d, uint64_t now)
 		int read_one = reads < TUN_READS_PER_TURN;
 		if (!read_one && !offload_split_remaining(&v->split))
 			break;
-		int got = tun_vnet_read(d->tun_fd, v, core_pool(&d->core), core_max_mtu(&d->core), pkts + n,
-					CORE_BATCH - n, read_one, &dropped);
+		int got = tun_vnet_read(d->tun_fd, v, core_pool(&d->core), pkts + n, CORE_BATCH - n, read_one,
+					&dropped);
 		reads += read_one;
 		if (got == -EBADFD || got == -EIO || got == -ENXIO) {
 			log_info("%s was deleted; shutting down", d->ifname);

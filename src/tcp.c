@@ -361,7 +361,7 @@ void tcp_conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 		c->unstamped = false;
 		/* Delivering can close this connection (a failed reply): stop then. */
 		while (c->state != CONN_DEAD && (st = tcp_rx_next(&c->rx, &frame, &len)) == TCP_FRAME_OK) {
-			struct pkt *k = pool_get(t->pool);
+			struct pkt *k = pool_get_len(t->pool, len);
 			if (!k) {
 				tcp_count_drop(t, DROP_NO_BUFFER, 1);
 				continue;
@@ -442,10 +442,10 @@ static unsigned max_unauth_for_fds(void)
 int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
 	     struct pool *pool)
 {
-	size_t room = pool->stride - sizeof(struct pkt);
+	size_t room = pool_max_len(pool);
 
 	memset(t, 0, sizeof(*t));
-	if (room <= PKT_HEADROOM)
+	if (!room)
 		return -EINVAL;
 	t->ops = *ops;
 	t->pool = pool;
@@ -453,7 +453,7 @@ int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t ta
 	t->tag_listen = tag_listen;
 	t->tag_conn = tag_conn;
 	t->listen_fd = -1;
-	t->max_frame = room - PKT_HEADROOM > TCP_FRAME_MAX ? TCP_FRAME_MAX : room - PKT_HEADROOM;
+	t->max_frame = room > TCP_FRAME_MAX ? TCP_FRAME_MAX : room;
 	t->next_id = 1;
 	t->next_deadline = UINT64_MAX;
 	t->max_unauth = max_unauth_for_fds();

@@ -115,8 +115,7 @@ int tun_read_batch(int fd, struct pkt **pkts, int n)
 
 	while (i < n) {
 		struct pkt *k = pkts[i];
-		size_t room = k->cap - (size_t)(k->data - k->buf);
-		ssize_t r = read(fd, k->data, room);
+		ssize_t r = read(fd, k->data, pkt_room(k));
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -167,17 +166,16 @@ void tun_vnet_free(struct tun_vnet *v)
 }
 
 /* Hands out what is left of the current split. */
-static int take_segments(struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int n, int max,
-			 uint64_t *dropped)
+static int take_segments(struct tun_vnet *v, struct pool *pool, struct pkt **out, int n, int max, uint64_t *dropped)
 {
 	while (n < max && offload_split_remaining(&v->split)) {
-		struct pkt *k = pool_get(pool);
+		struct pkt *k = pool_get_len(pool, offload_split_next_len(&v->split));
 		if (!k) {
 			*dropped += offload_split_remaining(&v->split);
 			v->split.done = v->split.count;
 			break;
 		}
-		int len = offload_split_next(&v->split, k->data, seg_cap);
+		int len = offload_split_next(&v->split, k->data, pkt_room(k) - PKT_TAILROOM);
 		if (len <= 0) {
 			pool_put(pool, k);
 			*dropped += offload_split_remaining(&v->split);
@@ -190,10 +188,10 @@ static int take_segments(struct tun_vnet *v, struct pool *pool, size_t seg_cap, 
 	return n;
 }
 
-int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max, int reads,
+int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **out, int max, int reads,
 		  uint64_t *dropped)
 {
-	int n = take_segments(v, pool, seg_cap, out, 0, max, dropped);
+	int n = take_segments(v, pool, out, 0, max, dropped);
 
 	while (n < max && reads-- > 0) {
 		ssize_t r = read(fd, v->rbuf, OFFLOAD_READ_SIZE);
@@ -220,7 +218,7 @@ int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap,
 			v->malformed++;
 			continue;
 		}
-		n = take_segments(v, pool, seg_cap, out, n, max, dropped);
+		n = take_segments(v, pool, out, n, max, dropped);
 	}
 	return n;
 }

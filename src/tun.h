@@ -52,13 +52,13 @@ struct tun_vnet {
 
 int tun_vnet_init(struct tun_vnet *v, bool uso);
 void tun_vnet_free(struct tun_vnet *v);
-/* Reads super-packets and cuts them into packets of at most seg_cap bytes,
- * each in a buffer from pool at pkt->data, until max packets are in out,
+/* Reads super-packets and cuts them into packets, each in a buffer from
+ * pool (picked by its length, PKT_TAILROOM left behind it) at pkt->data, until max packets are in out,
  * the TUN has nothing more, or reads super-packets have been read. What a
  * full pool leaves behind is counted in *dropped. Returns the number of
  * packets in out, or -errno of a read that failed (-EBADFD, -EIO: the
  * TUN is gone) when nothing was read. */
-int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max, int reads,
+int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **out, int max, int reads,
 		  uint64_t *dropped);
 /* Writes decrypted packets, coalesced into as few super-packets as their
  * flows allow, one writev each. The packets stay the caller's (it returns

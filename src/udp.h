@@ -36,9 +36,10 @@ int udp_send_batch(int fd, struct udp_offloads *o, struct pkt *const *pkts, int 
  * A send that the kernel refuses for GSO's sake (EIO: the route's device
  * cannot checksum) turns gso off for good and is retried plainly. */
 struct udp_offloads {
-	bool gso;         /* UDP_SEGMENT on send */
-	bool gro;         /* UDP_GRO on receive: reads return runs of datagrams */
-	uint8_t *gro_mem; /* UDP_GRO_BUFS receive buffers of UDP_GRO_BUF_LEN */
+	bool gso;              /* UDP_SEGMENT on send */
+	uint32_t gso_max_size; /* runs of longer datagrams are sent plainly (0: no limit) */
+	bool gro;              /* UDP_GRO on receive: reads return runs of datagrams */
+	uint8_t *gro_mem;      /* UDP_GRO_BUFS receive buffers of UDP_GRO_BUF_LEN */
 };
 #define UDP_GRO_BUFS 8
 #define UDP_GRO_BUF_LEN 65536
