@@ -21,11 +21,14 @@
 #include "session.h"
 #include "timers.h"
 
-static uint64_t jitter(void)
+static uint64_t jitter(struct core *c)
 {
-	uint32_t r = 0;
-	if (!crypto_random(&r, sizeof(r)))
-		r = 0;
+	if (!c->jitter_left) {
+		if (!crypto_random(c->jitter_pool, sizeof(c->jitter_pool)))
+			memset(c->jitter_pool, 0, sizeof(c->jitter_pool));
+		c->jitter_left = sizeof(c->jitter_pool) / sizeof(c->jitter_pool[0]);
+	}
+	uint32_t r = c->jitter_pool[--c->jitter_left];
 	return (uint64_t)(r % (REKEY_TIMEOUT_JITTER_MAX_MS * 1000U)) * 1000U;
 }
 
@@ -136,7 +139,7 @@ void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_
 	}
 	timers_any_authenticated_packet_traversal(p, now);
 	timers_any_authenticated_packet_sent(p);
-	timers_handshake_initiated(p, now, jitter());
+	timers_handshake_initiated(p, now, jitter(c));
 	core_schedule(c, p);
 out:
 	crypto_wipe(&msg, sizeof(msg));
@@ -245,7 +248,7 @@ static void send_staged(struct core *c, struct peer *p, uint64_t now)
 		timers_any_authenticated_packet_traversal(p, now);
 		timers_any_authenticated_packet_sent(p);
 		if (sent_data)
-			timers_data_sent(p, now, jitter());
+			timers_data_sent(p, now, jitter(c));
 	}
 	if (session_sent(kp, now) == SESSION_REKEY)
 		core_send_initiation(c, p, now, false);

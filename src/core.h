@@ -113,6 +113,11 @@ struct core {
 	uint64_t drops[DROP_CAUSE_COUNT];
 	struct core_log log;
 
+	/* Random bytes for timer jitter, drawn from libcrypto a block at a
+	 * time: each draw costs a system call (its fork check). */
+	uint32_t jitter_pool[32];
+	uint32_t jitter_left;
+
 	/* Output batches, flushed at the end of each call. */
 	struct pkt *out_net[CORE_BATCH];
 	int n_out_net;

@@ -21,7 +21,8 @@
 # binaries, so that two builds compare side by side in one run (the machine
 # varies between runs); BENCH_PROFILE=1: after a sluice row's runs, one more
 # A->B run under `perf record -g` of both daemons and one under `strace -c`,
-# reports in OUT/profile-N.txt (not counted in the table);
+# reports in OUT/profile-N.txt (not counted in the table; BENCH_PERF_ARGS
+# replaces perf record's -g, e.g. "--call-graph dwarf -F 999");
 # BENCH_MAX_SECONDS (600): no row starts after that.
 # keypair and ns_new set variables by name (ka_pub, na...); shellcheck can't see it.
 # shellcheck disable=SC2154,SC2031 # (TMPD is set per case in run_row's subshell, on purpose)
@@ -185,15 +186,17 @@ profile() {
 		PIDS+=($!)
 		wait_until 5 _listening "$nb" "$port" || return 1
 	done
-	local who perfs=()
+	local who perfs=() pargs
+	read -ra pargs <<<"${BENCH_PERF_ARGS:--g}"
 	for who in a b; do
 		local pid=$pa; [ $who = b ] && pid=$pb
-		perf record -q -g -o "$TMPD/perf.$who" -p "$pid" -- sleep "$SECS" >/dev/null 2>&1 &
+		perf record -q "${pargs[@]}" -o "$TMPD/perf.$who" -p "$pid" -- sleep "$SECS" >/dev/null 2>&1 &
 		perfs+=($!); PIDS+=($!)
 	done
 	iperf_run "$na" "$dst" 5204 "$TMPD/prof.json"
 	wait "${perfs[@]}" || true
-	echo "perf run: $(gbps "$TMPD/prof.json") Gbit/s" >>"$out"
+	echo "perf run: $(gbps "$TMPD/prof.json") Gbit/s (data kept in $OUT_DIR/perf-$ROW_N.a/.b)" >>"$out"
+	cp "$TMPD/perf.a" "$OUT_DIR/perf-$ROW_N.a"; cp "$TMPD/perf.b" "$OUT_DIR/perf-$ROW_N.b"
 	for who in a b; do
 		echo; echo "## perf report --no-children, daemon $who"
 		perf report -i "$TMPD/perf.$who" --no-children --percent-limit 0.7 --stdio 2>/dev/null |
