@@ -561,8 +561,8 @@ static void read_tun_vnet(struct device *d, uint64_t now)
 		int read_one = reads < TUN_READS_PER_TURN;
 		if (!read_one && !offload_split_remaining(&v->split))
 			break;
-		int got = tun_vnet_read(d->tun_fd, v, core_pool(&d->core), pkts + n, CORE_BATCH - n, read_one,
-					&dropped);
+		int got = tun_vnet_read(d->tun_fd, v, core_pool(&d->core), pkts + n, CORE_BATCH - n, CORE_BATCH,
+					read_one, &dropped);
 		reads += read_one;
 		if (got == -EBADFD || got == -EIO || got == -ENXIO) {
 			log_info("%s was deleted; shutting down", d->ifname);
@@ -572,7 +572,8 @@ static void read_tun_vnet(struct device *d, uint64_t now)
 		if (got <= 0 && !offload_split_remaining(&v->split))
 			break;
 		n += got > 0 ? got : 0;
-		if (n == CORE_BATCH) {
+		/* Full, or a super-packet waits whole for the next batch. */
+		if (n == CORE_BATCH || (n && offload_split_remaining(&v->split))) {
 			core_tun_rx(&d->core, now, pkts, n);
 			n = 0;
 		}
@@ -624,8 +625,27 @@ static void read_udp_gro(struct device *d, uint64_t now)
 
 	if (dropped)
 		core_count_drop(&d->core, DROP_NO_BUFFER, dropped);
-	for (int i = 0; i < got; i += CORE_BATCH)
-		core_net_rx(&d->core, now, pkts + i, got - i < CORE_BATCH ? got - i : CORE_BATCH);
+	/* Whole runs per core call, as many as fit in a batch: a run is
+	 * usually one super-packet of the peer's, and the TUN write that
+	 * ends each call then carries it whole (one write, one wake-up of
+	 * the reader, one ACK) instead of in two pieces. */
+	int at = 0, batch = 0;
+	for (int r = 0; r < d->udp_off.n_runs; r++) {
+		int len = d->udp_off.run_len[r];
+		if (batch && batch + len > CORE_BATCH) {
+			core_net_rx(&d->core, now, pkts + at, batch);
+			at += batch;
+			batch = 0;
+		}
+		batch += len;
+		while (batch >= CORE_BATCH) {
+			core_net_rx(&d->core, now, pkts + at, CORE_BATCH);
+			at += CORE_BATCH;
+			batch -= CORE_BATCH;
+		}
+	}
+	if (at < got)
+		core_net_rx(&d->core, now, pkts + at, got - at);
 }
 
 static void read_udp(struct device *d, uint64_t now)

@@ -188,7 +188,7 @@ static int take_segments(struct tun_vnet *v, struct pool *pool, struct pkt **out
 	return n;
 }
 
-int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **out, int max, int reads,
+int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **out, int max, int batch, int reads,
 		  uint64_t *dropped)
 {
 	int n = take_segments(v, pool, out, 0, max, dropped);
@@ -218,6 +218,12 @@ int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **ou
 			v->malformed++;
 			continue;
 		}
+		/* One that fits a batch of its own but not what is left of
+		 * this one waits whole for the next: its segments then leave
+		 * in one GSO send, and reach the peer as one run. */
+		uint32_t segs = offload_split_remaining(&v->split);
+		if (segs > (uint32_t)(max - n) && segs <= (uint32_t)batch && batch - max + n > 0)
+			break;
 		n = take_segments(v, pool, out, n, max, dropped);
 	}
 	return n;

@@ -465,6 +465,7 @@ int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt *
 		want = UDP_GRO_BUFS;
 	if (want < 1)
 		want = 1;
+	o->n_runs = 0;
 	do
 		got = recvmmsg(fd, msgs, (unsigned int)want, MSG_DONTWAIT, NULL);
 	while (got < 0 && errno == EINTR);
@@ -492,6 +493,7 @@ int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt *
 			seg = left;
 		endpoint_from_sockaddr(&ep, (const struct sockaddr *)&from[i]);
 		src_from_cmsg(&ep, h);
+		int first = n;
 		while (left) {
 			size_t len = left < seg ? left : seg;
 			struct pkt *k = n < max ? pool_get_len(pool, len) : NULL;
@@ -508,6 +510,8 @@ int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt *
 			p += len;
 			left -= len;
 		}
+		if (n > first)
+			o->run_len[o->n_runs++] = n - first;
 	}
 	return n;
 }

@@ -175,7 +175,7 @@ row_wg() {
 }
 
 # profile NAME NS_A NS_B DST PID_A PID_B: one A->B run under perf record -g
-# of both daemons, one under strace -c; the reports in OUT/profile-N.txt.
+# of both daemons, one under strace -c of each; the reports in OUT/profile-N.txt.
 profile() {
 	local name=$1 na=$2 nb=$3 dst=$4 pa=$5 pb=$6 out port ppid
 	out="$OUT_DIR/profile-$ROW_N.txt"
@@ -202,17 +202,21 @@ profile() {
 		perf report -i "$TMPD/perf.$who" --no-children --percent-limit 0.7 --stdio 2>/dev/null |
 			grep -vE '^$|^#' | grep -E '^ +[0-9]' | head -40
 	done >>"$out"
-	timeout -k 2 $((SECS + 10)) strace -c -f -p "$pa" -p "$pb" -o "$TMPD/strace" &
-	ppid=$!
+	local spids=()
+	for who in a b; do
+		local pid=$pa; [ $who = b ] && pid=$pb
+		timeout -k 2 $((SECS + 10)) strace -c -f -p "$pid" -o "$TMPD/strace.$who" &
+		spids+=($!); PIDS+=($!)
+	done
 	sleep 0.5
 	iperf_run "$na" "$dst" 5205 "$TMPD/strace.json"
-	kill -INT "$ppid" 2>/dev/null || true
-	wait "$ppid" 2>/dev/null || true
-	{
-		echo; echo "## strace -c -f, both daemons, one $SECS s run ($(gbps "$TMPD/strace.json") Gbit/s under strace)"
+	kill -INT "${spids[@]}" 2>/dev/null || true
+	wait "${spids[@]}" 2>/dev/null || true
+	for who in a b; do
+		echo; echo "## strace -c -f, daemon $who (A sends the data), one $SECS s run ($(gbps "$TMPD/strace.json") Gbit/s under strace)"
 		echo "bytes received by iperf3: $(rx_bytes "$TMPD/strace.json")"
-		cat "$TMPD/strace"
-	} >>"$out"
+		cat "$TMPD/strace.$who"
+	done >>"$out"
 	say "$name: profile in $out"
 }
 
