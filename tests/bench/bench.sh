@@ -177,7 +177,7 @@ row_wg() {
 # profile NAME NS_A NS_B DST PID_A PID_B: one A->B run under perf record -g
 # of both daemons, one under strace -c of each; the reports in OUT/profile-N.txt.
 profile() {
-	local name=$1 na=$2 nb=$3 dst=$4 pa=$5 pb=$6 out port ppid
+	local name=$1 na=$2 nb=$3 dst=$4 pa=$5 pb=$6 out port
 	out="$OUT_DIR/profile-$ROW_N.txt"
 	echo "# $name, $SECS s A->B, $(date -u +%FT%TZ), commit $(git -C "$ROOT" describe --always --dirty)" >"$out"
 	for port in 5204 5205; do
