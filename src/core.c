@@ -21,11 +21,14 @@
 #include "session.h"
 #include "timers.h"
 
-static uint64_t jitter(void)
+static uint64_t jitter(struct core *c)
 {
-	uint32_t r = 0;
-	if (!crypto_random(&r, sizeof(r)))
-		r = 0;
+	if (!c->jitter_left) {
+		if (!crypto_random(c->jitter_pool, sizeof(c->jitter_pool)))
+			memset(c->jitter_pool, 0, sizeof(c->jitter_pool));
+		c->jitter_left = sizeof(c->jitter_pool) / sizeof(c->jitter_pool[0]);
+	}
+	uint32_t r = c->jitter_pool[--c->jitter_left];
 	return (uint64_t)(r % (REKEY_TIMEOUT_JITTER_MAX_MS * 1000U)) * 1000U;
 }
 
@@ -77,7 +80,7 @@ void core_drop(struct core *c, struct pkt *k, enum drop_cause why)
 
 bool core_send_handshake_message(struct core *c, struct peer *p, const struct endpoint *ep, const void *msg, size_t len)
 {
-	struct pkt *k = pool_get(&c->pool);
+	struct pkt *k = pool_get_len(&c->pool, len);
 	if (!k) {
 		c->drops[DROP_NO_BUFFER]++;
 		return false;
@@ -138,7 +141,7 @@ void core_send_initiation(struct core *c, struct peer *p, uint64_t now, bool is_
 	}
 	timers_any_authenticated_packet_traversal(p, now);
 	timers_any_authenticated_packet_sent(p);
-	timers_handshake_initiated(p, now, jitter());
+	timers_handshake_initiated(p, now, jitter(c));
 	core_schedule(c, p);
 out:
 	crypto_wipe(&msg, sizeof(msg));
@@ -284,7 +287,7 @@ void core_send_staged(struct core *c, struct peer *p, uint64_t now)
 		timers_any_authenticated_packet_traversal(p, now);
 		timers_any_authenticated_packet_sent(p);
 		if (sent_data)
-			timers_data_sent(p, now, jitter());
+			timers_data_sent(p, now, jitter(c));
 	}
 	if (session_sent(kp, now) == SESSION_REKEY)
 		core_send_initiation(c, p, now, false);
@@ -294,7 +297,7 @@ void core_send_staged(struct core *c, struct peer *p, uint64_t now)
 void core_send_keepalive(struct core *c, struct peer *p, uint64_t now)
 {
 	if (!p->staged.len) {
-		struct pkt *k = pool_get(&c->pool);
+		struct pkt *k = pool_get_len(&c->pool, 0);
 		if (!k) {
 			c->drops[DROP_NO_BUFFER]++;
 			return;

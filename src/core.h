@@ -125,6 +125,11 @@ struct core {
 	struct core_log log;
 	uint64_t state_generation; /* core_state_generation */
 
+	/* Random bytes for timer jitter, drawn from libcrypto a block at a
+	 * time: each draw costs a system call (its fork check). */
+	uint32_t jitter_pool[32];
+	uint32_t jitter_left;
+
 	/* Output batches, flushed at the end of each call. */
 	struct pkt *out_net[CORE_BATCH];
 	int n_out_net;

@@ -26,12 +26,22 @@ int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size
 	allowedips_init(&c->allowedips);
 	timerq_init(&c->timers);
 	core_log_init(&c->log);
-	/* Room for the largest of: an MTU-sized packet encrypted and padded, or
-	 * a datagram from a peer whose MTU is the usual Ethernet one. */
-	c->max_mtu = c->mtu > 1500 ? c->mtu : 1500;
-	size_t room = c->max_mtu + MESSAGE_DATA_HEADER_LEN + MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN + 64;
-	if (pool_init(&c->pool, pool_count, PKT_HEADROOM + room) < 0)
+	/* Normal buffers carry an Ethernet-sized MTU's packets (and a peer's
+	 * datagrams of that size), made now; large ones, as far as 64 KiB,
+	 * only reserved, for larger MTUs (core_set_mtu) and larger datagrams. */
+	size_t room = 1500 + MESSAGE_DATA_HEADER_LEN + MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN + 64;
+	size_t large = pool_count / 8 < 8 ? 8 : pool_count / 8;
+	if (pool_init(&c->pool, pool_count, PKT_HEADROOM + room) < 0 ||
+	    pool_reserve_large(&c->pool, large,
+			       PKT_HEADROOM + MAX_MTU + MESSAGE_DATA_HEADER_LEN + NOISE_AUTHTAG_LEN + PKT_TAILROOM) <
+		    0) {
+		pool_destroy(&c->pool);
 		return -ENOMEM;
+	}
+	c->max_mtu = pool_max_len(&c->pool) < MAX_MTU ? (uint32_t)pool_max_len(&c->pool) : MAX_MTU;
+	if (c->mtu > c->max_mtu)
+		c->mtu = c->max_mtu;
+	core_set_mtu(c, c->mtu);
 	c->max_staged = (uint32_t)(pool_count / 4);
 	if ((r = peer_table_init(&c->peer_table)) < 0)
 		goto fail;
@@ -86,10 +96,7 @@ void core_destroy(struct core *c)
 	core_handshake_queue_free(c);
 	free(c->own_addresses);
 	c->own_addresses = NULL;
-	/* Buffers may still hold plaintext. */
-	if (c->pool.mem)
-		crypto_wipe(c->pool.mem, c->pool.count * c->pool.stride);
-	pool_destroy(&c->pool);
+	pool_destroy(&c->pool); /* wipes: buffers may still hold plaintext */
 	cookie_checker_wipe(&c->cookie_checker);
 	handshake_identity_clear(&c->identity);
 	l2_free(&c->l2);
@@ -112,7 +119,7 @@ int core_set_ethernet(struct core *c)
 	c->wire_mode = MESSAGE_MODE_ETHERNET;
 	c->frame_overhead = ETHERNET_OVERHEAD;
 	c->identity.ethernet = true;
-	return 0;
+	return core_set_mtu(c, c->mtu); /* buffers for frames: the overhead counted */
 }
 
 int core_peer_add_allowed_mac(struct core *c, struct peer *p, const uint8_t mac[ETHERNET_ADDR_LEN])
@@ -357,6 +364,10 @@ int core_set_mtu(struct core *c, uint32_t mtu)
 	if (!mtu || mtu > c->max_mtu)
 		return -EINVAL;
 	c->mtu = mtu;
+	/* A packet read from the tun, or a datagram from a peer with our MTU
+	 * (in TAP mode a frame: its header, length and padding besides). */
+	size_t frame = c->frame_overhead ? c->frame_overhead + MESSAGE_PADDING_MULTIPLE : 0;
+	pool_set_default_len(&c->pool, (mtu > 1500 ? mtu : 1500) + frame + MESSAGE_DATA_HEADER_LEN + NOISE_AUTHTAG_LEN);
 	return 0;
 }
 

@@ -369,9 +369,9 @@ static int add_tcp_peers(struct device *d, const struct interface_config *cfg, u
 
 /* The tun's MTU is its administrator's (ip link set mtu; wg-quick sets it
  * after `sluice IFACE` made the tun with 1420): padding follows it, as in
- * WireGuard. One larger than the packet buffers carry (their size is fixed
- * at start) is lowered to what they carry, with a warning, rather than
- * leaving bigger packets to vanish. */
+ * WireGuard, and so does the size of the buffers pool_get hands out. Any
+ * MTU a tun can have (up to 65535) is carried: packets larger than an
+ * Ethernet MTU's take the pool's large buffers. */
 static void follow_mtu(struct device *d)
 {
 	struct ifreq ifr;
@@ -381,19 +381,6 @@ static void follow_mtu(struct device *d)
 	    ioctl(d->udp_fd, SIOCGIFMTU, &ifr) < 0 || ifr.ifr_mtu <= 0)
 		return;
 	uint32_t mtu = (uint32_t)ifr.ifr_mtu;
-	if (mtu > core_max_mtu(&d->core)) {
-		int r = nl_link_set_mtu(d->ifindex, core_max_mtu(&d->core));
-		if (r < 0) {
-			log_err("MTU %u of %s is more than sluice's buffers carry (%u), and lowering it failed: %s",
-				mtu, d->ifname, core_max_mtu(&d->core), strerror(-r));
-			return;
-		}
-		log_warn(
-			"MTU %u of %s is more than sluice's buffers carry (%u, fixed at start): lowered to %u; "
-			"for more, start it with `sluice up` and MTU = %u in the file",
-			mtu, d->ifname, core_max_mtu(&d->core), core_max_mtu(&d->core), mtu);
-		mtu = core_max_mtu(&d->core);
-	}
 	if (mtu != core_mtu(&d->core) && core_set_mtu(&d->core, mtu) == 0) {
 		log_debug("MTU of %s is now %u", d->ifname, mtu);
 		d->mtu = mtu;
@@ -641,8 +628,8 @@ static void read_tun_vnet(struct device *d, uint64_t now)
 		int read_one = reads < TUN_READS_PER_TURN;
 		if (!read_one && !offload_split_remaining(&v->split))
 			break;
-		int got = tun_vnet_read(d->tun_fd, v, core_pool(&d->core), core_max_mtu(&d->core), pkts + n,
-					CORE_BATCH - n, read_one, &dropped);
+		int got = tun_vnet_read(d->tun_fd, v, core_pool(&d->core), pkts + n, CORE_BATCH - n, CORE_BATCH,
+					read_one, &dropped);
 		reads += read_one;
 		if (got == -EBADFD || got == -EIO || got == -ENXIO) {
 			log_info("%s was deleted; shutting down", d->ifname);
@@ -652,7 +639,8 @@ static void read_tun_vnet(struct device *d, uint64_t now)
 		if (got <= 0 && !offload_split_remaining(&v->split))
 			break;
 		n += got > 0 ? got : 0;
-		if (n == CORE_BATCH) {
+		/* Full, or a super-packet waits whole for the next batch. */
+		if (n == CORE_BATCH || (n && offload_split_remaining(&v->split))) {
 			core_tun_rx(&d->core, now, pkts, n);
 			n = 0;
 		}
@@ -704,8 +692,27 @@ static void read_udp_gro(struct device *d, uint64_t now)
 
 	if (dropped)
 		core_count_drop(&d->core, DROP_NO_BUFFER, dropped);
-	for (int i = 0; i < got; i += CORE_BATCH)
-		core_net_rx(&d->core, now, pkts + i, got - i < CORE_BATCH ? got - i : CORE_BATCH);
+	/* Whole runs per core call, as many as fit in a batch: a run is
+	 * usually one super-packet of the peer's, and the TUN write that
+	 * ends each call then carries it whole (one write, one wake-up of
+	 * the reader, one ACK) instead of in two pieces. */
+	int at = 0, batch = 0;
+	for (int r = 0; r < d->udp_off.n_runs; r++) {
+		int len = d->udp_off.run_len[r];
+		if (batch && batch + len > CORE_BATCH) {
+			core_net_rx(&d->core, now, pkts + at, batch);
+			at += batch;
+			batch = 0;
+		}
+		batch += len;
+		while (batch >= CORE_BATCH) {
+			core_net_rx(&d->core, now, pkts + at, CORE_BATCH);
+			at += CORE_BATCH;
+			batch -= CORE_BATCH;
+		}
+	}
+	if (at < got)
+		core_net_rx(&d->core, now, pkts + at, got - at);
 }
 
 static void read_udp(struct device *d, uint64_t now)

@@ -222,8 +222,7 @@ static void sync_mtu(struct device *d, const struct interface_config *cfg)
 	if (mtu == d->mtu)
 		return;
 	if (mtu > core_max_mtu(&d->core)) {
-		log_warn("MTU %u is more than the buffers made at start carry (%u): it takes a restart; MTU stays %u",
-			 mtu, core_max_mtu(&d->core), d->mtu);
+		log_warn("MTU %u is more than sluice carries (%u); MTU stays %u", mtu, core_max_mtu(&d->core), d->mtu);
 		return;
 	}
 	if ((r = nl_link_set_mtu(d->ifindex, mtu)) < 0) {

@@ -314,6 +314,15 @@ int offload_split_init(struct offload_split *s, const struct virtio_net_hdr *h, 
 	return (int)s->count;
 }
 
+uint32_t offload_split_next_len(const struct offload_split *s)
+{
+	if (s->done == s->count)
+		return 0;
+	if (s->mode == SPLIT_COPY || s->mode == SPLIT_CSUM)
+		return s->len;
+	return s->hdrs_len + (s->len - s->off < s->gso_size ? s->len - s->off : s->gso_size);
+}
+
 int offload_split_next(struct offload_split *s, uint8_t *out, size_t cap)
 {
 	if (s->done == s->count)

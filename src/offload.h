@@ -34,18 +34,18 @@
  *	int n = offload_split_init(&s, &h, big + OFFLOAD_VNET_HDR_LEN, r - OFFLOAD_VNET_HDR_LEN);
  *	if (n < 0) drop one packet, log offload_result_name(n);
  *	while (offload_split_remaining(&s)) {
- *		struct pkt *k = pool_get(pool);
+ *		struct pkt *k = pool_get_len(pool, offload_split_next_len(&s));
  *		if (!k) { drop offload_split_remaining(&s) packets; break; }
- *		int len = offload_split_next(&s, k->data, core_max_mtu(core));
+ *		int len = offload_split_next(&s, k->data, pkt_room(k) - PKT_TAILROOM);
  *		if (len < 0) { pool_put(pool, k); drop the rest; break; }
  *		k->len = len;  hand k to core_tun_rx with the others
  *	}
  *
  * Each segment lands at pkt->data, so the PKT_HEADROOM in front of it stays
- * free for the WireGuard header. The cap passed is the largest plaintext
- * the pool buffers carry (core_max_mtu), not pkt->cap: core pads and adds
- * the AEAD tag behind the packet, in the same buffer. The kernel sizes
- * gso_size from the TUN's MTU, so segments fit; one that does not is
+ * free for the WireGuard header, and the cap passed leaves PKT_TAILROOM
+ * behind it: core pads and adds the AEAD tag behind the packet, in the
+ * same buffer. The buffer is picked by the segment's length, so a larger
+ * MTU (9000, 34736) needs no restart; a segment that does not fit is
  * refused (OFFLOAD_ERR_NOSPACE), never truncated.
  *
  * Writing (coalesce). core's send_tun hook hands a batch of decrypted
@@ -165,6 +165,10 @@ static inline uint32_t offload_split_remaining(const struct offload_split *s)
 {
 	return s->count - s->done;
 }
+
+/* The length of the segment offload_split_next writes next (0 when done):
+ * what its buffer must carry. */
+uint32_t offload_split_next_len(const struct offload_split *s);
 
 /* Writes the next segment to out (cap bytes). Returns its length (> 0), or
  * OFFLOAD_ERR_NOSPACE (and stays on that segment), or OFFLOAD_ERR_DONE. */

@@ -4,36 +4,116 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#include "crypto.h"
+
+/* Every buffer 64-byte aligned for the AEAD's sake. */
+static size_t stride_for(size_t buf_size)
+{
+	return (sizeof(struct pkt) + buf_size + 63) & ~(size_t)63;
+}
+
+/* Makes the next buffer of the class and puts it on its free list. */
+static struct pkt *carve(struct pool *p, struct pool_class *c)
+{
+	struct pkt *k = (struct pkt *)(c->mem + c->carved++ * c->stride);
+	k->cap = (uint32_t)(c->stride - sizeof(struct pkt));
+	p->count++;
+	p->available++;
+	return k;
+}
+
+static size_t class_len(const struct pool_class *c)
+{
+	return c->reserved ? c->stride - sizeof(struct pkt) - PKT_HEADROOM - PKT_TAILROOM : 0;
+}
 
 int pool_init(struct pool *p, size_t count, size_t buf_size)
 {
+	struct pool_class *c = &p->normal;
+
 	memset(p, 0, sizeof(*p));
-	/* Keep every buffer 64-byte aligned for the AEAD's sake. */
-	p->stride = (sizeof(struct pkt) + buf_size + 63) & ~(size_t)63;
-	if (posix_memalign((void **)&p->mem, 64, p->stride * count))
+	c->stride = stride_for(buf_size);
+	if (posix_memalign((void **)&c->mem, 64, c->stride * count))
 		return -ENOMEM;
-	for (size_t i = count; i-- > 0;) {
-		struct pkt *k = (struct pkt *)(p->mem + i * p->stride);
-		k->cap = (uint32_t)(p->stride - sizeof(struct pkt));
-		k->next = p->free;
-		p->free = k;
+	c->reserved = count;
+	for (size_t i = 0; i < count; i++) {
+		struct pkt *k = carve(p, c);
+		k->next = c->free;
+		c->free = k;
 	}
-	p->count = p->available = count;
+	/* The free list hands out the first buffers first. */
+	struct pkt *rev = NULL;
+	while (c->free) {
+		struct pkt *k = c->free;
+		c->free = k->next;
+		k->next = rev;
+		rev = k;
+	}
+	c->free = rev;
+	p->default_len = class_len(c);
 	return 0;
+}
+
+int pool_reserve_large(struct pool *p, size_t count, size_t buf_size)
+{
+	struct pool_class *c = &p->large;
+	size_t stride = stride_for(buf_size);
+
+	if (c->reserved || !count)
+		return -EINVAL;
+	/* Address space only: a page is memory once a packet touches it. */
+	void *m = mmap(NULL, stride * count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		       0);
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	c->mem = m;
+	c->mapped = true;
+	c->stride = stride;
+	c->reserved = count;
+	return 0;
+}
+
+static void class_destroy(struct pool_class *c)
+{
+	if (!c->mem)
+		return;
+	crypto_wipe(c->mem, c->carved * c->stride);
+	if (c->mapped)
+		munmap(c->mem, c->reserved * c->stride);
+	else
+		free(c->mem);
 }
 
 void pool_destroy(struct pool *p)
 {
-	free(p->mem);
+	class_destroy(&p->normal);
+	class_destroy(&p->large);
 	memset(p, 0, sizeof(*p));
 }
 
-struct pkt *pool_get(struct pool *p)
+size_t pool_max_len(const struct pool *p)
 {
-	struct pkt *k = p->free;
-	if (!k)
+	size_t n = class_len(&p->normal), l = class_len(&p->large);
+	return l > n ? l : n;
+}
+
+void pool_set_default_len(struct pool *p, size_t len)
+{
+	size_t max = pool_max_len(p);
+	p->default_len = len < max ? len : max;
+}
+
+static struct pkt *take(struct pool *p, struct pool_class *c)
+{
+	struct pkt *k = c->free;
+	if (k)
+		c->free = k->next;
+	else if (c->carved < c->reserved)
+		k = carve(p, c);
+	else
 		return NULL;
-	p->free = k->next;
 	p->available--;
 	k->next = NULL;
 	k->data = k->buf + PKT_HEADROOM;
@@ -46,10 +126,29 @@ struct pkt *pool_get(struct pool *p)
 	return k;
 }
 
+struct pkt *pool_get_len(struct pool *p, size_t len)
+{
+	if (len <= class_len(&p->normal)) {
+		struct pkt *k = take(p, &p->normal);
+		if (k)
+			return k;
+	}
+	return len <= class_len(&p->large) ? take(p, &p->large) : NULL;
+}
+
+struct pkt *pool_get(struct pool *p)
+{
+	return pool_get_len(p, p->default_len);
+}
+
 void pool_put(struct pool *p, struct pkt *k)
 {
-	k->next = p->free;
-	p->free = k;
+	struct pool_class *c = (uint8_t *)k >= p->large.mem && p->large.mem &&
+					       (uint8_t *)k < p->large.mem + p->large.reserved * p->large.stride
+				       ? &p->large
+				       : &p->normal;
+	k->next = c->free;
+	c->free = k;
 	p->available++;
 }
 

@@ -2,6 +2,14 @@
 /*
  * Packet buffers, all made at start-up. The packet path takes and returns
  * buffers here and never calls malloc.
+ *
+ * Two sizes: many normal buffers, for packets of an Ethernet-sized MTU, all
+ * made at start; and a few large ones, for packets up to 64 KiB (an MTU of
+ * 9000 or 34736, as WireGuard allows), whose memory is only reserved at
+ * start and used a buffer at a time as packets need them, so that a large
+ * MTU costs memory only once it is used and a normal one costs nothing.
+ * The MTU may change at any time: pool_get_len picks by the packet's
+ * length, pool_get by the size pool_set_default_len last set.
  */
 #ifndef SLUICE_POOL_H
 #define SLUICE_POOL_H
@@ -15,6 +23,8 @@
 /* Room in front of a packet for the data message header and a transport
  * frame prefix, so encryption works in place. */
 #define PKT_HEADROOM 32
+/* Room behind a packet for its padding to 16 bytes and the AEAD tag. */
+#define PKT_TAILROOM 32
 
 struct pkt {
 	struct pkt *next;                           /* free list, or a queue the owner keeps */
@@ -28,18 +38,51 @@ struct pkt {
 	uint8_t buf[] __attribute__((aligned(16))); /* headers inside are read in place */
 };
 
-struct pool {
+/* One size of buffers in one block of memory; large ones are carved from
+ * it in order as they are first needed. */
+struct pool_class {
 	uint8_t *mem;
 	struct pkt *free;
-	size_t count, stride, available;
+	size_t stride;   /* bytes per buffer, struct pkt included */
+	size_t reserved; /* buffers the block has room for */
+	size_t carved;   /* buffers made so far */
+	bool mapped;     /* mem is an mmap'ed reservation */
 };
 
-/* count buffers of buf_size bytes each (headroom included). 0 or -ENOMEM. */
+struct pool {
+	struct pool_class normal, large;
+	size_t count;       /* buffers made, of both sizes */
+	size_t available;   /* of them, free */
+	size_t default_len; /* what pool_get's buffers carry */
+};
+
+/* count normal buffers of buf_size bytes each (headroom included), all made
+ * now. 0 or -ENOMEM. */
 int pool_init(struct pool *p, size_t count, size_t buf_size);
+/* Reserves room for count large buffers of buf_size bytes each, made as
+ * needed. 0 or -ENOMEM. */
+int pool_reserve_large(struct pool *p, size_t count, size_t buf_size);
+/* Wipes every buffer made (they may hold plaintext) and frees them. */
 void pool_destroy(struct pool *p);
-/* NULL when empty (the caller drops and counts). data = buf + PKT_HEADROOM. */
+/* The longest packet a buffer of p can carry (PKT_TAILROOM left behind it). */
+size_t pool_max_len(const struct pool *p);
+/* What pool_get's buffers carry from now on (an MTU-sized packet, or a
+ * datagram from a peer with that MTU): at most pool_max_len. */
+void pool_set_default_len(struct pool *p, size_t len);
+/* A buffer that carries a packet of len bytes plus PKT_TAILROOM behind it:
+ * a normal one if it fits (a large one when none is left), else a large
+ * one. NULL when there is none (the caller drops and counts).
+ * data = buf + PKT_HEADROOM. */
+struct pkt *pool_get_len(struct pool *p, size_t len);
+/* pool_get_len for the default length, where the length is not known
+ * before reading into the buffer. */
 struct pkt *pool_get(struct pool *p);
 void pool_put(struct pool *p, struct pkt *k);
+/* The bytes from k->data to the end of its buffer. */
+static inline size_t pkt_room(const struct pkt *k)
+{
+	return k->cap - (size_t)(k->data - k->buf);
+}
 
 /* A FIFO of packets linked through pkt->next. */
 struct pkt_queue {

@@ -187,6 +187,11 @@ static size_t rx_full_cap(const struct tcp *t)
 	return t->max_frame + TCP_FRAME_HEADER_LEN > TCP_RX_BUF ? t->max_frame + TCP_FRAME_HEADER_LEN : TCP_RX_BUF;
 }
 
+static size_t unauth_max_frame(const struct tcp *t)
+{
+	return t->max_frame < TCP_UNAUTH_MAX_FRAME ? t->max_frame : TCP_UNAUTH_MAX_FRAME;
+}
+
 int tcp_conn_grow(struct tcp *t, struct tcp_conn *c)
 {
 	size_t cap = rx_full_cap(t);
@@ -196,6 +201,8 @@ int tcp_conn_grow(struct tcp *t, struct tcp_conn *c)
 		r = tcp_rx_init(&c->rx, cap, t->max_frame);
 	else if (c->rx.cap < cap)
 		r = tcp_rx_resize(&c->rx, cap);
+	if (r == 0)
+		c->rx.max_frame = t->max_frame;
 	if (r == 0 && !c->tx.buf)
 		r = tcp_tx_init(&c->tx, TCP_TX_BUF, TCP_TX_RESERVE);
 	return r;
@@ -212,7 +219,7 @@ struct tcp_conn *tcp_conn_new(struct tcp *t, int fd, enum conn_state state, cons
 		goto fail;
 	c->fd = fd;
 	c->state = state;
-	if (state == CONN_UNAUTH && tcp_rx_init(&c->rx, TCP_UNAUTH_RX_BUF, t->max_frame) < 0)
+	if (state == CONN_UNAUTH && tcp_rx_init(&c->rx, TCP_UNAUTH_RX_BUF, unauth_max_frame(t)) < 0)
 		goto fail;
 	c->id = new_id(t);
 	endpoint_of(&c->ep, remote, c->id);
@@ -327,7 +334,8 @@ void tcp_conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 		if (!room) {
 			/* A frame longer than the buffer: a waiting connection's
 			 * grows to one largest frame, another's to full size. */
-			size_t cap = c->state == CONN_UNAUTH ? t->max_frame + TCP_FRAME_HEADER_LEN : rx_full_cap(t);
+			size_t cap = c->state == CONN_UNAUTH ? unauth_max_frame(t) + TCP_FRAME_HEADER_LEN
+							     : rx_full_cap(t);
 			if (tcp_rx_resize(&c->rx, cap) < 0) {
 				tcp_count_drop(t, DROP_NO_BUFFER, 1);
 				tcp_conn_close(t, c, ENOMEM, true);
@@ -361,7 +369,7 @@ void tcp_conn_read(struct tcp *t, struct tcp_conn *c, uint64_t now)
 		c->unstamped = false;
 		/* Delivering can close this connection (a failed reply): stop then. */
 		while (c->state != CONN_DEAD && (st = tcp_rx_next(&c->rx, &frame, &len)) == TCP_FRAME_OK) {
-			struct pkt *k = pool_get(t->pool);
+			struct pkt *k = pool_get_len(t->pool, len);
 			if (!k) {
 				tcp_count_drop(t, DROP_NO_BUFFER, 1);
 				continue;
@@ -442,10 +450,10 @@ static unsigned max_unauth_for_fds(void)
 int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t tag_listen, uint32_t tag_conn,
 	     struct pool *pool)
 {
-	size_t room = pool->stride - sizeof(struct pkt);
+	size_t room = pool_max_len(pool);
 
 	memset(t, 0, sizeof(*t));
-	if (room <= PKT_HEADROOM)
+	if (!room)
 		return -EINVAL;
 	t->ops = *ops;
 	t->pool = pool;
@@ -453,7 +461,7 @@ int tcp_init(struct tcp *t, const struct tcp_ops *ops, int epoll_fd, uint32_t ta
 	t->tag_listen = tag_listen;
 	t->tag_conn = tag_conn;
 	t->listen_fd = -1;
-	t->max_frame = room - PKT_HEADROOM > TCP_FRAME_MAX ? TCP_FRAME_MAX : room - PKT_HEADROOM;
+	t->max_frame = room > TCP_FRAME_MAX ? TCP_FRAME_MAX : room;
 	t->next_id = 1;
 	t->next_deadline = UINT64_MAX;
 	t->max_unauth = max_unauth_for_fds();

@@ -54,6 +54,10 @@ int tcp_tx_flush(struct tcp_tx *tx, int fd);
 /* One handshake initiation and its frame header: all a client sends before
  * it is answered. A longer frame grows the buffer to one largest frame. */
 #define TCP_UNAUTH_RX_BUF (TCP_FRAME_HEADER_LEN + sizeof(struct message_handshake_initiation))
+/* The longest frame a connection takes before it authenticates: a packet
+ * of an Ethernet-sized MTU at most, so that the connections waiting hold
+ * little memory however large the MTU; then up to tcp->max_frame. */
+#define TCP_UNAUTH_MAX_FRAME 2048
 /* Authenticated connections accepted from one peer: a client that keeps
  * reconnecting (one we dial too, whose connections are kept) leaves at most
  * this many behind; the oldest goes. */

@@ -134,8 +134,7 @@ int tun_read_batch(int fd, struct pkt **pkts, int n)
 
 	while (i < n) {
 		struct pkt *k = pkts[i];
-		size_t room = k->cap - (size_t)(k->data - k->buf);
-		ssize_t r = read(fd, k->data, room);
+		ssize_t r = read(fd, k->data, pkt_room(k));
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -214,17 +213,17 @@ static size_t tap_frame_start(struct tun_vnet *v, struct virtio_net_hdr *h, size
 }
 
 /* Hands out what is left of the current split. */
-static int take_segments(struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int n, int max,
-			 uint64_t *dropped)
+static int take_segments(struct tun_vnet *v, struct pool *pool, struct pkt **out, int n, int max, uint64_t *dropped)
 {
 	while (n < max && offload_split_remaining(&v->split)) {
-		struct pkt *k = pool_get(pool);
+		struct pkt *k = pool_get_len(pool, offload_split_next_len(&v->split) + v->split_l2);
 		if (!k) {
 			*dropped += offload_split_remaining(&v->split);
 			v->split.done = v->split.count;
 			break;
 		}
-		int len = offload_split_next(&v->split, k->data + v->split_l2, seg_cap);
+		int len = offload_split_next(&v->split, k->data + v->split_l2,
+					     pkt_room(k) - PKT_TAILROOM - v->split_l2);
 		if (len <= 0) {
 			pool_put(pool, k);
 			*dropped += offload_split_remaining(&v->split);
@@ -241,10 +240,10 @@ static int take_segments(struct tun_vnet *v, struct pool *pool, size_t seg_cap, 
 	return n;
 }
 
-int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max, int reads,
+int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **out, int max, int batch, int reads,
 		  uint64_t *dropped)
 {
-	int n = take_segments(v, pool, seg_cap, out, 0, max, dropped);
+	int n = take_segments(v, pool, out, 0, max, dropped);
 
 	while (n < max && reads-- > 0) {
 		ssize_t r = read(fd, v->rbuf, TUN_VNET_READ_SIZE);
@@ -272,7 +271,13 @@ int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap,
 			v->malformed++;
 			continue;
 		}
-		n = take_segments(v, pool, seg_cap, out, n, max, dropped);
+		/* One that fits a batch of its own but not what is left of
+		 * this one waits whole for the next: its segments then leave
+		 * in one GSO send, and reach the peer as one run. */
+		uint32_t segs = offload_split_remaining(&v->split);
+		if (segs > (uint32_t)(max - n) && segs <= (uint32_t)batch && batch - max + n > 0)
+			break;
+		n = take_segments(v, pool, out, n, max, dropped);
 	}
 	return n;
 }

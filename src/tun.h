@@ -68,13 +68,17 @@ struct tun_vnet {
 /* tap: the descriptor is tun_open_tap_offload's. */
 int tun_vnet_init(struct tun_vnet *v, bool uso, bool tap);
 void tun_vnet_free(struct tun_vnet *v);
-/* Reads super-packets and cuts them into packets of at most seg_cap bytes,
- * each in a buffer from pool at pkt->data, until max packets are in out,
- * the TUN has nothing more, or reads super-packets have been read. What a
+/* Reads super-packets and cuts them into packets, each in a buffer from
+ * pool (picked by its length, PKT_TAILROOM left behind it) at pkt->data,
+ * until max packets are in out (the free slots of a batch of batch), the
+ * TUN has nothing more, or reads super-packets have been read. A
+ * super-packet whose segments do not fit in what is left of the batch but
+ * would fit an empty one is left whole (offload_split_remaining says so):
+ * the caller hands out its batch, and the next call starts with it. What a
  * full pool leaves behind is counted in *dropped. Returns the number of
  * packets in out, or -errno of a read that failed (-EBADFD, -EIO: the
  * TUN is gone) when nothing was read. */
-int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, size_t seg_cap, struct pkt **out, int max, int reads,
+int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **out, int max, int batch, int reads,
 		  uint64_t *dropped);
 /* A TAP's writes: the IP packets of a run of frames with one Ethernet
  * header coalesced as tun_vnet_write does, each write with that header in

@@ -85,11 +85,6 @@ static bool socket_broken(int err)
 	return err == EBADF || err == ENOTSOCK || err == EFAULT || err == EOPNOTSUPP;
 }
 
-static size_t room(const struct pkt *k)
-{
-	return k->cap - (size_t)(k->data - k->buf);
-}
-
 /* Room for the control messages of one datagram: where it arrived (or is
  * to leave from), and a GSO or GRO segment size. */
 #define CTRL_LEN (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)))
@@ -178,7 +173,7 @@ int udp_recv_batch(int fd, struct pkt **pkts, int n)
 			struct pkt *k = pkts[total + i];
 
 			iov[i].iov_base = k->data;
-			iov[i].iov_len = room(k);
+			iov[i].iov_len = pkt_room(k);
 			memset(&msgs[i], 0, sizeof(msgs[i]));
 			msgs[i].msg_hdr.msg_name = &from[i];
 			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
@@ -286,11 +281,13 @@ static int send_plain(int fd, struct pkt *const *pkts, int n)
 
 /* How many of pkts[0..n) form one run: same endpoint, same length, the
  * last one possibly shorter; at most UDP_MAX_SEGMENTS and GSO_MAX_BYTES. */
-static int run_length(struct pkt *const *pkts, int n)
+static int run_length(const struct udp_offloads *o, struct pkt *const *pkts, int n)
 {
 	uint32_t size = pkts[0]->len, total = size;
 	int i = 1;
 
+	if (o->gso_max_size && size > o->gso_max_size)
+		return 1;
 	while (i < n && i < UDP_MAX_SEGMENTS && pkts[i]->len <= size && total + pkts[i]->len <= GSO_MAX_BYTES &&
 	       endpoint_equal(&pkts[i]->ep, &pkts[0]->ep)) {
 		total += pkts[i]->len;
@@ -318,7 +315,7 @@ static int send_gso(int fd, struct udp_offloads *o, struct pkt *const *pkts, int
 
 		memset(msgs, 0, sizeof(msgs));
 		while (m < GSO_MSGS && at < n) {
-			int len = run_length(pkts + at, n - at);
+			int len = run_length(o, pkts + at, n - at);
 			if (len > GSO_IOVS - used) {
 				if (used)
 					break;
@@ -357,6 +354,15 @@ static int send_gso(int fd, struct udp_offloads *o, struct pkt *const *pkts, int
 			return done ? done : -err;
 		if (source_gone(err, pkts + done, runs[0]))
 			continue;
+		if (runs[0] > 1 && (err == EMSGSIZE || err == EINVAL) && pkts[done]->len > 1280) {
+			/* Segments larger than the path's MTU (a large MTU on the
+			 * tunnel): the kernel only fragments datagrams sent one
+			 * by one. Runs of this size or more go plainly. */
+			log_info("udp: the kernel refused segments of %u bytes (%s): larger ones go unsegmented",
+				 pkts[done]->len, strerror(err));
+			o->gso_max_size = pkts[done]->len - 1;
+			continue;
+		}
 		if (runs[0] > 1 && (err == EIO || err == EINVAL)) {
 			/* The route's device cannot segment or checksum for
 			 * us: send plainly from now on. */
@@ -459,6 +465,7 @@ int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt *
 		want = UDP_GRO_BUFS;
 	if (want < 1)
 		want = 1;
+	o->n_runs = 0;
 	do
 		got = recvmmsg(fd, msgs, (unsigned int)want, MSG_DONTWAIT, NULL);
 	while (got < 0 && errno == EINTR);
@@ -486,10 +493,11 @@ int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt *
 			seg = left;
 		endpoint_from_sockaddr(&ep, (const struct sockaddr *)&from[i]);
 		src_from_cmsg(&ep, h);
+		int first = n;
 		while (left) {
 			size_t len = left < seg ? left : seg;
-			struct pkt *k = n < max ? pool_get(pool) : NULL;
-			if (!k || len > room(k)) {
+			struct pkt *k = n < max ? pool_get_len(pool, len) : NULL;
+			if (!k || len > pkt_room(k)) {
 				if (k)
 					pool_put(pool, k);
 				(*dropped)++;
@@ -502,6 +510,8 @@ int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt *
 			p += len;
 			left -= len;
 		}
+		if (n > first)
+			o->run_len[o->n_runs++] = n - first;
 	}
 	return n;
 }

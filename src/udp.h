@@ -32,17 +32,24 @@ int udp_send_batch(int fd, struct udp_offloads *o, struct pkt *const *pkts, int 
 
 /* ---- segmentation offloads (UDP GSO and GRO) ---- */
 
+#define UDP_GRO_BUFS 8
+#define UDP_GRO_BUF_LEN 65536
+#define UDP_MAX_SEGMENTS 64 /* the kernel's limit per GSO send (UDP_MAX_SEGMENTS) */
+
 /* What the kernel does for us on a socket, found by udp_offloads_enable.
  * A send that the kernel refuses for GSO's sake (EIO: the route's device
  * cannot checksum) turns gso off for good and is retried plainly. */
 struct udp_offloads {
-	bool gso;         /* UDP_SEGMENT on send */
-	bool gro;         /* UDP_GRO on receive: reads return runs of datagrams */
-	uint8_t *gro_mem; /* UDP_GRO_BUFS receive buffers of UDP_GRO_BUF_LEN */
+	bool gso;              /* UDP_SEGMENT on send */
+	uint32_t gso_max_size; /* runs of longer datagrams are sent plainly (0: no limit) */
+	bool gro;              /* UDP_GRO on receive: reads return runs of datagrams */
+	uint8_t *gro_mem;      /* UDP_GRO_BUFS receive buffers of UDP_GRO_BUF_LEN */
+	/* How the datagrams of the last udp_recv_gro came: run_len[i] of
+	 * them (those kept) in the i-th of n_runs runs. A run is what one GSO
+	 * send made, usually the segments of one super-packet. */
+	int run_len[UDP_GRO_BUFS];
+	int n_runs;
 };
-#define UDP_GRO_BUFS 8
-#define UDP_GRO_BUF_LEN 65536
-#define UDP_MAX_SEGMENTS 64 /* the kernel's limit per GSO send (UDP_MAX_SEGMENTS) */
 
 /* Turns GRO on and probes GSO for fd (each off with SLUICE_NO_UDP_GSO /
  * SLUICE_NO_UDP_GRO set, for tests of the plain path). Allocates the

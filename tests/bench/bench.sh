@@ -15,7 +15,15 @@
 # (default: ../shared/anchors/wireguard-go-0.0.20250522 next to the repo, or
 # next to the main checkout when this is a git worktree);
 # BENCH_OUT=DIR instead of bench/; BENCH_ROWS="veth sluice wggo ovpn" to run
-# only some kinds of rows; BENCH_MAX_SECONDS (600): no row starts after that.
+# only some kinds of rows; BENCH_SLUICE="udp-chacha udp-aes tcp-chacha
+# tcp-aes" to run only some of sluice's rows; BENCH_SLUICE_ALT="NAME=PATH..."
+# runs each of sluice's rows again right after it with each of these
+# binaries, so that two builds compare side by side in one run (the machine
+# varies between runs); BENCH_PROFILE=1: after a sluice row's runs, one more
+# A->B run under `perf record -g` of both daemons and one under `strace -c`,
+# reports in OUT/profile-N.txt (not counted in the table; BENCH_PERF_ARGS
+# replaces perf record's -g, e.g. "--call-graph dwarf -F 999");
+# BENCH_MAX_SECONDS (600): no row starts after that.
 # keypair and ns_new set variables by name (ka_pub, na...); shellcheck can't see it.
 # shellcheck disable=SC2154,SC2031 # (TMPD is set per case in run_row's subshell, on purpose)
 set -euo pipefail
@@ -167,6 +175,55 @@ row_wg() {
 		{ echo "no ping through the tunnel within 15 s"; return 1; }
 	measure "$name" "$na" "$nb" "$TUN_B" kind="$impl" transport="$transport" cipher="$cipher" mode="$mode" \
 		-- "$pa" "$pb"
+	if [ "$impl" = sluice ] && [ -n "${BENCH_PROFILE:-}" ] && [ "$BENCH_PROFILE" != 0 ]; then
+		profile "$name" "$na" "$nb" "$TUN_B" "$pa" "$pb"
+	fi
+}
+
+# profile NAME NS_A NS_B DST PID_A PID_B: one A->B run under perf record -g
+# of both daemons, one under strace -c of each; the reports in OUT/profile-N.txt.
+profile() {
+	local name=$1 na=$2 nb=$3 dst=$4 pa=$5 pb=$6 out port
+	out="$OUT_DIR/profile-$ROW_N.txt"
+	echo "# $name, $SECS s A->B, $(date -u +%FT%TZ), commit $(git -C "$ROOT" describe --always --dirty)" >"$out"
+	for port in 5204 5205; do
+		ip netns exec "$nb" timeout -k 5 $((SECS + 60)) iperf3 -s -1 -B "$dst" -p "$port" \
+			>"$TMPD/iperf-s.$port.log" 2>&1 &
+		PIDS+=($!)
+		wait_until 5 _listening "$nb" "$port" || return 1
+	done
+	local who perfs=() pargs
+	read -ra pargs <<<"${BENCH_PERF_ARGS:--g}"
+	for who in a b; do
+		local pid=$pa; [ $who = b ] && pid=$pb
+		perf record -q "${pargs[@]}" -o "$TMPD/perf.$who" -p "$pid" -- sleep "$SECS" >/dev/null 2>&1 &
+		perfs+=($!); PIDS+=($!)
+	done
+	iperf_run "$na" "$dst" 5204 "$TMPD/prof.json"
+	wait "${perfs[@]}" || true
+	echo "perf run: $(gbps "$TMPD/prof.json") Gbit/s (data kept in $OUT_DIR/perf-$ROW_N.a/.b)" >>"$out"
+	cp "$TMPD/perf.a" "$OUT_DIR/perf-$ROW_N.a"; cp "$TMPD/perf.b" "$OUT_DIR/perf-$ROW_N.b"
+	for who in a b; do
+		echo; echo "## perf report --no-children, daemon $who"
+		perf report -i "$TMPD/perf.$who" --no-children --percent-limit 0.7 --stdio 2>/dev/null |
+			grep -vE '^$|^#' | grep -E '^ +[0-9]' | head -40
+	done >>"$out"
+	local spids=()
+	for who in a b; do
+		local pid=$pa; [ $who = b ] && pid=$pb
+		timeout -k 2 $((SECS + 10)) strace -c -f -p "$pid" -o "$TMPD/strace.$who" &
+		spids+=($!); PIDS+=($!)
+	done
+	sleep 0.5
+	iperf_run "$na" "$dst" 5205 "$TMPD/strace.json"
+	kill -INT "${spids[@]}" 2>/dev/null || true
+	wait "${spids[@]}" 2>/dev/null || true
+	for who in a b; do
+		echo; echo "## strace -c -f, daemon $who (A sends the data), one $SECS s run ($(gbps "$TMPD/strace.json") Gbit/s under strace)"
+		echo "bytes received by iperf3: $(rx_bytes "$TMPD/strace.json")"
+		cat "$TMPD/strace.$who"
+	done >>"$out"
+	say "$name: profile in $out"
 }
 
 # A CA, a server and a client certificate (EC P-256), made for this run.
@@ -234,12 +291,24 @@ row() {
 T0=$(now_ms)
 say "BENCH_SECONDS=$SECS, $(nproc) cores, $(uname -r), results in $OUT_DIR"
 want veth && row "veth, no tunnel" row_veth
+# sluice_row KEY TRANSPORT CIPHER LABEL: the row, then the same with each
+# BENCH_SLUICE_ALT binary.
+SLUICE_ROWS=${BENCH_SLUICE:-udp-chacha udp-aes tcp-chacha tcp-aes tap-chacha}
+sluice_row() {
+	local key=$1 transport=$2 cipher=$3 label=$4 mode=${5:-tun} alt
+	[[ " $SLUICE_ROWS " == *" $key "* ]] || return 0
+	row "$label" row_wg "$label" sluice "$transport" "$cipher" "" "$mode"
+	for alt in ${BENCH_SLUICE_ALT:-}; do
+		[ -x "${alt#*=}" ] || die "BENCH_SLUICE_ALT: ${alt#*=} is not an executable"
+		SLUICE=${alt#*=} row "$label [${alt%%=*}]" row_wg "$label [${alt%%=*}]" sluice "$transport" "$cipher" "" "$mode"
+	done
+}
 if want sluice; then
-	row "sluice UDP ChaCha20-Poly1305" row_wg "sluice UDP ChaCha20-Poly1305" sluice udp chacha20-poly1305
-	row "sluice UDP AES-256-GCM" row_wg "sluice UDP AES-256-GCM" sluice udp aes-256-gcm
-	row "sluice TCP ChaCha20-Poly1305" row_wg "sluice TCP ChaCha20-Poly1305" sluice tcp chacha20-poly1305
-	row "sluice TCP AES-256-GCM" row_wg "sluice TCP AES-256-GCM" sluice tcp aes-256-gcm
-	row "sluice TAP UDP ChaCha20-Poly1305" row_wg "sluice TAP UDP ChaCha20-Poly1305" sluice udp chacha20-poly1305 "" tap
+	sluice_row udp-chacha udp chacha20-poly1305 "sluice UDP ChaCha20-Poly1305"
+	sluice_row udp-aes udp aes-256-gcm "sluice UDP AES-256-GCM"
+	sluice_row tcp-chacha tcp chacha20-poly1305 "sluice TCP ChaCha20-Poly1305"
+	sluice_row tcp-aes tcp aes-256-gcm "sluice TCP AES-256-GCM"
+	sluice_row tap-chacha udp chacha20-poly1305 "sluice TAP UDP ChaCha20-Poly1305" tap
 fi
 if want wggo; then
 	v=$(version_of wireguard-go)

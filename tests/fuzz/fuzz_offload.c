@@ -265,7 +265,10 @@ static void fuzz_split(const uint8_t *data, size_t size)
 	size_t l4 = s.l4_off; /* past IPv6 extension headers too */
 	for (int i = 0; i < count; i++) {
 		uint8_t *seg = n < OFFLOAD_GRO_MAX_PKTS ? pkts[n] : back;
+		/* What the buffer must carry, said before the segment is cut. */
+		uint32_t next_len = offload_split_next_len(&s);
 		int r = offload_split_next(&s, seg, cap);
+		CHECK(r == OFFLOAD_ERR_NOSPACE ? next_len > cap : (uint32_t)r == next_len);
 		if (r == OFFLOAD_ERR_NOSPACE) {
 			size_t want = gso ? s.hdrs_len + (size - s.off < s.gso_size ? size - s.off : s.gso_size) : size;
 			CHECK(want > cap);
@@ -307,6 +310,7 @@ static void fuzz_split(const uint8_t *data, size_t size)
 		if (n < OFFLOAD_GRO_MAX_PKTS && (size_t)r <= MAXSEG)
 			lens[n++] = (size_t)r;
 	}
+	CHECK(offload_split_next_len(&s) == 0);
 	CHECK(offload_split_next(&s, back, cap) == OFFLOAD_ERR_DONE);
 	CHECK(total == size - s.hdrs_len);
 	/* And back: whatever the segments coalesce into holds them all. */

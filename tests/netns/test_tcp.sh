@@ -169,9 +169,9 @@ check "a truncated frame (length 148, 3 bytes of it, then FIN)" \
 	atk 'printf "\x00\x94\x01\x00\x00" | nc -N 198.51.100.1 51820; true'
 check "a frame of length zero" \
 	atk 'printf "\x00\x00\x01\x00\x00\x00" | nc -N 198.51.100.1 51820; true'
-check "a frame of length 65535 (more than a pool buffer holds)" \
+check "a frame of length 65535 (more than a connection takes before it authenticates)" \
 	atk 'printf "\xff\xff" | nc -N 198.51.100.1 51820; true'
-check "a frame of length 4096 (more than a buffer for MTU 1420 holds)" \
+check "a frame of length 4096 (likewise)" \
 	atk 'printf "\x10\x00" | nc -N 198.51.100.1 51820; true'
 check "a well-formed frame holding no message (type 5), then the connection idles" \
 	atk '(printf "\x00\x94\x05"; head -c 147 /dev/zero; sleep 1) | nc 198.51.100.1 51820; true'

@@ -553,7 +553,7 @@ static int setup(void **state)
 {
 	(void)state;
 	now = NS;
-	return pool_init(&pool, 512, PKT_HEADROOM + MAX_FRAME);
+	return pool_init(&pool, 512, PKT_HEADROOM + MAX_FRAME + PKT_TAILROOM);
 }
 
 static int teardown(void **state)

@@ -327,6 +327,13 @@ static void gso_gro_roundtrip(struct pair *p, const char *ip)
 	while (got < N && now_ms() < deadline) {
 		int r = udp_recv_gro(p->b, &ob, &p->pool, rx + got, N + 8 - got, &dropped);
 		assert_true(r >= 0);
+		/* The runs say how the datagrams came: each at most a GSO send's. */
+		int in_runs = 0;
+		for (int i = 0; i < ob.n_runs; i++) {
+			assert_true(ob.run_len[i] >= 1 && ob.run_len[i] <= UDP_MAX_SEGMENTS);
+			in_runs += ob.run_len[i];
+		}
+		assert_int_equal(in_runs, r);
 		if (r == 0) {
 			struct pollfd pfd = { .fd = p->b, .events = POLLIN };
 			poll(&pfd, 1, 100);
