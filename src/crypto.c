@@ -496,6 +496,7 @@ bool crypto_xaead_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8
 bool crypto_aead_ctx_init(struct crypto_aead_ctx *c)
 {
 	c->evp = EVP_CIPHER_CTX_new();
+	memset(&c->chachapoly, 0, sizeof(c->chachapoly));
 	c->suite = SUITE_CHACHAPOLY;
 	c->keyed = false;
 	return c->evp != NULL;
@@ -516,10 +517,12 @@ bool crypto_aead_ctx_setkey(struct crypto_aead_ctx *c, enum cipher_suite suite, 
 		ok = EVP_CipherInit_ex2(ctx, NULL, key, NULL, 1, NULL);
 	else
 		ok = EVP_CipherInit_ex2(ctx, cipher, key, NULL, 1, NULL);
-	if (ok != 1) {
-		EVP_CIPHER_CTX_reset(ctx); /* drop whatever part of the key got in */
+	if (ok != 1 || (suite == SUITE_CHACHAPOLY && !chachapoly_setkey(&c->chachapoly, key))) {
+		crypto_aead_ctx_clear(c); /* drop whatever part of the key got in */
 		return false;
 	}
+	if (suite != SUITE_CHACHAPOLY)
+		chachapoly_free(&c->chachapoly);
 	c->suite = suite;
 	c->keyed = true;
 	return true;
@@ -532,6 +535,7 @@ void crypto_aead_ctx_clear(struct crypto_aead_ctx *c)
 	 * new one, once per keypair, never per packet. */
 	if (c->evp)
 		EVP_CIPHER_CTX_reset(c->evp);
+	chachapoly_free(&c->chachapoly);
 	c->keyed = false;
 }
 
@@ -539,6 +543,7 @@ void crypto_aead_ctx_free(struct crypto_aead_ctx *c)
 {
 	EVP_CIPHER_CTX_free(c->evp);
 	c->evp = NULL;
+	chachapoly_free(&c->chachapoly);
 	c->keyed = false;
 }
 
@@ -549,6 +554,11 @@ static bool aead_ctx_run(struct crypto_aead_ctx *c, bool seal, uint8_t *dst, con
 
 	if (!c->evp || !c->keyed)
 		return false;
+	/* Data messages up to CHACHAPOLY_MAX bytes: see chachapoly.h. */
+	if (c->suite == SUITE_CHACHAPOLY && (seal ? len : len - CRYPTO_TAG_LEN) <= CHACHAPOLY_MAX &&
+	    (seal || len >= CRYPTO_TAG_LEN))
+		return seal ? chachapoly_seal(&c->chachapoly, dst, src, len, counter)
+			    : chachapoly_open(&c->chachapoly, dst, src, len, counter);
 	counter_iv(iv, c->suite, counter);
 	/* Sets the nonce and the direction only: no key schedule, no allocation. */
 	if (EVP_CipherInit_ex2(c->evp, NULL, NULL, iv, seal, NULL) != 1)

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chachapoly.h"
+
 #include "messages.h"
 
 #define WUR __attribute__((warn_unused_result))
@@ -116,7 +118,8 @@ bool crypto_xaead_open(uint8_t *dst, const uint8_t *src, size_t len, const uint8
  * seal and open never allocate; the tag follows the data and there is no
  * associated data (WireGuard's transport messages). One thread at a time. */
 struct crypto_aead_ctx {
-	void *evp; /* EVP_CIPHER_CTX * */
+	void *evp;                    /* EVP_CIPHER_CTX * */
+	struct chachapoly chachapoly; /* ChaCha20-Poly1305 up to CHACHAPOLY_MAX bytes */
 	enum cipher_suite suite;
 	bool keyed;
 };

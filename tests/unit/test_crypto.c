@@ -531,6 +531,66 @@ static void test_aead_ctx_does_not_allocate(void **state)
 	crypto_aead_ctx_free(&ctx);
 }
 
+/* The data path's ChaCha20-Poly1305 (chachapoly.c, built from ChaCha20 and
+ * Poly1305) gives libcrypto's AEAD byte for byte at every length up to past
+ * CHACHAPOLY_MAX, where the context hands over to libcrypto's AEAD; opening
+ * a message with any byte changed fails and writes nothing. */
+static void test_chachapoly_matches_aead(void **state)
+{
+	static uint8_t key[32], msg[CHACHAPOLY_MAX + 80], ctx_out[sizeof(msg) + 16], one_out[sizeof(msg) + 16],
+		buf[sizeof(msg) + 16];
+	struct crypto_aead_ctx ctx;
+	struct chachapoly bare = { 0 };
+	(void)state;
+
+	assert_true(crypto_random(key, sizeof(key)));
+	assert_true(crypto_random(msg, sizeof(msg)));
+	assert_false(chachapoly_seal(&bare, ctx_out, msg, 16, 0)); /* no key yet */
+	assert_true(chachapoly_setkey(&bare, key));
+	assert_false(chachapoly_seal(&bare, ctx_out, msg, CHACHAPOLY_MAX + 1, 0));
+	assert_false(chachapoly_open(&bare, buf, ctx_out, 15, 0));
+	chachapoly_free(&bare);
+	chachapoly_free(&bare); /* harmless twice */
+	assert_true(crypto_aead_ctx_init(&ctx));
+	assert_true(crypto_aead_ctx_setkey(&ctx, SUITE_CHACHAPOLY, key));
+	for (size_t len = 0; len <= sizeof(msg); len++) {
+		uint64_t n = (uint64_t)len * 0x9e3779b97f4a7c15ULL;
+		size_t flip = (len * 7919) % (len + 16);
+
+		assert_true(crypto_aead_ctx_seal(&ctx, ctx_out, msg, len, n));
+		assert_true(crypto_aead_seal(SUITE_CHACHAPOLY, one_out, msg, len, NULL, 0, n, key));
+		assert_memory_equal(ctx_out, one_out, len + 16);
+		memset(buf, 0xa5, len + 16);
+		assert_true(crypto_aead_ctx_open(&ctx, buf, ctx_out, len + 16, n));
+		assert_memory_equal(buf, msg, len);
+		/* One bit of ciphertext or tag changed: refused, nothing out. */
+		ctx_out[flip] ^= 0x20;
+		memset(buf, 0xa5, len + 16);
+		assert_false(crypto_aead_ctx_open(&ctx, buf, ctx_out, len + 16, n));
+		if (len + 16 <= CHACHAPOLY_MAX)
+			for (size_t i = 0; i < len + 16; i++)
+				assert_int_equal(buf[i], 0xa5);
+		ctx_out[flip] ^= 0x20;
+		assert_false(crypto_aead_ctx_open(&ctx, buf, ctx_out, len + 16, n + 1));
+		/* In place, both ways. */
+		memcpy(buf, msg, len);
+		assert_true(crypto_aead_ctx_seal(&ctx, buf, buf, len, n));
+		assert_memory_equal(buf, one_out, len + 16);
+		assert_true(crypto_aead_ctx_open(&ctx, buf, buf, len + 16, n));
+		assert_memory_equal(buf, msg, len);
+	}
+	/* Switching the context to AES-256-GCM and back keeps both right. */
+	assert_true(crypto_aead_ctx_setkey(&ctx, SUITE_AESGCM, key));
+	assert_true(crypto_aead_ctx_seal(&ctx, ctx_out, msg, 1420, 9));
+	assert_true(crypto_aead_seal(SUITE_AESGCM, one_out, msg, 1420, NULL, 0, 9, key));
+	assert_memory_equal(ctx_out, one_out, 1436);
+	assert_true(crypto_aead_ctx_setkey(&ctx, SUITE_CHACHAPOLY, key));
+	assert_true(crypto_aead_ctx_seal(&ctx, ctx_out, msg, 1420, 9));
+	assert_true(crypto_aead_seal(SUITE_CHACHAPOLY, one_out, msg, 1420, NULL, 0, 9, key));
+	assert_memory_equal(ctx_out, one_out, 1436);
+	crypto_aead_ctx_free(&ctx);
+}
+
 static void test_equal_and_zero(void **state)
 {
 	uint8_t a[33] = { 0 }, b[33] = { 0 };
@@ -629,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_chachapoly_nonce_is_little_endian),
 		cmocka_unit_test(test_aead_rejects_tampering),
 		cmocka_unit_test(test_aead_ctx_matches_oneshot),
+		cmocka_unit_test(test_chachapoly_matches_aead),
 		cmocka_unit_test(test_equal_and_zero),
 		cmocka_unit_test(test_siphash),
 		cmocka_unit_test(test_lazy_init),
