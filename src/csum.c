@@ -10,23 +10,28 @@
  * swapping the bytes of every word (RFC 1071 section 2(B)), so on a
  * little-endian host the native sum is the big-endian sum byte-swapped.
  * Each 64-bit load is added as two 32-bit halves into a 64-bit accumulator,
- * which cannot overflow below 2^31 loads (16 GiB), far beyond any packet.
+ * four of them, summed at the end, which cannot overflow below 16 GiB, far
+ * beyond any packet.
  */
 uint16_t csum_partial(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
-	uint64_t acc = 0, w, w1, w2, w3;
+	uint64_t acc = 0, a1 = 0, a2 = 0, a3 = 0, w, w1, w2, w3;
 
+	/* Four accumulators: four independent chains of adds. */
 	while (len >= 32) {
 		memcpy(&w, p, 8);
 		memcpy(&w1, p + 8, 8);
 		memcpy(&w2, p + 16, 8);
 		memcpy(&w3, p + 24, 8);
-		acc += (w & 0xffffffff) + (w >> 32) + (w1 & 0xffffffff) + (w1 >> 32) + (w2 & 0xffffffff) + (w2 >> 32) +
-		       (w3 & 0xffffffff) + (w3 >> 32);
+		acc += (w & 0xffffffff) + (w >> 32);
+		a1 += (w1 & 0xffffffff) + (w1 >> 32);
+		a2 += (w2 & 0xffffffff) + (w2 >> 32);
+		a3 += (w3 & 0xffffffff) + (w3 >> 32);
 		p += 32;
 		len -= 32;
 	}
+	acc += a1 + a2 + a3;
 	while (len >= 8) {
 		memcpy(&w, p, 8);
 		acc += (w & 0xffffffff) + (w >> 32);

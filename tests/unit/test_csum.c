@@ -51,8 +51,14 @@ static void test_odd_and_carry(void **state)
 	assert_int_equal(csum_partial(odd, 3, 0), 0x0402);   /* 0102 + 0300 */
 	assert_int_equal(csum_partial(carry, 4, 0), 0x0001); /* end-around carry */
 	assert_int_equal(csum_partial(odd, 0, 0x1234), 0x1234);
+	static uint8_t big[65535];
 	memset(ones, 0xff, sizeof(ones));
 	assert_int_equal(csum_partial(ones, sizeof(ones), 0), 0xffff);
+	/* A super-packet's worth of carries, every length near the top. */
+	memset(big, 0xff, sizeof(big));
+	big[7] = 0xfe;
+	for (size_t len = sizeof(big) - 40; len <= sizeof(big); len++)
+		assert_int_equal(csum_partial(big, len, 0xffff), csum_fold(ref_sum(big, len) + 0xffffu));
 	assert_int_equal(csum_fold(0xffffffff), 0xffff);
 	assert_int_equal(csum_fold(0x1fffe), 0xffff);
 	assert_int_equal(csum_fold(0x10000), 0x0001);
