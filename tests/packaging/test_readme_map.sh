@@ -18,7 +18,7 @@ fi
 # or of a longer name.
 named=$(printf '%s\n' "$block" | perl -ne 'print "$1\n" while /(?<![\w.\/])(\w+\.(?:\[ch\]|c|h))(?!\w)/g' |
 	sed -E 's/^(.*)\.\[ch\]$/\1.c\n\1.h/' | sort -u)
-have=$(cd src && ls -- *.c *.h | sort -u)
+have=$(cd src && printf '%s\n' *.c *.h | sort -u)
 
 missing=$(comm -23 <(printf '%s\n' "$have") <(printf '%s\n' "$named"))
 stale=$(comm -13 <(printf '%s\n' "$have") <(printf '%s\n' "$named"))
