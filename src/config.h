@@ -2,7 +2,7 @@
 /*
  * The wg-quick style configuration file, parsed into a plain description of
  * an interface and its peers. The same structures carry a UAPI `set=1`
- * request (uapi.c), so the daemon has a single way to apply a change.
+ * request (uapi_set.c), so the daemon has a single way to apply a change.
  */
 #ifndef SLUICE_CONFIG_H
 #define SLUICE_CONFIG_H

@@ -2,9 +2,10 @@
 /*
  * The control socket: WireGuard's cross-platform UAPI text protocol
  * (https://www.wireguard.com/xplatform/) on /var/run/wireguard/IFACE.sock.
- * Here: the socket's path, the listening socket, the set parser, and the
- * client side (`sluice show`, `sluice down`). The daemon serves connections
- * in its event loop with uapi_server.[ch]; uapi_get.[ch] writes get replies.
+ * Here: the socket's path, the listening socket and the client side
+ * (`sluice show`, `sluice down`) in uapi.c; the set parser and the set=2
+ * writer in uapi_set.c. The daemon serves connections in its event loop
+ * with uapi_server.[ch]; uapi_get.[ch] writes get replies.
  */
 #ifndef SLUICE_UAPI_H
 #define SLUICE_UAPI_H

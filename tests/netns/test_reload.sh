@@ -131,10 +131,12 @@ during_transfer() {
 	check "A made no new handshake with S (its session was kept)" same_handshake "$S" "$IS" "$ka_pub" "$hs"
 }
 
-listed() { ip netns exec "$1" wg show "$2" peers | grep -qF "$3"; }
+# grep reads to the end (no -q): with pipefail, a grep that quits at the
+# first match can fail the check through the writer's SIGPIPE (exit 141).
+listed() { ip netns exec "$1" wg show "$2" peers | grep -F "$3" >/dev/null; }
 keepalive_of() { ip netns exec "$1" wg show "$2" persistent-keepalive | awk -v k="$3" '$1 == k { print $2 }'; }
-has_route() { ip -n "$1" -4 route show dev "$2" | grep -q "^$3 "; }
-has_addr() { ip -n "$1" addr show dev "$2" | grep -qF " $3 "; }
+has_route() { ip -n "$1" -4 route show dev "$2" | grep "^$3 " >/dev/null; }
+has_addr() { ip -n "$1" addr show dev "$2" | grep -F " $3 " >/dev/null; }
 
 section "sluice syncconf: C added, B removed, A's keepalive on, during a transfer from A"
 peer_a_17() { peer_a 17 198.19.1.0/24; }
