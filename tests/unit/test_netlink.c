@@ -500,6 +500,25 @@ static void test_link_watch_mtu(void **state)
 	close(fd);
 }
 
+/* A watch that reads too late (its buffer full): ENOBUFS says announcements
+ * were lost, and the daemon asks the MTU again. */
+static void test_link_watch_overrun(void **state)
+{
+	struct linkwatch_event ev = { 0 };
+	int fd = linkwatch_open(), small = 1;
+
+	(void)state;
+	assert_true(fd >= 0);
+	/* The kernel's smallest receive buffer holds about one RTM_NEWLINK. */
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	for (uint32_t mtu = 1300; mtu < 1320; mtu++)
+		assert_int_equal(nl_link_set_mtu(ifindex, mtu), 0);
+	assert_int_equal(linkwatch_read(fd, ifindex, &ev), 0);
+	assert_true(ev.lost);
+	assert_int_equal(nl_link_set_mtu(ifindex, 1380), 0);
+	close(fd);
+}
+
 static void test_addresses(void **state)
 {
 	(void)state;
@@ -1066,6 +1085,7 @@ static int run_in_namespace(void)
 		cmocka_unit_test(test_tun_open),
 		cmocka_unit_test(test_mtu),
 		cmocka_unit_test(test_link_watch_mtu),
+		cmocka_unit_test(test_link_watch_overrun),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_link_up),
 		cmocka_unit_test(test_routes_add),
