@@ -26,6 +26,7 @@ struct device {
 	char ifname[IFNAMSIZ];
 	int ifindex;
 	int tun_fd, udp_fd, uapi_fd, signal_fd, epoll_fd;
+	int link_fd;                 /* the link watch (linkwatch.h), or -1: the MTU is polled */
 	struct uapi_server uapi;     /* the control connections, on uapi_fd */
 	unsigned transports;         /* TRANSPORT_* bits listened on (udp_fd is -1 without UDP) */
 	struct udp_offloads udp_off; /* GSO/GRO on udp_fd */

@@ -87,7 +87,7 @@ ip netns exec "$B" wg set "$IB" peer "$KA_pub" endpoint 192.0.2.1:443
 check "the tunnel follows to port 443" ping_ok "$B" 198.18.0.1
 ip -n "$A" link set "$IA" mtu 1300
 check "an MTU change is followed (netlink under the filter)" \
-	wait_until 5 grep -q "MTU of $IA is now 1300" "$TMPD/$IA.log"
+	wait_until 5 grep -q "MTU of $IA changed [0-9]* -> 1300 (link watch)" "$TMPD/$IA.log"
 check "$IA is still alive" kill -0 "$PA"
 
 section "TCP transport under the sandbox"

@@ -33,6 +33,7 @@
 #include <linux/rtnetlink.h>
 
 #include "config.h"
+#include "linkwatch.h"
 #include "netlink.h"
 #include "pool.h"
 #include "route.h"
@@ -436,6 +437,86 @@ static void test_mtu(void **state)
 	(void)state;
 	assert_int_equal(nl_link_set_mtu(ifindex, 1380), 0);
 	assert_int_equal(ifreq_get(SIOCGIFMTU).ifr_mtu, 1380);
+}
+
+/* Reads the link watch until what it said of our link satisfies done, for
+ * at most 2 s. */
+static void watch_until(int fd, struct linkwatch_event *ev, bool (*done)(const struct linkwatch_event *))
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	for (int i = 0; i < 20 && !done(ev); i++) {
+		if (poll(&p, 1, 100) > 0)
+			assert_int_equal(linkwatch_read(fd, ifindex, ev), 0);
+	}
+	assert_true(done(ev));
+}
+
+static bool mtu_is_9000(const struct linkwatch_event *ev)
+{
+	return ev->mtu == 9000;
+}
+
+static bool mtu_is_1380(const struct linkwatch_event *ev)
+{
+	return ev->mtu == 1380;
+}
+
+static bool is_deleted(const struct linkwatch_event *ev)
+{
+	return ev->deleted;
+}
+
+/* The kernel's announcements, as the daemon reads them: the MTU set last. */
+static void test_link_watch_mtu(void **state)
+{
+	struct linkwatch_event ev = { 0 };
+	int fd = linkwatch_open();
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(linkwatch_read(fd, ifindex, &ev), 0); /* nothing yet: EAGAIN is 0 */
+	assert_false(ev.changed);
+	assert_int_equal(nl_link_set_mtu(ifindex, 1280), 0);
+	assert_int_equal(nl_link_set_mtu(ifindex, 9000), 0);
+	watch_until(fd, &ev, mtu_is_9000);
+	assert_true(ev.changed);
+	assert_false(ev.deleted);
+	assert_int_equal(ev.malformed, 0);
+	/* Another link's change says nothing of ours. */
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(nl_link_set_mtu(ifindex, 1380), 0);
+	watch_until(fd, &ev, mtu_is_1380);
+	struct linkwatch_event other = { 0 };
+	assert_int_equal(nl_link_set_mtu(ifindex, 1400), 0);
+	usleep(100000);
+	assert_int_equal(linkwatch_read(fd, ifindex + 1000, &other), 0);
+	assert_false(other.changed);
+	assert_int_equal(other.mtu, 0);
+	assert_int_equal(nl_link_set_mtu(ifindex, 1380), 0);
+	assert_int_equal(ifreq_get(SIOCGIFMTU).ifr_mtu, 1380);
+	close(fd);
+}
+
+/* A watch that reads too late (its buffer full): ENOBUFS says announcements
+ * were lost, and the daemon asks the MTU again. */
+static void test_link_watch_overrun(void **state)
+{
+	struct linkwatch_event ev = { 0 };
+	int fd = linkwatch_open(), small = 1;
+
+	(void)state;
+	assert_true(fd >= 0);
+	/* The kernel's smallest receive buffer holds about one RTM_NEWLINK. */
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	for (uint32_t mtu = 1300; mtu < 1320; mtu++)
+		assert_int_equal(nl_link_set_mtu(ifindex, mtu), 0);
+	assert_int_equal(linkwatch_read(fd, ifindex, &ev), 0);
+	assert_true(ev.lost);
+	assert_int_equal(nl_link_set_mtu(ifindex, 1380), 0);
+	close(fd);
 }
 
 static void test_addresses(void **state)
@@ -979,13 +1060,19 @@ static void test_route_setup_teardown(void **state)
 
 static void test_link_down_and_delete(void **state)
 {
+	struct linkwatch_event ev = { 0 };
+	int fd = linkwatch_open();
+
 	(void)state;
+	assert_true(fd >= 0);
 	assert_int_equal(nl_link_set_up(ifindex, 0), 0);
 	assert_false(ifreq_get(SIOCGIFFLAGS).ifr_flags & IFF_UP);
 	assert_int_equal(nl_link_delete(IFNAME), 0);
 	assert_int_equal(if_nametoindex(IFNAME), 0);
 	assert_false(tun_exists(ifindex));
 	assert_int_equal(nl_link_delete(IFNAME), -ENODEV);
+	watch_until(fd, &ev, is_deleted);
+	close(fd);
 	close(tunfd);
 	tunfd = -1;
 }
@@ -997,6 +1084,8 @@ static int run_in_namespace(void)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_tun_open),
 		cmocka_unit_test(test_mtu),
+		cmocka_unit_test(test_link_watch_mtu),
+		cmocka_unit_test(test_link_watch_overrun),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_link_up),
 		cmocka_unit_test(test_routes_add),
