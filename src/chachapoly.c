@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "chachapoly.h"
 
+#include "crypto.h"
+
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -72,8 +74,10 @@ static bool stream_make(struct chachapoly *c, size_t len, uint64_t counter)
 
 	for (int i = 0; i < 8; i++)
 		iv[8 + i] = (uint8_t)(counter >> (8 * i));
-	if (EVP_CipherInit_ex2(c->stream, NULL, NULL, iv, 1, NULL) == 1 &&
-	    EVP_CipherUpdate(c->stream, keystream, &n, zeros, (int)run) == 1 && (size_t)n == run)
+	bool ok = EVP_CipherInit_ex2(c->stream, NULL, NULL, iv, 1, NULL) == 1 &&
+		  EVP_CipherUpdate(c->stream, keystream, &n, zeros, (int)run) == 1 && (size_t)n == run;
+	crypto_simd_done();
+	if (ok)
 		return true;
 	OPENSSL_cleanse(keystream, POLY_KEY);
 	return false;
@@ -91,6 +95,7 @@ static bool tag_make(struct chachapoly *c, uint8_t tag[TAG], const uint8_t *text
 		tail[pad + 8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
 	ok = EVP_MAC_init(c->poly, keystream, POLY_KEY, NULL) == 1 && EVP_MAC_update(c->poly, text, len) == 1 &&
 	     EVP_MAC_update(c->poly, tail, pad + 16) == 1 && EVP_MAC_final(c->poly, tag, &out, TAG) == 1 && out == TAG;
+	crypto_simd_done();
 	OPENSSL_cleanse(keystream, POLY_KEY);
 	return ok;
 }

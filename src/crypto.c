@@ -39,6 +39,7 @@ static struct {
 	EVP_CIPHER *aesgcm;
 } alg;
 static atomic_bool alg_ready;
+static bool cpu_has_avx; /* set once, before alg_ready */
 static pthread_mutex_t alg_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void alg_free(void)
@@ -81,6 +82,9 @@ bool crypto_init(void)
 	pthread_mutex_lock(&alg_lock);
 	ok = atomic_load_explicit(&alg_ready, memory_order_relaxed);
 	if (!ok) {
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__)
+		cpu_has_avx = __builtin_cpu_supports("avx");
+#endif
 		ok = alg_fetch();
 		if (ok)
 			atomic_store_explicit(&alg_ready, true, memory_order_release);
@@ -563,7 +567,9 @@ static bool aead_ctx_run(struct crypto_aead_ctx *c, bool seal, uint8_t *dst, con
 	/* Sets the nonce and the direction only: no key schedule, no allocation. */
 	if (EVP_CipherInit_ex2(c->evp, NULL, NULL, iv, seal, NULL) != 1)
 		return false;
-	return aead_run(c->evp, seal, dst, src, len, NULL, 0);
+	bool ok = aead_run(c->evp, seal, dst, src, len, NULL, 0);
+	crypto_simd_done();
+	return ok;
 }
 
 bool crypto_aead_ctx_seal(struct crypto_aead_ctx *c, uint8_t *dst, const uint8_t *src, size_t len, uint64_t counter)
@@ -662,6 +668,14 @@ bool crypto_is_zero(const void *a, size_t len)
 	for (size_t i = 0; i < len; i++)
 		acc |= p[i];
 	return acc == 0;
+}
+
+void crypto_simd_done(void)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__)
+	if (cpu_has_avx)
+		__asm__ volatile("vzeroupper");
+#endif
 }
 
 void crypto_wipe(void *p, size_t len)
