@@ -69,8 +69,13 @@ static bool stream_make(struct chachapoly *c, size_t len, uint64_t counter)
 	/* libcrypto's ChaCha20 IV: the 32-bit block counter (0: the key
 	 * block comes first), then the 96-bit nonce. */
 	uint8_t iv[16] = { 0 };
-	size_t run = BLOCK + len < FAST_MIN ? FAST_MIN : BLOCK + len;
 	int n;
+	/* Whole blocks: libcrypto makes a part block's keystream with a
+	 * second, one-block run, on its slow path. */
+	size_t run = (BLOCK + len + BLOCK - 1) / BLOCK * BLOCK;
+
+	if (run < FAST_MIN)
+		run = FAST_MIN;
 
 	for (int i = 0; i < 8; i++)
 		iv[8 + i] = (uint8_t)(counter >> (8 * i));
