@@ -1377,6 +1377,43 @@ static void test_log_unallowed_src(void **state)
 	assert_logged(&A, "No peer has allowed IPs matching 198.51.100.1");
 }
 
+/* Sessions rotate, told as the kernel module tells it: each rekey makes a
+ * keypair on both sides, and the one before the previous goes. */
+static void test_log_keypair_rotation(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	for (int t = 0; t <= 2 * REKEY_AFTER_TIME + 10; t += 5) {
+		now += 5 * NS_PER_SEC;
+		core_tick(&A.core, now);
+		core_tick(&B.core, now);
+		send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+		send_ip(&B, "198.18.0.2", "198.18.0.1", 2);
+		for (int i = 0; i < 4; i++) {
+			deliver(&A, &B);
+			deliver(&B, &A);
+		}
+		if (t == REKEY_AFTER_TIME + 5) {
+			/* One rotation: 2 is current, 1 previous, none gone. */
+			assert_logged(&A, "Keypair 2 created for peer 1");
+			assert_logged(&B, "Keypair 2 created for peer 1");
+			assert_int_equal(logged(&A, "destroyed"), 0);
+			assert_int_equal(logged(&B, "destroyed"), 0);
+		}
+	}
+	/* Two: 3 is current, 2 previous, 1 destroyed on both sides. */
+	assert_logged(&A, "Keypair 3 created for peer 1");
+	assert_logged(&B, "Keypair 3 created for peer 1");
+	assert_logged(&A, "Keypair 1 destroyed for peer 1");
+	assert_logged(&B, "Keypair 1 destroyed for peer 1");
+	assert_int_equal(logged(&A, "Keypair 2 destroyed"), 0);
+	assert_int_equal(logged(&B, "Keypair 2 destroyed"), 0);
+	assert_int_equal(logged(&A, "Zeroing out"), 0);
+	assert_int_equal(logged(&A, "did not complete"), 0);
+	assert_non_null(peer_ab->current);
+	assert_non_null(peer_ab->previous);
+}
+
 static void test_log_give_up(void **state)
 {
 	char want[128];
@@ -1777,6 +1814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_wrong_public_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_unknown_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_unallowed_src, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_keypair_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_give_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_ids_and_no_log_hook, setup, teardown),
