@@ -5,6 +5,8 @@
 #            "Invalid MAC of handshake", the client retries;
 #   client 2 has the wrong port: it retries, and the server hears nothing;
 #   client 3 is right: send/receive lines on both sides, keypairs made;
+#            then it sends from an address the server does not allow
+#            for it: "Packet has unallowed src IP";
 #   client 4 is not a peer of the server: "Invalid handshake initiation",
 #            naming the public key it is not configured with.
 # Peers are named by their id (1, 2, 3... in the order added), which the
@@ -110,6 +112,16 @@ check "client 3: Keypair 1 created for peer 1" logged "$I3" "Keypair 1 created f
 check "server: a keypair created for peer 3" \
 	grep -Eq 'Keypair [0-9]+ created for peer 3$' "$(log_of "$IS")"
 check "the lines are debug lines" grep -q "$IS debug: Receiving handshake initiation" "$(log_of "$IS")"
+
+section "client 3 sends from an address outside its AllowedIPs on the server"
+# A second address on client 3's interface, not in the server's AllowedIPs
+# for it (198.18.3.1/32): a ping from it is encrypted and sent, and the
+# server drops it after decrypting.
+addr "$C" "$I3" 198.18.9.1/32
+ip netns exec "$C" ping -n -c 1 -W 1 -I 198.18.9.1 198.18.3.254 >/dev/null 2>&1 || true
+check "server: Packet has unallowed src IP (198.18.9.1) from peer 3 (192.0.2.1:51833)" \
+	wait_until 5 logged "$IS" "Packet has unallowed src IP (198.18.9.1) from peer 3 (192.0.2.1:51833)"
+check "client 3 still reaches the server from its own address" ping_ok "$C" 198.18.3.254
 
 section "clients 1 (wrong server key), 2 (wrong port), 4 (unknown to the server)"
 for n in 1 2 4; do
