@@ -10,9 +10,9 @@
 #   3 Control   uapi* config*
 #   2 Protocol  core* session handshake noise cookie ratelimit replay timers
 #               timerq peer allowedips icmp l2
-#   1 IO        tun offload udp tcp* netlink notify
-#   0 Base      messages crypto encoding sbuf secretfile statefile netaddr
-#               pool drop csum log clock
+#   1 IO        tun offload udp tcp* netlink linkwatch notify
+#   0 Base      messages crypto chachapoly encoding sbuf secretfile statefile
+#               netaddr pool drop csum log clock
 #
 # A file of a new name fails the test until it is given a layer here (and a
 # line in the README).
@@ -26,8 +26,9 @@ layer_of() {
 	uapi | uapi_* | config | config_*) echo 3 ;;
 	core | core_* | session | handshake | noise | cookie | ratelimit | replay | timers | timerq | peer | \
 		allowedips | icmp | l2) echo 2 ;;
-	tun | offload | udp | tcp | tcp_* | netlink | notify) echo 1 ;;
-	messages | crypto | encoding | sbuf | secretfile | statefile | netaddr | pool | drop | csum | log | clock) echo 0 ;;
+	tun | offload | udp | tcp | tcp_* | netlink | linkwatch | notify) echo 1 ;;
+	messages | crypto | chachapoly | encoding | sbuf | secretfile | statefile | netaddr | pool | drop | csum | log | \
+		clock) echo 0 ;;
 	*) echo "?" ;;
 	esac
 }
