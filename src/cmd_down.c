@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmd.h"
 #include "netlink.h"
 #include "uapi.h"
@@ -65,7 +66,7 @@ static bool process_gone(pid_t pid)
 
 static void sleep_50ms(void)
 {
-	nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
+	nanosleep(&(struct timespec){ .tv_nsec = 50 * NS_PER_MS }, NULL);
 }
 
 /* SIGTERM, then up to 30 s (PreDown and PostDown may take a while) for

@@ -29,7 +29,7 @@ static bool same_key_or_zero(bool has_a, const uint8_t a[KEY_LEN], bool has_b, c
 {
 	static const uint8_t zero[KEY_LEN];
 
-	return crypto_equal(has_a ? a : zero, has_b ? b : zero, 32);
+	return crypto_equal(has_a ? a : zero, has_b ? b : zero, KEY_LEN);
 }
 
 static bool same_peer(const struct peer_config *a, const struct peer_config *b)
@@ -39,7 +39,7 @@ static bool same_peer(const struct peer_config *a, const struct peer_config *b)
 	bool has_ep_a = a->endpoint_str || a->endpoint.addr.sa.sa_family != AF_UNSPEC;
 	bool has_ep_b = b->endpoint_str || b->endpoint.addr.sa.sa_family != AF_UNSPEC;
 
-	if (memcmp(a->public_key, b->public_key, 32) ||
+	if (memcmp(a->public_key, b->public_key, KEY_LEN) ||
 	    !same_key_or_zero(a->has_preshared_key, a->preshared_key, b->has_preshared_key, b->preshared_key) ||
 	    (a->has_suite ? a->suite : SUITE_CHACHAPOLY) != (b->has_suite ? b->suite : SUITE_CHACHAPOLY) ||
 	    (a->has_persistent_keepalive ? a->persistent_keepalive : 0) !=
@@ -63,7 +63,7 @@ static bool same_peer(const struct peer_config *a, const struct peer_config *b)
 bool config_equal(const struct interface_config *a, const struct interface_config *b)
 {
 	if (a->has_private_key != b->has_private_key ||
-	    (a->has_private_key && !crypto_equal(a->private_key, b->private_key, 32)) ||
+	    (a->has_private_key && !crypto_equal(a->private_key, b->private_key, KEY_LEN)) ||
 	    (a->has_listen_port ? a->listen_port : 0) != (b->has_listen_port ? b->listen_port : 0) ||
 	    (a->has_fwmark ? a->fwmark : 0) != (b->has_fwmark ? b->fwmark : 0) ||
 	    !same_cidrs(a->addresses, a->n_addresses, b->addresses, b->n_addresses) || a->mtu != b->mtu ||

@@ -272,6 +272,14 @@ uint64_t core_drops(const struct core *c, enum drop_cause cause);
 const struct peer *core_peers_first(const struct core *c);
 const struct peer *core_peers_next(const struct peer *p);
 size_t core_peer_count(const struct core *c);
+/* Our private key, read-only, for the control socket's `get` (which
+ * answers its owner with it); NULL while none is set. A copy made of it
+ * is the caller's to wipe. */
+const uint8_t *core_private_key(const struct core *c);
+/* Every allowed-IP prefix with its peer, in one walk of the trie, and how
+ * many there are (the walk's length, to size a buffer before it). */
+size_t core_allowed_ip_count(const struct core *c);
+void core_allowed_ips_walk(const struct core *c, allowedips_walk_all_fn fn, void *ctx);
 /* A transport came up for the peer at ep (a TCP connection the dialer just
  * made): the endpoint moves there and a handshake starts at once, not held
  * back by the one-initiation-per-REKEY_TIMEOUT rule, since whatever went out

@@ -402,6 +402,21 @@ size_t core_peer_count(const struct core *c)
 	return c->n_peers;
 }
 
+const uint8_t *core_private_key(const struct core *c)
+{
+	return c->identity.has_key ? c->identity.private_key : NULL;
+}
+
+size_t core_allowed_ip_count(const struct core *c)
+{
+	return c->allowedips.count;
+}
+
+void core_allowed_ips_walk(const struct core *c, allowedips_walk_all_fn fn, void *ctx)
+{
+	allowedips_walk_all(&c->allowedips, fn, ctx);
+}
+
 bool core_peer_handshake_unanswered(const struct peer *p, uint64_t now, uint64_t for_ns)
 {
 	return p->timer_retransmit_handshake && p->handshake_unanswered_since &&

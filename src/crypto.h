@@ -32,10 +32,11 @@
 
 #define WUR __attribute__((warn_unused_result))
 
+/* The primitives' sizes, as messages.h names them for the protocol. */
 enum {
-	CRYPTO_HASH_LEN = 32,
-	CRYPTO_TAG_LEN = 16,
-	CRYPTO_XNONCE_LEN = 24,
+	CRYPTO_HASH_LEN = NOISE_HASH_LEN,
+	CRYPTO_TAG_LEN = NOISE_AUTHTAG_LEN,
+	CRYPTO_XNONCE_LEN = COOKIE_NONCE_LEN, /* XChaCha20-Poly1305 */
 };
 
 /* The AEAD of a suite. CHACHAPOLY is WireGuard's; AESGCM is sluice's second suite.

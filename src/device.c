@@ -2,6 +2,7 @@
 #include "device.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,20 +71,19 @@ uint64_t device_now(void)
 static int timer_scale_init(void)
 {
 	const char *v = getenv(TIMER_SCALE_ENV);
-	char *end;
+	uint32_t n;
 
 	if (!v)
 		return 0;
-	errno = 0;
-	unsigned long n = strtoul(v, &end, 10);
-	if (errno || end == v || *end || n < 1 || n > TIMER_SCALE_MAX) {
+	if (!parse_u32(v, false, TIMER_SCALE_MAX, &n) || n < 1) {
 		log_err("%s=%s: want a whole number from 1 to %d", TIMER_SCALE_ENV, v, TIMER_SCALE_MAX);
 		return -EINVAL;
 	}
 	clock_base = boottime_ns();
 	clock_scale = n;
 	if (n > 1)
-		log_info("%s=%lu: the protocol's timers run %lu times faster (for tests only)", TIMER_SCALE_ENV, n, n);
+		log_info("%s=%" PRIu32 ": the protocol's timers run %" PRIu32 " times faster (for tests only)",
+			 TIMER_SCALE_ENV, n, n);
 	return 0;
 }
 

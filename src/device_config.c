@@ -117,7 +117,7 @@ static int sync_peer(struct core *c, const struct peer_config *pc, uint64_t now,
 static int compare_key_pointers(const void *a, const void *b)
 {
 	/* Public keys are not secret: plain memcmp is fine. */
-	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, 32);
+	return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, KEY_LEN);
 }
 
 int device_sync_config(struct core *c, const struct interface_config *cfg, uint64_t now,
@@ -153,10 +153,13 @@ int device_sync_config(struct core *c, const struct interface_config *cfg, uint6
 	}
 	free(listed);
 	/* Every pin goes first: an address may move from one peer's
-	 * AllowedMACs to another's in one reload. */
-	if (core_l2_table(c))
-		for (struct peer *q = (struct peer *)core_peers_first(c); q; q = (struct peer *)core_peers_next(q))
+	 * AllowedMACs to another's in one reload. The peers left are all in
+	 * cfg, and the read-only list is not for changing them. */
+	for (size_t i = 0; core_l2_table(c) && i < cfg->n_peers; i++) {
+		struct peer *q = core_peer_find(c, cfg->peers[i].public_key);
+		if (q)
 			core_peer_clear_allowed_macs(c, q);
+	}
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		int r = sync_peer(c, &cfg->peers[i], now, counts);
 		if (r < 0)

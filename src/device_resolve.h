@@ -20,11 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "config.h"
 #include "messages.h"
 
-#define RESOLVE_AFTER_NS (2ULL * REKEY_TIMEOUT * 1000 * 1000 * 1000)
-#define RESOLVE_INTERVAL_NS (10ULL * 1000 * 1000 * 1000)
+#define RESOLVE_AFTER_NS (2 * REKEY_TIMEOUT * NS_PER_SEC)
+#define RESOLVE_INTERVAL_NS (10 * NS_PER_SEC)
 
 struct device;
 struct resolve_job;

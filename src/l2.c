@@ -140,7 +140,7 @@ enum l2_learn l2_learn(struct l2_table *t, const uint8_t mac[ETHERNET_ADDR_LEN],
 	if (t->free_head == L2_NONE) {
 		/* Make room from what aged, at most once a second: a flood of
 		 * new addresses must not make every frame scan the table. */
-		if (now - t->last_expire >= 1000000000ULL || !t->last_expire) {
+		if (now - t->last_expire >= NS_PER_SEC || !t->last_expire) {
 			t->last_expire = now;
 			l2_expire(t, now);
 		}

@@ -25,11 +25,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "crypto.h"
 #include "messages.h"
 
-#define L2_AGE_NS (300ULL * 1000000000ULL)
-#define L2_HOLD_NS (60ULL * 1000000000ULL)
+#define L2_AGE_NS (300 * NS_PER_SEC)
+#define L2_HOLD_NS (60 * NS_PER_SEC)
 #define L2_DEFAULT_CAPACITY 8192
 
 struct l2_entry {

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,9 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
+#include "encoding.h"
 
 enum log_level log_level = LOG_LVL_INFO;
 static bool use_syslog;
@@ -33,11 +37,12 @@ static bool stderr_is_journal(void)
 {
 	static int known = -1;
 	if (known < 0) {
-		const char *env = getenv("JOURNAL_STREAM");
-		unsigned long long dev, ino;
+		const char *env = getenv("JOURNAL_STREAM"), *colon = env ? strchr(env, ':') : NULL;
+		uint64_t dev, ino;
 		struct stat st;
-		known = env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
-			(unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+		known = colon && parse_u64(env, (size_t)(colon - env), false, UINT64_MAX, &dev) &&
+			parse_u64(colon + 1, strlen(colon + 1), false, UINT64_MAX, &ino) &&
+			fstat(STDERR_FILENO, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
 	}
 	return known;
 }
@@ -71,6 +76,6 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
-	fprintf(stderr, "%02d:%02d:%02d.%03ld %s%s%s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-		log_prefix, log_prefix[0] ? " " : "", names[lvl], msg);
+	fprintf(stderr, "%02d:%02d:%02d.%03ld %s%s%s: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		ts.tv_nsec / (long)NS_PER_MS, log_prefix, log_prefix[0] ? " " : "", names[lvl], msg);
 }

@@ -36,7 +36,6 @@ enum {
 	COOKIE_SECRET_LATENCY = 5,   /* seconds */
 	COOKIE_NONCE_LEN = 24,       /* XChaCha20-Poly1305 */
 	COOKIE_LEN = 16,
-	COOKIE_KEY_LEN = 32,
 };
 
 /* Timers and limits (whitepaper section 6.1). Times in seconds. */

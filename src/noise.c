@@ -12,8 +12,6 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { DH_LEN = 32, PSK_LEN = 32 };
-
 void noise_symmetric_init(struct noise_symmetric *s, const char *protocol_name, enum cipher_suite suite)
 {
 	size_t len = strlen(protocol_name);
@@ -101,17 +99,17 @@ void noise_symmetric_wipe(struct noise_symmetric *s)
 
 /* e: MixHash(e.pub), and in a psk handshake also MixKey(e.pub) (Noise
  * section 9.2; WireGuard's C := KDF1(C, E_pub)). */
-static void mix_ephemeral(struct noise_symmetric *s, const uint8_t e_pub[DH_LEN], bool psk_mode)
+static void mix_ephemeral(struct noise_symmetric *s, const uint8_t e_pub[KEY_LEN], bool psk_mode)
 {
-	noise_mix_hash(s, e_pub, DH_LEN);
+	noise_mix_hash(s, e_pub, KEY_LEN);
 	if (psk_mode)
-		noise_mix_key(s, e_pub, DH_LEN);
+		noise_mix_key(s, e_pub, KEY_LEN);
 }
 
 /* ee, es, se: MixKey(DH(priv, pub)); fails on a low-order pub. */
-static bool mix_dh(struct noise_symmetric *s, const struct crypto_x25519_key *priv, const uint8_t pub[DH_LEN])
+static bool mix_dh(struct noise_symmetric *s, const struct crypto_x25519_key *priv, const uint8_t pub[KEY_LEN])
 {
-	uint8_t dh[DH_LEN];
+	uint8_t dh[KEY_LEN];
 	bool ok = crypto_x25519_key_dh(dh, priv, pub);
 
 	if (ok)
@@ -137,16 +135,16 @@ bool noise_ik_write1(struct noise_symmetric *s, const uint8_t *psk, const uint8_
 	/* e */
 	if (!crypto_x25519_key_init(&e, e_priv))
 		goto out;
-	memcpy(e_pub, e.pub, DH_LEN);
+	memcpy(e_pub, e.pub, KEY_LEN);
 	mix_ephemeral(&st, e_pub, psk != NULL);
 	/* es */
 	if (!mix_dh(&st, &e, rs_pub))
 		goto out;
 	/* s */
-	if (!noise_encrypt_and_hash(&st, enc_static, s_pub, DH_LEN))
+	if (!noise_encrypt_and_hash(&st, enc_static, s_pub, KEY_LEN))
 		goto out;
 	/* ss */
-	noise_mix_key(&st, ss, DH_LEN);
+	noise_mix_key(&st, ss, KEY_LEN);
 	/* payload */
 	if (!noise_encrypt_and_hash(&st, enc_payload, payload, plen))
 		goto out;
@@ -162,7 +160,7 @@ bool noise_ik_read1_static(struct noise_symmetric *s, const uint8_t *psk, const 
 			   const uint8_t re_pub[KEY_LEN], const uint8_t enc_static[48], uint8_t rs_pub[KEY_LEN])
 {
 	struct noise_symmetric st = *s;
-	uint8_t rs[DH_LEN];
+	uint8_t rs[KEY_LEN];
 	bool ok = false;
 
 	/* e */
@@ -171,9 +169,9 @@ bool noise_ik_read1_static(struct noise_symmetric *s, const uint8_t *psk, const 
 	if (!mix_dh(&st, s_priv, re_pub))
 		goto out;
 	/* s */
-	if (!noise_decrypt_and_hash(&st, rs, enc_static, DH_LEN + CRYPTO_TAG_LEN))
+	if (!noise_decrypt_and_hash(&st, rs, enc_static, KEY_LEN + CRYPTO_TAG_LEN))
 		goto out;
-	memcpy(rs_pub, rs, DH_LEN);
+	memcpy(rs_pub, rs, KEY_LEN);
 	*s = st;
 	ok = true;
 out:
@@ -191,7 +189,7 @@ bool noise_ik_read1_payload(struct noise_symmetric *s, const uint8_t ss[KEY_LEN]
 	if (plen > SIZE_MAX - CRYPTO_TAG_LEN)
 		goto out;
 	/* ss */
-	noise_mix_key(&st, ss, DH_LEN);
+	noise_mix_key(&st, ss, KEY_LEN);
 	/* payload */
 	if (!noise_decrypt_and_hash(&st, payload, enc_payload, plen + CRYPTO_TAG_LEN))
 		goto out;
@@ -213,7 +211,7 @@ bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk, const uint8_
 	/* e */
 	if (!crypto_x25519_key_init(&e, e_priv))
 		goto out;
-	memcpy(e_pub, e.pub, DH_LEN);
+	memcpy(e_pub, e.pub, KEY_LEN);
 	mix_ephemeral(&st, e_pub, psk != NULL);
 	/* ee */
 	if (!mix_dh(&st, &e, re_pub))
@@ -223,7 +221,7 @@ bool noise_ik_write2(struct noise_symmetric *s, const uint8_t *psk, const uint8_
 		goto out;
 	/* psk */
 	if (psk)
-		noise_mix_key_and_hash(&st, psk, PSK_LEN);
+		noise_mix_key_and_hash(&st, psk, KEY_LEN);
 	/* payload */
 	if (!noise_encrypt_and_hash(&st, enc_payload, payload, plen))
 		goto out;
@@ -255,7 +253,7 @@ bool noise_ik_read2(struct noise_symmetric *s, const uint8_t *psk, const uint8_t
 		goto out;
 	/* psk */
 	if (psk)
-		noise_mix_key_and_hash(&st, psk, PSK_LEN);
+		noise_mix_key_and_hash(&st, psk, KEY_LEN);
 	/* payload */
 	if (!noise_decrypt_and_hash(&st, payload, enc_payload, plen + CRYPTO_TAG_LEN))
 		goto out;

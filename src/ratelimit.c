@@ -56,17 +56,17 @@ void ratelimit_free(struct ratelimit *r)
 
 bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t now)
 {
-	uint8_t key[16] = { 0 };
+	struct sockaddr_in6 s6;
+	uint8_t key[16];
 	uint64_t hi, lo;
 
-	if (src->addr.sa.sa_family == AF_INET) {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &src->addr.in4.sin_addr, 4);
-	} else if (src->addr.sa.sa_family == AF_INET6) {
-		memcpy(key, &src->addr.in6.sin6_addr, 8); /* a /64 is one sender */
-		key[8] = 1;
-	} else {
+	/* IPv4 as ::ffff:a.b.c.d; of IPv6, a /64 is one sender. */
+	if (!endpoint_to_sin6(&s6, src))
 		return false;
+	memcpy(key, &s6.sin6_addr, sizeof(key));
+	if (src->addr.sa.sa_family == AF_INET6) {
+		memset(key + 8, 0, 8);
+		key[8] = 1;
 	}
 	memcpy(&hi, key, 8);
 	memcpy(&lo, key + 8, 8);

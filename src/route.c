@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 #include <linux/rtnetlink.h>
 
+#include "encoding.h"
 #include "log.h"
 #include "messages.h"
 #include "netlink.h"
@@ -345,23 +347,21 @@ static int add_rules(struct route_state *rs)
 	return 0;
 }
 
-/* An integer from /proc/sys, or -1. */
+/* A whole number from /proc/sys ("2\n"), or -1. */
 static int read_sysctl(const char *path)
 {
 	char buf[16];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), n = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t len;
+	uint64_t n;
 
 	if (fd < 0)
 		return -1;
-	len = read(fd, buf, sizeof(buf) - 1);
+	len = read(fd, buf, sizeof(buf));
 	close(fd);
-	if (len > 0) {
-		buf[len] = '\0';
-		if (sscanf(buf, "%d", &n) != 1)
-			n = -1;
-	}
-	return n;
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	return len > 0 && parse_u64(buf, (size_t)len, false, INT_MAX, &n) ? (int)n : -1;
 }
 
 /* Strict reverse-path filtering checks a reply from a peer by looking its
@@ -598,18 +598,17 @@ uint32_t route_auto_mtu(const struct interface_config *cfg, uint32_t fwmark)
 	const char *via = "no endpoint and no default route";
 
 	for (size_t i = 0; i < cfg->n_peers; i++) {
-		const struct endpoint *ep = &cfg->peers[i].endpoint;
+		struct endpoint ep;
 		struct cidr to;
 		memset(&to, 0, sizeof(to));
-		if (ep->addr.sa.sa_family == AF_INET) {
+		/* ::ffff:a.b.c.d is looked up as a.b.c.d */
+		endpoint_from_sockaddr(&ep, &cfg->peers[i].endpoint.addr.sa);
+		if (ep.addr.sa.sa_family == AF_INET) {
 			to.family = AF_INET;
-			to.addr.v4 = ep->addr.in4.sin_addr;
-		} else if (ep->addr.sa.sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&ep->addr.in6.sin6_addr)) {
-			to.family = AF_INET;
-			memcpy(&to.addr.v4, &ep->addr.in6.sin6_addr.s6_addr[12], 4);
-		} else if (ep->addr.sa.sa_family == AF_INET6) {
+			to.addr.v4 = ep.addr.in4.sin_addr;
+		} else if (ep.addr.sa.sa_family == AF_INET6) {
 			to.family = AF_INET6;
-			to.addr.v6 = ep->addr.in6.sin6_addr;
+			to.addr.v6 = ep.addr.in6.sin6_addr;
 		} else {
 			continue;
 		}

@@ -256,3 +256,28 @@ int sbuf_write_fd(const struct sbuf *b, int fd)
 	}
 	return 0;
 }
+
+int sbuf_read_fd(struct sbuf *b, int fd, size_t hint)
+{
+	for (;;) {
+		size_t room = limit(b) - b->len, want = hint && !b->len ? hint + 1 : SBUF_READ_CHUNK;
+		char *dst;
+		ssize_t n;
+		int r;
+
+		if (!room)
+			return 0;
+		if (want > room)
+			want = room;
+		if ((r = sbuf_reserve(b, want, &dst)) < 0)
+			return r;
+		n = read(fd, dst, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		sbuf_commit(b, (size_t)n);
+	}
+}

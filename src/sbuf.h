@@ -87,6 +87,14 @@ char *sbuf_steal(struct sbuf *b, size_t *len);
  * on), leaving it as it was. 0 or -errno. */
 int sbuf_write_fd(const struct sbuf *b, int fd);
 
+/* Appends what fd gives until its end, or until the buffer holds its
+ * maximum (a byte more than a caller's limit then proves a file too
+ * large). hint: the size expected (st_size), 0 when unknown; each read
+ * after the first asks for SBUF_READ_CHUNK. EINTR is carried on. 0, or
+ * -errno of the read, or -ENOMEM (what was read stays). */
+#define SBUF_READ_CHUNK 65536
+int sbuf_read_fd(struct sbuf *b, int fd, size_t hint);
+
 /* The one growth step, for sbuf and for the arrays that hold keys
  * (config_grow): allocates new_size bytes, copies the first keep bytes of
  * old (old_size bytes, may be NULL), wipes and frees old. NULL when out of

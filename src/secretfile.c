@@ -47,30 +47,14 @@ bool secretfile_read(const char *path, const char *what, size_t max, struct sbuf
 			 limit);
 		goto out;
 	}
-	for (;;) {
-		size_t want = S_ISREG(st.st_mode) && !sbuf_len(out) ? (size_t)st.st_size + 1 : 65536;
-		size_t room = max + 1 - sbuf_len(out);
-		char *dst;
-		ssize_t n;
-
-		if (!room)
-			break;
-		if (want > room)
-			want = room;
-		if (sbuf_reserve(out, want, &dst)) {
-			snprintf(err, errlen, "%s: out of memory", path);
-			goto out;
-		}
-		n = read(fd, dst, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		sbuf_commit(out, (size_t)n);
+	int r = sbuf_read_fd(out, fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 0);
+	if (r == -ENOMEM) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(-r));
+		goto out;
 	}
 	if (sbuf_len(out) > max) {
 		snprintf(err, errlen, "%s: too large (%s is at most %s)", path, what, limit);

@@ -304,10 +304,10 @@ int statefile_open_dir(const char *ifname)
 int statefile_load(int dirfd, struct state_records *out, unsigned *line, const char **why)
 {
 	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
+	struct sbuf text;
 	int fd, r = 0;
 
+	sbuf_init(&text, STATE_FILE_MAX + 1);
 	memset(out, 0, sizeof(*out));
 	*line = 0;
 	*why = NULL;
@@ -328,43 +328,19 @@ int statefile_load(int dirfd, struct state_records *out, unsigned *line, const c
 		r = -EINVAL;
 		goto out;
 	}
-	/* Read to the end, whatever st_size said, but never past the limit. */
-	size_t cap = (size_t)st.st_size + 1;
-	text = malloc(cap);
-	if (!text) {
-		r = -ENOMEM;
+	/* Read to the end, whatever st_size said, but never past the limit:
+	 * a byte more proves the file too large. */
+	if ((r = sbuf_read_fd(&text, fd, (size_t)st.st_size)) < 0)
+		goto out;
+	if (sbuf_len(&text) > STATE_FILE_MAX) {
+		*why = "too large";
+		r = -EINVAL;
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = read(fd, text + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == cap) {
-			if (cap > STATE_FILE_MAX) {
-				*why = "too large";
-				r = -EINVAL;
-				goto out;
-			}
-			char *more = realloc(text, cap * 2);
-			if (!more) {
-				r = -ENOMEM;
-				goto out;
-			}
-			text = more;
-			cap *= 2;
-		}
-	}
-	if (!statefile_parse(out, text, len, line, why))
+	if (!statefile_parse(out, sbuf_ptr(&text), sbuf_len(&text), line, why))
 		r = -EINVAL;
 out:
-	free(text);
+	sbuf_free(&text);
 	close(fd);
 	return r;
 }

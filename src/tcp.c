@@ -153,7 +153,7 @@ void tcp_conn_sockopts(int fd, uint32_t fwmark, bool dialed)
 		 * on the first probe lost. The accepting side probes (which also
 		 * keeps a NAT's mapping), and PersistentKeepalive is the user's
 		 * choice, as over UDP. */
-		timeout = (unsigned)(TCP_SILENCE_NS / 1000000);
+		timeout = (unsigned)(TCP_SILENCE_NS / NS_PER_MS);
 		if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout)) < 0)
 			log_debug("tcp: cannot set TCP_USER_TIMEOUT: %s", strerror(errno));
 	} else if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||

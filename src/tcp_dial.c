@@ -43,10 +43,10 @@ static void dialer_schedule(struct tcp *t, struct tcp_peer *tp, int err, bool wa
 	/* Say when it changes; a server that stays away is not news every 15 s. */
 	if (was_up || tp->failures == 1)
 		log_info("tcp: connection to %s %s: %s; trying again in %llu ms", buf, was_up ? "lost" : "failed",
-			 err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / 1000000));
+			 err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / NS_PER_MS));
 	else
 		log_debug("tcp: connection to %s failed: %s; trying again in %llu ms", buf,
-			  err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / 1000000));
+			  err ? strerror(err) : "closed by the peer", (unsigned long long)(delay / NS_PER_MS));
 }
 
 /* An attempt failed before it made a connection. */

@@ -13,14 +13,6 @@
 #include "timers.h"
 #include "uapi.h"
 
-/* The engine has no call that hands out its own private key; this is the
- * one field read from outside its calls, kept behind one function until
- * core.h has such a call. */
-static const struct static_identity *engine_identity(const struct core *c)
-{
-	return &c->identity;
-}
-
 static void put_key(struct sbuf *out, const char *name, const uint8_t key[KEY_LEN])
 {
 	char hex[KEY_HEX_LEN + 1];
@@ -82,7 +74,7 @@ static void gather_prefix(void *ctx, int family, const uint8_t *addr, uint8_t ci
 /* prefixes[first[i] .. first[i + 1]) are peer i's. */
 static int group_prefixes(const struct core *c, size_t n_peers, struct prefix **prefixes, size_t **first)
 {
-	struct gather g = { .n_peers = n_peers, .cap = c->allowedips.count };
+	struct gather g = { .n_peers = n_peers, .cap = core_allowed_ip_count(c) };
 	struct peer_place *places = calloc(n_peers ? n_peers : 1, sizeof(*places));
 	struct prefix *grouped = NULL;
 	size_t *next = NULL, i = 0;
@@ -98,7 +90,7 @@ static int group_prefixes(const struct core *c, size_t n_peers, struct prefix **
 		places[i] = (struct peer_place){ .peer = p, .place = i };
 	qsort(places, n_peers, sizeof(*places), compare_peer_address);
 	g.by_address = places;
-	allowedips_walk_all(&c->allowedips, gather_prefix, &g);
+	core_allowed_ips_walk(c, gather_prefix, &g);
 	for (i = 0; i < n_peers; i++)
 		g.first[i + 1] += g.first[i];
 	memcpy(next, g.first, (n_peers + 1) * sizeof(*next));
@@ -144,15 +136,15 @@ static void put_peer(struct sbuf *out, const struct peer *p, const struct prefix
 
 int uapi_get_format(struct sbuf *out, const struct core *c, uint16_t listen_port, uint32_t fwmark)
 {
-	const struct static_identity *id = engine_identity(c);
+	const uint8_t *private_key = core_private_key(c);
 	size_t n_peers = core_peer_count(c), *first = NULL, i = 0;
 	struct prefix *prefixes = NULL;
 	int r = group_prefixes(c, n_peers, &prefixes, &first);
 
 	if (r < 0)
 		return r;
-	if (id->has_key)
-		put_key(out, "private_key", id->private_key);
+	if (private_key)
+		put_key(out, "private_key", private_key);
 	sbuf_putf(out, "listen_port=%u\n", listen_port);
 	if (fwmark)
 		sbuf_putf(out, "fwmark=%u\n", fwmark);
@@ -251,21 +243,6 @@ struct get_reader {
 	size_t n_flags;
 };
 
-static bool read_decimal(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (max - (uint64_t)(*s - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*out = v;
-	return true;
-}
-
 /* get=2 names the peers in the order get=1 listed them: look where the
  * last one was found first, so ten thousand peers are not as many scans. */
 static struct peer_config *named_peer(struct get_reader *r, const uint8_t key[KEY_LEN], size_t *index)
@@ -274,7 +251,7 @@ static struct peer_config *named_peer(struct get_reader *r, const uint8_t key[KE
 
 	for (size_t k = 0; k < n; k++) {
 		size_t i = (r->next_named + k) % n;
-		if (!memcmp(r->cfg->peers[i].public_key, key, 32)) {
+		if (!memcmp(r->cfg->peers[i].public_key, key, KEY_LEN)) {
 			r->next_named = i + 1;
 			*index = i;
 			return &r->cfg->peers[i];
@@ -330,14 +307,14 @@ static int read_line(struct get_reader *r, const char *key, const char *value)
 	if (!strcmp(key, "private_key")) {
 		if (!key_from_hex(cfg->private_key, value))
 			return -EPROTO;
-		cfg->has_private_key = !crypto_is_zero(cfg->private_key, 32);
+		cfg->has_private_key = !crypto_is_zero(cfg->private_key, KEY_LEN);
 	} else if (!strcmp(key, "listen_port")) {
-		if (!read_decimal(value, 65535, &v))
+		if (!parse_u64(value, strlen(value), false, 65535, &v))
 			return -EPROTO;
 		cfg->has_listen_port = true;
 		cfg->listen_port = (uint16_t)v;
 	} else if (!strcmp(key, "fwmark")) {
-		if (!read_decimal(value, UINT32_MAX, &v))
+		if (!parse_u64(value, strlen(value), false, UINT32_MAX, &v))
 			return -EPROTO;
 		cfg->has_fwmark = true;
 		cfg->fwmark = (uint32_t)v;
@@ -357,7 +334,7 @@ static int read_line(struct get_reader *r, const char *key, const char *value)
 			return -ENOMEM;
 		cfg->addresses[cfg->n_addresses++] = c;
 	} else if (!strcmp(key, UAPI_KEY_MTU)) {
-		if (!read_decimal(value, UINT32_MAX, &v))
+		if (!parse_u64(value, strlen(value), false, UINT32_MAX, &v))
 			return -EPROTO;
 		cfg->mtu = (uint32_t)v;
 	} else if (!strcmp(key, UAPI_KEY_TABLE)) {
@@ -365,7 +342,7 @@ static int read_line(struct get_reader *r, const char *key, const char *value)
 			cfg->table = TABLE_OFF;
 		else if (!strcmp(value, "auto"))
 			cfg->table = TABLE_AUTO;
-		else if (read_decimal(value, UINT32_MAX, &v) && v) {
+		else if (parse_u64(value, strlen(value), false, UINT32_MAX, &v) && v) {
 			cfg->table = TABLE_ID;
 			cfg->table_id = (uint32_t)v;
 		} else {
@@ -393,13 +370,13 @@ static int read_line(struct get_reader *r, const char *key, const char *value)
 	} else if (!strcmp(key, "preshared_key")) {
 		if (!key_from_hex(peer->preshared_key, value))
 			return -EPROTO;
-		peer->has_preshared_key = !crypto_is_zero(peer->preshared_key, 32);
+		peer->has_preshared_key = !crypto_is_zero(peer->preshared_key, KEY_LEN);
 	} else if (!strcmp(key, "endpoint")) {
 		if (!endpoint_parse_numeric(&peer->endpoint, value))
 			return -EPROTO;
 		peer->endpoint_transport = TRANSPORT_UDP;
 	} else if (!strcmp(key, "persistent_keepalive_interval")) {
-		if (!read_decimal(value, 65535, &v))
+		if (!parse_u64(value, strlen(value), false, 65535, &v))
 			return -EPROTO;
 		peer->has_persistent_keepalive = v != 0;
 		peer->persistent_keepalive = (uint16_t)v;

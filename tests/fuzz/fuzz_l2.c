@@ -43,8 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct core c;
 	struct core_hooks h = { .ctx = &c, .send_net = to_pool, .send_tun = to_pool, .log = log_line };
 	struct peer *peers[PEERS];
-	uint8_t key[32];
-	uint64_t now = 1000000000ULL;
+	uint8_t key[KEY_LEN];
+	uint64_t now = NS_PER_SEC;
 
 	/* One engine for every input (making one costs more than a run);
 	 * each input gets fresh peers and an empty table. */
@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 2:
-			now += (uint64_t)len * 1000000000ULL;
+			now += (uint64_t)len * NS_PER_SEC;
 			break;
 		case 3:
 			if (op & 4)

@@ -77,7 +77,7 @@ static void feed(struct core *c, const struct endpoint *from, const uint8_t *dat
 static void init(void)
 {
 	static bool done;
-	uint8_t ka[32], kb[32], pa[32], pb[32];
+	uint8_t ka[KEY_LEN], kb[KEY_LEN], pa[KEY_LEN], pb[KEY_LEN];
 	struct core_hooks ha = { .send_net = to_pool_a, .send_tun = to_pool_a, .log = log_line };
 	struct core_hooks hb = { .send_net = to_pool_b, .send_tun = to_pool_b, .log = log_line };
 
@@ -115,8 +115,8 @@ static void init(void)
 /* Makes sure A and B share a live session; returns the time to use. */
 static uint64_t session(void)
 {
-	static uint64_t now = 1000000000ULL;
-	now += 1000000000ULL;
+	static uint64_t now = NS_PER_SEC;
+	now += NS_PER_SEC;
 	if (peer_ab->current && peer_ba->current)
 		return now;
 	core_peer_initiate(&A, peer_ab, now);
@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 {
 	uint8_t init_msg[256], resp[256], cookie[256], keepalive[256], data[2048], junk[148], ping[84] = { 0 };
 	size_t n_init, n_resp, n_cookie, n_keepalive, n_data;
-	uint64_t now = 1000000000ULL;
+	uint64_t now = NS_PER_SEC;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s DIR (writes the fuzz_packet seed corpus there)\n", argv[0]);
@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 	core_tun_rx(&A, now, &k, 1);
 	n_data = take(data);
 	/* B under load answers a new initiation (REKEY_TIMEOUT later) with a cookie. */
-	now += 6000000000ULL;
+	now += 6 * NS_PER_SEC;
 	core_peer_initiate(&A, peer_ab, now);
 	uint8_t init2[256];
 	size_t n_init2 = take(init2);

@@ -84,6 +84,26 @@ check "sluice up of an unknown name exits 2" test "$rc" -eq 2
 check "... and says where it looked" grep -q "$TMPD/etc1:$TMPD/etc2" <<<"$out"
 unset SLUICE_CONFIG_PATH
 
+section "SLUICE_TIMER_SCALE (tests only) is a whole number from 1 to 1000"
+ifname T t
+conf=$(printf '[Interface]\nPrivateKey = %s\nAddress = 198.18.0.3/24\n' "$K_priv" | conf_write "$T")
+# scale_refused VALUE: `sluice up -f` exits non-zero naming the variable and
+# what it wants, and leaves no interface behind.
+scale_refused() {
+	local out rc=0
+	out=$(ip netns exec "$A" env SLUICE_TIMER_SCALE="$1" timeout 10 "$SLUICE" up -f "$conf" 2>&1 </dev/null) || rc=$?
+	[ "$rc" -ne 0 ] || { echo "exit 0: $out"; return 1; }
+	grep -qF "SLUICE_TIMER_SCALE=$1: want a whole number from 1 to 1000" <<<"$out" || { echo "$out"; return 1; }
+	! iface_exists "$A" "$T"
+}
+for v in 0 1001 abc 5x -3 " 5" ""; do
+	check "SLUICE_TIMER_SCALE='$v' is refused" scale_refused "$v"
+done
+SLUICE_TIMER_SCALE=10 start_sluice "$A" "$conf"
+check "SLUICE_TIMER_SCALE=10 is taken, and said" \
+	grep -qF "SLUICE_TIMER_SCALE=10: the protocol's timers run 10 times faster" "$TMPD/$T.log"
+check "sluice down $T" sluice_cli "$A" down "$T"
+
 section "a daemon without syslog logs to a file"
 if [ -S /dev/log ]; then
 	info "this host has /dev/log: the fallback is not exercised here"

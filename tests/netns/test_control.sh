@@ -7,7 +7,9 @@
 #       all answered, the transfer intact;
 #   (c) `wg setconf` with 10000 peers against `sluice -f IFACE`: all 10000
 #       there afterwards, the daemon still answering (the time is printed,
-#       not asserted).
+#       not asserted);
+#   (d) the same 10000 peers from a config file, `sluice up`: all there,
+#       each with its allowed IP.
 # keypair and ns_new set variables by name; shellcheck can't see it.
 # Helpers run through check (SC2317).
 # shellcheck disable=SC2154,SC2317
@@ -204,6 +206,7 @@ check "each with its allowed IP" count_ips
 check "the daemon still answers (wg show listen-port)" \
 	sh -c "ip netns exec $C timeout 10 wg show $IC listen-port | grep -Eq '^[0-9]+\$'"
 check "and sluice show" sh -c "ip netns exec $C timeout 60 $SLUICE show $IC | grep -c '^peer: ' | grep -qx 10000"
+
 # Stopped here rather than by the cleanup, which allows 3 s: taking 10000
 # peers down may take longer (reported, not asserted).
 t0=$(date +%s%N)
@@ -211,5 +214,39 @@ kill -TERM "$PC"
 for ((i = 0; i < 600; i++)); do kill -0 "$PC" 2>/dev/null || break; sleep 0.1; done
 info "SIGTERM to exit: $((($(date +%s%N) - t0) / 1000000)) ms"
 check "the daemon with 10000 peers stops on SIGTERM (within 60 s)" sh -c "! kill -0 $PC 2>/dev/null"
+
+# ---------------------------------------------------------------------------
+section "(d) the same 10000 peers from a config file (sluice up)"
+
+ns_new D d
+ifname ID d
+# (c)'s file with an address for the interface, before the first [Peer].
+(umask 077 && awk '/^\[Peer\]/ && !done { print "Address = 198.18.7.1/24"; done = 1 } 1' \
+	"$TMPD/many.conf" >"$TMPD/$ID.conf")
+t0=$(date +%s%N)
+ip netns exec "$D" env --default-signal=INT,QUIT "$SLUICE" up -f "$TMPD/$ID.conf" >"$TMPD/$ID.log" 2>&1 </dev/null &
+PD=$!
+PIDS+=("$PD")
+DAEMONS+=("$D $ID $PD $TMPD/$ID.log sluice")
+up_within_60s() {
+	wait_until 60 iface_up "$D" "$ID" || return 1
+	echo "sluice up with 10000 peers (and their routes): $ID up in $((($(date +%s%N) - t0) / 1000000)) ms"
+}
+check_saying "sluice up of a file with 10000 peers brings $ID up" up_within_60s
+peers_in_d() {
+	local n
+	n=$(ip netns exec "$D" timeout 60 wg show "$ID" peers | wc -l)
+	echo "wg show $ID peers: $n lines"
+	[ "$n" -eq 10000 ]
+}
+check_saying "all 10000 peers of the file are there (wg show IFACE peers)" peers_in_d
+check "each with its allowed IP" sh -c \
+	"ip netns exec $D timeout 60 wg show $ID allowed-ips | grep -c '198\.19\.[0-9]*\.[0-9]*/32' | grep -qx 10000"
+check "... and a route to it through $ID" sh -c "ip -n $D route show dev $ID | grep -c '^198\.19\.' | grep -qx 10000"
+t0=$(date +%s%N)
+kill -TERM "$PD"
+for ((i = 0; i < 600; i++)); do kill -0 "$PD" 2>/dev/null || break; sleep 0.1; done
+info "SIGTERM to exit: $((($(date +%s%N) - t0) / 1000000)) ms"
+check "the daemon with 10000 peers from a file stops on SIGTERM (within 60 s)" sh -c "! kill -0 $PD 2>/dev/null"
 
 finish

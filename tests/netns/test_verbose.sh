@@ -5,8 +5,12 @@
 #            "Invalid MAC of handshake", the client retries;
 #   client 2 has the wrong port: it retries, and the server hears nothing;
 #   client 3 is right: send/receive lines on both sides, keypairs made;
+#            then it sends from an address the server does not allow
+#            for it: "Packet has unallowed src IP";
 #   client 4 is not a peer of the server: "Invalid handshake initiation",
 #            naming the public key it is not configured with.
+# Then a pair with timers 30 times faster rotates keypairs twice: "Keypair
+# 3 created", "Keypair 1 destroyed" on both sides.
 # Peers are named by their id (1, 2, 3... in the order added), which the
 # "Peer N created, public key ..." line ties to a key.
 # keypair and ns_new set variables by name, and check calls the helpers
@@ -111,6 +115,16 @@ check "server: a keypair created for peer 3" \
 	grep -Eq 'Keypair [0-9]+ created for peer 3$' "$(log_of "$IS")"
 check "the lines are debug lines" grep -q "$IS debug: Receiving handshake initiation" "$(log_of "$IS")"
 
+section "client 3 sends from an address outside its AllowedIPs on the server"
+# A second address on client 3's interface, not in the server's AllowedIPs
+# for it (198.18.3.1/32): a ping from it is encrypted and sent, and the
+# server drops it after decrypting.
+addr "$C" "$I3" 198.18.9.1/32
+ip netns exec "$C" ping -n -c 1 -W 1 -I 198.18.9.1 198.18.3.254 >/dev/null 2>&1 || true
+check "server: Packet has unallowed src IP (198.18.9.1) from peer 3 (192.0.2.1:51833)" \
+	wait_until 5 logged "$IS" "Packet has unallowed src IP (198.18.9.1) from peer 3 (192.0.2.1:51833)"
+check "client 3 still reaches the server from its own address" ping_ok "$C" 198.18.3.254
+
 section "clients 1 (wrong server key), 2 (wrong port), 4 (unknown to the server)"
 for n in 1 2 4; do
 	ip netns exec "$C" ping -n -c 1 -W 1 "198.18.$n.254" >/dev/null 2>&1 || true
@@ -128,5 +142,45 @@ check "server: nothing from client 2's port 51832" not_logged "$IS" "192.0.2.1:5
 check "server: client 1's initiations got no further than the MAC" not_logged "$IS" "from peer 1"
 check "client 1 and 4 made no keypair" \
 	sh -c "! grep -q 'Keypair' $(log_of "$I1") && ! grep -q 'Keypair' $(log_of "$I4")"
+
+section "keypair rotation, timers 30 times faster (SLUICE_TIMER_SCALE=30: rekey after 4 s)"
+keypair kr1
+keypair kr2
+ifname IR1 r1
+ifname IR2 r2
+CR1=$(conf_write "$IR1" <<-EOF
+	[Interface]
+	PrivateKey = $kr1_priv
+	ListenPort = 51841
+	Address = 198.18.5.1/24
+	[Peer]
+	PublicKey = $kr2_pub
+	AllowedIPs = 198.18.5.2/32
+	Endpoint = 192.0.2.2:51842
+	EOF
+)
+CR2=$(conf_write "$IR2" <<-EOF
+	[Interface]
+	PrivateKey = $kr2_priv
+	ListenPort = 51842
+	Address = 198.18.5.2/24
+	[Peer]
+	PublicKey = $kr1_pub
+	AllowedIPs = 198.18.5.1/32
+	EOF
+)
+SLUICE_TIMER_SCALE=30 start_sluice "$S" "$CR2"
+SLUICE_TIMER_SCALE=30 start_sluice "$C" "$CR1"
+check "the pair reaches each other" ping_ok "$C" 198.18.5.2
+# Traffic for two rekeys (REKEY_AFTER_TIME is 4 s at this scale), bounded.
+ip netns exec "$C" ping -n -q -c 60 -i 0.2 -W 1 198.18.5.2 >/dev/null 2>&1 &
+PING=$!
+PIDS+=("$PING")
+check "initiator: Keypair 3 created for peer 1 (a second rotation)" \
+	wait_until 20 logged "$IR1" "Keypair 3 created for peer 1"
+check "initiator: Keypair 1 destroyed for peer 1" logged "$IR1" "Keypair 1 destroyed for peer 1"
+check "responder: Keypair 2 created for peer 1" logged "$IR2" "Keypair 2 created for peer 1"
+check "responder: Keypair 1 destroyed for peer 1" wait_until 5 logged "$IR2" "Keypair 1 destroyed for peer 1"
+wait "$PING" 2>/dev/null || true
 
 finish

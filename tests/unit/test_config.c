@@ -84,14 +84,14 @@ static void test_full_file(void **state)
 {
 	struct interface_config cfg;
 	char err[256] = "";
-	uint8_t want[32];
+	uint8_t want[KEY_LEN];
 
 	if (!parse(&cfg, full_file, err, sizeof(err)))
 		fail_msg("%s", err);
-	for (int i = 0; i < 32; i++)
+	for (int i = 0; i < KEY_LEN; i++)
 		want[i] = (uint8_t)i;
 	assert_true(cfg.has_private_key);
-	assert_memory_equal(cfg.private_key, want, 32);
+	assert_memory_equal(cfg.private_key, want, KEY_LEN);
 	assert_true(cfg.has_listen_port);
 	assert_int_equal(cfg.listen_port, 51820);
 	assert_int_equal(cfg.n_addresses, 4);
@@ -125,11 +125,11 @@ static void test_full_file(void **state)
 
 	assert_int_equal(cfg.n_peers, 3);
 	struct peer_config *p = &cfg.peers[0];
-	memset(want, 0x11, 32);
-	assert_memory_equal(p->public_key, want, 32);
+	memset(want, 0x11, KEY_LEN);
+	assert_memory_equal(p->public_key, want, KEY_LEN);
 	assert_true(p->has_preshared_key);
-	memset(want, 0xa5, 32);
-	assert_memory_equal(p->preshared_key, want, 32);
+	memset(want, 0xa5, KEY_LEN);
+	assert_memory_equal(p->preshared_key, want, KEY_LEN);
 	assert_int_equal(p->line, 19);
 	assert_int_equal(p->n_allowed_ips, 3);
 	assert_cidr(&p->allowed_ips[0], "10.0.0.2/32");
@@ -154,8 +154,8 @@ static void test_full_file(void **state)
 	assert_int_equal(p->persistent_keepalive, 0);
 
 	p = &cfg.peers[2];
-	memset(want, 0x22, 32);
-	assert_memory_equal(p->public_key, want, 32);
+	memset(want, 0x22, KEY_LEN);
+	assert_memory_equal(p->public_key, want, KEY_LEN);
 	assert_string_equal(p->endpoint_str, "vpn.example.org:4500");
 	assert_int_equal(p->endpoint.addr.sa.sa_family, AF_UNSPEC); /* a name: config_resolve's job */
 	assert_int_equal(p->n_allowed_ips, 0);
@@ -164,9 +164,9 @@ static void test_full_file(void **state)
 	config_free(&cfg);
 	assert_int_equal(cfg.n_peers, 0);
 	assert_null(cfg.peers);
-	memset(want, 0, 32);
-	assert_memory_equal(cfg.private_key, want, 32); /* wiped */
-	config_free(&cfg);                              /* twice is harmless */
+	memset(want, 0, KEY_LEN);
+	assert_memory_equal(cfg.private_key, want, KEY_LEN); /* wiped */
+	config_free(&cfg);                                   /* twice is harmless */
 }
 
 static void test_minimal_and_defaults(void **state)
@@ -355,7 +355,7 @@ static void test_many_peers(void **state)
 	char *text = malloc(cap);
 	struct interface_config cfg;
 	char err[256];
-	uint8_t key[32] = { 0 };
+	uint8_t key[KEY_LEN] = { 0 };
 	char b64[KEY_B64_LEN + 1];
 
 	assert_non_null(text);

@@ -40,7 +40,7 @@ struct side {
 	int n_tun;
 	char log[LOG_MAX][400]; /* lines from the log hook */
 	int n_log;
-	uint8_t priv[32], pub[32];
+	uint8_t priv[KEY_LEN], pub[KEY_LEN];
 };
 
 static struct side A, B;
@@ -208,7 +208,7 @@ static int setup(void **state)
 	peer_ba = core_peer_add(&B.core, A.pub);
 	assert_non_null(peer_ab);
 	assert_non_null(peer_ba);
-	uint8_t psk[32];
+	uint8_t psk[KEY_LEN];
 	assert_true(crypto_random(psk, sizeof(psk)));
 	core_peer_set_psk(&A.core, peer_ab, psk);
 	core_peer_set_psk(&B.core, peer_ba, psk);
@@ -277,17 +277,17 @@ static void test_handshake_and_data(void **state)
  * same key given unclamped is no change, and sessions survive it. */
 static void test_private_key_clamped(void **state)
 {
-	uint8_t unclamped[32];
+	uint8_t unclamped[KEY_LEN];
 	(void)state;
 
 	handshake_and_first_packet();
 	memcpy(unclamped, A.priv, sizeof(unclamped));
 	unclamped[0] |= 7;
 	unclamped[31] = (uint8_t)((unclamped[31] | 0x80) & ~0x40);
-	assert_memory_not_equal(unclamped, A.priv, 32);
+	assert_memory_not_equal(unclamped, A.priv, KEY_LEN);
 	core_set_private_key(&A.core, unclamped);
-	assert_memory_equal(A.core.identity.private_key, A.priv, 32);
-	assert_memory_equal(A.core.identity.public_key, A.pub, 32);
+	assert_memory_equal(A.core.identity.private_key, A.priv, KEY_LEN);
+	assert_memory_equal(A.core.identity.public_key, A.pub, KEY_LEN);
 	assert_non_null(peer_ab->current); /* no change: the session stays */
 
 	/* A fresh engine given the unclamped key keeps the clamped one. */
@@ -296,8 +296,8 @@ static void test_private_key_clamped(void **state)
 	assert_int_equal(core_init(&c, &h, 1420, 64), 0);
 	core_set_private_key(&c, unclamped);
 	assert_true(c.identity.has_key);
-	assert_memory_equal(c.identity.private_key, A.priv, 32);
-	assert_memory_equal(c.identity.public_key, A.pub, 32);
+	assert_memory_equal(c.identity.private_key, A.priv, KEY_LEN);
+	assert_memory_equal(c.identity.public_key, A.pub, KEY_LEN);
 	core_destroy(&c);
 }
 
@@ -305,7 +305,7 @@ static void test_private_key_clamped(void **state)
  * needs it, kept, and forgotten when our key changes. */
 static void test_static_static_kept(void **state)
 {
-	uint8_t want[32], other[32];
+	uint8_t want[KEY_LEN], other[KEY_LEN];
 	(void)state;
 
 	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_UNKNOWN);
@@ -313,18 +313,18 @@ static void test_static_static_kept(void **state)
 	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_KNOWN);
 	assert_int_equal(peer_ab->static_static_state, STATIC_STATIC_KNOWN);
 	assert_true(crypto_x25519(want, B.priv, A.pub));
-	assert_memory_equal(peer_ba->static_static, want, 32);
-	assert_memory_equal(peer_ab->static_static, want, 32); /* the same DH from A's side */
+	assert_memory_equal(peer_ba->static_static, want, KEY_LEN);
+	assert_memory_equal(peer_ab->static_static, want, KEY_LEN); /* the same DH from A's side */
 	/* Another key: forgotten, then made with it. */
 	assert_true(crypto_x25519_keygen(other));
 	core_set_private_key(&B.core, other);
 	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_UNKNOWN);
-	assert_true(crypto_is_zero(peer_ba->static_static, 32));
+	assert_true(crypto_is_zero(peer_ba->static_static, KEY_LEN));
 	now += (REKEY_TIMEOUT + 1) * NS_PER_SEC; /* B's last handshake message is that long ago */
 	core_peer_initiate(&B.core, peer_ba, now);
 	assert_int_equal(peer_ba->static_static_state, STATIC_STATIC_KNOWN);
 	assert_true(crypto_x25519(want, other, A.pub));
-	assert_memory_equal(peer_ba->static_static, want, 32);
+	assert_memory_equal(peer_ba->static_static, want, KEY_LEN);
 	drop_wire(&B);
 	/* No key: none, and no handshake. */
 	core_set_private_key(&B.core, NULL);
@@ -339,7 +339,7 @@ static void test_static_static_kept(void **state)
 	assert_int_equal(count_type(&B, MESSAGE_HANDSHAKE_RESPONSE), 1);
 	drop_wire(&B);
 	/* A low-order peer key: no DH works with it, and that is kept too. */
-	uint8_t low[32] = { 0 };
+	uint8_t low[KEY_LEN] = { 0 };
 	struct peer *bad = core_peer_add(&B.core, low);
 	assert_non_null(bad);
 	core_peer_set_endpoint(&B.core, bad, &A.addr);
@@ -899,7 +899,7 @@ static void test_staged_packets_capped(void **state)
 	(void)state;
 	/* 40 peers that never answer, flooded with packets. */
 	for (int i = 0; i < 40; i++) {
-		uint8_t pub[32];
+		uint8_t pub[KEY_LEN];
 		char ip[32];
 		assert_true(crypto_random(pub, sizeof(pub)));
 		struct peer *p = core_peer_add(&A.core, pub);
@@ -1125,7 +1125,7 @@ static void test_device_sync_tap_macs(void **state)
 	struct interface_config cfg;
 	struct peer_config pcs[2];
 	struct config_mac m1 = { { 2, 0, 0, 0, 0, 0x31 } };
-	uint8_t k_new[32];
+	uint8_t k_new[KEY_LEN];
 	bool found;
 
 	(void)state;
@@ -1136,11 +1136,11 @@ static void test_device_sync_tap_macs(void **state)
 	cfg.ethernet = true;
 	cfg.peers = pcs;
 	cfg.n_peers = 2;
-	memcpy(pcs[0].public_key, B.pub, 32);
+	memcpy(pcs[0].public_key, B.pub, KEY_LEN);
 	pcs[0].endpoint.addr.sa.sa_family = AF_UNSPEC;
 	pcs[0].allowed_macs = &m1;
 	pcs[0].n_allowed_macs = 1;
-	memcpy(pcs[1].public_key, k_new, 32);
+	memcpy(pcs[1].public_key, k_new, KEY_LEN);
 	pcs[1].endpoint.addr.sa.sa_family = AF_UNSPEC;
 	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, NULL), 0);
 	assert_ptr_equal(l2_lookup(core_l2_table(&A.core), m1.addr, now, &found), peer_ab);
@@ -1325,7 +1325,7 @@ static void test_log_handshake(void **state)
 /* A peer configured with the wrong public key for us: its mac1 is wrong. */
 static void test_log_wrong_public_key(void **state)
 {
-	uint8_t wrong[32];
+	uint8_t wrong[KEY_LEN];
 
 	(void)state;
 	assert_true(crypto_random(wrong, sizeof(wrong)));
@@ -1375,6 +1375,43 @@ static void test_log_unallowed_src(void **state)
 	assert_logged(&B, "Packet has unallowed src IP (198.18.9.9) from peer 1 (192.0.2.1:51820)");
 	send_ip(&A, "198.18.0.1", "198.51.100.1", 10);
 	assert_logged(&A, "No peer has allowed IPs matching 198.51.100.1");
+}
+
+/* Sessions rotate, told as the kernel module tells it: each rekey makes a
+ * keypair on both sides, and the one before the previous goes. */
+static void test_log_keypair_rotation(void **state)
+{
+	(void)state;
+	handshake_and_first_packet();
+	for (int t = 0; t <= 2 * REKEY_AFTER_TIME + 10; t += 5) {
+		now += 5 * NS_PER_SEC;
+		core_tick(&A.core, now);
+		core_tick(&B.core, now);
+		send_ip(&A, "198.18.0.1", "198.18.0.2", 1);
+		send_ip(&B, "198.18.0.2", "198.18.0.1", 2);
+		for (int i = 0; i < 4; i++) {
+			deliver(&A, &B);
+			deliver(&B, &A);
+		}
+		if (t == REKEY_AFTER_TIME + 5) {
+			/* One rotation: 2 is current, 1 previous, none gone. */
+			assert_logged(&A, "Keypair 2 created for peer 1");
+			assert_logged(&B, "Keypair 2 created for peer 1");
+			assert_int_equal(logged(&A, "destroyed"), 0);
+			assert_int_equal(logged(&B, "destroyed"), 0);
+		}
+	}
+	/* Two: 3 is current, 2 previous, 1 destroyed on both sides. */
+	assert_logged(&A, "Keypair 3 created for peer 1");
+	assert_logged(&B, "Keypair 3 created for peer 1");
+	assert_logged(&A, "Keypair 1 destroyed for peer 1");
+	assert_logged(&B, "Keypair 1 destroyed for peer 1");
+	assert_int_equal(logged(&A, "Keypair 2 destroyed"), 0);
+	assert_int_equal(logged(&B, "Keypair 2 destroyed"), 0);
+	assert_int_equal(logged(&A, "Zeroing out"), 0);
+	assert_int_equal(logged(&A, "did not complete"), 0);
+	assert_non_null(peer_ab->current);
+	assert_non_null(peer_ab->previous);
 }
 
 static void test_log_give_up(void **state)
@@ -1431,7 +1468,7 @@ static void test_log_rate_limited(void **state)
  * without a log hook says nothing and works the same. */
 static void test_peer_ids_and_no_log_hook(void **state)
 {
-	uint8_t key[32];
+	uint8_t key[KEY_LEN];
 
 	(void)state;
 	assert_int_equal(peer_ab->id, 1);
@@ -1465,7 +1502,7 @@ static void test_device_apply_config(void **state)
 	struct interface_config cfg;
 	struct peer_config pcs[4];
 	struct cidr ip4 = { .family = AF_INET, .prefix = 32 };
-	uint8_t k1[32], k2[32];
+	uint8_t k1[KEY_LEN], k2[KEY_LEN];
 
 	(void)state;
 	assert_true(crypto_random(k1, sizeof(k1)));
@@ -1475,9 +1512,9 @@ static void test_device_apply_config(void **state)
 	memset(pcs, 0, sizeof(pcs));
 	cfg.peers = pcs;
 	/* A new peer with everything; our own key (ignored); one to update only (absent: ignored). */
-	memcpy(pcs[0].public_key, k1, 32);
+	memcpy(pcs[0].public_key, k1, KEY_LEN);
 	pcs[0].has_preshared_key = true;
-	memset(pcs[0].preshared_key, 7, 32);
+	memset(pcs[0].preshared_key, 7, KEY_LEN);
 	pcs[0].has_suite = true;
 	pcs[0].suite = SUITE_AESGCM;
 	pcs[0].endpoint = B.addr;
@@ -1485,8 +1522,8 @@ static void test_device_apply_config(void **state)
 	pcs[0].n_allowed_ips = 1;
 	pcs[0].has_persistent_keepalive = true;
 	pcs[0].persistent_keepalive = 25;
-	memcpy(pcs[1].public_key, A.pub, 32);
-	memcpy(pcs[2].public_key, k2, 32);
+	memcpy(pcs[1].public_key, A.pub, KEY_LEN);
+	memcpy(pcs[2].public_key, k2, KEY_LEN);
 	pcs[2].update_only = true;
 	cfg.n_peers = 3;
 	assert_int_equal(device_apply_config(&A.core, &cfg, now), 0);
@@ -1507,7 +1544,7 @@ static void test_device_apply_config(void **state)
 	struct cidr bad = ip4;
 	bad.prefix = 33;
 	memset(pcs, 0, sizeof(pcs));
-	memcpy(pcs[0].public_key, k1, 32);
+	memcpy(pcs[0].public_key, k1, KEY_LEN);
 	pcs[0].allowed_ips = &bad;
 	pcs[0].n_allowed_ips = 1;
 	cfg.n_peers = 1;
@@ -1515,7 +1552,7 @@ static void test_device_apply_config(void **state)
 
 	/* Removal, then replace_peers. */
 	memset(pcs, 0, sizeof(pcs));
-	memcpy(pcs[0].public_key, k1, 32);
+	memcpy(pcs[0].public_key, k1, KEY_LEN);
 	pcs[0].remove = true;
 	assert_int_equal(device_apply_config(&A.core, &cfg, now), 0);
 	assert_null(core_peer_find(&A.core, k1));
@@ -1528,13 +1565,13 @@ static void test_device_apply_config(void **state)
 }
 
 static int n_removing;
-static uint8_t removing_key[32];
+static uint8_t removing_key[KEY_LEN];
 
-static void record_removing(void *ctx, const uint8_t public_key[32])
+static void record_removing(void *ctx, const uint8_t public_key[KEY_LEN])
 {
 	(void)ctx;
 	n_removing++;
-	memcpy(removing_key, public_key, 32);
+	memcpy(removing_key, public_key, KEY_LEN);
 }
 
 /* A sync (syncconf, SIGHUP) keeps the session of a peer the configuration
@@ -1545,7 +1582,7 @@ static void test_device_sync_config(void **state)
 	struct peer_config pcs[2];
 	struct cidr ips[2] = { { .family = AF_INET, .prefix = 32 }, { .family = AF_INET, .prefix = 24 } };
 	struct device_sync_counts counts;
-	uint8_t k_gone[32], k_new[32];
+	uint8_t k_gone[KEY_LEN], k_new[KEY_LEN];
 
 	(void)state;
 	handshake_and_first_packet();
@@ -1564,15 +1601,15 @@ static void test_device_sync_config(void **state)
 	cfg.n_peers = 2;
 	/* B: the same key and psk as before, its keepalive on, one more
 	 * allowed IP, no endpoint (it stays), no cipher (the default). */
-	memcpy(pcs[0].public_key, B.pub, 32);
+	memcpy(pcs[0].public_key, B.pub, KEY_LEN);
 	pcs[0].has_preshared_key = true;
-	memcpy(pcs[0].preshared_key, peer_ab->preshared_key, 32);
+	memcpy(pcs[0].preshared_key, peer_ab->preshared_key, KEY_LEN);
 	pcs[0].has_persistent_keepalive = true;
 	pcs[0].persistent_keepalive = 17;
 	pcs[0].allowed_ips = ips;
 	pcs[0].n_allowed_ips = 2;
 	pcs[0].endpoint.addr.sa.sa_family = AF_UNSPEC;
-	memcpy(pcs[1].public_key, k_new, 32);
+	memcpy(pcs[1].public_key, k_new, KEY_LEN);
 	pcs[1].endpoint.addr.sa.sa_family = AF_UNSPEC;
 	n_removing = 0;
 	assert_int_equal(device_sync_config(&A.core, &cfg, now, record_removing, NULL, &counts), 0);
@@ -1580,7 +1617,7 @@ static void test_device_sync_config(void **state)
 	assert_int_equal(counts.removed, 1);
 	assert_int_equal(counts.kept, 1);
 	assert_int_equal(n_removing, 1);
-	assert_memory_equal(removing_key, k_gone, 32);
+	assert_memory_equal(removing_key, k_gone, KEY_LEN);
 	assert_null(core_peer_find(&A.core, k_gone));
 	assert_non_null(core_peer_find(&A.core, k_new));
 	assert_ptr_equal(core_peer_find(&A.core, B.pub), peer_ab); /* updated in place */
@@ -1614,7 +1651,7 @@ static void test_device_sync_config(void **state)
 	A.n_net = 0;
 	assert_int_equal(device_sync_config(&A.core, &cfg, now, NULL, NULL, NULL), 0);
 	assert_int_equal(peer_ab->suite, SUITE_AESGCM);
-	assert_true(crypto_is_zero(peer_ab->preshared_key, 32));
+	assert_true(crypto_is_zero(peer_ab->preshared_key, KEY_LEN));
 	now += 6 * NS_PER_SEC; /* past REKEY_TIMEOUT since the last initiation */
 	send_ip(&A, "198.18.0.1", "198.18.0.2", 9);
 	assert_int_equal(count_type(&A, MESSAGE_DATA), 0);
@@ -1644,14 +1681,14 @@ static double seconds_since(const struct timespec *t0)
  * the same through the config parser and the device layer. */
 static void test_many_peers(void **state)
 {
-	static uint8_t keys[MANY_PEERS][32];
+	static uint8_t keys[MANY_PEERS][KEY_LEN];
 	static struct peer *peers[MANY_PEERS];
 	struct timespec t0;
 	double t_add, t_find, t_remove, t_refind;
 
 	(void)state;
 	for (int i = 0; i < MANY_PEERS; i++) {
-		assert_true(crypto_random(keys[i], 32));
+		assert_true(crypto_random(keys[i], KEY_LEN));
 		keys[i][0] = (uint8_t)i; /* distinct for sure */
 		keys[i][1] = (uint8_t)(i >> 8);
 	}
@@ -1777,6 +1814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_wrong_public_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_unknown_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_unallowed_src, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_keypair_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_give_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_ids_and_no_log_hook, setup, teardown),

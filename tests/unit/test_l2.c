@@ -10,7 +10,7 @@
 
 #include "l2.h"
 
-#define S 1000000000ULL
+#define S NS_PER_SEC
 
 static const uint8_t key[CRYPTO_SIPHASH_KEY_LEN] = { 1, 2, 3 };
 static int peer_a, peer_b; /* owners: their addresses */

@@ -243,6 +243,48 @@ static void test_endpoint_equal(void **state)
 	assert_false(endpoint_equal(&none1, &a));
 }
 
+/* The one place IPv4-mapped addresses are unfolded (a dual-stack socket's
+ * peer, a configured [::ffff:a.b.c.d]) and folded (to send on it). */
+static void test_v4_mapped(void **state)
+{
+	struct endpoint mapped, v4, v6, e;
+	struct sockaddr_in6 s6;
+	char text[ENDPOINT_STR_MAX];
+
+	assert_true(endpoint_parse_numeric(&mapped, "[::ffff:192.0.2.1]:51820"));
+	assert_int_equal(mapped.addr.sa.sa_family, AF_INET6);
+	endpoint_from_sockaddr(&e, &mapped.addr.sa);
+	assert_int_equal(e.addr.sa.sa_family, AF_INET);
+	endpoint_format(text, &e);
+	assert_string_equal(text, "192.0.2.1:51820");
+
+	/* ...and back: the same bytes as the mapped form. */
+	assert_true(endpoint_parse_numeric(&v4, "192.0.2.1:51820"));
+	assert_true(endpoint_to_sin6(&s6, &v4));
+	assert_int_equal(s6.sin6_family, AF_INET6);
+	assert_int_equal(s6.sin6_port, mapped.addr.in6.sin6_port);
+	assert_memory_equal(&s6.sin6_addr, &mapped.addr.in6.sin6_addr, sizeof(s6.sin6_addr));
+	endpoint_from_sockaddr(&e, (const struct sockaddr *)&s6);
+	assert_true(endpoint_equal(&e, &v4));
+
+	/* Plain IPv6 stays IPv6 (its flow label dropped); IPv4 stays IPv4. */
+	assert_true(endpoint_parse_numeric(&v6, "[2001:db8::1]:51820"));
+	v6.addr.in6.sin6_flowinfo = htonl(0x12345);
+	endpoint_from_sockaddr(&e, &v6.addr.sa);
+	assert_int_equal(e.addr.sa.sa_family, AF_INET6);
+	assert_int_equal(e.addr.in6.sin6_flowinfo, 0);
+	assert_memory_equal(&e.addr.in6.sin6_addr, &v6.addr.in6.sin6_addr, sizeof(s6.sin6_addr));
+	assert_true(endpoint_to_sin6(&s6, &v6));
+	endpoint_from_sockaddr(&e, &v4.addr.sa);
+	assert_true(endpoint_equal(&e, &v4));
+
+	/* Anything else is no IP endpoint. */
+	struct sockaddr un = { .sa_family = AF_UNIX };
+	endpoint_from_sockaddr(&e, &un);
+	assert_int_equal(e.addr.sa.sa_family, AF_UNSPEC);
+	assert_false(endpoint_to_sin6(&s6, &e));
+}
+
 static void test_endpoint_resolve(void **state)
 {
 	struct endpoint e;
@@ -269,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_rejects),   cmocka_unit_test(test_cidr_mask),
 		cmocka_unit_test(test_endpoint_split), cmocka_unit_test(test_endpoint_numeric),
 		cmocka_unit_test(test_endpoint_equal), cmocka_unit_test(test_endpoint_resolve),
+		cmocka_unit_test(test_v4_mapped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

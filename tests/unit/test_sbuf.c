@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "sbuf.h"
 
@@ -249,6 +251,57 @@ static void test_grow_block(void **state)
 	free(c);
 }
 
+/* Reading a descriptor to its end: more than one chunk, through a pipe
+ * (no size known) and a file (its size as the hint); stopping at the
+ * maximum; a read error is returned with what came before kept. */
+static void test_read_fd(void **state)
+{
+	enum { N = 3 * SBUF_READ_CHUNK + 17 };
+	static char data[N];
+	char path[] = "/tmp/sluice-test-sbuf.XXXXXX";
+	struct sbuf b;
+	int fds[2], fd;
+
+	for (size_t i = 0; i < N; i++)
+		data[i] = (char)(i * 7 + i / 251);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(write(fd, data, N), N);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	sbuf_init(&b, 0);
+	assert_int_equal(sbuf_read_fd(&b, fd, N), 0);
+	assert_int_equal(sbuf_len(&b), N);
+	assert_memory_equal(sbuf_ptr(&b), data, N);
+	sbuf_free(&b);
+
+	/* At most max: a byte past a caller's limit, and no more. */
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	sbuf_init(&b, 1001);
+	assert_int_equal(sbuf_read_fd(&b, fd, 1000), 0);
+	assert_int_equal(sbuf_len(&b), 1001);
+	assert_memory_equal(sbuf_ptr(&b), data, 1001);
+	sbuf_free(&b);
+	close(fd);
+
+	/* A pipe, no hint, appended after what the buffer held. */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], data, 5000), 5000);
+	close(fds[1]);
+	sbuf_init(&b, 0);
+	assert_int_equal(sbuf_put(&b, "head", 4), 0);
+	assert_int_equal(sbuf_read_fd(&b, fds[0], 0), 0);
+	assert_int_equal(sbuf_len(&b), 5004);
+	assert_memory_equal(sbuf_ptr(&b), "head", 4);
+	assert_memory_equal(sbuf_ptr(&b) + 4, data, 5000);
+	close(fds[0]);
+
+	/* An error: -errno, and the buffer as it was. */
+	assert_int_equal(sbuf_read_fd(&b, -1, 0), -EBADF);
+	assert_int_equal(sbuf_len(&b), 5004);
+	sbuf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_stream_compacts),
 		cmocka_unit_test(test_cstr_and_steal),
 		cmocka_unit_test(test_grow_block),
+		cmocka_unit_test(test_read_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

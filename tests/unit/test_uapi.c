@@ -78,13 +78,13 @@ static const char full_request[] = "private_key=" HEX_PRIV
 static void test_parse_all_keys(void **state)
 {
 	struct interface_config cfg;
-	uint8_t want[32];
+	uint8_t want[KEY_LEN];
 
 	assert_int_equal(parse(&cfg, full_request), 0);
-	for (int i = 0; i < 32; i++)
+	for (int i = 0; i < KEY_LEN; i++)
 		want[i] = (uint8_t)i;
 	assert_true(cfg.has_private_key);
-	assert_memory_equal(cfg.private_key, want, 32);
+	assert_memory_equal(cfg.private_key, want, KEY_LEN);
 	assert_true(cfg.has_listen_port);
 	assert_int_equal(cfg.listen_port, 51820);
 	assert_true(cfg.has_fwmark);
@@ -93,12 +93,12 @@ static void test_parse_all_keys(void **state)
 	assert_int_equal(cfg.n_peers, 3);
 
 	struct peer_config *p = &cfg.peers[0];
-	memset(want, 0x11, 32);
-	assert_memory_equal(p->public_key, want, 32);
+	memset(want, 0x11, KEY_LEN);
+	assert_memory_equal(p->public_key, want, KEY_LEN);
 	assert_int_equal(p->line, 5);
 	assert_true(p->has_preshared_key);
-	memset(want, 0xa5, 32);
-	assert_memory_equal(p->preshared_key, want, 32);
+	memset(want, 0xa5, KEY_LEN);
+	assert_memory_equal(p->preshared_key, want, KEY_LEN);
 	assert_int_equal(p->endpoint.addr.sa.sa_family, AF_INET);
 	assert_int_equal(ntohs(p->endpoint.addr.in4.sin_port), 51820);
 	assert_null(p->endpoint_str);
@@ -138,15 +138,15 @@ static void test_parse_all_keys(void **state)
 static void test_parse_zero_keys(void **state)
 {
 	struct interface_config cfg;
-	uint8_t zero[32] = { 0 };
+	uint8_t zero[KEY_LEN] = { 0 };
 
 	/* All zeros: "remove the private key" / "no preshared key". */
 	assert_int_equal(parse(&cfg, "private_key=" HEX_ZERO "\npublic_key=" HEX_PUB1 "\npreshared_key=" HEX_ZERO "\n"),
 			 0);
 	assert_true(cfg.has_private_key);
-	assert_memory_equal(cfg.private_key, zero, 32);
+	assert_memory_equal(cfg.private_key, zero, KEY_LEN);
 	assert_true(cfg.peers[0].has_preshared_key);
-	assert_memory_equal(cfg.peers[0].preshared_key, zero, 32);
+	assert_memory_equal(cfg.peers[0].preshared_key, zero, KEY_LEN);
 	config_free(&cfg);
 
 	assert_int_equal(
@@ -242,7 +242,7 @@ static void dump_cfg(struct sbuf *out, int e, const struct interface_config *cfg
 	char text[ENDPOINT_STR_MAX];
 
 	sbuf_putf(out, "e=%d key=%d:", e, cfg->has_private_key);
-	for (int i = 0; i < 32; i++)
+	for (int i = 0; i < KEY_LEN; i++)
 		sbuf_putf(out, "%02x", cfg->private_key[i]);
 	sbuf_putf(out, " port=%d:%u fwmark=%d:%u replace=%d peers=%zu\n", cfg->has_listen_port, cfg->listen_port,
 		  cfg->has_fwmark, cfg->fwmark, cfg->replace_peers, cfg->n_peers);
@@ -599,13 +599,13 @@ static void hook_drop(void *ctx, struct pkt **pkts, int n)
 		pool_put(core_pool(c), pkts[i]);
 }
 
-static bool dial_first(void *ctx, const uint8_t public_key[32], struct endpoint *target)
+static bool dial_first(void *ctx, const uint8_t public_key[KEY_LEN], struct endpoint *target)
 {
-	uint8_t want[32];
+	uint8_t want[KEY_LEN];
 
 	(void)ctx;
-	assert_int_equal(unit_hex(want, sizeof(want), HEX_PUB1), 32);
-	if (memcmp(public_key, want, 32))
+	assert_int_equal(unit_hex(want, sizeof(want), HEX_PUB1), KEY_LEN);
+	if (memcmp(public_key, want, KEY_LEN))
 		return false;
 	assert_true(endpoint_parse_numeric(target, "192.0.2.1:443"));
 	return true;
@@ -615,7 +615,7 @@ static void test_get_reads_back(void **state)
 {
 	struct core c;
 	struct core_hooks hooks = { .ctx = &c, .send_net = hook_drop, .send_tun = hook_drop };
-	uint8_t priv[32], pub[3][32], psk[32];
+	uint8_t priv[KEY_LEN], pub[3][KEY_LEN], psk[KEY_LEN];
 	struct cidr ips[3], addrs[1];
 	struct endpoint ep;
 	struct sbuf out;
@@ -624,15 +624,15 @@ static void test_get_reads_back(void **state)
 
 	assert_true(crypto_init());
 	assert_int_equal(core_init(&c, &hooks, 1420, 64), 0);
-	assert_int_equal(unit_hex(priv, sizeof(priv), HEX_PRIV), 32);
-	assert_int_equal(unit_hex(psk, sizeof(psk), HEX_PSK), 32);
+	assert_int_equal(unit_hex(priv, sizeof(priv), HEX_PRIV), KEY_LEN);
+	assert_int_equal(unit_hex(psk, sizeof(psk), HEX_PSK), KEY_LEN);
 	core_set_private_key(&c, priv);
 	assert_true(cidr_parse(&ips[0], "198.18.0.2/32", false));
 	assert_true(cidr_parse(&ips[1], "198.19.0.0/16", false));
 	assert_true(cidr_parse(&ips[2], "2001:db8:77::3/128", false));
 	assert_true(cidr_parse(&addrs[0], "198.18.0.1/24", false));
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(unit_hex(pub[i], 32, hex[i]), 32);
+		assert_int_equal(unit_hex(pub[i], KEY_LEN, hex[i]), KEY_LEN);
 		struct peer *p = core_peer_add(&c, pub[i]);
 		assert_non_null(p);
 		assert_int_equal(core_peer_add_allowed_ip(&c, p, &ips[i]), 0);
@@ -666,7 +666,7 @@ static void test_get_reads_back(void **state)
 	/* The engine keeps the key clamped, as WireGuard shows it. */
 	priv[0] &= 248;
 	priv[31] = (uint8_t)((priv[31] & 127) | 64);
-	assert_memory_equal(cfg.private_key, priv, 32);
+	assert_memory_equal(cfg.private_key, priv, KEY_LEN);
 	assert_int_equal(cfg.listen_port, 443);
 	assert_int_equal(cfg.fwmark, 16);
 	assert_int_equal(cfg.transports, TRANSPORT_TCP);
@@ -675,7 +675,7 @@ static void test_get_reads_back(void **state)
 	assert_int_equal(cfg.mtu, 1380);
 	assert_int_equal(cfg.table, TABLE_OFF);
 	assert_int_equal(cfg.n_peers, 3);
-	assert_memory_equal(cfg.peers[0].preshared_key, psk, 32);
+	assert_memory_equal(cfg.peers[0].preshared_key, psk, KEY_LEN);
 	assert_true(cfg.peers[0].has_suite);
 	assert_int_equal(cfg.peers[0].suite, SUITE_AESGCM);
 	assert_int_equal(cfg.peers[0].persistent_keepalive, 25);
@@ -763,7 +763,7 @@ static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 /* One round of the loop: waits up to timeout_ms, dispatches, ticks. */
@@ -1260,7 +1260,7 @@ static bool closed_by_server(int fd)
 
 static void test_idle_timeout(void **state)
 {
-	const uint64_t t = 1000 * 1000000000ULL;
+	const uint64_t t = 1000 * NS_PER_SEC;
 	struct harness h;
 	int quiet, half;
 
@@ -1272,13 +1272,13 @@ static void test_idle_timeout(void **state)
 	assert_int_equal(h.server.n_conns, 2);
 	/* Progress resets the clock: half a request 5 s later. */
 	assert_int_equal(send(half, "set=1\nlisten_p", 15, 0), 15);
-	pump_all(&h, t + 5 * 1000000000ULL);
+	pump_all(&h, t + 5 * NS_PER_SEC);
 	uapi_server_tick(&h.server, t + UAPI_IDLE_TIMEOUT_NS - 1);
 	assert_int_equal(h.server.n_conns, 2);
 	uapi_server_tick(&h.server, t + UAPI_IDLE_TIMEOUT_NS);
 	assert_int_equal(h.server.n_conns, 1);
 	assert_true(closed_by_server(quiet));
-	uapi_server_tick(&h.server, t + 5 * 1000000000ULL + UAPI_IDLE_TIMEOUT_NS);
+	uapi_server_tick(&h.server, t + 5 * NS_PER_SEC + UAPI_IDLE_TIMEOUT_NS);
 	assert_int_equal(h.server.n_conns, 0);
 	assert_true(closed_by_server(half));
 	close(quiet);
@@ -1290,7 +1290,7 @@ static void test_idle_timeout(void **state)
  * place frees. */
 static void test_connection_cap(void **state)
 {
-	const uint64_t t = 1000000000ULL;
+	const uint64_t t = NS_PER_SEC;
 	struct fake_daemon ctx;
 	struct harness h;
 	int fds[UAPI_MAX_CONNS], extra;
@@ -1334,7 +1334,7 @@ static void test_connection_cap(void **state)
  * waits. */
 static void test_large_reply_and_pipelining(void **state)
 {
-	const uint64_t t = 1000000000ULL;
+	const uint64_t t = NS_PER_SEC;
 	struct fake_daemon ctx;
 	struct harness h;
 	struct sbuf got;
