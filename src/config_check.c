@@ -47,7 +47,7 @@ static bool check_duplicate_peers(struct config_parser *p)
 	/* Equal keys sit together, each run in file order. Report the
 	 * earliest repetition in the file, naming the first [Peer] of its run. */
 	for (size_t i = 1, run = 0; i < cfg->n_peers; i++) {
-		if (memcmp(sorted[i - 1]->public_key, sorted[i]->public_key, 32)) {
+		if (memcmp(sorted[i - 1]->public_key, sorted[i]->public_key, KEY_LEN)) {
 			run = i;
 			continue;
 		}

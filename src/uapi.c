@@ -28,6 +28,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "encoding.h"
 #include "sbuf.h"
 
 /* The client waits this long for a daemon that stopped answering. */
@@ -235,8 +236,9 @@ static int transact(const char *ifname, const char *req, size_t req_len, struct 
 {
 	const char *data, *end = NULL, *line;
 	size_t scanned = 0, digits;
-	long long value;
-	char num[16], *stop;
+	uint64_t value;
+	char num[16];
+	bool neg;
 	int fd, rc = 0;
 
 	fd = uapi_connect(ifname);
@@ -299,18 +301,13 @@ static int transact(const char *ifname, const char *req, size_t req_len, struct 
 	}
 	memcpy(num, line + 6, digits);
 	num[digits] = '\0';
-	if (!((num[0] >= '0' && num[0] <= '9') || num[0] == '-')) {
-		rc = -EPROTO;
-		goto out;
-	}
-	errno = 0;
-	value = strtoll(num, &stop, 10);
-	if (*stop || errno || value > 4095 || value < -4095) {
-		rc = -EPROTO;
-		goto out;
-	}
 	/* wireguard-go and sluice send -errno; accept a positive one too. */
-	rc = value <= 0 ? (int)value : -(int)value;
+	neg = num[0] == '-';
+	if (!parse_u64(num + neg, digits - neg, false, 4095, &value)) {
+		rc = -EPROTO;
+		goto out;
+	}
+	rc = -(int)value;
 	/* Keep the body: everything before the errno line. */
 	sbuf_consume_end(reply, sbuf_len(reply) - (size_t)(line - data));
 out:
