@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "crypto.h"
 #include "device_config.h"
 #include "device_io.h"
+#include "device_link.h"
 #include "device_sync.h"
 #include "encoding.h"
 #include "keylog.h"
@@ -325,57 +325,6 @@ static int watch(struct device *d, int fd, enum fd_tag tag)
 	return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
-/* The tun's MTU is its administrator's (ip link set mtu; wg-quick sets it
- * after `sluice IFACE` made the tun with 1420): padding follows it, as in
- * WireGuard, and so does the size of the buffers pool_get hands out. Any
- * MTU a tun can have (up to 65535) is carried: packets larger than an
- * Ethernet MTU's take the pool's large buffers. `how` says who noticed. */
-static void apply_mtu(struct device *d, uint32_t mtu, const char *how)
-{
-	uint32_t old = core_mtu(&d->core);
-
-	if (!mtu || mtu == old)
-		return;
-	if (core_set_mtu(&d->core, mtu) < 0) {
-		log_debug("MTU of %s is now %u, more than sluice carries (%u)", d->ifname, mtu, core_max_mtu(&d->core));
-		return;
-	}
-	log_info("MTU of %s changed %u -> %u (%s)", d->ifname, old, mtu, how);
-	d->mtu = mtu;
-}
-
-/* The MTU asked with SIOCGIFMTU: once a second where there is no link
- * watch, and when the watch lost announcements. Any socket of this
- * namespace answers; the control socket is always there. */
-static void follow_mtu(struct device *d, const char *how)
-{
-	struct ifreq ifr;
-
-	memset(&ifr, 0, sizeof(ifr));
-	if (!if_indextoname((unsigned)d->ifindex, ifr.ifr_name) || ioctl(d->uapi_fd, SIOCGIFMTU, &ifr) < 0 ||
-	    ifr.ifr_mtu <= 0)
-		return;
-	apply_mtu(d, (uint32_t)ifr.ifr_mtu, how);
-}
-
-/* Where the TUN is now, said in the log when that changed; a deleted one
- * stops the daemon. */
-static enum tun_state check_tun(struct device *d)
-{
-	enum tun_state where = tun_state(d->tun_fd);
-
-	if (where != d->tun_where && where == TUN_ELSEWHERE)
-		log_info("%s moved to another network namespace; serving it there, the sockets stay here", d->ifname);
-	else if (where != d->tun_where && where == TUN_HERE)
-		log_info("%s is back in this network namespace", d->ifname);
-	d->tun_where = where;
-	if (where == TUN_GONE && !d->stop) {
-		log_info("%s was deleted; shutting down", d->ifname);
-		d->stop = true;
-	}
-	return where;
-}
-
 /* The link watch opened, or why not said once: the MTU is then polled.
  * SLUICE_NO_LINK_WATCH=1 (tests) polls on purpose. */
 static void open_link_watch(struct device *d)
@@ -399,43 +348,6 @@ static void open_link_watch(struct device *d)
 		return;
 	}
 	d->link_fd = fd;
-}
-
-static void close_link_watch(struct device *d)
-{
-	if (d->link_fd < 0)
-		return;
-	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, d->link_fd, NULL);
-	close(d->link_fd);
-	d->link_fd = -1;
-}
-
-/* Announcements of the kernel's about links: ours changed its MTU, was
- * deleted, or moved. */
-static void read_link(struct device *d)
-{
-	struct linkwatch_event ev = { 0 };
-	int r = linkwatch_read(d->link_fd, d->ifindex, &ev);
-
-	if (r < 0) {
-		log_warn("the link watch failed (%s): the MTU of %s is looked at once a second from now on",
-			 strerror(-r), d->ifname);
-		close_link_watch(d);
-		return;
-	}
-	if (ev.malformed)
-		log_debug("link watch: %u malformed netlink message%s skipped", ev.malformed,
-			  ev.malformed == 1 ? "" : "s");
-	if (!ev.changed && !ev.deleted && !ev.lost)
-		return;
-	/* The index names the TUN only while it is here: moved away, some
-	 * other link may get it. */
-	if (check_tun(d) != TUN_HERE)
-		return;
-	if (ev.lost)
-		follow_mtu(d, "asked again: link announcements were lost");
-	else
-		apply_mtu(d, ev.mtu, "link watch");
 }
 
 /* Whether the control socket's file is still the one we made: wg-quick and
@@ -720,7 +632,7 @@ int device_run(struct device *d)
 				device_resolve_done(d, now);
 				break;
 			case TAG_LINK:
-				read_link(d);
+				device_read_link(d);
 				break;
 			}
 		}
@@ -731,7 +643,7 @@ int device_run(struct device *d)
 		if (now - d->last_liveness_check >= LIVENESS_INTERVAL_NS) {
 			d->last_liveness_check = now;
 			device_resolve_tick(d, now);
-			enum tun_state where = check_tun(d);
+			enum tun_state where = device_check_tun(d);
 			if (where != TUN_GONE && !uapi_file_ours(d)) {
 				log_info("the control socket %s/%s.sock was removed or replaced; shutting down",
 					 uapi_dir(), d->ifname);
@@ -740,7 +652,7 @@ int device_run(struct device *d)
 				/* Moved away, its index and MTU are another
 				 * namespace's: asked here, they would name some
 				 * other link. */
-				follow_mtu(d, "polled");
+				device_follow_mtu(d, "polled");
 			}
 		}
 	}
@@ -779,7 +691,7 @@ void device_down(struct device *d)
 		free(d->vnet);
 		d->vnet = NULL;
 	}
-	close_link_watch(d);
+	device_link_close(d);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);
 	if (d->epoll_fd >= 0)
