@@ -345,7 +345,10 @@ jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
 	    kernel: $kernel, reference_peer: $best.name,
 	    rows: map(. + {
 		ratio_veth: (if .ab_gbps != null and $veth then .ab_gbps / $veth | r3 else null end),
-		ratio_best_peer: (if .ab_gbps != null and $best then .ab_gbps / $best.ab_gbps | r3 else null end) }) }
+		ratio_best_peer: (if .ab_gbps != null and $best then .ab_gbps / $best.ab_gbps | r3 else null end),
+		ratio_p4: (if .ab_gbps != null and .p4_gbps != null and .ab_gbps > 0 then .p4_gbps / .ab_gbps | r3 else null end),
+		cpu_ratio_best_peer: (if .cpu_s_per_gb != null and $best and $best.cpu_s_per_gb != null
+			then .cpu_s_per_gb / $best.cpu_s_per_gb | r3 else null end) }) }
 ' "$ROW_DIR"/*.json >"$OUT_DIR/results.json"
 
 {
@@ -355,16 +358,17 @@ jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
 	jq -r '
 		def f: if . == null then "-" else tostring end;
 		def rss: if .rss_a_mib == null then "-" else "\(.rss_a_mib) / \(.rss_b_mib)" end;
-		"| row | A→B Gbit/s | B→A Gbit/s | 4×A→B Gbit/s | ping idle ms | ping loaded ms | CPU s/GB | RSS MiB A / B | ×veth | ×best peer |",
-		"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+		"| row | A→B Gbit/s | B→A Gbit/s | 4×A→B Gbit/s | 4× / 1 | ping idle ms | ping loaded ms | CPU s/GB | CPU ×best peer | RSS MiB A / B | ×veth | ×best peer |",
+		"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
 		(.rows[] | if .status == "skipped" or .status == "fail" then
-			"| \(.name) | \(.status): \(.note) | | | | | | | | |"
+			"| \(.name) | \(.status): \(.note) | | | | | | | | | | |"
 		else
-			"| \(.name) | \(.ab_gbps | f) | \(.ba_gbps | f) | \(.p4_gbps | f) | \(.ping_idle_ms | f) | \(.ping_load_ms | f) | \(.cpu_s_per_gb | f) | \(rss) | \(.ratio_veth | f) | \(.ratio_best_peer | f) |"
+			"| \(.name) | \(.ab_gbps | f) | \(.ba_gbps | f) | \(.p4_gbps | f) | \(.ratio_p4 | f) | \(.ping_idle_ms | f) | \(.ping_load_ms | f) | \(.cpu_s_per_gb | f) | \(.cpu_ratio_best_peer | f) | \(rss) | \(.ratio_veth | f) | \(.ratio_best_peer | f) |"
 		end),
 		"",
 		"CPU s/GB: user + system time of both daemons during the A→B run per GB iperf3 received. RSS: peak (VmHWM).",
-		"×best peer: A→B relative to the fastest non-sluice tunnel, \(.reference_peer // "none")."
+		"×best peer: A→B relative to the fastest non-sluice tunnel, \(.reference_peer // "none"); CPU ×best peer: CPU s/GB relative to that peer.",
+		"4× / 1: four streams A→B relative to one."
 	' "$OUT_DIR/results.json"
 	jq -r '.rows[] | select(.status == "partial") | "\(.name): \(.note)"' "$OUT_DIR/results.json"
 }
