@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 enum {
@@ -84,7 +83,7 @@ static bool stream_make(struct chachapoly *c, size_t len, uint64_t counter)
 	crypto_simd_done();
 	if (ok)
 		return true;
-	OPENSSL_cleanse(keystream, POLY_KEY);
+	crypto_wipe(keystream, POLY_KEY);
 	return false;
 }
 
@@ -101,7 +100,7 @@ static bool tag_make(struct chachapoly *c, uint8_t tag[TAG], const uint8_t *text
 	ok = EVP_MAC_init(c->poly, keystream, POLY_KEY, NULL) == 1 && EVP_MAC_update(c->poly, text, len) == 1 &&
 	     EVP_MAC_update(c->poly, tail, pad + 16) == 1 && EVP_MAC_final(c->poly, tag, &out, TAG) == 1 && out == TAG;
 	crypto_simd_done();
-	OPENSSL_cleanse(keystream, POLY_KEY);
+	crypto_wipe(keystream, POLY_KEY);
 	return ok;
 }
 
@@ -148,12 +147,14 @@ bool chachapoly_open(struct chachapoly *c, uint8_t *dst, const uint8_t *src, siz
 {
 	uint8_t tag[TAG];
 	size_t plen = len - TAG;
+	bool ok;
 
 	if (!c->stream || !c->poly || len < TAG || plen > CHACHAPOLY_MAX || !stream_make(c, plen, counter))
 		return false;
 	/* The tag first: nothing unauthenticated is ever written out. */
-	if (!tag_make(c, tag, src, plen) || CRYPTO_memcmp(tag, src + plen, TAG) != 0)
-		return false;
-	xor_stream(dst, src, plen);
-	return true;
+	ok = tag_make(c, tag, src, plen) && crypto_equal(tag, src + plen, TAG);
+	crypto_wipe(tag, TAG);
+	if (ok)
+		xor_stream(dst, src, plen);
+	return ok;
 }

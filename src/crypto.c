@@ -39,7 +39,6 @@ static struct {
 	EVP_CIPHER *aesgcm;
 } alg;
 static atomic_bool alg_ready;
-static bool cpu_has_avx; /* set once, before alg_ready */
 static pthread_mutex_t alg_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void alg_free(void)
@@ -82,9 +81,6 @@ bool crypto_init(void)
 	pthread_mutex_lock(&alg_lock);
 	ok = atomic_load_explicit(&alg_ready, memory_order_relaxed);
 	if (!ok) {
-#if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__)
-		cpu_has_avx = __builtin_cpu_supports("avx");
-#endif
 		ok = alg_fetch();
 		if (ok)
 			atomic_store_explicit(&alg_ready, true, memory_order_release);
@@ -559,8 +555,7 @@ static bool aead_ctx_run(struct crypto_aead_ctx *c, bool seal, uint8_t *dst, con
 	if (!c->evp || !c->keyed)
 		return false;
 	/* Data messages up to CHACHAPOLY_MAX bytes: see chachapoly.h. */
-	if (c->suite == SUITE_CHACHAPOLY && (seal ? len : len - CRYPTO_TAG_LEN) <= CHACHAPOLY_MAX &&
-	    (seal || len >= CRYPTO_TAG_LEN))
+	if (c->suite == SUITE_CHACHAPOLY && (seal ? len : len - CRYPTO_TAG_LEN) <= CHACHAPOLY_MAX)
 		return seal ? chachapoly_seal(&c->chachapoly, dst, src, len, counter)
 			    : chachapoly_open(&c->chachapoly, dst, src, len, counter);
 	counter_iv(iv, c->suite, counter);
@@ -673,7 +668,8 @@ bool crypto_is_zero(const void *a, size_t len)
 void crypto_simd_done(void)
 {
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(__AVX__)
-	if (cpu_has_avx)
+	/* The compiler's runtime reads the CPU's features once, before main. */
+	if (__builtin_cpu_supports("avx"))
 		__asm__ volatile("vzeroupper");
 #endif
 }

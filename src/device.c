@@ -337,10 +337,12 @@ static void open_link_watch(struct device *d)
 		return;
 	}
 	fd = linkwatch_open();
-	if (fd >= 0 && watch(d, fd, TAG_LINK) < 0) {
-		int r = -errno;
-		close(fd);
-		fd = r;
+	if (fd >= 0) {
+		int r = watch(d, fd, TAG_LINK);
+		if (r < 0) {
+			close(fd);
+			fd = r;
+		}
 	}
 	if (fd < 0) {
 		log_warn("cannot watch %s for changes over netlink (%s): its MTU is looked at once a second", d->ifname,

@@ -73,7 +73,9 @@ static void parse_link(uint16_t type, const uint8_t *p, size_t len, int ifindex,
 	}
 	size_t hdr = align4(sizeof(ifi));
 	if (!parse_attrs(p + hdr, len > hdr ? len - hdr : 0, &mtu)) {
+		/* About our link, but unreadable: the MTU is asked again. */
 		ev->malformed++;
+		ev->lost = true;
 		return;
 	}
 	ev->changed = true;

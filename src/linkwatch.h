@@ -27,7 +27,8 @@ struct linkwatch_event {
 /* Adds to ev what the datagram buf (len bytes, any alignment) says of the
  * link of index ifindex; other links' messages are skipped. The caller
  * zeroes ev before the first datagram. A message whose lengths do not add
- * up is counted in ev->malformed and nothing of it is taken; one whose
+ * up is counted in ev->malformed and nothing of it is taken (one about
+ * ifindex also sets ev->lost, so that the MTU is asked again); one whose
  * header's length runs past the datagram ends the parse. */
 void linkwatch_parse(const void *buf, size_t len, int ifindex, struct linkwatch_event *ev);
 

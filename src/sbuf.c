@@ -260,7 +260,7 @@ int sbuf_write_fd(const struct sbuf *b, int fd)
 int sbuf_read_fd(struct sbuf *b, int fd, size_t hint)
 {
 	for (;;) {
-		size_t room = limit(b) - b->len, want = hint && !b->len ? hint + 1 : SBUF_READ_CHUNK;
+		size_t room = limit(b) - b->len, want = hint && b->len <= hint ? hint + 1 - b->len : SBUF_READ_CHUNK;
 		char *dst;
 		ssize_t n;
 		int r;

@@ -237,7 +237,6 @@ static int transact(const char *ifname, const char *req, size_t req_len, struct 
 	const char *data, *end = NULL, *line;
 	size_t scanned = 0, digits;
 	uint64_t value;
-	char num[16];
 	bool neg;
 	int fd, rc = 0;
 
@@ -295,15 +294,14 @@ static int transact(const char *ifname, const char *req, size_t req_len, struct 
 	while (line > data && line[-1] != '\n')
 		line--;
 	digits = (size_t)(end - line);
-	if (digits < 7 || memcmp(line, "errno=", 6) || (digits -= 6) >= sizeof(num)) {
+	if (digits < 7 || memcmp(line, "errno=", 6)) {
 		rc = -EPROTO;
 		goto out;
 	}
-	memcpy(num, line + 6, digits);
-	num[digits] = '\0';
+	digits -= 6;
 	/* wireguard-go and sluice send -errno; accept a positive one too. */
-	neg = num[0] == '-';
-	if (!parse_u64(num + neg, digits - neg, false, 4095, &value)) {
+	neg = line[6] == '-';
+	if (!parse_u64(line + 6 + neg, digits - neg, false, 4095, &value)) {
 		rc = -EPROTO;
 		goto out;
 	}

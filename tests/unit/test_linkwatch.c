@@ -270,6 +270,13 @@ static void test_bad_attributes(void **state)
 		assert_false(ev.changed);
 		assert_int_equal(ev.mtu, 0);
 		assert_int_equal(ev.malformed, 1);
+		assert_true(ev.lost); /* about our link: the MTU is asked again */
+		/* The same message about another link is only counted. */
+		struct dgram o = { 0 };
+		newlink(&o, OURS + 1, 1280);
+		set_u16(&o, cases[i].off, cases[i].len);
+		ev = parse(&o);
+		assert_false(ev.lost);
 	}
 	/* A message shorter than its ifinfomsg. */
 	struct dgram d = { 0 };
