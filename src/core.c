@@ -363,16 +363,7 @@ void core_tun_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 			continue;
 		}
 		core_stage(c, p, k);
-		int j;
-		for (j = 0; j < n_touched && touched[j] != p; j++)
-			;
-		if (j == n_touched) {
-			if (n_touched == CORE_BATCH) {
-				core_send_staged(c, touched[0], now);
-				touched[0] = touched[--n_touched];
-			}
-			touched[n_touched++] = p;
-		}
+		core_touch(c, touched, &n_touched, p, now);
 	}
 	for (int j = 0; j < n_touched; j++)
 		core_send_staged(c, touched[j], now);

@@ -14,10 +14,11 @@
 #include "core_internal.h"
 #include "timers.h"
 
-/* A copy of k in a fresh buffer, or NULL (counted) when the pool is empty. */
+/* A copy of k in a fresh buffer that holds it (a peer's frame can be longer
+ * than our MTU's buffers), or NULL (counted) when there is none. */
 static struct pkt *copy_frame(struct core *c, const struct pkt *k)
 {
-	struct pkt *dup = pool_get(&c->pool);
+	struct pkt *dup = pool_get_len(&c->pool, k->len);
 
 	if (!dup) {
 		c->drops[DROP_NO_BUFFER]++;

@@ -27,7 +27,7 @@
 #define LOG_MAX 512
 
 struct wire_msg {
-	uint8_t data[2048];
+	uint8_t data[9216]; /* a datagram or packet of an MTU of 9000 */
 	uint32_t len;
 };
 
@@ -64,6 +64,7 @@ static void hook_tun(void *ctx, struct pkt **pkts, int n)
 	struct side *s = ctx;
 	for (int i = 0; i < n; i++) {
 		assert_true(s->n_tun < WIRE_MAX);
+		assert_true(pkts[i]->len <= sizeof(s->tun[0].data));
 		memcpy(s->tun[s->n_tun].data, pkts[i]->data, pkts[i]->len);
 		s->tun[s->n_tun++].len = pkts[i]->len;
 		pool_put(&s->core.pool, pkts[i]);
@@ -104,7 +105,7 @@ static int deliver(struct side *from, struct side *to)
 	int n = from->n_net;
 	struct pkt *pkts[WIRE_MAX];
 	for (int i = 0; i < n; i++) {
-		pkts[i] = pool_get(&to->core.pool);
+		pkts[i] = pool_get_len(&to->core.pool, from->net[i].len); /* as udp.c: sized to the datagram */
 		assert_non_null(pkts[i]);
 		memcpy(pkts[i]->data, from->net[i].data, from->net[i].len);
 		pkts[i]->len = from->net[i].len;
@@ -1060,6 +1061,45 @@ static void test_tap_frames(void **state)
 	assert_int_equal(A.core.drops[DROP_MALFORMED], malformed + 1);
 }
 
+/* A peer's frame longer than this side's buffers for its own MTU (the peer
+ * has a larger one), flooded on to another peer: the copy gets a buffer
+ * that holds it, as the original had. */
+static void test_tap_flood_large_frame(void **state)
+{
+	uint8_t c_priv[KEY_LEN], c_pub[KEY_LEN];
+	struct endpoint c_addr;
+	(void)state;
+
+	set_ethernet(&A);
+	set_ethernet(&B);
+	assert_int_equal(core_set_mtu(&A.core, 9000), 0);
+	assert_true(crypto_x25519_keygen(c_priv));
+	assert_true(crypto_x25519_public(c_pub, c_priv));
+	struct peer *pc = core_peer_add(&B.core, c_pub);
+	assert_non_null(pc);
+	make_endpoint(&c_addr, "192.0.2.3", 51822);
+	core_peer_set_endpoint(&B.core, pc, &c_addr);
+	/* The session A-B. */
+	send_frame(&A, 1, 0xff, 7, 61);
+	deliver(&A, &B);
+	deliver(&B, &A);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	B.n_tun = 0;
+	drop_wire(&B);
+	/* 8000 bytes of broadcast from A: to B's TAP, and a copy to C. */
+	send_frame(&A, 1, 0xff, 8, 8000);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(B.tun[0].len, 8000);
+	int copies = 0;
+	for (struct pkt *k = pc->staged.head; k; k = k->next) {
+		assert_true(k->len + PKT_TAILROOM <= pkt_room(k));
+		copies += k->len == 8000;
+	}
+	assert_int_equal(copies, 1);
+}
+
 /* A TAP interface and a TUN one never get a session: the mark is checked
  * first, and rewriting it breaks mac1 (and the handshake's hash). */
 static void test_tap_mode_mismatch(void **state)
@@ -1783,6 +1823,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_flood_large_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_mode_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_allowed_macs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_sync_tap_macs, setup, teardown),
