@@ -113,8 +113,7 @@ void key_to_hex(char out[KEY_HEX_LEN + 1], const uint8_t key[KEY_LEN])
 	out[KEY_HEX_LEN] = '\0';
 }
 
-/* "0-9a-fA-F" -> 0..15; anything else -> -1. */
-static int hex_value(int c)
+int hex_value(int c)
 {
 	return -1 + (in_range(c, '0', '9') & (c - '0' + 1)) + (in_range(c, 'a', 'f') & (c - 'a' + 10 + 1)) +
 	       (in_range(c, 'A', 'F') & (c - 'A' + 10 + 1));

@@ -24,6 +24,9 @@ void key_to_hex(char out[KEY_HEX_LEN + 1], const uint8_t key[KEY_LEN]);
 /* Accepts exactly 64 hex digits, either case. */
 bool key_from_hex(uint8_t key[KEY_LEN], const char *hex) __attribute__((warn_unused_result));
 
+/* "0-9a-fA-F" -> 0..15; anything else -> -1. In constant time (keys). */
+int hex_value(int c);
+
 /* The digits s[0..len) as a number: decimal, or hexadecimal after "0x" when
  * allow_hex; no sign, no spaces, nothing after. True, with *out, when it is
  * a number no larger than max; false for anything else, overflow included. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encoding.h"
+
 int l2_init(struct l2_table *t, uint32_t capacity, const uint8_t key[CRYPTO_SIPHASH_KEY_LEN])
 {
 	uint32_t buckets = 1;
@@ -221,23 +223,12 @@ void l2_mac_string(char out[L2_MAC_STRLEN], const uint8_t mac[ETHERNET_ADDR_LEN]
 	snprintf(out, L2_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool l2_mac_parse(uint8_t mac[ETHERNET_ADDR_LEN], const char *s)
 {
 	char sep = 0;
 
 	for (int i = 0; i < ETHERNET_ADDR_LEN; i++) {
-		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
+		int hi = hex_value((unsigned char)s[0]), lo = hi < 0 ? -1 : hex_value((unsigned char)s[1]);
 		if (lo < 0)
 			return false;
 		mac[i] = (uint8_t)(hi << 4 | lo);

@@ -188,6 +188,12 @@ void tun_vnet_free(struct tun_vnet *v)
 	v->rbuf = NULL;
 }
 
+/* An Ethernet frame (at least its header) whose EtherType is IPv4 or IPv6. */
+static bool ip_ethertype(const uint8_t *frame)
+{
+	return (frame[12] == 0x08 && frame[13] == 0x00) || (frame[12] == 0x86 && frame[13] == 0xdd);
+}
+
 /* A TAP's read: a frame the kernel left whole goes on as it is (its
  * checksum offsets count from the frame's start, as the split's do); a
  * super-frame's Ethernet header is kept aside, to go in front of each
@@ -201,8 +207,7 @@ static size_t tap_frame_start(struct tun_vnet *v, struct virtio_net_hdr *h, size
 	v->split_l2 = 0;
 	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
 		return 0;
-	if (r < (size_t)OFFLOAD_VNET_HDR_LEN + ETHERNET_HEADER_LEN ||
-	    !((frame[12] == 0x08 && frame[13] == 0x00) || (frame[12] == 0x86 && frame[13] == 0xdd)) ||
+	if (r < (size_t)OFFLOAD_VNET_HDR_LEN + ETHERNET_HEADER_LEN || !ip_ethertype(frame) ||
 	    h->csum_start < ETHERNET_HEADER_LEN)
 		return SIZE_MAX;
 	memcpy(v->l2_hdr, frame, ETHERNET_HEADER_LEN);
@@ -297,7 +302,7 @@ static bool ip_frame(const struct pkt *k)
 {
 	const uint8_t *f = k->data;
 
-	return k->len > ETHERNET_HEADER_LEN && ((f[12] == 0x08 && f[13] == 0x00) || (f[12] == 0x86 && f[13] == 0xdd));
+	return k->len > ETHERNET_HEADER_LEN && ip_ethertype(f);
 }
 
 int tun_vnet_write_frames(int fd, struct tun_vnet *v, struct pkt *const *pkts, int n)
