@@ -355,9 +355,13 @@ static bool aead_run(EVP_CIPHER_CTX *ctx, bool seal, uint8_t *dst, const uint8_t
 	plen = seal ? len : len - CRYPTO_TAG_LEN;
 	if (plen > INT_MAX - CRYPTO_TAG_LEN || adlen > INT_MAX)
 		return false;
+	/* The tag goes in and out as a parameter: EVP_CIPHER_CTX_ctrl
+	 * would build the same parameter list and cost twice as much. */
+	OSSL_PARAM tag_param[] = { OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, CRYPTO_TAG_LEN),
+				   OSSL_PARAM_construct_end() };
 	if (!seal) {
 		memcpy(tag, src + plen, CRYPTO_TAG_LEN);
-		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, CRYPTO_TAG_LEN, tag) != 1)
+		if (EVP_CIPHER_CTX_set_params(ctx, tag_param) != 1)
 			goto out;
 	}
 	if (adlen && EVP_CipherUpdate(ctx, NULL, &n, ad, (int)adlen) != 1)
@@ -367,8 +371,11 @@ static bool aead_run(EVP_CIPHER_CTX *ctx, bool seal, uint8_t *dst, const uint8_t
 	/* Stream-like AEADs emit nothing at the end; the tag is checked here. */
 	if (EVP_CipherFinal_ex(ctx, tag, &n) != 1 || n != 0)
 		goto out;
-	if (seal && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, CRYPTO_TAG_LEN, dst + plen) != 1)
-		goto out;
+	if (seal) {
+		tag_param[0].data = dst + plen;
+		if (EVP_CIPHER_CTX_get_params(ctx, tag_param) != 1)
+			goto out;
+	}
 	ok = true;
 out:
 	if (!ok && !seal)
