@@ -302,6 +302,29 @@ static void test_private_key_clamped(void **state)
 	core_destroy(&c);
 }
 
+/* The buffers' sizes, in numbers: a data message for an MTU of at least
+ * 1500 (16 bytes of header, 16 of tag), in TAP mode with the frame's
+ * length, header and padding (36); normal buffers with 16 + 64 to spare,
+ * large ones for 64 KiB. */
+static void test_buffer_sizes(void **state)
+{
+	(void)state;
+	size_t stride_normal = (sizeof(struct pkt) + PKT_HEADROOM + 1612 + 63) & ~(size_t)63;
+	size_t stride_large = (sizeof(struct pkt) + PKT_HEADROOM + 65567 + PKT_TAILROOM + 63) & ~(size_t)63;
+	assert_int_equal(A.core.pool.normal.stride, stride_normal);
+	assert_int_equal(A.core.pool.large.stride, stride_large);
+	assert_int_equal(core_max_mtu(&A.core), 65535);
+	assert_int_equal(A.core.pool.default_len, 1532); /* MTU 1420: as 1500 */
+	assert_int_equal(core_set_mtu(&A.core, 9000), 0);
+	assert_int_equal(A.core.pool.default_len, 9032);
+	assert_int_equal(core_set_mtu(&A.core, 1420), 0);
+	assert_int_equal(core_set_ethernet(&A.core), 0);
+	assert_int_equal(A.core.pool.default_len, 1568);
+	assert_true(A.core.pool.default_len <= pool_max_len(&A.core.pool));
+	assert_int_equal(core_set_mtu(&A.core, 9000), 0);
+	assert_int_equal(A.core.pool.default_len, 9068);
+}
+
 /* Each peer's DH of the two static keys is made the first time a handshake
  * needs it, kept, and forgotten when our key changes. */
 static void test_static_static_kept(void **state)
@@ -1822,6 +1845,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handshake_and_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffer_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_flood_large_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_mode_mismatch, setup, teardown),
