@@ -131,17 +131,12 @@ int core_set_ethernet(struct core *c)
 
 int core_peer_add_allowed_mac(struct core *c, struct peer *p, const uint8_t mac[ETHERNET_ADDR_LEN])
 {
-	const struct l2_entry *e;
-
 	if (!c->ethernet)
 		return -EINVAL;
-	e = l2_find(&c->l2, mac);
-	if (e && e->pinned && e->owner == p)
-		return 0;
 	int r = l2_pin(&c->l2, mac, p);
 	if (r == 0)
-		p->n_allowed_macs++;
-	return r;
+		p->n_allowed_macs++; /* not again for one it had */
+	return r < 0 ? r : 0;
 }
 
 void core_peer_clear_allowed_macs(struct core *c, struct peer *p)
