@@ -113,8 +113,8 @@ static bool check_load(struct core *c, const struct core_handshake_msg *m, uint3
 	 * total (what costs us CPU, and what we send to addresses that may be
 	 * forged) to the real senders. */
 	if (!ratelimit_allow(&c->cookie_ratelimit, &m->ep, now) ||
-	    !ratelimit_bucket_take(&c->cookie_replies, now, CORE_COOKIE_REPLIES_PER_SECOND,
-				   CORE_COOKIE_REPLIES_BURST)) {
+	    !ratelimit_bucket_take(&c->cookie_replies, now,
+				   ratelimit_rate(CORE_COOKIE_REPLIES_PER_SECOND, CORE_COOKIE_REPLIES_BURST))) {
 		core_log(c, CORE_LOG_HANDSHAKE_DROPPED,
 			 "Under load: cookie replies at their limit, dropping packet from %s", FROM(&m->ep));
 		c->drops[DROP_COOKIE_RATELIMIT]++;

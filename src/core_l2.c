@@ -30,10 +30,24 @@ static struct pkt *copy_frame(struct core *c, const struct pkt *k)
 	return dup;
 }
 
-/* To every peer that has somewhere to send but `except`: the last takes k
- * itself, the others copies. Peers without an endpoint are left out: a
- * broadcast must not start handshakes nobody can answer. */
-static void flood(struct core *c, struct pkt *k, struct peer *except, struct peer **touched, int *n_touched,
+/* Queues a copy of k for p (counted when there is no buffer for it). */
+static void stage_copy(struct core *c, const struct pkt *k, struct peer *p, struct peer **touched, int *n_touched,
+		       uint64_t now)
+{
+	struct pkt *dup = copy_frame(c, k);
+
+	if (!dup)
+		return;
+	core_stage(c, p, dup);
+	core_touch(c, touched, n_touched, p, now);
+}
+
+/* To every peer that has somewhere to send but `except`. When the caller
+ * keeps k (it goes to the TAP as well) each gets a copy; else the last
+ * takes k itself, or it goes back to the pool when there is nobody. Peers
+ * without an endpoint are left out: a broadcast must not start handshakes
+ * nobody can answer. */
+static void flood(struct core *c, struct pkt *k, bool keep, struct peer *except, struct peer **touched, int *n_touched,
 		  uint64_t now)
 {
 	struct peer *last = NULL;
@@ -41,51 +55,82 @@ static void flood(struct core *c, struct pkt *k, struct peer *except, struct pee
 	for (struct peer *p = c->peers; p; p = p->next) {
 		if (p == except || p->endpoint.addr.sa.sa_family == AF_UNSPEC)
 			continue;
-		if (last) {
-			struct pkt *dup = copy_frame(c, k);
-			if (dup) {
-				core_stage(c, last, dup);
-				core_touch(c, touched, n_touched, last, now);
-			}
-		}
+		if (last)
+			stage_copy(c, k, last, touched, n_touched, now);
 		last = p;
 	}
-	if (!last) {
+	if (keep) {
+		if (last)
+			stage_copy(c, k, last, touched, n_touched, now);
+	} else if (!last) {
 		pool_put(&c->pool, k);
-		return;
+	} else {
+		core_stage(c, last, k);
+		core_touch(c, touched, n_touched, last, now);
 	}
-	core_stage(c, last, k);
-	core_touch(c, touched, n_touched, last, now);
+}
+
+/* What the table said about the addresses of the frame before, kept while
+ * the frames that follow carry the same ones: a TSO super-frame from the
+ * TAP arrives as a run of segments that share one Ethernet header, and its
+ * run costs one learn and one lookup instead of two SipHashes a segment.
+ * The table has no VLANs: the two addresses are all it is asked about.
+ * Exact, because within one batch `now` does not move and nothing but
+ * l2_learn changes the table: learning a source again that was learned
+ * (or moved to the local side) just now changes nothing, so the owner of
+ * the destination stays what it was. A source that was refused (pinned to
+ * a peer) or found no room is offered again each frame, as before, so the
+ * table's counters still count frames. */
+struct tap_run {
+	uint8_t addrs[2 * ETHERNET_ADDR_LEN]; /* destination, source */
+	bool valid;                           /* addrs holds a frame's */
+	bool learned;                         /* the source needs no learning again */
+	bool known;                           /* l2_lookup's answer for the destination */
+	struct peer *to;
+};
+
+static void tap_run_update(struct core *c, struct tap_run *run, const uint8_t *frame, uint64_t now)
+{
+	bool same = run->valid && !memcmp(run->addrs, frame, sizeof(run->addrs));
+
+	/* The local side is the administrator's network: what it sends from
+	 * is learned there (a pinned address stays put). */
+	if (!same || !run->learned) {
+		enum l2_learn r = l2_learn(&c->l2, frame + ETHERNET_ADDR_LEN, NULL, now);
+		run->learned = r != L2_REFUSED && r != L2_NOT_ROOM;
+	}
+	if (same)
+		return;
+	run->to = l2_lookup(&c->l2, frame, now, &run->known);
+	memcpy(run->addrs, frame, sizeof(run->addrs));
+	run->valid = true;
 }
 
 void core_l2_tap_rx(struct core *c, uint64_t now, struct pkt **pkts, int n)
 {
 	struct peer *touched[CORE_BATCH];
+	struct tap_run run = { .valid = false };
 	int n_touched = 0;
 
 	core_clock(c, now);
 	for (int i = 0; i < n; i++) {
 		struct pkt *k = pkts[i];
-		bool known;
 		if (k->len < ETHERNET_HEADER_LEN) {
 			core_drop(c, k, DROP_MALFORMED);
 			continue;
 		}
-		/* The local side is the administrator's network: what it
-		 * sends from is learned there (a pinned address stays put). */
-		l2_learn(&c->l2, k->data + ETHERNET_ADDR_LEN, NULL, now);
-		struct peer *to = l2_lookup(&c->l2, k->data, now, &known);
-		if (known && !to) {
+		tap_run_update(c, &run, k->data, now);
+		if (run.known && !run.to) {
 			/* For the local side itself: a bridge flooding. */
 			pool_put(&c->pool, k);
 			continue;
 		}
 		k->peer = NULL;
-		if (known) {
-			core_stage(c, to, k);
-			core_touch(c, touched, &n_touched, to, now);
+		if (run.known) {
+			core_stage(c, run.to, k);
+			core_touch(c, touched, &n_touched, run.to, now);
 		} else {
-			flood(c, k, NULL, touched, &n_touched, now);
+			flood(c, k, false, NULL, touched, &n_touched, now);
 		}
 	}
 	for (int j = 0; j < n_touched; j++)
@@ -142,9 +187,8 @@ void core_l2_rx(struct core *c, struct peer *p, struct pkt *k, uint8_t *payload,
 		}
 		return;
 	}
-	/* Flooded: the TAP and every other peer. */
-	struct pkt *dup = c->peers != p || p->next ? copy_frame(c, k) : NULL;
-	if (dup)
-		flood(c, dup, p, touched, n_touched, now);
+	/* Flooded: every other peer gets a copy (none made when there is
+	 * none to send to), and the TAP the frame itself. */
+	flood(c, k, true, p, touched, n_touched, now);
 	core_out_tun(c, k);
 }

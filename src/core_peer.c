@@ -16,6 +16,14 @@
 #include "session.h"
 #include "timers.h"
 
+/* What a buffer must hold for a tunnelled packet of mtu bytes (never less
+ * than an Ethernet-sized one's) with `extra` bytes beside it: the data
+ * message that carries it, as a peer with that MTU sends it. */
+static size_t data_message_room(uint32_t mtu, size_t extra)
+{
+	return (mtu > 1500 ? mtu : 1500) + extra + MESSAGE_DATA_HEADER_LEN + NOISE_AUTHTAG_LEN;
+}
+
 int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size_t pool_count)
 {
 	int r;
@@ -28,13 +36,12 @@ int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size
 	core_log_init(&c->log);
 	/* Normal buffers carry an Ethernet-sized MTU's packets (and a peer's
 	 * datagrams of that size), made now; large ones, as far as 64 KiB,
-	 * only reserved, for larger MTUs (core_set_mtu) and larger datagrams. */
-	size_t room = 1500 + MESSAGE_DATA_HEADER_LEN + MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN + 64;
+	 * only reserved, for larger MTUs (core_set_mtu) and larger datagrams.
+	 * Normal ones have 64 bytes to spare (TAP mode's frame overhead fits). */
+	size_t room = data_message_room(1500, MESSAGE_PADDING_MULTIPLE + 64);
 	size_t large = pool_count / 8 < 8 ? 8 : pool_count / 8;
 	if (pool_init(&c->pool, pool_count, PKT_HEADROOM + room) < 0 ||
-	    pool_reserve_large(&c->pool, large,
-			       PKT_HEADROOM + MAX_MTU + MESSAGE_DATA_HEADER_LEN + NOISE_AUTHTAG_LEN + PKT_TAILROOM) <
-		    0) {
+	    pool_reserve_large(&c->pool, large, PKT_HEADROOM + data_message_room(MAX_MTU, 0) + PKT_TAILROOM) < 0) {
 		pool_destroy(&c->pool);
 		return -ENOMEM;
 	}
@@ -124,17 +131,12 @@ int core_set_ethernet(struct core *c)
 
 int core_peer_add_allowed_mac(struct core *c, struct peer *p, const uint8_t mac[ETHERNET_ADDR_LEN])
 {
-	const struct l2_entry *e;
-
 	if (!c->ethernet)
 		return -EINVAL;
-	e = l2_find(&c->l2, mac);
-	if (e && e->pinned && e->owner == p)
-		return 0;
 	int r = l2_pin(&c->l2, mac, p);
 	if (r == 0)
-		p->n_allowed_macs++;
-	return r;
+		p->n_allowed_macs++; /* not again for one it had */
+	return r < 0 ? r : 0;
 }
 
 void core_peer_clear_allowed_macs(struct core *c, struct peer *p)
@@ -367,7 +369,7 @@ int core_set_mtu(struct core *c, uint32_t mtu)
 	/* A packet read from the tun, or a datagram from a peer with our MTU
 	 * (in TAP mode a frame: its header, length and padding besides). */
 	size_t frame = c->frame_overhead ? c->frame_overhead + MESSAGE_PADDING_MULTIPLE : 0;
-	pool_set_default_len(&c->pool, (mtu > 1500 ? mtu : 1500) + frame + MESSAGE_DATA_HEADER_LEN + NOISE_AUTHTAG_LEN);
+	pool_set_default_len(&c->pool, data_message_room(mtu, frame));
 	return 0;
 }
 

@@ -170,8 +170,8 @@ int l2_pin(struct l2_table *t, const uint8_t mac[ETHERNET_ADDR_LEN], void *owner
 		i = add_entry(t, mac, link);
 		if (i == L2_NONE)
 			return -ENOSPC;
-	} else if (t->entries[i].pinned && t->entries[i].owner != owner) {
-		return -EEXIST;
+	} else if (t->entries[i].pinned) {
+		return t->entries[i].owner == owner ? 1 : -EEXIST;
 	}
 	t->entries[i].owner = owner;
 	t->entries[i].pinned = true;

@@ -88,8 +88,9 @@ bool l2_entry_aged(const struct l2_entry *e, uint64_t now);
 const struct l2_entry *l2_find(const struct l2_table *t, const uint8_t mac[ETHERNET_ADDR_LEN]);
 /* A frame from owner (NULL: local) had source mac. */
 enum l2_learn l2_learn(struct l2_table *t, const uint8_t mac[ETHERNET_ADDR_LEN], void *owner, uint64_t now);
-/* Pins mac to owner (AllowedMACs). 0, -EINVAL (a group address), -EEXIST
- * (pinned to another owner) or -ENOSPC (full). */
+/* Pins mac to owner (AllowedMACs). 0 (pinned now), 1 (it was, to owner),
+ * -EINVAL (a group address), -EEXIST (pinned to another owner) or -ENOSPC
+ * (full). */
 int l2_pin(struct l2_table *t, const uint8_t mac[ETHERNET_ADDR_LEN], void *owner);
 /* Forgets owner's entries: the learned ones, the pinned ones, or both (a
  * peer removed). */

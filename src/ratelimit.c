@@ -7,9 +7,9 @@
 
 #include "clock.h"
 
-bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, uint32_t per_second, uint32_t burst)
+bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, struct ratelimit_rate rate)
 {
-	uint64_t cost = NS_PER_SEC / per_second, max = cost * burst;
+	uint64_t cost = rate.cost, max = rate.max;
 
 	if (!b->last) {
 		b->credit = max;
@@ -28,9 +28,10 @@ bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, uint32_t pe
 int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst)
 {
 	memset(r, 0, sizeof(*r));
-	r->per_second = per_second ? per_second : 1;
-	r->burst = burst ? burst : 1;
-	ratelimit_set_overflow(r, r->per_second * RATELIMIT_OVERFLOW_SHARE, r->burst * RATELIMIT_OVERFLOW_SHARE);
+	per_second = per_second ? per_second : 1;
+	burst = burst ? burst : 1;
+	r->rate = ratelimit_rate(per_second, burst);
+	ratelimit_set_overflow(r, per_second * RATELIMIT_OVERFLOW_SHARE, burst * RATELIMIT_OVERFLOW_SHARE);
 	r->slots = calloc(RATELIMIT_SLOTS, sizeof(*r->slots));
 	if (!r->slots)
 		return -ENOMEM;
@@ -44,8 +45,7 @@ int ratelimit_init(struct ratelimit *r, uint32_t per_second, uint32_t burst)
 
 void ratelimit_set_overflow(struct ratelimit *r, uint32_t per_second, uint32_t burst)
 {
-	r->overflow_per_second = per_second ? per_second : 1;
-	r->overflow_burst = burst ? burst : 1;
+	r->overflow_rate = ratelimit_rate(per_second, burst);
 }
 
 void ratelimit_free(struct ratelimit *r)
@@ -75,7 +75,7 @@ bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t n
 	uint64_t h = crypto_siphash(r->key, key, sizeof(key));
 	struct ratelimit_slot *set = &r->slots[h & (RATELIMIT_SLOTS - RATELIMIT_WAYS)], *s = NULL;
 	/* Quiet this long, a bucket is full again: taking its slot costs nothing. */
-	uint64_t refill = NS_PER_SEC / r->per_second * r->burst;
+	uint64_t refill = r->rate.max;
 
 	for (int i = 0; i < RATELIMIT_WAYS; i++) {
 		struct ratelimit_slot *x = &set[i];
@@ -90,12 +90,12 @@ bool ratelimit_allow(struct ratelimit *r, const struct endpoint *src, uint64_t n
 	}
 	if (!s) {
 		r->overflowed++;
-		return ratelimit_bucket_take(&r->overflow, now, r->overflow_per_second, r->overflow_burst);
+		return ratelimit_bucket_take(&r->overflow, now, r->overflow_rate);
 	}
 	if (s->key_hi != hi || s->key_lo != lo) {
 		s->key_hi = hi;
 		s->key_lo = lo;
 		memset(&s->bucket, 0, sizeof(s->bucket)); /* starts full */
 	}
-	return ratelimit_bucket_take(&s->bucket, now, r->per_second, r->burst);
+	return ratelimit_bucket_take(&s->bucket, now, r->rate);
 }

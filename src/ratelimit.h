@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "crypto.h"
 #include "netaddr.h"
 
@@ -45,11 +46,27 @@
  * starts full. The credit is kept in ns of refill time. */
 struct ratelimit_bucket {
 	uint64_t last;   /* ns of the last refill; 0 = never used */
-	uint64_t credit; /* ns: one token costs NS_PER_SEC / per_second */
+	uint64_t credit; /* ns: one token costs the rate's cost */
 };
 
-/* Takes a token if there is one. per_second >= 1, burst >= 1. */
-bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, uint32_t per_second, uint32_t burst);
+/* A rate as a bucket spends it, worked out once (ratelimit_rate) so that
+ * no message pays for a division. */
+struct ratelimit_rate {
+	uint64_t cost; /* ns of refill a token costs: NS_PER_SEC / per_second */
+	uint64_t max;  /* ns a full bucket holds: burst tokens' cost; also how
+			* long a bucket takes to fill up again from empty */
+};
+
+/* per_second a second after a burst of `burst` (either 0 counts as 1).
+ * Inline, so a rate of constants costs nothing at all. */
+static inline struct ratelimit_rate ratelimit_rate(uint32_t per_second, uint32_t burst)
+{
+	uint64_t cost = NS_PER_SEC / (per_second ? per_second : 1);
+	return (struct ratelimit_rate){ cost, cost * (burst ? burst : 1) };
+}
+
+/* Takes a token if there is one. */
+bool ratelimit_bucket_take(struct ratelimit_bucket *b, uint64_t now, struct ratelimit_rate rate);
 
 struct ratelimit_slot {
 	uint64_t key_hi, key_lo; /* the address (v4 mapped), 0/0 = free */
@@ -58,9 +75,9 @@ struct ratelimit_slot {
 
 struct ratelimit {
 	struct ratelimit_slot *slots;
-	uint32_t per_second, burst;
+	struct ratelimit_rate rate;       /* per source */
 	struct ratelimit_bucket overflow; /* shared by sources whose set is full */
-	uint32_t overflow_per_second, overflow_burst;
+	struct ratelimit_rate overflow_rate;
 	uint64_t overflowed;                 /* messages that found their set full */
 	uint8_t key[CRYPTO_SIPHASH_KEY_LEN]; /* keys the slot hash so a sender cannot aim at a slot */
 };

@@ -302,6 +302,29 @@ static void test_private_key_clamped(void **state)
 	core_destroy(&c);
 }
 
+/* The buffers' sizes, in numbers: a data message for an MTU of at least
+ * 1500 (16 bytes of header, 16 of tag), in TAP mode with the frame's
+ * length, header and padding (36); normal buffers with 16 + 64 to spare,
+ * large ones for 64 KiB. */
+static void test_buffer_sizes(void **state)
+{
+	(void)state;
+	size_t stride_normal = (sizeof(struct pkt) + PKT_HEADROOM + 1612 + 63) & ~(size_t)63;
+	size_t stride_large = (sizeof(struct pkt) + PKT_HEADROOM + 65567 + PKT_TAILROOM + 63) & ~(size_t)63;
+	assert_int_equal(A.core.pool.normal.stride, stride_normal);
+	assert_int_equal(A.core.pool.large.stride, stride_large);
+	assert_int_equal(core_max_mtu(&A.core), 65535);
+	assert_int_equal(A.core.pool.default_len, 1532); /* MTU 1420: as 1500 */
+	assert_int_equal(core_set_mtu(&A.core, 9000), 0);
+	assert_int_equal(A.core.pool.default_len, 9032);
+	assert_int_equal(core_set_mtu(&A.core, 1420), 0);
+	assert_int_equal(core_set_ethernet(&A.core), 0);
+	assert_int_equal(A.core.pool.default_len, 1568);
+	assert_true(A.core.pool.default_len <= pool_max_len(&A.core.pool));
+	assert_int_equal(core_set_mtu(&A.core, 9000), 0);
+	assert_int_equal(A.core.pool.default_len, 9068);
+}
+
 /* Each peer's DH of the two static keys is made the first time a handshake
  * needs it, kept, and forgotten when our key changes. */
 static void test_static_static_kept(void **state)
@@ -1000,7 +1023,7 @@ static void test_suite_mismatch_no_session(void **state)
 
 /* An Ethernet frame from src to dst (last bytes of 02:00:00:00:00:xx, or
  * 0xff for broadcast) of len bytes, tagged. */
-static void send_frame(struct side *s, uint8_t src, uint8_t dst, uint32_t tag, uint32_t len)
+static struct pkt *make_frame(struct side *s, uint8_t src, uint8_t dst, uint32_t tag, uint32_t len)
 {
 	struct pkt *k = pool_get(&s->core.pool);
 	assert_non_null(k);
@@ -1011,8 +1034,15 @@ static void send_frame(struct side *s, uint8_t src, uint8_t dst, uint32_t tag, u
 	k->data[11] = src;
 	k->data[12] = 0x88;
 	k->data[13] = 0xb5;
-	memcpy(k->data + 14, &tag, 4);
+	if (len >= 18)
+		memcpy(k->data + 14, &tag, 4);
 	k->len = len;
+	return k;
+}
+
+static void send_frame(struct side *s, uint8_t src, uint8_t dst, uint32_t tag, uint32_t len)
+{
+	struct pkt *k = make_frame(s, src, dst, tag, len);
 	core_tun_rx(&s->core, now, &k, 1);
 }
 
@@ -1061,14 +1091,74 @@ static void test_tap_frames(void **state)
 	assert_int_equal(A.core.drops[DROP_MALFORMED], malformed + 1);
 }
 
-/* A peer's frame longer than this side's buffers for its own MTU (the peer
- * has a larger one), flooded on to another peer: the copy gets a buffer
- * that holds it, as the original had. */
-static void test_tap_flood_large_frame(void **state)
+/* One batch from the TAP with runs of frames that share their addresses
+ * (a TSO super-frame's segments) among others: each frame goes where the
+ * table says at that frame, whatever the frames before it taught it, and
+ * the table's counters and times are what one learn a frame made them. */
+static void test_tap_runs(void **state)
+{
+	struct {
+		uint8_t src, dst;
+		uint32_t len;
+	} batch[] = {
+		{ 1, 2, 60 },    /* 0: 2 unknown: flooded to B */
+		{ 1, 2, 60 },    /* 1: the same run: flooded */
+		{ 5, 2, 60 },    /* 2: the same destination, another source: 5 learned, flooded */
+		{ 2, 1, 60 },    /* 3: teaches 2 (local); 1 is local: not sent */
+		{ 1, 2, 60 },    /* 4: 2 is local now: not sent (not flooded as 0 was) */
+		{ 9, 3, 60 },    /* 5: 9 pinned to B: refused; 3 unknown: flooded */
+		{ 9, 3, 60 },    /* 6: refused again, counted again */
+		{ 9, 3, 13 },    /* 7: too short: dropped, the run goes on */
+		{ 9, 3, 60 },    /* 8: refused, flooded */
+		{ 4, 3, 60 },    /* 9: after a refused source, another: 4 learned, flooded */
+		{ 1, 0xff, 60 }, /* 10: broadcast: flooded */
+		{ 3, 9, 60 },    /* 11: teaches 3; 9 is B's: sent to B */
+		{ 3, 9, 60 },    /* 12: the same run: sent to B */
+	};
+	const uint32_t want[] = { 0, 1, 2, 5, 6, 8, 9, 10, 11, 12 };
+	struct pkt *pkts[sizeof(batch) / sizeof(batch[0])];
+	uint8_t pinned[6] = { 2, 0, 0, 0, 0, 9 }, mac1[6] = { 2, 0, 0, 0, 0, 1 };
+	const struct l2_table *t;
+	bool found;
+	int n = (int)(sizeof(batch) / sizeof(batch[0]));
+
+	(void)state;
+	set_ethernet(&A);
+	t = core_l2_table(&A.core);
+	assert_int_equal(core_peer_add_allowed_mac(&A.core, peer_ab, pinned), 0);
+	uint64_t malformed = A.core.drops[DROP_MALFORMED];
+	for (int i = 0; i < n; i++)
+		pkts[i] = make_frame(&A, batch[i].src, batch[i].dst, (uint32_t)i, batch[i].len);
+	core_tun_rx(&A.core, now, pkts, n);
+	assert_int_equal(peer_ab->staged.len, sizeof(want) / sizeof(want[0]));
+	int j = 0;
+	for (struct pkt *k = peer_ab->staged.head; k; k = k->next, j++) {
+		uint32_t tag;
+		memcpy(&tag, k->data + 14, 4);
+		assert_int_equal(tag, want[j]);
+	}
+	assert_int_equal(A.core.drops[DROP_MALFORMED], malformed + 1);
+	assert_int_equal(t->stats.learned, 5); /* 1, 5, 2, 4 and 3 */
+	assert_int_equal(t->stats.refused, 3); /* frames 5, 6 and 8 */
+	assert_int_equal(t->stats.moved, 0);
+	assert_null(l2_lookup(t, mac1, now, &found));
+	assert_true(found);
+	assert_int_equal(l2_find(t, mac1)->seen, now);
+	/* A run later: its source seen again, at that batch's time. */
+	for (int i = 0; i < 3; i++)
+		pkts[i] = make_frame(&A, 1, 2, 100, 60);
+	core_tun_rx(&A.core, now + 10 * NS_PER_SEC, pkts, 3);
+	assert_int_equal(l2_find(t, mac1)->seen, now + 10 * NS_PER_SEC);
+	assert_int_equal(t->stats.learned, 5);
+	assert_int_equal(peer_ab->staged.len, sizeof(want) / sizeof(want[0]));
+}
+
+/* A and B in TAP mode with a session, A with an MTU of 9000; B with a
+ * third peer C, which has an endpoint when c_ip is not NULL. Returns C. */
+static struct peer *tap_third_peer(const char *c_ip)
 {
 	uint8_t c_priv[KEY_LEN], c_pub[KEY_LEN];
 	struct endpoint c_addr;
-	(void)state;
 
 	set_ethernet(&A);
 	set_ethernet(&B);
@@ -1077,8 +1167,10 @@ static void test_tap_flood_large_frame(void **state)
 	assert_true(crypto_x25519_public(c_pub, c_priv));
 	struct peer *pc = core_peer_add(&B.core, c_pub);
 	assert_non_null(pc);
-	make_endpoint(&c_addr, "192.0.2.3", 51822);
-	core_peer_set_endpoint(&B.core, pc, &c_addr);
+	if (c_ip) {
+		make_endpoint(&c_addr, c_ip, 51822);
+		core_peer_set_endpoint(&B.core, pc, &c_addr);
+	}
 	/* The session A-B. */
 	send_frame(&A, 1, 0xff, 7, 61);
 	deliver(&A, &B);
@@ -1087,6 +1179,35 @@ static void test_tap_flood_large_frame(void **state)
 	assert_int_equal(B.n_tun, 1);
 	B.n_tun = 0;
 	drop_wire(&B);
+	return pc;
+}
+
+/* A peer's broadcast where the other peers have nowhere to send: the TAP
+ * gets the frame itself and no copy is made (a large one would take a
+ * large buffer). */
+static void test_tap_flood_no_copy(void **state)
+{
+	(void)state;
+	struct peer *pc = tap_third_peer(NULL);
+	size_t carved = B.core.pool.large.carved;
+	uint64_t no_buffer = B.core.drops[DROP_NO_BUFFER];
+	send_frame(&A, 1, 0xff, 8, 8000);
+	deliver(&A, &B);
+	assert_int_equal(B.n_tun, 1);
+	assert_int_equal(B.tun[0].len, 8000);
+	assert_int_equal(pc->staged.len, 0);
+	assert_int_equal(B.core.pool.large.carved, carved + 1); /* the datagram's, no copy's */
+	assert_int_equal(B.core.drops[DROP_NO_BUFFER], no_buffer);
+	assert_int_equal(B.core.pool.available, B.core.pool.count);
+}
+
+/* A peer's frame longer than this side's buffers for its own MTU (the peer
+ * has a larger one), flooded on to another peer: the copy gets a buffer
+ * that holds it, as the original had. */
+static void test_tap_flood_large_frame(void **state)
+{
+	(void)state;
+	struct peer *pc = tap_third_peer("192.0.2.3");
 	/* 8000 bytes of broadcast from A: to B's TAP, and a copy to C. */
 	send_frame(&A, 1, 0xff, 8, 8000);
 	deliver(&A, &B);
@@ -1144,6 +1265,8 @@ static void test_tap_allowed_macs(void **state)
 	set_ethernet(&A);
 	set_ethernet(&B);
 	assert_int_equal(core_peer_add_allowed_mac(&B.core, peer_ba, pinned), 0);
+	assert_int_equal(core_peer_add_allowed_mac(&B.core, peer_ba, pinned), 0); /* again: counted once */
+	assert_int_equal(peer_ba->n_allowed_macs, 1);
 	send_frame(&A, 1, 0xff, 1, 60);
 	deliver(&A, &B);
 	deliver(&B, &A);
@@ -1154,8 +1277,17 @@ static void test_tap_allowed_macs(void **state)
 	send_frame(&A, 9, 0xff, 2, 60);
 	deliver(&A, &B);
 	assert_int_equal(B.n_tun, 1);
+	/* Another peer cannot have it; once A's is cleared, it can. */
+	uint8_t other[KEY_LEN];
+	assert_true(crypto_x25519_keygen(other));
+	struct peer *pc = core_peer_add(&B.core, other);
+	assert_non_null(pc);
+	assert_int_equal(core_peer_add_allowed_mac(&B.core, pc, pinned), -EEXIST);
+	assert_int_equal(pc->n_allowed_macs, 0);
 	core_peer_clear_allowed_macs(&B.core, peer_ba);
 	assert_int_equal(peer_ba->n_allowed_macs, 0);
+	assert_int_equal(core_peer_add_allowed_mac(&B.core, pc, pinned), 0);
+	assert_int_equal(pc->n_allowed_macs, 1);
 }
 
 /* A reload moves an AllowedMACs address from one peer to another, and one
@@ -1822,7 +1954,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handshake_and_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restored_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffer_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tap_flood_no_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_flood_large_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_mode_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tap_allowed_macs, setup, teardown),

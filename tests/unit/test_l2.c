@@ -120,7 +120,7 @@ static void test_pinned(void **state)
 	assert_int_equal(l2_init(&t, 16, key), 0);
 	mac_of(m, 1);
 	assert_int_equal(l2_pin(&t, m, &peer_a), 0);
-	assert_int_equal(l2_pin(&t, m, &peer_a), 0);
+	assert_int_equal(l2_pin(&t, m, &peer_a), 1); /* it was */
 	assert_int_equal(l2_pin(&t, m, &peer_b), -EEXIST);
 	uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	assert_int_equal(l2_pin(&t, bcast, &peer_a), -EINVAL);

@@ -88,11 +88,36 @@ static void test_default_len_follows_mtu(void **state)
 	pool_destroy(&p);
 }
 
+/* Fresh, the buffers go out in address order; given back, the last one
+ * returned is the next taken (LIFO keeps a small working set warm). */
+static void test_free_order(void **state)
+{
+	struct pool p;
+	struct pkt *k[4];
+
+	(void)state;
+	assert_int_equal(pool_init(&p, 4, PKT_HEADROOM + 1600), 0);
+	for (int i = 0; i < 4; i++) {
+		k[i] = pool_get(&p);
+		assert_ptr_equal(k[i], p.normal.mem + (size_t)i * p.normal.stride);
+	}
+	assert_null(pool_get_len(&p, 100)); /* no large ones reserved */
+	pool_put(&p, k[2]);
+	pool_put(&p, k[0]);
+	assert_ptr_equal(pool_get(&p), k[0]);
+	assert_ptr_equal(pool_get(&p), k[2]);
+	for (int i = 0; i < 4; i++)
+		pool_put(&p, k[i]);
+	assert_int_equal(p.available, p.count);
+	pool_destroy(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normal_and_large),
 		cmocka_unit_test(test_default_len_follows_mtu),
+		cmocka_unit_test(test_free_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,6 +211,44 @@ static void test_overflow_bucket(void **state)
 	assert_int_equal(allowed, 100);
 }
 
+/* A rate is worked out once, as the bucket always spent it: a token's cost
+ * truncated to whole ns, and the burst as that many tokens (not
+ * NS_PER_SEC * burst / per_second, which rounds differently). */
+static void test_rate(void **state)
+{
+	struct ratelimit *r = *state;
+	struct ratelimit_bucket b = { 0 };
+	struct ratelimit_rate rate = ratelimit_rate(7, 3);
+
+	assert_int_equal(rate.cost, 142857142);
+	assert_int_equal(rate.max, 3 * 142857142ULL);
+	rate = ratelimit_rate(0, 0); /* 0 counts as 1 */
+	assert_int_equal(rate.cost, NS_PER_SEC);
+	assert_int_equal(rate.max, NS_PER_SEC);
+	/* The engine's own: per source, and its overflow RATELIMIT_OVERFLOW_SHARE
+	 * sources' worth until the owner sizes it. */
+	assert_int_equal(r->rate.cost, NS_PER_SEC / RATELIMIT_PER_SECOND);
+	assert_int_equal(r->rate.max, NS_PER_SEC / RATELIMIT_PER_SECOND * RATELIMIT_BURST);
+	rate = ratelimit_rate(RATELIMIT_PER_SECOND * RATELIMIT_OVERFLOW_SHARE,
+			      RATELIMIT_BURST * RATELIMIT_OVERFLOW_SHARE);
+	assert_int_equal(r->overflow_rate.cost, rate.cost);
+	assert_int_equal(r->overflow_rate.max, rate.max);
+	ratelimit_set_overflow(r, 0, 0);
+	assert_int_equal(r->overflow_rate.max, NS_PER_SEC);
+	/* A bucket: the burst at once, then a token each cost, to the ns. */
+	rate = ratelimit_rate(7, 3);
+	for (int i = 0; i < 3; i++)
+		assert_true(ratelimit_bucket_take(&b, T0, rate));
+	assert_false(ratelimit_bucket_take(&b, T0, rate));
+	assert_false(ratelimit_bucket_take(&b, T0 + rate.cost - 1, rate));
+	assert_true(ratelimit_bucket_take(&b, T0 + rate.cost, rate));
+	assert_false(ratelimit_bucket_take(&b, T0 + rate.cost, rate));
+	/* Quiet for long: full again, never more than the burst. */
+	for (int i = 0; i < 3; i++)
+		assert_true(ratelimit_bucket_take(&b, T0 + 100 * NS_PER_SEC, rate));
+	assert_false(ratelimit_bucket_take(&b, T0 + 100 * NS_PER_SEC, rate));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +258,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flooder_and_real_source_keep_their_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_slots_are_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_bucket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
