@@ -14,8 +14,9 @@
 # Environment: BENCH_SECONDS=N; WIREGUARD_GO=PATH a modern wireguard-go
 # (default: ../shared/anchors/wireguard-go-0.0.20250522 next to the repo, or
 # next to the main checkout when this is a git worktree);
-# BENCH_OUT=DIR instead of bench/; BENCH_ROWS="veth sluice wggo ovpn" to run
-# only some kinds of rows; BENCH_SLUICE="udp-chacha udp-aes tcp-chacha
+# BENCH_OUT=DIR instead of bench/; BENCH_ROWS="veth sluice ceiling wggo ovpn"
+# to run only some kinds of rows (ceiling: build/tools/fwdbare, sluice's data
+# path with no engine, see row_bare); BENCH_SLUICE="udp-chacha udp-aes tcp-chacha
 # tcp-aes" to run only some of sluice's rows; BENCH_SLUICE_ALT="NAME=PATH..."
 # runs each of sluice's rows again right after it with each of these
 # binaries, so that two builds compare side by side in one run (the machine
@@ -32,8 +33,9 @@ source "$(dirname "$0")/common.sh"
 bench_init
 
 say() { info "$@" >&2; }
-ROWS=${BENCH_ROWS:-veth sluice wggo ovpn}
-want() { [[ " $ROWS " == *" $1 "* ]]; }
+ROWS=${BENCH_ROWS:-veth sluice ceiling wggo ovpn}
+want() { [[ " ${ROWS//,/ } " == *" $1 "* ]]; }
+FWDBARE=${FWDBARE:-$ROOT/build/tools/fwdbare}
 MODERN_WGGO=$(modern_wggo)
 UNDER_A=192.0.2.1 UNDER_B=192.0.2.2
 TUN_A=198.18.0.1 TUN_B=198.18.0.2
@@ -226,6 +228,45 @@ profile() {
 	say "$name: profile in $out"
 }
 
+# row_bare NAME CIPHER: the ceiling, build/tools/fwdbare (tests/tools/
+# fwdbare.c) at both ends, in the namespaces and with the addresses, ports,
+# MTU and endpoints of sluice's UDP rows: the same offloaded TUN, GSO/GRO
+# socket, packet pool, AEAD, batches and sandbox, with no engine (no
+# handshake, sessions, timers, replay window, allowed-IPs lookup). What the
+# pipeline costs on this machine with nothing of sluice's own on top; not a
+# tunnel anyone could use (one fixed key, no replay check), so never the
+# "best peer". One random key per row, given on the command line.
+row_bare() {
+	local name=$1 cipher=$2 na nb ia ib pa pb key
+	underlay "$ROW_N"
+	ifname ia "${ROW_N}a"; ifname ib "${ROW_N}b"
+	key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	start_bare "$na" "$ia" "$TUN_A" "$UNDER_B" "$key" "$cipher"; pa=$LAST_PID
+	start_bare "$nb" "$ib" "$TUN_B" "$UNDER_A" "$key" "$cipher"; pb=$LAST_PID
+	wait_until 15 ip netns exec "$na" ping -n -c 1 -W 1 "$TUN_B" ||
+		{ echo "no ping through the bare forwarder within 15 s"; return 1; }
+	measure "$name" "$na" "$nb" "$TUN_B" kind=ceiling transport=udp cipher="$cipher" mode=tun -- "$pa" "$pb"
+	local p
+	for p in "$pa" "$pb"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	say "$name: $(grep -h 'tx_packets=' "$TMPD/$ia.log" | sed 's/^fwdbare: //') (A)"
+	say "$name: $(grep -h 'tx_packets=' "$TMPD/$ib.log" | sed 's/^fwdbare: //') (B)"
+}
+
+# start_bare NS IFACE ADDRESS PEER KEY CIPHER: fwdbare in NS on UDP 51820,
+# its TUN set up as sluice sets its own (MTU 1420, ADDRESS/24, up).
+start_bare() {
+	local ns=$1 ifc=$2 address=$3 peer=$4 key=$5 cipher=$6 log="$TMPD/$2.log" pid
+	ip netns exec "$ns" env --default-signal=INT,QUIT "$FWDBARE" --tun "$ifc" --listen 51820 \
+		--peer "$peer:51820" --key "$key" --cipher "$cipher" --mtu 1420 >"$log" 2>&1 </dev/null &
+	pid=$!; PIDS+=("$pid"); DAEMONS+=("$ns $ifc $pid $log fwdbare"); LAST_PID=$pid
+	wait_until 10 iface_exists "$ns" "$ifc" || {
+		echo "fwdbare made no $ifc in $ns within 10 s; its log:"; sed 's/^/  | /' "$log"
+		return 1
+	}
+	ip -n "$ns" link set "$ifc" mtu 1420 up
+	addr "$ns" "$ifc" "$address/24"
+}
+
 # A CA, a server and a client certificate (EC P-256), made for this run.
 make_pki() {
 	local d=$1 who eku
@@ -310,6 +351,16 @@ if want sluice; then
 	sluice_row tcp-aes tcp aes-256-gcm "sluice TCP AES-256-GCM"
 	sluice_row tap-chacha udp chacha20-poly1305 "sluice TAP UDP ChaCha20-Poly1305" tap
 fi
+if want ceiling; then
+	for c in chacha20-poly1305:ChaCha20-Poly1305 aes-256-gcm:AES-256-GCM; do
+		label="bare forwarder, ${c#*:} (sluice's parts, no engine)"
+		if [ -x "$FWDBARE" ]; then
+			row "$label" row_bare "$label" "${c%%:*}"
+		else
+			row_skipped "$label" "no $FWDBARE (make build/tools/fwdbare)" kind=ceiling
+		fi
+	done
+fi
 if want wggo; then
 	v=$(version_of wireguard-go)
 	row "wireguard-go $v (Debian)" row_wg "wireguard-go $v (Debian)" wggo udp chacha20-poly1305 "$(command -v wireguard-go)"
@@ -334,13 +385,14 @@ fi
 
 # --- results: JSON, table, plot ----------------------------------------------
 
-# Ratios: to veth, and to the fastest non-sluice tunnel (A->B).
+# Ratios: to veth, and to the fastest non-sluice tunnel (A->B): neither
+# sluice's rows nor the ceiling (fwdbare, no tunnel at all) can be that.
 jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
 	--arg commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
 	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
 	def r3: if . == null then null else . * 1000 | round / 1000 end;
 	(map(select(.kind == "veth" and .ab_gbps != null)) | first | .ab_gbps) as $veth
-	| (map(select(.kind != "veth" and .kind != "sluice" and .ab_gbps != null)) | max_by(.ab_gbps)) as $best
+	| (map(select(.kind != "veth" and .kind != "sluice" and .kind != "ceiling" and .ab_gbps != null)) | max_by(.ab_gbps)) as $best
 	| { date: $date, commit: $commit, seconds: ($secs | tonumber), cores: ($cores | tonumber),
 	    kernel: $kernel, reference_peer: $best.name,
 	    rows: map(. + {
@@ -368,14 +420,17 @@ jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
 		"",
 		"CPU s/GB: user + system time of both daemons during the A→B run per GB iperf3 received. RSS: peak (VmHWM).",
 		"×best peer: A→B relative to the fastest non-sluice tunnel, \(.reference_peer // "none"); CPU ×best peer: CPU s/GB relative to that peer.",
-		"4× / 1: four streams A→B relative to one."
+		"4× / 1: four streams A→B relative to one.",
+		(if any(.rows[]; .kind == "ceiling") then
+		"bare forwarder: build/tools/fwdbare at both ends: the same TUN, UDP socket, buffers and AEAD as sluice, with no engine (no handshake, sessions, timers, replay check, allowed-IPs lookup; one fixed key), the floor of what this pipeline costs here."
+		else empty end)
 	' "$OUT_DIR/results.json"
 	jq -r '.rows[] | select(.status == "partial") | "\(.name): \(.note)"' "$OUT_DIR/results.json"
 }
 
 if command -v gnuplot >/dev/null; then
 	# shellcheck disable=SC2016
-	colour='(if .kind == "sluice" then 3898840 elif .kind == "veth" then 10066329 else 14186043 end)'
+	colour='(if .kind == "sluice" then 3898840 elif .kind == "ceiling" then 9291226 elif .kind == "veth" then 10066329 else 14186043 end)'
 	jq -r ".rows[] | select(.ab_gbps != null) | [.name, .ab_gbps, $colour] | @tsv" \
 		"$OUT_DIR/results.json" >"$RUN_TMP/plot.tsv"
 	jq -r ".rows[] | select(.cpu_s_per_gb != null) | [.name, .cpu_s_per_gb, $colour] | @tsv" \
