@@ -48,6 +48,7 @@
 #include <endian.h>
 
 #include "crypto.h"
+#include "datamsg.h"
 #include "encoding.h"
 #include "messages.h"
 #include "netaddr.h"
@@ -111,33 +112,6 @@ static int fail_arg(const char *opt, const char *value, const char *why)
 
 /* ---- TUN -> UDP ---- */
 
-/* Pads to 16 (not past the MTU), puts the data header in front and seals
- * in place, as the engine's encrypt_packet does for an IP packet. */
-static bool seal_packet(struct fwd *f, struct pkt *k)
-{
-	uint32_t len = k->len, limit = f->mtu;
-	uint32_t padded = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(uint32_t)(MESSAGE_PADDING_MULTIPLE - 1);
-
-	if (padded > limit)
-		padded = len > limit ? len : limit;
-	if (k->data - k->buf < MESSAGE_DATA_HEADER_LEN ||
-	    (size_t)(k->data - k->buf) + padded + NOISE_AUTHTAG_LEN > k->cap)
-		return false;
-	memset(k->data + len, 0, padded - len);
-	uint64_t counter = f->send_counter++;
-	struct message_data *hdr = (struct message_data *)(k->data - MESSAGE_DATA_HEADER_LEN);
-	memset(&hdr->header, 0, sizeof(hdr->header));
-	hdr->header.type = MESSAGE_DATA;
-	hdr->header.suite = f->suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
-	hdr->key_idx = f->index;
-	hdr->counter = htole64(counter);
-	if (!crypto_aead_ctx_seal(&f->send, hdr->encrypted_data, k->data, padded, counter))
-		return false;
-	k->data = (uint8_t *)hdr;
-	k->len = MESSAGE_DATA_HEADER_LEN + padded + NOISE_AUTHTAG_LEN;
-	return true;
-}
-
 /* A batch read from the TUN: sealed, sent in one udp_send_all (GSO), the
  * buffers given back. */
 static void tun_batch(void *ctx, struct pkt **pkts, int n)
@@ -151,7 +125,7 @@ static void tun_batch(void *ctx, struct pkt **pkts, int n)
 		if ((k->data[0] >> 4) != 4 && (k->data[0] >> 4) != 6) {
 			f->malformed++;
 			pool_put(&f->pool, k);
-		} else if (!seal_packet(f, k)) {
+		} else if (!datamsg_seal(&f->send, k, f->mtu, MESSAGE_MODE_IP, f->index, &f->send_counter)) {
 			f->seal_failed++;
 			pool_put(&f->pool, k);
 		} else {
