@@ -20,7 +20,7 @@
 # tcp-aes" to run only some of sluice's rows; BENCH_SLUICE_ALT="NAME=PATH..."
 # runs each of sluice's rows again right after it with each of these
 # binaries, so that two builds compare side by side in one run (the machine
-# varies between runs); BENCH_PROFILE=1: after a sluice row's runs, one more
+# varies between runs); BENCH_PROFILE=1: after a sluice or ceiling row's runs, one more
 # A->B run under `perf record -g` of both daemons and one under `strace -c`,
 # reports in OUT/profile-N.txt (not counted in the table; BENCH_PERF_ARGS
 # replaces perf record's -g, e.g. "--call-graph dwarf -F 999");
@@ -72,23 +72,25 @@ measure() {
 	done
 
 	ip netns exec "$na" timeout -k 2 10 ping -n -q -c 10 -i 0.1 -W 1 "$dst" >"$TMPD/ping-idle" 2>&1 || true
-	local c0=0 c1=0
-	[ ${#pids[@]} -gt 0 ] && c0=$(cpu_ticks "${pids[@]}")
+	local c0=0 c1=0 u0=0 u1=0
+	[ ${#pids[@]} -gt 0 ] && { c0=$(cpu_ticks "${pids[@]}"); u0=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
 	ip netns exec "$na" timeout -k 2 $((SECS + 5)) ping -n -q -i 0.2 -w "$SECS" -W 1 "$dst" \
 		>"$TMPD/ping-load" 2>&1 &
 	local ping_pid=$!
 	PIDS+=("$ping_pid")
 	iperf_run "$na" "$dst" 5201 "$TMPD/ab.json"
-	[ ${#pids[@]} -gt 0 ] && c1=$(cpu_ticks "${pids[@]}")
+	[ ${#pids[@]} -gt 0 ] && { c1=$(cpu_ticks "${pids[@]}"); u1=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
 	wait "$ping_pid" || true
 	iperf_run "$na" "$dst" 5202 "$TMPD/ba.json" -R
 	iperf_run "$na" "$dst" 5203 "$TMPD/p4.json" -P 4
 
-	local ab ba p4 bytes cpu_s="" cpu_gb="" hwm_a="" hwm_b="" status=ok note=""
+	local ab ba p4 bytes cpu_s="" cpu_gb="" user_pct="" hwm_a="" hwm_b="" status=ok note=""
 	ab=$(gbps "$TMPD/ab.json"); ba=$(gbps "$TMPD/ba.json"); p4=$(gbps "$TMPD/p4.json")
 	bytes=$(rx_bytes "$TMPD/ab.json")
 	if [ ${#pids[@]} -gt 0 ]; then
 		cpu_s=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
+		# The daemons' user-space share of it (the rest: the kernel, in their system calls).
+		[ $((c1 - c0)) -gt 0 ] && user_pct=$(((u1 - u0) * 100 / (c1 - c0)))
 		[ -n "$bytes" ] && [ "$bytes" != 0 ] &&
 			cpu_gb=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v b="$bytes" 'BEGIN { printf "%.2f", t / hz / (b / 1e9) }')
 		hwm_a=$(mib "$(status_kib "${pids[0]}" VmHWM)")
@@ -104,9 +106,9 @@ measure() {
 	row_json name="$name" status="$status" note="${note%; }" \
 		ab_gbps="$ab" ba_gbps="$ba" p4_gbps="$p4" \
 		ping_idle_ms="$(ping_avg "$TMPD/ping-idle")" ping_load_ms="$(ping_avg "$TMPD/ping-load")" \
-		ab_bytes="$bytes" cpu_s="$cpu_s" cpu_s_per_gb="$cpu_gb" rss_a_mib="$hwm_a" rss_b_mib="$hwm_b" \
+		ab_bytes="$bytes" cpu_s="$cpu_s" cpu_s_per_gb="$cpu_gb" cpu_user_pct="$user_pct" rss_a_mib="$hwm_a" rss_b_mib="$hwm_b" \
 		"${extra[@]}"
-	say "$name: A->B ${ab:-?}  B->A ${ba:-?}  4x ${p4:-?} Gbit/s, ping $(ping_avg "$TMPD/ping-idle") / $(ping_avg "$TMPD/ping-load") ms, CPU ${cpu_gb:--} s/GB"
+	say "$name: A->B ${ab:-?}  B->A ${ba:-?}  4x ${p4:-?} Gbit/s, ping $(ping_avg "$TMPD/ping-idle") / $(ping_avg "$TMPD/ping-load") ms, CPU ${cpu_gb:--} s/GB${user_pct:+ ($user_pct% in user space)}"
 }
 
 # underlay N: namespaces $na, $nb joined by veth, 192.0.2.1 and .2.
@@ -246,6 +248,9 @@ row_bare() {
 	wait_until 15 ip netns exec "$na" ping -n -c 1 -W 1 "$TUN_B" ||
 		{ echo "no ping through the bare forwarder within 15 s"; return 1; }
 	measure "$name" "$na" "$nb" "$TUN_B" kind=ceiling transport=udp cipher="$cipher" mode=tun -- "$pa" "$pb"
+	if [ -n "${BENCH_PROFILE:-}" ] && [ "$BENCH_PROFILE" != 0 ]; then
+		profile "$name" "$na" "$nb" "$TUN_B" "$pa" "$pb"
+	fi
 	local p
 	for p in "$pa" "$pb"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 	say "$name: $(grep -h 'tx_packets=' "$TMPD/$ia.log" | sed 's/^fwdbare: //') (A)"
