@@ -35,7 +35,6 @@ bench_init
 say() { info "$@" >&2; }
 ROWS=${BENCH_ROWS:-veth sluice ceiling wggo ovpn}
 want() { [[ " ${ROWS//,/ } " == *" $1 "* ]]; }
-FWDBARE=${FWDBARE:-$ROOT/build/tools/fwdbare}
 MODERN_WGGO=$(modern_wggo)
 UNDER_A=192.0.2.1 UNDER_B=192.0.2.2
 TUN_A=198.18.0.1 TUN_B=198.18.0.2
@@ -243,8 +242,8 @@ row_bare() {
 	underlay "$ROW_N"
 	ifname ia "${ROW_N}a"; ifname ib "${ROW_N}b"
 	key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-	start_bare "$na" "$ia" "$TUN_A" "$UNDER_B" "$key" "$cipher"; pa=$LAST_PID
-	start_bare "$nb" "$ib" "$TUN_B" "$UNDER_A" "$key" "$cipher"; pb=$LAST_PID
+	start_fwdbare "$na" "$ia" "$TUN_A/24" "$UNDER_B" "$key" "$cipher"; pa=$LAST_PID
+	start_fwdbare "$nb" "$ib" "$TUN_B/24" "$UNDER_A" "$key" "$cipher"; pb=$LAST_PID
 	wait_until 15 ip netns exec "$na" ping -n -c 1 -W 1 "$TUN_B" ||
 		{ echo "no ping through the bare forwarder within 15 s"; return 1; }
 	measure "$name" "$na" "$nb" "$TUN_B" kind=ceiling transport=udp cipher="$cipher" mode=tun -- "$pa" "$pb"
@@ -255,21 +254,6 @@ row_bare() {
 	for p in "$pa" "$pb"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 	say "$name: $(grep -h 'tx_packets=' "$TMPD/$ia.log" | sed 's/^fwdbare: //') (A)"
 	say "$name: $(grep -h 'tx_packets=' "$TMPD/$ib.log" | sed 's/^fwdbare: //') (B)"
-}
-
-# start_bare NS IFACE ADDRESS PEER KEY CIPHER: fwdbare in NS on UDP 51820,
-# its TUN set up as sluice sets its own (MTU 1420, ADDRESS/24, up).
-start_bare() {
-	local ns=$1 ifc=$2 address=$3 peer=$4 key=$5 cipher=$6 log="$TMPD/$2.log" pid
-	ip netns exec "$ns" env --default-signal=INT,QUIT "$FWDBARE" --tun "$ifc" --listen 51820 \
-		--peer "$peer:51820" --key "$key" --cipher "$cipher" --mtu 1420 >"$log" 2>&1 </dev/null &
-	pid=$!; PIDS+=("$pid"); DAEMONS+=("$ns $ifc $pid $log fwdbare"); LAST_PID=$pid
-	wait_until 10 iface_exists "$ns" "$ifc" || {
-		echo "fwdbare made no $ifc in $ns within 10 s; its log:"; sed 's/^/  | /' "$log"
-		return 1
-	}
-	ip -n "$ns" link set "$ifc" mtu 1420 up
-	addr "$ns" "$ifc" "$address/24"
 }
 
 # A CA, a server and a client certificate (EC P-256), made for this run.
