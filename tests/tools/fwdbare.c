@@ -11,11 +11,12 @@
  * turn, one thread, one epoll loop and, as the daemon has it, the sandbox
  * (seccomp, mlockall; SLUICE_NO_SANDBOX=1 skips it).
  *
- * Each packet read from the TUN is padded to 16 (not past the MTU) and
- * sealed in place into a WireGuard data message (type 4, the receiver
- * index, a 64-bit counter; the suite byte set for AES-256-GCM as sluice
- * does), and sent to the one peer; each data message received with our
- * index is opened, cut to its IP packet's length, and written to the TUN.
+ * Each packet read from the TUN is sealed in place into a WireGuard data
+ * message by the engine's own function (datamsg_seal: padding to 16 within
+ * the MTU, type 4, the receiver index, a 64-bit counter, the suite byte set
+ * for AES-256-GCM as sluice does) and sent to the one peer; each data
+ * message received with our index is opened, cut to its IP packet's
+ * length, and written to the TUN.
  * What it leaves out is the engine: no handshake, peers, sessions, timers,
  * replay window, allowed-IPs lookup, per-peer counters or endpoint roaming
  * (it only takes, once, the local address the peer's first datagram
