@@ -42,9 +42,10 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 # threads (tests/tsan/run.sh).
 TSAN_OBJ := $(LIB_SRC:src/%.c=$(B)/tsan/obj/%.o)
 TSAN     := -fsanitize=thread -fno-omit-frame-pointer
-# Tools the network-namespace tests run (hsload: test_flood.sh's flooder;
-# faultrelay: the bad network of test_faults.sh).
-TOOL_BIN := $(B)/tools/hsload $(B)/tools/faultrelay
+# Tools the network-namespace tests and the benchmarks run (hsload:
+# test_flood.sh's flooder; faultrelay: the bad network of test_faults.sh;
+# fwdbare: make bench's ceiling rows, sluice's data path with no engine).
+TOOL_BIN := $(B)/tools/hsload $(B)/tools/faultrelay $(B)/tools/fwdbare
 
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZFLAGS:= -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DFUZZING
@@ -143,7 +144,7 @@ demo: deps all
 bench-deps:
 	@scripts/deps.sh bench
 bench: bench-deps
-	@$(MAKE) --no-print-directory all >&2
+	@$(MAKE) --no-print-directory all $(B)/tools/fwdbare >&2
 	@tests/bench/bench.sh
 bench-peers: bench-deps
 	@$(MAKE) --no-print-directory all >&2

@@ -16,6 +16,7 @@
 
 #include "core_internal.h"
 #include "crypto.h"
+#include "datamsg.h"
 #include "encoding.h"
 #include "icmp.h"
 #include "session.h"
@@ -231,27 +232,8 @@ static bool encrypt_packet(struct core *c, struct keypair *kp, struct pkt *k)
 		k->data[1] = (uint8_t)k->len;
 		k->len += MESSAGE_FRAME_LENGTH_LEN;
 	}
-	uint32_t len = k->len, limit = c->mtu + c->frame_overhead;
-	uint32_t padded = (len + MESSAGE_PADDING_MULTIPLE - 1) & ~(uint32_t)(MESSAGE_PADDING_MULTIPLE - 1);
-	if (padded > limit)
-		padded = len > limit ? len : limit;
-	if (k->data - k->buf < MESSAGE_DATA_HEADER_LEN ||
-	    (size_t)(k->data - k->buf) + padded + NOISE_AUTHTAG_LEN > k->cap)
-		return false;
-	memset(k->data + len, 0, padded - len);
-	uint64_t counter = kp->send_counter++;
-	struct message_data *hdr = (struct message_data *)(k->data - MESSAGE_DATA_HEADER_LEN);
-	memset(&hdr->header, 0, sizeof(hdr->header));
-	hdr->header.type = MESSAGE_DATA;
-	hdr->header.suite = kp->send.suite == SUITE_AESGCM ? MESSAGE_SUITE_AESGCM : MESSAGE_SUITE_CHACHAPOLY;
-	hdr->header.mode = c->wire_mode;
-	hdr->key_idx = kp->remote_index; /* indices are opaque: sent as received */
-	hdr->counter = htole64(counter);
-	if (!crypto_aead_ctx_seal(&kp->send, hdr->encrypted_data, k->data, padded, counter))
-		return false;
-	k->data = (uint8_t *)hdr;
-	k->len = MESSAGE_DATA_HEADER_LEN + padded + NOISE_AUTHTAG_LEN;
-	return true;
+	return datamsg_seal(&kp->send, k, c->mtu + c->frame_overhead, c->wire_mode, kp->remote_index,
+			    &kp->send_counter);
 }
 
 /* Encrypts and sends every staged packet of the peer, or starts a handshake

@@ -12,17 +12,8 @@
 
 static void send_udp(struct device *d, struct pkt **pkts, int n)
 {
-	int sent = 0;
-
-	while (sent < n) {
-		int r = udp_send_batch(d->udp_fd, &d->udp_off, pkts + sent, n - sent);
-		if (r <= 0)
-			break;
-		sent += r;
-	}
-	core_count_drop(&d->core, DROP_SEND_FAILED, (uint64_t)(n - sent));
-	for (int i = sent; i < n; i++)
-		pkts[i]->send_failed = true;
+	int left = udp_send_all(d->udp_fd, &d->udp_off, pkts, n);
+	core_count_drop(&d->core, DROP_SEND_FAILED, (uint64_t)left);
 }
 
 /* Each packet goes out on the transport its endpoint names: a TCP
@@ -83,39 +74,36 @@ static void discard_one(struct device *d, int fd)
  * turns, the sockets get theirs in between. */
 #define TUN_READS_PER_TURN 8
 
+/* A read turn's batches go to the engine: the device, and the time of the turn. */
+struct io_turn {
+	struct device *d;
+	uint64_t now;
+};
+
+static void tun_batch(void *ctx, struct pkt **pkts, int n)
+{
+	struct io_turn *t = ctx;
+	core_tun_rx(&t->d->core, t->now, pkts, n);
+}
+
+static void net_batch(void *ctx, struct pkt **pkts, int n)
+{
+	struct io_turn *t = ctx;
+	core_net_rx(&t->d->core, t->now, pkts, n);
+}
+
 static void read_tun_vnet(struct device *d, uint64_t now)
 {
 	struct tun_vnet *v = d->vnet;
 	struct pkt *pkts[CORE_BATCH];
+	struct io_turn turn = { d, now };
 	uint64_t dropped = 0, malformed = v->malformed;
-	int n = 0, reads = 0;
 
-	/* Small packets (an ACK stream) of several reads share one batch, and
-	 * so one send; segments a batch had no room for are handed out before
-	 * returning, since no TUN event would come back for them. */
-	for (;;) {
-		int read_one = reads < TUN_READS_PER_TURN;
-		if (!read_one && !offload_split_remaining(&v->split))
-			break;
-		int got = tun_vnet_read(d->tun_fd, v, core_pool(&d->core), pkts + n, CORE_BATCH - n, CORE_BATCH,
-					read_one, &dropped);
-		reads += read_one;
-		if (got == -EBADFD || got == -EIO || got == -ENXIO) {
-			log_info("%s was deleted; shutting down", d->ifname);
-			d->stop = true;
-			break;
-		}
-		if (got <= 0 && !offload_split_remaining(&v->split))
-			break;
-		n += got > 0 ? got : 0;
-		/* Full, or a super-packet waits whole for the next batch. */
-		if (n == CORE_BATCH || (n && offload_split_remaining(&v->split))) {
-			core_tun_rx(&d->core, now, pkts, n);
-			n = 0;
-		}
+	if (tun_vnet_read_turn(d->tun_fd, v, core_pool(&d->core), pkts, CORE_BATCH, TUN_READS_PER_TURN, tun_batch,
+			       &turn, &dropped) < 0) {
+		log_info("%s was deleted; shutting down", d->ifname);
+		d->stop = true;
 	}
-	if (n)
-		core_tun_rx(&d->core, now, pkts, n);
 	if (dropped)
 		core_count_drop(&d->core, DROP_NO_BUFFER, dropped);
 	if (v->malformed != malformed)
@@ -150,38 +138,19 @@ void device_read_tun(struct device *d, uint64_t now)
 		core_tun_rx(&d->core, now, pkts, got);
 }
 
-/* A GRO socket: runs of datagrams cut apart, handed to the core a batch
- * at a time. */
+/* A GRO socket: runs of datagrams cut apart, handed to the engine whole
+ * runs a batch at a time (udp_gro_deliver). */
 static void read_udp_gro(struct device *d, uint64_t now)
 {
 	struct pkt *pkts[UDP_GRO_BUFS * UDP_MAX_SEGMENTS];
+	struct io_turn turn = { d, now };
 	uint64_t dropped = 0;
 	int got = udp_recv_gro(d->udp_fd, &d->udp_off, core_pool(&d->core), pkts, (int)(sizeof(pkts) / sizeof(pkts[0])),
 			       &dropped);
 
 	if (dropped)
 		core_count_drop(&d->core, DROP_NO_BUFFER, dropped);
-	/* Whole runs per core call, as many as fit in a batch: a run is
-	 * usually one super-packet of the peer's, and the TUN write that
-	 * ends each call then carries it whole (one write, one wake-up of
-	 * the reader, one ACK) instead of in two pieces. */
-	int at = 0, batch = 0;
-	for (int r = 0; r < d->udp_off.n_runs; r++) {
-		int len = d->udp_off.run_len[r];
-		if (batch && batch + len > CORE_BATCH) {
-			core_net_rx(&d->core, now, pkts + at, batch);
-			at += batch;
-			batch = 0;
-		}
-		batch += len;
-		while (batch >= CORE_BATCH) {
-			core_net_rx(&d->core, now, pkts + at, CORE_BATCH);
-			at += CORE_BATCH;
-			batch -= CORE_BATCH;
-		}
-	}
-	if (at < got)
-		core_net_rx(&d->core, now, pkts + at, got - at);
+	udp_gro_deliver(&d->udp_off, pkts, got, CORE_BATCH, net_batch, &turn);
 }
 
 void device_read_udp(struct device *d, uint64_t now)

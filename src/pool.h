@@ -84,6 +84,10 @@ static inline size_t pkt_room(const struct pkt *k)
 	return k->cap - (size_t)(k->data - k->buf);
 }
 
+/* What a reader hands its packets on to, a batch at a time: n packets,
+ * the callee's from then on (it sends them, or returns them to the pool). */
+typedef void (*pkt_batch_fn)(void *ctx, struct pkt **pkts, int n);
+
 /* A FIFO of packets linked through pkt->next. */
 struct pkt_queue {
 	struct pkt *head, *tail;

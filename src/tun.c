@@ -287,6 +287,35 @@ int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **ou
 	return n;
 }
 
+int tun_vnet_read_turn(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **pkts, int batch, int reads,
+		       pkt_batch_fn fn, void *ctx, uint64_t *dropped)
+{
+	int n = 0, done = 0, err = 0;
+
+	for (;;) {
+		int read_one = done < reads;
+		if (!read_one && !offload_split_remaining(&v->split))
+			break;
+		int got = tun_vnet_read(fd, v, pool, pkts + n, batch - n, batch, read_one, dropped);
+		done += read_one;
+		if (got == -EBADFD || got == -EIO || got == -ENXIO) {
+			err = got;
+			break;
+		}
+		if (got <= 0 && !offload_split_remaining(&v->split))
+			break;
+		n += got > 0 ? got : 0;
+		/* Full, or a super-packet waits whole for the next batch. */
+		if (n == batch || (n && offload_split_remaining(&v->split))) {
+			fn(ctx, pkts, n);
+			n = 0;
+		}
+	}
+	if (n)
+		fn(ctx, pkts, n);
+	return err;
+}
+
 static int writev_all(int fd, const struct iovec *iov, int n)
 {
 	ssize_t r;

@@ -80,6 +80,16 @@ void tun_vnet_free(struct tun_vnet *v);
  * TUN is gone) when nothing was read. */
 int tun_vnet_read(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **out, int max, int batch, int reads,
 		  uint64_t *dropped);
+/* One turn of reading such a TUN (or TAP): up to reads super-packets, cut
+ * by tun_vnet_read into batches of at most batch packets in pkts (room for
+ * batch), each handed to fn as soon as it is full or a super-packet waits
+ * whole for the next one. Small packets of several reads (an ACK stream)
+ * share one batch; segments a batch had no room for are handed out before
+ * returning, since no event of the TUN comes back for them. Returns 0, or
+ * -EBADFD, -EIO or -ENXIO when the TUN is gone (what was read before is
+ * handed on first). */
+int tun_vnet_read_turn(int fd, struct tun_vnet *v, struct pool *pool, struct pkt **pkts, int batch, int reads,
+		       pkt_batch_fn fn, void *ctx, uint64_t *dropped);
 /* A TAP's writes: the IP packets of a run of frames with one Ethernet
  * header coalesced as tun_vnet_write does, each write with that header in
  * front; any other frame whole, behind a virtio_net_hdr that asks for

@@ -388,6 +388,21 @@ int udp_send_batch(int fd, struct udp_offloads *o, struct pkt *const *pkts, int 
 	return send_plain(fd, pkts, n);
 }
 
+int udp_send_all(int fd, struct udp_offloads *o, struct pkt *const *pkts, int n)
+{
+	int sent = 0;
+
+	while (sent < n) {
+		int r = udp_send_batch(fd, o, pkts + sent, n - sent);
+		if (r <= 0)
+			break;
+		sent += r;
+	}
+	for (int i = sent; i < n; i++)
+		pkts[i]->send_failed = true;
+	return n - sent;
+}
+
 /* ---- UDP GRO: runs of datagrams in one read, cut apart here ---- */
 
 static bool env_set(const char *name)
@@ -514,4 +529,26 @@ int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt *
 			o->run_len[o->n_runs++] = n - first;
 	}
 	return n;
+}
+
+void udp_gro_deliver(const struct udp_offloads *o, struct pkt **pkts, int got, int batch, pkt_batch_fn fn, void *ctx)
+{
+	int at = 0, n = 0;
+
+	for (int r = 0; r < o->n_runs; r++) {
+		int len = o->run_len[r];
+		if (n && n + len > batch) {
+			fn(ctx, pkts + at, n);
+			at += n;
+			n = 0;
+		}
+		n += len;
+		while (n >= batch) {
+			fn(ctx, pkts + at, batch);
+			at += batch;
+			n -= batch;
+		}
+	}
+	if (at < got)
+		fn(ctx, pkts + at, got - at);
 }

@@ -30,6 +30,11 @@ int udp_recv_batch(int fd, struct pkt **pkts, int n);
 struct udp_offloads;
 int udp_send_batch(int fd, struct udp_offloads *o, struct pkt *const *pkts, int n);
 
+/* udp_send_batch until all n are dealt with or a call sends none (the
+ * socket buffer is full): those left get send_failed set. Returns how many
+ * were left. */
+int udp_send_all(int fd, struct udp_offloads *o, struct pkt *const *pkts, int n);
+
 /* ---- segmentation offloads (UDP GSO and GRO) ---- */
 
 #define UDP_GRO_BUFS 8
@@ -61,5 +66,12 @@ void udp_offloads_free(struct udp_offloads *o);
  * max of them (what does not fit is dropped and counted in *dropped).
  * Returns how many datagrams are in out, or -errno. */
 int udp_recv_gro(int fd, struct udp_offloads *o, struct pool *pool, struct pkt **out, int max, uint64_t *dropped);
+
+/* Hands the got datagrams of the last udp_recv_gro (in pkts) to fn in
+ * batches of at most batch: whole runs per batch, as many as fit, a run
+ * longer than batch in pieces of batch. A run is usually one super-packet
+ * of the peer's, and whatever ends each batch (the TUN write) then carries
+ * it whole, instead of in two pieces. */
+void udp_gro_deliver(const struct udp_offloads *o, struct pkt **pkts, int got, int batch, pkt_batch_fn fn, void *ctx);
 
 #endif

@@ -14,12 +14,13 @@
 # Environment: BENCH_SECONDS=N; WIREGUARD_GO=PATH a modern wireguard-go
 # (default: ../shared/anchors/wireguard-go-0.0.20250522 next to the repo, or
 # next to the main checkout when this is a git worktree);
-# BENCH_OUT=DIR instead of bench/; BENCH_ROWS="veth sluice wggo ovpn" to run
-# only some kinds of rows; BENCH_SLUICE="udp-chacha udp-aes tcp-chacha
+# BENCH_OUT=DIR instead of bench/; BENCH_ROWS="veth sluice ceiling wggo ovpn"
+# to run only some kinds of rows (ceiling: build/tools/fwdbare, sluice's data
+# path with no engine, see row_bare); BENCH_SLUICE="udp-chacha udp-aes tcp-chacha
 # tcp-aes" to run only some of sluice's rows; BENCH_SLUICE_ALT="NAME=PATH..."
 # runs each of sluice's rows again right after it with each of these
 # binaries, so that two builds compare side by side in one run (the machine
-# varies between runs); BENCH_PROFILE=1: after a sluice row's runs, one more
+# varies between runs); BENCH_PROFILE=1: after a sluice or ceiling row's runs, one more
 # A->B run under `perf record -g` of both daemons and one under `strace -c`,
 # reports in OUT/profile-N.txt (not counted in the table; BENCH_PERF_ARGS
 # replaces perf record's -g, e.g. "--call-graph dwarf -F 999");
@@ -32,8 +33,8 @@ source "$(dirname "$0")/common.sh"
 bench_init
 
 say() { info "$@" >&2; }
-ROWS=${BENCH_ROWS:-veth sluice wggo ovpn}
-want() { [[ " $ROWS " == *" $1 "* ]]; }
+ROWS=${BENCH_ROWS:-veth sluice ceiling wggo ovpn}
+want() { [[ " ${ROWS//,/ } " == *" $1 "* ]]; }
 MODERN_WGGO=$(modern_wggo)
 UNDER_A=192.0.2.1 UNDER_B=192.0.2.2
 TUN_A=198.18.0.1 TUN_B=198.18.0.2
@@ -70,23 +71,25 @@ measure() {
 	done
 
 	ip netns exec "$na" timeout -k 2 10 ping -n -q -c 10 -i 0.1 -W 1 "$dst" >"$TMPD/ping-idle" 2>&1 || true
-	local c0=0 c1=0
-	[ ${#pids[@]} -gt 0 ] && c0=$(cpu_ticks "${pids[@]}")
+	local c0=0 c1=0 u0=0 u1=0
+	[ ${#pids[@]} -gt 0 ] && { c0=$(cpu_ticks "${pids[@]}"); u0=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
 	ip netns exec "$na" timeout -k 2 $((SECS + 5)) ping -n -q -i 0.2 -w "$SECS" -W 1 "$dst" \
 		>"$TMPD/ping-load" 2>&1 &
 	local ping_pid=$!
 	PIDS+=("$ping_pid")
 	iperf_run "$na" "$dst" 5201 "$TMPD/ab.json"
-	[ ${#pids[@]} -gt 0 ] && c1=$(cpu_ticks "${pids[@]}")
+	[ ${#pids[@]} -gt 0 ] && { c1=$(cpu_ticks "${pids[@]}"); u1=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
 	wait "$ping_pid" || true
 	iperf_run "$na" "$dst" 5202 "$TMPD/ba.json" -R
 	iperf_run "$na" "$dst" 5203 "$TMPD/p4.json" -P 4
 
-	local ab ba p4 bytes cpu_s="" cpu_gb="" hwm_a="" hwm_b="" status=ok note=""
+	local ab ba p4 bytes cpu_s="" cpu_gb="" user_pct="" hwm_a="" hwm_b="" status=ok note=""
 	ab=$(gbps "$TMPD/ab.json"); ba=$(gbps "$TMPD/ba.json"); p4=$(gbps "$TMPD/p4.json")
 	bytes=$(rx_bytes "$TMPD/ab.json")
 	if [ ${#pids[@]} -gt 0 ]; then
 		cpu_s=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
+		# The daemons' user-space share of it (the rest: the kernel, in their system calls).
+		[ $((c1 - c0)) -gt 0 ] && user_pct=$(((u1 - u0) * 100 / (c1 - c0)))
 		[ -n "$bytes" ] && [ "$bytes" != 0 ] &&
 			cpu_gb=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v b="$bytes" 'BEGIN { printf "%.2f", t / hz / (b / 1e9) }')
 		hwm_a=$(mib "$(status_kib "${pids[0]}" VmHWM)")
@@ -102,9 +105,9 @@ measure() {
 	row_json name="$name" status="$status" note="${note%; }" \
 		ab_gbps="$ab" ba_gbps="$ba" p4_gbps="$p4" \
 		ping_idle_ms="$(ping_avg "$TMPD/ping-idle")" ping_load_ms="$(ping_avg "$TMPD/ping-load")" \
-		ab_bytes="$bytes" cpu_s="$cpu_s" cpu_s_per_gb="$cpu_gb" rss_a_mib="$hwm_a" rss_b_mib="$hwm_b" \
+		ab_bytes="$bytes" cpu_s="$cpu_s" cpu_s_per_gb="$cpu_gb" cpu_user_pct="$user_pct" rss_a_mib="$hwm_a" rss_b_mib="$hwm_b" \
 		"${extra[@]}"
-	say "$name: A->B ${ab:-?}  B->A ${ba:-?}  4x ${p4:-?} Gbit/s, ping $(ping_avg "$TMPD/ping-idle") / $(ping_avg "$TMPD/ping-load") ms, CPU ${cpu_gb:--} s/GB"
+	say "$name: A->B ${ab:-?}  B->A ${ba:-?}  4x ${p4:-?} Gbit/s, ping $(ping_avg "$TMPD/ping-idle") / $(ping_avg "$TMPD/ping-load") ms, CPU ${cpu_gb:--} s/GB${user_pct:+ ($user_pct% in user space)}"
 }
 
 # underlay N: namespaces $na, $nb joined by veth, 192.0.2.1 and .2.
@@ -226,6 +229,33 @@ profile() {
 	say "$name: profile in $out"
 }
 
+# row_bare NAME CIPHER: the ceiling, build/tools/fwdbare (tests/tools/
+# fwdbare.c) at both ends, in the namespaces and with the addresses, ports,
+# MTU and endpoints of sluice's UDP rows: the same offloaded TUN, GSO/GRO
+# socket, packet pool, AEAD, batches and sandbox, with no engine (no
+# handshake, sessions, timers, replay window, allowed-IPs lookup). What the
+# pipeline costs on this machine with nothing of sluice's own on top; not a
+# tunnel anyone could use (one fixed key, no replay check), so never the
+# "best peer". One random key per row, given on the command line.
+row_bare() {
+	local name=$1 cipher=$2 na nb ia ib pa pb key
+	underlay "$ROW_N"
+	ifname ia "${ROW_N}a"; ifname ib "${ROW_N}b"
+	key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	start_fwdbare "$na" "$ia" "$TUN_A/24" "$UNDER_B" "$key" "$cipher"; pa=$LAST_PID
+	start_fwdbare "$nb" "$ib" "$TUN_B/24" "$UNDER_A" "$key" "$cipher"; pb=$LAST_PID
+	wait_until 15 ip netns exec "$na" ping -n -c 1 -W 1 "$TUN_B" ||
+		{ echo "no ping through the bare forwarder within 15 s"; return 1; }
+	measure "$name" "$na" "$nb" "$TUN_B" kind=ceiling transport=udp cipher="$cipher" mode=tun -- "$pa" "$pb"
+	if [ -n "${BENCH_PROFILE:-}" ] && [ "$BENCH_PROFILE" != 0 ]; then
+		profile "$name" "$na" "$nb" "$TUN_B" "$pa" "$pb"
+	fi
+	local p
+	for p in "$pa" "$pb"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	say "$name: $(grep -h 'tx_packets=' "$TMPD/$ia.log" | sed 's/^fwdbare: //') (A)"
+	say "$name: $(grep -h 'tx_packets=' "$TMPD/$ib.log" | sed 's/^fwdbare: //') (B)"
+}
+
 # A CA, a server and a client certificate (EC P-256), made for this run.
 make_pki() {
 	local d=$1 who eku
@@ -310,6 +340,16 @@ if want sluice; then
 	sluice_row tcp-aes tcp aes-256-gcm "sluice TCP AES-256-GCM"
 	sluice_row tap-chacha udp chacha20-poly1305 "sluice TAP UDP ChaCha20-Poly1305" tap
 fi
+if want ceiling; then
+	for c in chacha20-poly1305:ChaCha20-Poly1305 aes-256-gcm:AES-256-GCM; do
+		label="bare forwarder, ${c#*:} (sluice's parts, no engine)"
+		if [ -x "$FWDBARE" ]; then
+			row "$label" row_bare "$label" "${c%%:*}"
+		else
+			row_skipped "$label" "no $FWDBARE (make build/tools/fwdbare)" kind=ceiling
+		fi
+	done
+fi
 if want wggo; then
 	v=$(version_of wireguard-go)
 	row "wireguard-go $v (Debian)" row_wg "wireguard-go $v (Debian)" wggo udp chacha20-poly1305 "$(command -v wireguard-go)"
@@ -334,13 +374,14 @@ fi
 
 # --- results: JSON, table, plot ----------------------------------------------
 
-# Ratios: to veth, and to the fastest non-sluice tunnel (A->B).
+# Ratios: to veth, and to the fastest non-sluice tunnel (A->B): neither
+# sluice's rows nor the ceiling (fwdbare, no tunnel at all) can be that.
 jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
 	--arg commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
 	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
 	def r3: if . == null then null else . * 1000 | round / 1000 end;
 	(map(select(.kind == "veth" and .ab_gbps != null)) | first | .ab_gbps) as $veth
-	| (map(select(.kind != "veth" and .kind != "sluice" and .ab_gbps != null)) | max_by(.ab_gbps)) as $best
+	| (map(select(.kind != "veth" and .kind != "sluice" and .kind != "ceiling" and .ab_gbps != null)) | max_by(.ab_gbps)) as $best
 	| { date: $date, commit: $commit, seconds: ($secs | tonumber), cores: ($cores | tonumber),
 	    kernel: $kernel, reference_peer: $best.name,
 	    rows: map(. + {
@@ -368,14 +409,17 @@ jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
 		"",
 		"CPU s/GB: user + system time of both daemons during the A→B run per GB iperf3 received. RSS: peak (VmHWM).",
 		"×best peer: A→B relative to the fastest non-sluice tunnel, \(.reference_peer // "none"); CPU ×best peer: CPU s/GB relative to that peer.",
-		"4× / 1: four streams A→B relative to one."
+		"4× / 1: four streams A→B relative to one.",
+		(if any(.rows[]; .kind == "ceiling") then
+		"bare forwarder: build/tools/fwdbare at both ends: the same TUN, UDP socket, buffers and AEAD as sluice, with no engine (no handshake, sessions, timers, replay check, allowed-IPs lookup; one fixed key), the floor of what this pipeline costs here."
+		else empty end)
 	' "$OUT_DIR/results.json"
 	jq -r '.rows[] | select(.status == "partial") | "\(.name): \(.note)"' "$OUT_DIR/results.json"
 }
 
 if command -v gnuplot >/dev/null; then
 	# shellcheck disable=SC2016
-	colour='(if .kind == "sluice" then 3898840 elif .kind == "veth" then 10066329 else 14186043 end)'
+	colour='(if .kind == "sluice" then 3898840 elif .kind == "ceiling" then 9291226 elif .kind == "veth" then 10066329 else 14186043 end)'
 	jq -r ".rows[] | select(.ab_gbps != null) | [.name, .ab_gbps, $colour] | @tsv" \
 		"$OUT_DIR/results.json" >"$RUN_TMP/plot.tsv"
 	jq -r ".rows[] | select(.cpu_s_per_gb != null) | [.name, .cpu_s_per_gb, $colour] | @tsv" \

@@ -104,12 +104,14 @@ row_skipped() {
 
 # cpu_ticks PID...: utime + stime of the processes (all their threads), in
 # clock ticks. The fields after the command name, which may hold spaces.
+# CPU_USER_ONLY=1 cpu_ticks PID...: utime alone.
 cpu_ticks() {
 	local p s total=0 f
 	for p in "$@"; do
 		s=$(cat "/proc/$p/stat") || return 1
 		read -r -a f <<<"${s##*) }"
-		total=$((total + f[11] + f[12]))
+		total=$((total + f[11]))
+		[ "${CPU_USER_ONLY:-}" = 1 ] || total=$((total + f[12]))
 	done
 	echo "$total"
 }

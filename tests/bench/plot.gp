@@ -15,7 +15,7 @@ set rmargin 14
 set offsets 0.5, 0.5, 0, 0
 set yrange [0:*]
 
-set multiplot layout 2,1 title sprintf("sluice make bench: TCP between two namespaces, %s s per run (blue: sluice, grey: veth, orange: others)", secs)
+set multiplot layout 2,1 title sprintf("sluice make bench: TCP between two namespaces, %s s per run (blue: sluice, light blue: bare forwarder, grey: veth, orange: others)", secs)
 set title "one TCP stream A->B (iperf3), Gbit/s: higher is better"
 set ylabel "Gbit/s"
 plot datafile using 0:2:3:xtic(1) with boxes lc rgb variable, \

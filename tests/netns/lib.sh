@@ -330,6 +330,29 @@ start_sluice() {
 	_wait_daemon "$ns" "$ifc" "$pid" "$log" "sluice"
 }
 
+# start_fwdbare NS IFACE ADDRESS PEER KEY CIPHER [ARGS...]: build/tools/fwdbare
+# (tests/tools/fwdbare.c, make bench's bare forwarder) in NS on UDP 51820,
+# to PEER:51820, logging to TMPD/IFACE.log; once its TUN is there, sets it
+# up as sluice sets its own (MTU 1420, ADDRESS, up).
+FWDBARE=${FWDBARE:-$ROOT/build/tools/fwdbare}
+start_fwdbare() {
+	local ns=$1 ifc=$2 address=$3 peer=$4 key=$5 cipher=$6 log="$TMPD/$2.log" pid
+	shift 6
+	ip netns exec "$ns" env --default-signal=INT,QUIT "$FWDBARE" --tun "$ifc" --listen 51820 \
+		--peer "$peer:51820" --key "$key" --cipher "$cipher" --mtu 1420 "$@" >"$log" 2>&1 </dev/null &
+	pid=$!
+	PIDS+=("$pid")
+	DAEMONS+=("$ns $ifc $pid $log fwdbare")
+	LAST_PID=$pid
+	wait_until 10 iface_exists "$ns" "$ifc" || {
+		echo "fwdbare made no $ifc in $ns within 10 s; its log:"
+		sed 's/^/  | /' "$log"
+		return 1
+	}
+	ip -n "$ns" link set "$ifc" mtu 1420 up
+	addr "$ns" "$ifc" "$address"
+}
+
 # start_wggo NS CONF: Debian's wireguard-go (or $WGGO_BIN) in the foreground in NS, set up
 # from a wg-quick file the way wg-quick would: `wg setconf` with the stripped
 # file, then addresses, MTU, link up and a route per AllowedIPs with ip.

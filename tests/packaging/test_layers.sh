@@ -11,8 +11,8 @@
 #   2 Protocol  core* session handshake noise cookie ratelimit replay timers
 #               timerq peer allowedips icmp l2
 #   1 IO        tun offload udp tcp* netlink linkwatch notify
-#   0 Base      messages crypto chachapoly encoding sbuf secretfile statefile
-#               netaddr pool drop csum log clock
+#   0 Base      messages datamsg crypto chachapoly encoding sbuf secretfile
+#               statefile netaddr pool drop csum log clock
 #
 # A file of a new name fails the test until it is given a layer here (and a
 # line in the README).
@@ -27,7 +27,7 @@ layer_of() {
 	core | core_* | session | handshake | noise | cookie | ratelimit | replay | timers | timerq | peer | \
 		allowedips | icmp | l2) echo 2 ;;
 	tun | offload | udp | tcp | tcp_* | netlink | linkwatch | notify) echo 1 ;;
-	messages | crypto | chachapoly | encoding | sbuf | secretfile | statefile | netaddr | pool | drop | csum | log | \
+	messages | datamsg | crypto | chachapoly | encoding | sbuf | secretfile | statefile | netaddr | pool | drop | csum | log | \
 		clock) echo 0 ;;
 	*) echo "?" ;;
 	esac
