@@ -6,7 +6,7 @@
 # Per row, always in this order: ping idle (10 x 0.1 s); one TCP stream A->B
 # (iperf3 -c) for BENCH_SECONDS (default 5) with ping running through the
 # tunnel, and the CPU time of both daemons (/proc/PID/stat utime + stime)
-# before and after; one stream B->A (iperf3 -R); four streams A->B (-P 4);
+# before and after; four streams A->B (-P 4); one stream B->A (iperf3 -R);
 # then the daemons' peak RSS (VmHWM). Prints a markdown table on stdout and
 # writes bench/results.json and bench/results.png (gnuplot). Asserts nothing;
 # a row that cannot run is reported as such and the run goes on.
@@ -24,7 +24,10 @@
 # A->B run under `perf record -g` of both daemons and one under `strace -c`,
 # reports in OUT/profile-N.txt (not counted in the table; BENCH_PERF_ARGS
 # replaces perf record's -g, e.g. "--call-graph dwarf -F 999");
-# BENCH_MAX_SECONDS (600): no row starts after that.
+# BENCH_REPEAT=N (3): N runs of one stream A->B and N of four streams,
+# alternating, each row reporting the medians (and every run in
+# results.json), for ratios steadier than one run of each gives;
+# BENCH_MAX_SECONDS (600 x BENCH_REPEAT): no row starts after that.
 # keypair and ns_new set variables by name (ka_pub, na...); shellcheck can't see it.
 # shellcheck disable=SC2154,SC2031 # (TMPD is set per case in run_row's subshell, on purpose)
 set -euo pipefail
@@ -60,38 +63,58 @@ measure() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do extra+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
 	pids=("$@")
-	# One one-off server per run, on its own port: no "server busy" between runs.
-	for port in 5201 5202 5203; do
-		ip netns exec "$nb" timeout -k 5 $((SECS * 4 + 90)) \
+	# One one-off server per run, on its own port: no "server busy" between
+	# runs. Ports: A->B runs 5201.., four-stream runs after them, B->A last.
+	local ports=() r
+	for ((r = 0; r < 2 * REPEAT + 1; r++)); do ports+=($((5201 + r))); done
+	for port in "${ports[@]}"; do
+		ip netns exec "$nb" timeout -k 5 $((SECS * (2 * REPEAT + 2) + 90)) \
 			iperf3 -s -1 -B "$dst" -p "$port" >"$TMPD/iperf-s.$port.log" 2>&1 &
 		PIDS+=($!)
 	done
-	for port in 5201 5202 5203; do
+	for port in "${ports[@]}"; do
 		wait_until 5 _listening "$nb" "$port" || { echo "iperf3 -s did not listen on $port"; return 1; }
 	done
 
 	ip netns exec "$na" timeout -k 2 10 ping -n -q -c 10 -i 0.1 -W 1 "$dst" >"$TMPD/ping-idle" 2>&1 || true
-	local c0=0 c1=0 u0=0 u1=0
-	[ ${#pids[@]} -gt 0 ] && { c0=$(cpu_ticks "${pids[@]}"); u0=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
-	ip netns exec "$na" timeout -k 2 $((SECS + 5)) ping -n -q -i 0.2 -w "$SECS" -W 1 "$dst" \
-		>"$TMPD/ping-load" 2>&1 &
-	local ping_pid=$!
-	PIDS+=("$ping_pid")
-	iperf_run "$na" "$dst" 5201 "$TMPD/ab.json"
-	[ ${#pids[@]} -gt 0 ] && { c1=$(cpu_ticks "${pids[@]}"); u1=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
-	wait "$ping_pid" || true
-	iperf_run "$na" "$dst" 5202 "$TMPD/ba.json" -R
-	iperf_run "$na" "$dst" 5203 "$TMPD/p4.json" -P 4
+	# BENCH_REPEAT=N: N runs of one stream A->B and N of four, alternating,
+	# the medians reported; CPU per GB over all the one-stream runs.
+	local c0 c1 u0 u1 ticks=0 uticks=0 bytes=0 b ab_runs=() p4_runs=()
+	for ((r = 0; r < REPEAT; r++)); do
+		[ ${#pids[@]} -gt 0 ] && { c0=$(cpu_ticks "${pids[@]}"); u0=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
+		local ping_pid=""
+		if [ "$r" = 0 ]; then
+			ip netns exec "$na" timeout -k 2 $((SECS + 5)) ping -n -q -i 0.2 -w "$SECS" -W 1 "$dst" \
+				>"$TMPD/ping-load" 2>&1 &
+			ping_pid=$!
+			PIDS+=("$ping_pid")
+		fi
+		iperf_run "$na" "$dst" "${ports[r]}" "$TMPD/ab.$r.json"
+		[ ${#pids[@]} -gt 0 ] && { c1=$(cpu_ticks "${pids[@]}"); u1=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
+		[ -n "$ping_pid" ] && { wait "$ping_pid" || true; }
+		b=$(rx_bytes "$TMPD/ab.$r.json")
+		if [ -n "$b" ]; then
+			bytes=$((bytes + b))
+			[ ${#pids[@]} -gt 0 ] && { ticks=$((ticks + c1 - c0)); uticks=$((uticks + u1 - u0)); }
+			ab_runs+=("$(gbps "$TMPD/ab.$r.json")")
+		fi
+		iperf_run "$na" "$dst" "${ports[REPEAT + r]}" "$TMPD/p4.$r.json" -P 4
+		b=$(gbps "$TMPD/p4.$r.json")
+		[ -n "$b" ] && p4_runs+=("$b")
+	done
+	cp "$TMPD/ab.0.json" "$TMPD/ab.json"
+	cp "$TMPD/p4.0.json" "$TMPD/p4.json"
+	iperf_run "$na" "$dst" "${ports[2 * REPEAT]}" "$TMPD/ba.json" -R
 
 	local ab ba p4 bytes cpu_s="" cpu_gb="" user_pct="" hwm_a="" hwm_b="" status=ok note=""
-	ab=$(gbps "$TMPD/ab.json"); ba=$(gbps "$TMPD/ba.json"); p4=$(gbps "$TMPD/p4.json")
-	bytes=$(rx_bytes "$TMPD/ab.json")
+	ab=$(median "${ab_runs[@]}"); ba=$(gbps "$TMPD/ba.json"); p4=$(median "${p4_runs[@]}")
+	[ "$bytes" = 0 ] && bytes=""
 	if [ ${#pids[@]} -gt 0 ]; then
-		cpu_s=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
+		cpu_s=$(awk -v t="$ticks" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
 		# The daemons' user-space share of it (the rest: the kernel, in their system calls).
-		[ $((c1 - c0)) -gt 0 ] && user_pct=$(((u1 - u0) * 100 / (c1 - c0)))
-		[ -n "$bytes" ] && [ "$bytes" != 0 ] &&
-			cpu_gb=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v b="$bytes" 'BEGIN { printf "%.2f", t / hz / (b / 1e9) }')
+		[ "$ticks" -gt 0 ] && user_pct=$((uticks * 100 / ticks))
+		[ -n "$bytes" ] &&
+			cpu_gb=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v b="$bytes" 'BEGIN { printf "%.2f", t / hz / (b / 1e9) }')
 		hwm_a=$(mib "$(status_kib "${pids[0]}" VmHWM)")
 		hwm_b=$(mib "$(status_kib "${pids[1]}" VmHWM)")
 	fi
@@ -105,6 +128,7 @@ measure() {
 	row_json name="$name" status="$status" note="${note%; }" \
 		ab_gbps="$ab" ba_gbps="$ba" p4_gbps="$p4" \
 		ping_idle_ms="$(ping_avg "$TMPD/ping-idle")" ping_load_ms="$(ping_avg "$TMPD/ping-load")" \
+		ab_runs="$(runs_json "${ab_runs[@]}")" p4_runs="$(runs_json "${p4_runs[@]}")" \
 		ab_bytes="$bytes" cpu_s="$cpu_s" cpu_s_per_gb="$cpu_gb" cpu_user_pct="$user_pct" rss_a_mib="$hwm_a" rss_b_mib="$hwm_b" \
 		"${extra[@]}"
 	say "$name: A->B ${ab:-?}  B->A ${ba:-?}  4x ${p4:-?} Gbit/s, ping $(ping_avg "$TMPD/ping-idle") / $(ping_avg "$TMPD/ping-load") ms, CPU ${cpu_gb:--} s/GB${user_pct:+ ($user_pct% in user space)}"
@@ -304,8 +328,9 @@ row_ovpn() {
 }
 
 # row NAME FUNCTION ARGS...: runs a row, records a failure if it failed.
-# Rows that would start after BENCH_MAX_SECONDS (default 600) are skipped.
-MAX_SECS=${BENCH_MAX_SECONDS:-600}
+# Rows that would start after BENCH_MAX_SECONDS (default 600 per
+# BENCH_REPEAT) are skipped.
+MAX_SECS=${BENCH_MAX_SECONDS:-$((600 * REPEAT))}
 row() {
 	local name=$1; shift
 	if [ $SECONDS -ge "$MAX_SECS" ]; then
@@ -376,13 +401,13 @@ fi
 
 # Ratios: to veth, and to the fastest non-sluice tunnel (A->B): neither
 # sluice's rows nor the ceiling (fwdbare, no tunnel at all) can be that.
-jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
+jq -s --arg secs "$SECS" --arg repeat "$REPEAT" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
 	--arg commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
 	--arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
 	def r3: if . == null then null else . * 1000 | round / 1000 end;
 	(map(select(.kind == "veth" and .ab_gbps != null)) | first | .ab_gbps) as $veth
 	| (map(select(.kind != "veth" and .kind != "sluice" and .kind != "ceiling" and .ab_gbps != null)) | max_by(.ab_gbps)) as $best
-	| { date: $date, commit: $commit, seconds: ($secs | tonumber), cores: ($cores | tonumber),
+	| { date: $date, commit: $commit, seconds: ($secs | tonumber), repeat: ($repeat | tonumber), cores: ($cores | tonumber),
 	    kernel: $kernel, reference_peer: $best.name,
 	    rows: map(. + {
 		ratio_veth: (if .ab_gbps != null and $veth then .ab_gbps / $veth | r3 else null end),
@@ -394,7 +419,8 @@ jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
 
 {
 	echo
-	echo "TCP through each tunnel between two namespaces, $SECS s per run, $(nproc) cores, $(uname -r)"
+	echo "TCP through each tunnel between two namespaces, $SECS s per run, $(nproc) cores, $(uname -r)$(
+		[ "$REPEAT" -gt 1 ] && echo ", one and four streams A→B $REPEAT times each, alternating: medians")"
 	echo
 	jq -r '
 		def f: if . == null then "-" else tostring end;
@@ -407,7 +433,7 @@ jq -s --arg secs "$SECS" --arg cores "$(nproc)" --arg kernel "$(uname -r)" \
 			"| \(.name) | \(.ab_gbps | f) | \(.ba_gbps | f) | \(.p4_gbps | f) | \(.ratio_p4 | f) | \(.ping_idle_ms | f) | \(.ping_load_ms | f) | \(.cpu_s_per_gb | f) | \(.cpu_ratio_best_peer | f) | \(rss) | \(.ratio_veth | f) | \(.ratio_best_peer | f) |"
 		end),
 		"",
-		"CPU s/GB: user + system time of both daemons during the A→B run per GB iperf3 received. RSS: peak (VmHWM).",
+		"CPU s/GB: user + system time of both daemons during the A→B runs per GB iperf3 received. RSS: peak (VmHWM).",
 		"×best peer: A→B relative to the fastest non-sluice tunnel, \(.reference_peer // "none"); CPU ×best peer: CPU s/GB relative to that peer.",
 		"4× / 1: four streams A→B relative to one.",
 		(if any(.rows[]; .kind == "ceiling") then

@@ -13,6 +13,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../netns/lib.sh"
 
 SECS=${BENCH_SECONDS:-5}
+REPEAT=${BENCH_REPEAT:-3}
 OUT_DIR=${BENCH_OUT:-$ROOT/bench}
 # shellcheck disable=SC2034 # used by the scripts that source this
 CLK_TCK=$(getconf CLK_TCK)
@@ -27,6 +28,7 @@ bench_init() {
 		command -v "$t" >/dev/null || cannot_run "'$t' not installed (run scripts/deps.sh bench)"
 	done
 	case $SECS in '' | *[!0-9]* | 0) die "BENCH_SECONDS must be a whole number of seconds > 0" ;; esac
+	case $REPEAT in '' | *[!0-9]* | 0) die "BENCH_REPEAT must be a whole number > 0" ;; esac
 	test_init >&2
 	RUN_TMP=$TMPD
 	ROW_DIR="$RUN_TMP/rows"
@@ -88,6 +90,19 @@ row_json() {
 		if . == "" then null
 		elif test("^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$") then tonumber
 		else . end)' >"$(row_file)"
+}
+
+# median X...: the middle one of numbers (the mean of the two middle ones
+# for an even count), "" for none.
+median() {
+	[ $# -gt 0 ] || return 0
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.3f\n", m }'
+}
+# runs_json X...: the numbers of each run, for results.json ("" for one run).
+runs_json() {
+	if [ $# -gt 1 ]; then echo "$*"; fi
 }
 
 # row_failed NAME WHY [KEY=VALUE...]: a row that could not be measured.
