@@ -12,17 +12,10 @@
 
 #include "core_internal.h"
 #include "crypto.h"
+#include "datamsg.h"
 #include "encoding.h"
 #include "session.h"
 #include "timers.h"
-
-/* What a buffer must hold for a tunnelled packet of mtu bytes (never less
- * than an Ethernet-sized one's) with `extra` bytes beside it: the data
- * message that carries it, as a peer with that MTU sends it. */
-static size_t data_message_room(uint32_t mtu, size_t extra)
-{
-	return (mtu > 1500 ? mtu : 1500) + extra + MESSAGE_DATA_HEADER_LEN + NOISE_AUTHTAG_LEN;
-}
 
 int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size_t pool_count)
 {
@@ -38,10 +31,10 @@ int core_init(struct core *c, const struct core_hooks *hooks, uint32_t mtu, size
 	 * datagrams of that size), made now; large ones, as far as 64 KiB,
 	 * only reserved, for larger MTUs (core_set_mtu) and larger datagrams.
 	 * Normal ones have 64 bytes to spare (TAP mode's frame overhead fits). */
-	size_t room = data_message_room(1500, MESSAGE_PADDING_MULTIPLE + 64);
+	size_t room = datamsg_room(1500, MESSAGE_PADDING_MULTIPLE + 64);
 	size_t large = pool_count / 8 < 8 ? 8 : pool_count / 8;
 	if (pool_init(&c->pool, pool_count, PKT_HEADROOM + room) < 0 ||
-	    pool_reserve_large(&c->pool, large, PKT_HEADROOM + data_message_room(MAX_MTU, 0) + PKT_TAILROOM) < 0) {
+	    pool_reserve_large(&c->pool, large, PKT_HEADROOM + datamsg_room(MAX_MTU, 0) + PKT_TAILROOM) < 0) {
 		pool_destroy(&c->pool);
 		return -ENOMEM;
 	}
@@ -369,7 +362,7 @@ int core_set_mtu(struct core *c, uint32_t mtu)
 	/* A packet read from the tun, or a datagram from a peer with our MTU
 	 * (in TAP mode a frame: its header, length and padding besides). */
 	size_t frame = c->frame_overhead ? c->frame_overhead + MESSAGE_PADDING_MULTIPLE : 0;
-	pool_set_default_len(&c->pool, data_message_room(mtu, frame));
+	pool_set_default_len(&c->pool, datamsg_room(mtu, frame));
 	return 0;
 }
 

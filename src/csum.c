@@ -13,46 +13,11 @@
  * four of them, summed at the end, which cannot overflow below 16 GiB, far
  * beyond any packet (the vector path's eight lanes likewise).
  */
-#if defined(__x86_64__) || defined(__i386__)
-/* The same sum, 64 bytes a step in two 256-bit accumulators of four 64-bit
- * lanes each (each 64-bit word added as its two 32-bit halves), for the
- * whole 64-byte steps of len: a segment of 1,380 bytes in about a third of
- * the scalar loop's time. The data path calls crypto_simd_done after
- * libcrypto's AVX-512, so these instructions run at full speed. */
-__attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *p, size_t len)
+
+/* The sum of len bytes into the 64-bit accumulation acc, folded. */
+static uint16_t sum_scalar(const uint8_t *p, size_t len, uint64_t acc, uint32_t sum)
 {
-	typedef uint64_t u64x4 __attribute__((vector_size(32)));
-	const u64x4 low = { 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff };
-	u64x4 a = { 0 }, b = { 0 }, v, w;
-
-	for (size_t i = 0; i + 64 <= len; i += 64) {
-		memcpy(&v, p + i, 32);
-		memcpy(&w, p + i + 32, 32);
-		a += (v & low) + (v >> 32);
-		b += (w & low) + (w >> 32);
-	}
-	a += b;
-	return a[0] + a[1] + a[2] + a[3];
-}
-
-#define AVX2_MIN 128 /* below it the scalar loop is as fast */
-#endif
-
-uint16_t csum_partial(const void *buf, size_t len, uint32_t sum)
-{
-	const uint8_t *p = buf;
-	uint64_t acc = 0, a1 = 0, a2 = 0, a3 = 0, w, w1, w2, w3;
-
-#ifdef AVX2_MIN
-	/* The compiler's runtime reads the CPU's features once, before main. */
-	if (len >= AVX2_MIN && __builtin_cpu_supports("avx2")) {
-		size_t whole = len & ~(size_t)63;
-
-		acc = sum_avx2(p, whole);
-		p += whole;
-		len -= whole;
-	}
-#endif
+	uint64_t a1 = 0, a2 = 0, a3 = 0, w, w1, w2, w3;
 
 	/* Four accumulators: four independent chains of adds. */
 	while (len >= 32) {
@@ -85,6 +50,54 @@ uint16_t csum_partial(const void *buf, size_t len, uint32_t sum)
 	acc = (acc & 0xffffffff) + (acc >> 32);
 	uint16_t native = csum_fold((uint32_t)acc);
 	return csum_fold(sum + ntohs(native));
+}
+
+uint16_t csum_partial_portable(const void *buf, size_t len, uint32_t sum)
+{
+	return sum_scalar(buf, len, 0, sum);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The same sum, 64 bytes a step in two 256-bit accumulators of four 64-bit
+ * lanes each (each 64-bit word added as its two 32-bit halves), for the
+ * whole 64-byte steps of len: a segment of 1,380 bytes in about 0.6 of the
+ * scalar loop's time. The data path calls crypto_simd_done after
+ * libcrypto's AVX-512, so these instructions run at full speed. */
+__attribute__((target("avx2"))) static uint64_t sum_avx2(const uint8_t *p, size_t len)
+{
+	typedef uint64_t u64x4 __attribute__((vector_size(32)));
+	const u64x4 low = { 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff };
+	u64x4 a = { 0 }, b = { 0 }, v, w;
+
+	for (size_t i = 0; i + 64 <= len; i += 64) {
+		memcpy(&v, p + i, 32);
+		memcpy(&w, p + i + 32, 32);
+		a += (v & low) + (v >> 32);
+		b += (w & low) + (w >> 32);
+	}
+	a += b;
+	return a[0] + a[1] + a[2] + a[3];
+}
+
+#define AVX2_MIN 128 /* below it the scalar loop is as fast */
+#endif
+
+uint16_t csum_partial(const void *buf, size_t len, uint32_t sum)
+{
+	const uint8_t *p = buf;
+	uint64_t acc = 0;
+
+#ifdef AVX2_MIN
+	/* The compiler's runtime reads the CPU's features once, before main. */
+	if (len >= AVX2_MIN && __builtin_cpu_supports("avx2")) {
+		size_t whole = len & ~(size_t)63;
+
+		acc = sum_avx2(p, whole);
+		p += whole;
+		len -= whole;
+	}
+#endif
+	return sum_scalar(p, len, acc, sum);
 }
 
 uint16_t csum_pseudo(const uint8_t *src, const uint8_t *dst, size_t addr_len, uint8_t proto, uint32_t l4_len)

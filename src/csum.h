@@ -34,6 +34,9 @@ static inline uint16_t csum_finish(uint32_t sum)
  * the start of the checksummed region (an odd len is padded with a zero
  * byte, so only the last piece of a region may be odd). Any alignment. */
 uint16_t csum_partial(const void *buf, size_t len, uint32_t sum);
+/* The same without vector instructions: what csum_partial does on a CPU
+ * without AVX2 (test_csum compares the two). */
+uint16_t csum_partial_portable(const void *buf, size_t len, uint32_t sum);
 
 /* The sum of a TCP or UDP pseudo-header: source and destination (4 or 16
  * bytes each), the protocol and the transport length. */

@@ -8,10 +8,20 @@
 #define SLUICE_DATAMSG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "crypto.h"
+#include "messages.h"
 #include "pool.h"
+
+/* What a buffer must hold for a tunnelled packet of mtu bytes (never less
+ * than an Ethernet-sized one's) with `extra` bytes beside it: the data
+ * message that carries it, as a peer with that MTU sends it. */
+static inline size_t datamsg_room(uint32_t mtu, size_t extra)
+{
+	return (mtu > 1500 ? mtu : 1500) + extra + MESSAGE_DATA_HEADER_LEN + NOISE_AUTHTAG_LEN;
+}
 
 /* Seals the len bytes at k->data in place into a data message: zero padding
  * to a multiple of MESSAGE_PADDING_MULTIPLE but not past limit (the MTU; a

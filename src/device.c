@@ -29,7 +29,6 @@
 #include "uapi_get.h"
 #include "udp.h"
 
-#define POOL_BUFFERS 4096
 #define LIVENESS_INTERVAL_NS NS_PER_SEC
 
 /* epoll data: the tag in the low 32 bits; a TCP or control connection's id above. */
@@ -447,7 +446,7 @@ int device_up(struct device *d, const char *ifname, const struct interface_confi
 		log_err("libcrypto lacks an algorithm sluice needs (BLAKE2s, ChaCha20-Poly1305, AES-256-GCM or X25519)");
 		return -ENOSYS;
 	}
-	r = core_init(&d->core, &hooks, d->mtu, POOL_BUFFERS);
+	r = core_init(&d->core, &hooks, d->mtu, DEVICE_POOL_BUFFERS);
 	if (r < 0) {
 		log_err("cannot allocate packet buffers: %s", strerror(-r));
 		return r;

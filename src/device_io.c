@@ -70,10 +70,6 @@ static void discard_one(struct device *d, int fd)
 	core_count_drop(&d->core, DROP_NO_BUFFER, 1);
 }
 
-/* Super-packets read per event: the TUN's backlog is drained in a few
- * turns, the sockets get theirs in between. */
-#define TUN_READS_PER_TURN 8
-
 /* A read turn's batches go to the engine: the device, and the time of the turn. */
 struct io_turn {
 	struct device *d;

@@ -14,6 +14,13 @@
 
 #include "device.h"
 
+/* The data path's sizes (fwdbare, make bench's bare forwarder, uses them
+ * too): buffers in a device's pool, and super-packets read from the TUN
+ * per event (its backlog is drained in a few turns, the sockets get theirs
+ * in between). */
+#define DEVICE_POOL_BUFFERS 4096
+#define TUN_READS_PER_TURN 8
+
 /* The engine's hooks (struct core_hooks): ctx is the device. */
 void device_send_net(void *ctx, struct pkt **pkts, int n);
 void device_send_tun(void *ctx, struct pkt **pkts, int n);

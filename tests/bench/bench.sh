@@ -68,7 +68,9 @@ measure() {
 	local ports=() r
 	for ((r = 0; r < 2 * REPEAT + 1; r++)); do ports+=($((5201 + r))); done
 	for port in "${ports[@]}"; do
-		ip netns exec "$nb" timeout -k 5 $((SECS * (2 * REPEAT + 2) + 90)) \
+		# Long enough for every client run before its own to take its
+		# whole timeout (SECS + 20, and 5 to be killed).
+		ip netns exec "$nb" timeout -k 5 $(((2 * REPEAT + 1) * (SECS + 25) + 30)) \
 			iperf3 -s -1 -B "$dst" -p "$port" >"$TMPD/iperf-s.$port.log" 2>&1 &
 		PIDS+=($!)
 	done
@@ -79,7 +81,7 @@ measure() {
 	ip netns exec "$na" timeout -k 2 10 ping -n -q -c 10 -i 0.1 -W 1 "$dst" >"$TMPD/ping-idle" 2>&1 || true
 	# BENCH_REPEAT=N: N runs of one stream A->B and N of four, alternating,
 	# the medians reported; CPU per GB over all the one-stream runs.
-	local c0 c1 u0 u1 ticks=0 uticks=0 bytes=0 b ab_runs=() p4_runs=()
+	local c0 c1 u0 u1 ticks=0 uticks=0 bytes=0 b ab_runs=() p4_runs=() failed_ab=() failed_p4=()
 	for ((r = 0; r < REPEAT; r++)); do
 		[ ${#pids[@]} -gt 0 ] && { c0=$(cpu_ticks "${pids[@]}"); u0=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
 		local ping_pid=""
@@ -93,17 +95,17 @@ measure() {
 		[ ${#pids[@]} -gt 0 ] && { c1=$(cpu_ticks "${pids[@]}"); u1=$(CPU_USER_ONLY=1 cpu_ticks "${pids[@]}"); }
 		[ -n "$ping_pid" ] && { wait "$ping_pid" || true; }
 		b=$(rx_bytes "$TMPD/ab.$r.json")
-		if [ -n "$b" ]; then
+		if [ -n "$b" ] && [ -n "$(gbps "$TMPD/ab.$r.json")" ]; then
 			bytes=$((bytes + b))
 			[ ${#pids[@]} -gt 0 ] && { ticks=$((ticks + c1 - c0)); uticks=$((uticks + u1 - u0)); }
 			ab_runs+=("$(gbps "$TMPD/ab.$r.json")")
+		else
+			failed_ab+=("$r")
 		fi
 		iperf_run "$na" "$dst" "${ports[REPEAT + r]}" "$TMPD/p4.$r.json" -P 4
 		b=$(gbps "$TMPD/p4.$r.json")
-		[ -n "$b" ] && p4_runs+=("$b")
+		if [ -n "$b" ]; then p4_runs+=("$b"); else failed_p4+=("$r"); fi
 	done
-	cp "$TMPD/ab.0.json" "$TMPD/ab.json"
-	cp "$TMPD/p4.0.json" "$TMPD/p4.json"
 	iperf_run "$na" "$dst" "${ports[2 * REPEAT]}" "$TMPD/ba.json" -R
 
 	local ab ba p4 bytes cpu_s="" cpu_gb="" user_pct="" hwm_a="" hwm_b="" status=ok note=""
@@ -118,18 +120,28 @@ measure() {
 		hwm_a=$(mib "$(status_kib "${pids[0]}" VmHWM)")
 		hwm_b=$(mib "$(status_kib "${pids[1]}" VmHWM)")
 	fi
-	for p in ab ba p4; do
-		if [ -z "${!p}" ]; then
+	# A run that failed is said, with the first failure's error: the
+	# medians are then of fewer runs.
+	local what f
+	for what in ab p4; do
+		local -n failed="failed_$what"
+		if [ ${#failed[@]} -gt 0 ]; then
+			f=${failed[0]}
 			status=partial
-			note+="$p: $(iperf_error "$TMPD/$p.json" | head -c 120); "
+			note+="$what: ${#failed[@]} of $REPEAT runs failed ($(iperf_error "$TMPD/$what.$f.json" | head -c 120)); "
 		fi
+		unset -n failed
 	done
+	if [ -z "$ba" ]; then
+		status=partial
+		note+="ba: $(iperf_error "$TMPD/ba.json" | head -c 120); "
+	fi
 	[ -z "$ab$ba$p4" ] && status=fail
 	row_json name="$name" status="$status" note="${note%; }" \
 		ab_gbps="$ab" ba_gbps="$ba" p4_gbps="$p4" \
 		ping_idle_ms="$(ping_avg "$TMPD/ping-idle")" ping_load_ms="$(ping_avg "$TMPD/ping-load")" \
 		ab_runs="$(runs_json "${ab_runs[@]}")" p4_runs="$(runs_json "${p4_runs[@]}")" \
-		ab_bytes="$bytes" cpu_s="$cpu_s" cpu_s_per_gb="$cpu_gb" cpu_user_pct="$user_pct" rss_a_mib="$hwm_a" rss_b_mib="$hwm_b" \
+		ab_bytes="$bytes" cpu_s_ab_total="$cpu_s" cpu_s_per_gb="$cpu_gb" cpu_user_pct="$user_pct" rss_a_mib="$hwm_a" rss_b_mib="$hwm_b" \
 		"${extra[@]}"
 	say "$name: A->B ${ab:-?}  B->A ${ba:-?}  4x ${p4:-?} Gbit/s, ping $(ping_avg "$TMPD/ping-idle") / $(ping_avg "$TMPD/ping-load") ms, CPU ${cpu_gb:--} s/GB${user_pct:+ ($user_pct% in user space)}"
 }
@@ -213,7 +225,9 @@ profile() {
 	local name=$1 na=$2 nb=$3 dst=$4 pa=$5 pb=$6 out port
 	out="$OUT_DIR/profile-$ROW_N.txt"
 	echo "# $name, $SECS s A->B, $(date -u +%FT%TZ), commit $(git -C "$ROOT" describe --always --dirty)" >"$out"
-	for port in 5204 5205; do
+	# Ports past those measure's servers took (one may still be listening).
+	local p_perf=$((5201 + 2 * REPEAT + 1)) p_strace=$((5201 + 2 * REPEAT + 2))
+	for port in "$p_perf" "$p_strace"; do
 		ip netns exec "$nb" timeout -k 5 $((SECS + 60)) iperf3 -s -1 -B "$dst" -p "$port" \
 			>"$TMPD/iperf-s.$port.log" 2>&1 &
 		PIDS+=($!)
@@ -226,7 +240,7 @@ profile() {
 		perf record -q "${pargs[@]}" -o "$TMPD/perf.$who" -p "$pid" -- sleep "$SECS" >/dev/null 2>&1 &
 		perfs+=($!); PIDS+=($!)
 	done
-	iperf_run "$na" "$dst" 5204 "$TMPD/prof.json"
+	iperf_run "$na" "$dst" "$p_perf" "$TMPD/prof.json"
 	wait "${perfs[@]}" || true
 	echo "perf run: $(gbps "$TMPD/prof.json") Gbit/s (data kept in $OUT_DIR/perf-$ROW_N.a/.b)" >>"$out"
 	cp "$TMPD/perf.a" "$OUT_DIR/perf-$ROW_N.a"; cp "$TMPD/perf.b" "$OUT_DIR/perf-$ROW_N.b"
@@ -242,7 +256,7 @@ profile() {
 		spids+=($!); PIDS+=($!)
 	done
 	sleep 0.5
-	iperf_run "$na" "$dst" 5205 "$TMPD/strace.json"
+	iperf_run "$na" "$dst" "$p_strace" "$TMPD/strace.json"
 	kill -INT "${spids[@]}" 2>/dev/null || true
 	wait "${spids[@]}" 2>/dev/null || true
 	for who in a b; do

@@ -82,12 +82,14 @@ run_row() {
 row_file() { printf '%s/%03d.json\n' "$ROW_DIR" "$ROW_N"; }
 
 # row_json KEY=VALUE...: writes the row's JSON object; values that look like
-# numbers become numbers, "" becomes null, anything else a string.
+# numbers become numbers, lists of numbers ([1.5,2]) arrays, "" becomes null,
+# anything else a string.
 row_json() {
 	local kv args=()
 	for kv in "$@"; do args+=(--arg "${kv%%=*}" "${kv#*=}"); done
 	jq -n "${args[@]}" '$ARGS.named | map_values(
 		if . == "" then null
+		elif test("^\\[[-0-9.,eE+]*\\]$") then fromjson
 		elif test("^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$") then tonumber
 		else . end)' >"$(row_file)"
 }
@@ -100,9 +102,10 @@ median() {
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.3f\n", m }'
 }
-# runs_json X...: the numbers of each run, for results.json ("" for one run).
+# runs_json X...: the numbers of each run as a JSON array, for results.json.
 runs_json() {
-	if [ $# -gt 1 ]; then echo "$*"; fi
+	local IFS=,
+	echo "[$*]"
 }
 
 # row_failed NAME WHY [KEY=VALUE...]: a row that could not be measured.

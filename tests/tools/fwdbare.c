@@ -48,8 +48,10 @@
 
 #include <endian.h>
 
+#include "core.h"
 #include "crypto.h"
 #include "datamsg.h"
+#include "device_io.h"
 #include "encoding.h"
 #include "messages.h"
 #include "netaddr.h"
@@ -58,13 +60,13 @@
 #include "tun.h"
 #include "udp.h"
 
-/* The daemon's: CORE_BATCH (core.h), TUN_READS_PER_TURN (device_io.c),
- * POOL_BUFFERS (device.c), and the pool's sizes (core_init). */
-#define BATCH 64
-#define TUN_READS_PER_TURN 8
-#define POOL_BUFFERS 4096
-#define NORMAL_ROOM (1500 + MESSAGE_DATA_HEADER_LEN + MESSAGE_PADDING_MULTIPLE + NOISE_AUTHTAG_LEN + 64)
-#define LARGE_ROOM (MAX_MTU + MESSAGE_DATA_HEADER_LEN + NOISE_AUTHTAG_LEN + PKT_TAILROOM)
+/* The daemon's sizes, from where the daemon takes them: its batch
+ * (core.h), its pool and reads per turn (device_io.h), and its buffers'
+ * room (datamsg.h, as core_init sizes them). */
+#define BATCH CORE_BATCH
+#define POOL_BUFFERS DEVICE_POOL_BUFFERS
+#define NORMAL_ROOM datamsg_room(1500, MESSAGE_PADDING_MULTIPLE + 64)
+#define LARGE_ROOM (datamsg_room(MAX_MTU, 0) + PKT_TAILROOM)
 
 static const char usage[] =
 	"usage: fwdbare --tun NAME --listen PORT --peer IP:PORT --key HEX64\n"
@@ -78,7 +80,8 @@ static const char usage[] =
 	"  --tun NAME       the TUN to create or attach to (address, MTU, up: ip's)\n"
 	"  --listen PORT    the UDP port to bind (1-65535)\n"
 	"  --peer IP:PORT   where data messages go (192.0.2.2:51820, [2001:db8::2]:51820)\n"
-	"  --key HEX64      the key, 64 hex digits, the same on both sides\n"
+	"  --key HEX64      the key, 64 hex digits, the same on both sides (seen by\n"
+	"                   anyone who lists processes: a throwaway key for a benchmark)\n"
 	"  --cipher C       chacha20-poly1305 or aes-256-gcm, the same on both sides\n"
 	"  --index N        the receiver index sent and accepted (default 1)\n"
 	"  --mtu N          the TUN's MTU, which padding does not pass (default 1420)\n"
@@ -123,7 +126,7 @@ static void tun_batch(void *ctx, struct pkt **pkts, int n)
 
 	for (int i = 0; i < n; i++) {
 		struct pkt *k = pkts[i];
-		if ((k->data[0] >> 4) != 4 && (k->data[0] >> 4) != 6) {
+		if (k->len < 20 || ((k->data[0] >> 4) != 4 && (k->data[0] >> 4) != 6)) {
 			f->malformed++;
 			pool_put(&f->pool, k);
 		} else if (!datamsg_seal(&f->send, k, f->mtu, MESSAGE_MODE_IP, f->index, &f->send_counter)) {
@@ -277,7 +280,7 @@ static int setup(struct fwd *f, const char *tun, uint16_t port, const uint8_t ke
 		return -ENOMEM;
 	}
 	f->pool_ready = true;
-	pool_set_default_len(&f->pool, (f->mtu > 1500 ? f->mtu : 1500) + MESSAGE_DATA_HEADER_LEN + NOISE_AUTHTAG_LEN);
+	pool_set_default_len(&f->pool, datamsg_room(f->mtu, 0));
 	f->tun_fd = tun_open_offload(tun, &ifindex, &uso);
 	if (f->tun_fd < 0) {
 		fprintf(stderr, "fwdbare: cannot open the TUN %s with offloads: %s\n", tun, strerror(-f->tun_fd));
@@ -383,7 +386,7 @@ int main(int argc, char **argv)
 	};
 	static struct fwd f = { .tun_fd = -1, .udp_fd = -1, .epoll_fd = -1, .signal_fd = -1, .index = 1, .mtu = 1420 };
 	const char *tun = NULL, *cipher = NULL;
-	uint8_t key[KEY_LEN];
+	uint8_t key[KEY_LEN] = { 0 };
 	bool have_key = false, have_peer = false;
 	uint32_t port = 0;
 	int c, ret;
@@ -391,22 +394,30 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (!*optarg || strlen(optarg) >= IFNAMSIZ)
-				return fail_arg("--tun", optarg, "an interface name is 1 to 15 characters");
+			if (!*optarg || strlen(optarg) >= IFNAMSIZ) {
+				ret = fail_arg("--tun", optarg, "an interface name is 1 to 15 characters");
+				goto done;
+			}
 			tun = optarg;
 			break;
 		case 'l':
-			if (!parse_u32(optarg, false, 65535, &port) || !port)
-				return fail_arg("--listen", optarg, "not a port (1-65535)");
+			if (!parse_u32(optarg, false, 65535, &port) || !port) {
+				ret = fail_arg("--listen", optarg, "not a port (1-65535)");
+				goto done;
+			}
 			break;
 		case 'p':
-			if (!endpoint_parse_numeric(&f.peer, optarg))
-				return fail_arg("--peer", optarg, "not IP:PORT or [IPv6]:PORT");
+			if (!endpoint_parse_numeric(&f.peer, optarg)) {
+				ret = fail_arg("--peer", optarg, "not IP:PORT or [IPv6]:PORT");
+				goto done;
+			}
 			have_peer = true;
 			break;
 		case 'k':
-			if (strlen(optarg) != 2 * KEY_LEN || !key_from_hex(key, optarg))
-				return fail_arg("--key", "...", "not 64 hex digits");
+			if (strlen(optarg) != 2 * KEY_LEN || !key_from_hex(key, optarg)) {
+				ret = fail_arg("--key", "...", "not 64 hex digits");
+				goto done;
+			}
 			have_key = true;
 			break;
 		case 'c':
@@ -414,32 +425,42 @@ int main(int argc, char **argv)
 				f.suite = SUITE_CHACHAPOLY;
 			else if (strcmp(optarg, "aes-256-gcm") == 0)
 				f.suite = SUITE_AESGCM;
-			else
-				return fail_arg("--cipher", optarg, "chacha20-poly1305 or aes-256-gcm");
+			else {
+				ret = fail_arg("--cipher", optarg, "chacha20-poly1305 or aes-256-gcm");
+				goto done;
+			}
 			cipher = optarg;
 			break;
 		case 'i':
-			if (!parse_u32(optarg, true, UINT32_MAX, &f.index))
-				return fail_arg("--index", optarg, "not a 32-bit number");
+			if (!parse_u32(optarg, true, UINT32_MAX, &f.index)) {
+				ret = fail_arg("--index", optarg, "not a 32-bit number");
+				goto done;
+			}
 			break;
 		case 'm':
-			if (!parse_u32(optarg, false, MAX_MTU, &f.mtu) || f.mtu < 576)
-				return fail_arg("--mtu", optarg, "not an MTU (576-65535)");
+			if (!parse_u32(optarg, false, MAX_MTU, &f.mtu) || f.mtu < 576) {
+				ret = fail_arg("--mtu", optarg, "not an MTU (576-65535)");
+				goto done;
+			}
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			return 0;
+			ret = 0;
+			goto done;
 		default:
 			fputs(usage, stderr);
-			return 2;
+			ret = 2;
+			goto done;
 		}
 	}
-	if (optind < argc)
-		return fail_arg("argument", argv[optind], "unexpected");
+	if (optind < argc) {
+		ret = fail_arg("argument", argv[optind], "unexpected");
+		goto done;
+	}
 	if (!tun || !port || !have_peer || !have_key || !cipher) {
 		fprintf(stderr, "fwdbare: --tun, --listen, --peer, --key and --cipher are all needed (see --help)\n");
-		crypto_wipe(key, sizeof(key));
-		return 2;
+		ret = 2;
+		goto done;
 	}
 
 	ret = setup(&f, tun, (uint16_t)port, key) < 0 ? 1 : 0;
@@ -457,5 +478,8 @@ int main(int argc, char **argv)
 			f.decrypt_failed, f.send_failed, f.tun_write_errors);
 	}
 	teardown(&f);
+	return ret;
+done: /* before set-up: the key (or what part of it was read) wiped */
+	crypto_wipe(key, sizeof(key));
 	return ret;
 }
