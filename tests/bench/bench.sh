@@ -3,11 +3,12 @@
 # wireguard-go (Debian's and, when there, the modern one) and OpenVPN 2.6,
 # each between two network namespaces joined by a veth pair, in one run.
 #
-# Per row, always in this order: ping idle (10 x 0.1 s); one TCP stream A->B
-# (iperf3 -c) for BENCH_SECONDS (default 5) with ping running through the
-# tunnel, and the CPU time of both daemons (/proc/PID/stat utime + stime)
-# before and after; four streams A->B (-P 4); one stream B->A (iperf3 -R);
-# then the daemons' peak RSS (VmHWM). Prints a markdown table on stdout and
+# Per row, always in this order: ping idle (10 x 0.1 s); BENCH_REPEAT times
+# (default 3), alternating, one TCP stream A->B (iperf3 -c) for BENCH_SECONDS
+# (default 5), the CPU time of both daemons (/proc/PID/stat utime + stime)
+# read before and after it and ping running through the tunnel during the
+# first, and four streams A->B (-P 4); one stream B->A (iperf3 -R); then the
+# daemons' peak RSS (VmHWM). Prints a markdown table on stdout and
 # writes bench/results.json and bench/results.png (gnuplot). Asserts nothing;
 # a row that cannot run is reported as such and the run goes on.
 #
