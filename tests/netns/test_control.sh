@@ -209,10 +209,15 @@ check "and sluice show" sh -c "ip netns exec $C timeout 60 $SLUICE show $IC | gr
 
 # Stopped here rather than by the cleanup, which allows 3 s: taking 10000
 # peers down may take longer (reported, not asserted).
-t0=$(date +%s%N)
-kill -TERM "$PC"
-for ((i = 0; i < 600; i++)); do kill -0 "$PC" 2>/dev/null || break; sleep 0.1; done
-info "SIGTERM to exit: $((($(date +%s%N) - t0) / 1000000)) ms"
+# stop_timed PID: SIGTERM, then up to 60 s for it to exit; says how long.
+stop_timed() {
+	local t0 i
+	t0=$(date +%s%N)
+	kill -TERM "$1"
+	for ((i = 0; i < 600; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	info "SIGTERM to exit: $((($(date +%s%N) - t0) / 1000000)) ms"
+}
+stop_timed "$PC"
 check "the daemon with 10000 peers stops on SIGTERM (within 60 s)" sh -c "! kill -0 $PC 2>/dev/null"
 
 # ---------------------------------------------------------------------------
@@ -243,10 +248,7 @@ check_saying "all 10000 peers of the file are there (wg show IFACE peers)" peers
 check "each with its allowed IP" sh -c \
 	"ip netns exec $D timeout 60 wg show $ID allowed-ips | grep -c '198\.19\.[0-9]*\.[0-9]*/32' | grep -qx 10000"
 check "... and a route to it through $ID" sh -c "ip -n $D route show dev $ID | grep -c '^198\.19\.' | grep -qx 10000"
-t0=$(date +%s%N)
-kill -TERM "$PD"
-for ((i = 0; i < 600; i++)); do kill -0 "$PD" 2>/dev/null || break; sleep 0.1; done
-info "SIGTERM to exit: $((($(date +%s%N) - t0) / 1000000)) ms"
+stop_timed "$PD"
 check "the daemon with 10000 peers from a file stops on SIGTERM (within 60 s)" sh -c "! kill -0 $PD 2>/dev/null"
 
 finish
